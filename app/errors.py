@@ -1,0 +1,39 @@
+"""The atlas's named exceptions. Each carries a message meant for the person who caused it."""
+
+__all__ = [
+    "AtlasError",
+    "DataError",
+    "ExportError",
+    "FilterError",
+    "GeocodeError",
+    "LayerSpecError",
+    "UnknownCRSError",
+]
+
+
+class AtlasError(Exception):
+    """Base class: every error the atlas raises on purpose, with a user-facing message."""
+
+
+class UnknownCRSError(AtlasError, ValueError):
+    """A coordinate system name the atlas does not know."""
+
+
+class DataError(AtlasError, ValueError):
+    """A curated data file (gazetteer, register) is malformed or inconsistent."""
+
+
+class GeocodeError(AtlasError, ValueError):
+    """A register entry's geometry recipe cannot be resolved."""
+
+
+class LayerSpecError(AtlasError, ValueError):
+    """A layer spec in layers/ breaks the schema or references something unknown."""
+
+
+class FilterError(AtlasError, ValueError):
+    """A filter names an unknown field or value."""
+
+
+class ExportError(AtlasError, OSError):
+    """An export cannot be written where or how it was asked."""

@@ -1,0 +1,181 @@
+"""Layer specs: one small TOML file per map layer in ``layers/``, checked against a JSON Schema.
+
+A spec says which features a layer shows (register projects of one ``layer`` value, or gazetteer
+places by id or kind), how they look (Leaflet path options), which categories its legend has,
+and which fields its tooltip, card and filters use. Adding a layer is adding a file.
+
+>>> spec = LayerSpec.from_mapping({"id": "demo", "title_zh": "示例", "title_en": "Demo",
+...     "kind": "projects", "order": 1, "geometry": ["point"], "style": {"color": "#123456"},
+...     "legend_field": "category", "legend": [{"value": "a", "zh": "甲", "en": "A", "color": "#ff0000"}],
+...     "tooltip": ["name_zh"], "card": ["name_zh"], "filterable": ["category"]}, "demo.toml")
+>>> spec.colour_for("a"), spec.colour_for("unknown")
+('#ff0000', '#123456')
+>>> LayerSpec.from_mapping({"id": "Bad Id"}, "bad.toml")
+Traceback (most recent call last):
+...
+app.errors.LayerSpecError: bad.toml: 'Bad Id' does not match '^[a-z][a-z0-9_]*$' (at id)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from app.errors import LayerSpecError
+
+__all__ = ["LAYER_SCHEMA", "LegendEntry", "LayerSpec", "load_layer_specs"]
+
+_COLOUR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
+_FIELDS = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
+
+#: JSON Schema of a layer spec file (after TOML parsing).
+LAYER_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "title_zh", "title_en", "kind", "order", "geometry", "style", "legend",
+                 "tooltip", "card"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "title_zh": {"type": "string", "minLength": 1},
+        "title_en": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "kind": {"enum": ["projects", "reference"]},
+        "order": {"type": "integer"},
+        "visible": {"type": "boolean"},
+        "geometry": {"type": "array", "minItems": 1, "uniqueItems": True,
+                     "items": {"enum": ["point", "line", "polygon"]}},
+        "place_ids": _FIELDS,
+        "place_kinds": _FIELDS,
+        "style": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["color"],
+            "properties": {
+                "color": _COLOUR, "fillColor": _COLOUR,
+                "weight": {"type": "number", "minimum": 0, "maximum": 20},
+                "opacity": {"type": "number", "minimum": 0, "maximum": 1},
+                "fillOpacity": {"type": "number", "minimum": 0, "maximum": 1},
+                "radius": {"type": "number", "minimum": 1, "maximum": 30},
+                "dashArray": {"type": "string", "pattern": "^[0-9 ,]*$"},
+            },
+        },
+        "legend_field": {"type": "string"},
+        "legend": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["value", "zh", "en", "color"],
+                "properties": {"value": {"type": "string"}, "zh": {"type": "string"},
+                               "en": {"type": "string"}, "color": _COLOUR},
+            },
+        },
+        "tooltip": _FIELDS,
+        "card": _FIELDS,
+        "filterable": _FIELDS,
+    },
+    "allOf": [
+        {"if": {"properties": {"kind": {"const": "reference"}}},
+         "then": {"anyOf": [{"required": ["place_ids"]}, {"required": ["place_kinds"]}]}},
+        {"if": {"properties": {"legend": {"minItems": 1}}}, "then": {"required": ["legend_field"]}},
+    ],
+}
+
+_VALIDATOR = jsonschema.Draft202012Validator(LAYER_SCHEMA)
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One legend row: a value of the layer's legend field, its labels and its colour."""
+
+    value: str
+    zh: str
+    en: str
+    color: str
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A validated layer spec. Use :meth:`from_mapping` or :func:`load_layer_specs`."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    kind: str
+    order: int
+    geometry: tuple[str, ...]
+    style: Mapping[str, Any]
+    legend: tuple[LegendEntry, ...]
+    tooltip: tuple[str, ...]
+    card: tuple[str, ...]
+    filterable: tuple[str, ...] = ()
+    legend_field: str | None = None
+    visible: bool = True
+    place_ids: tuple[str, ...] = ()
+    place_kinds: tuple[str, ...] = ()
+    description: str = ""
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], where: str) -> LayerSpec:
+        """Validate `raw` against LAYER_SCHEMA; the error names the file and the bad value."""
+        errors = sorted(_VALIDATOR.iter_errors(dict(raw)), key=lambda e: list(e.absolute_path))
+        if errors:
+            first = errors[0]
+            at = "/".join(str(p) for p in first.absolute_path) or "top level"
+            raise LayerSpecError(f"{where}: {first.message} (at {at})")
+        values = [entry["value"] for entry in raw["legend"]]
+        if len(values) != len(set(values)):
+            raise LayerSpecError(f"{where}: legend values repeat: {values}")
+        return cls(
+            id=raw["id"], title_zh=raw["title_zh"], title_en=raw["title_en"], kind=raw["kind"],
+            order=raw["order"], geometry=tuple(raw["geometry"]), style=dict(raw["style"]),
+            legend=tuple(LegendEntry(**entry) for entry in raw["legend"]),
+            tooltip=tuple(raw["tooltip"]), card=tuple(raw["card"]),
+            filterable=tuple(raw.get("filterable", ())), legend_field=raw.get("legend_field"),
+            visible=raw.get("visible", True), place_ids=tuple(raw.get("place_ids", ())),
+            place_kinds=tuple(raw.get("place_kinds", ())), description=raw.get("description", ""),
+        )
+
+    def title(self, lang: str) -> str:
+        """The layer's title in 'zh' or 'en'."""
+        return self.title_en if lang == "en" else self.title_zh
+
+    def colour_for(self, value: object) -> str:
+        """Legend colour of a legend-field value, or the layer's base colour."""
+        for entry in self.legend:
+            if entry.value == value:
+                return entry.color
+        return self.style["color"]
+
+    def legend_values(self) -> tuple[str, ...]:
+        """The values the legend knows, in legend order."""
+        return tuple(entry.value for entry in self.legend)
+
+
+def load_layer_specs(layers_dir: Path) -> list[LayerSpec]:
+    """Read every ``*.toml`` in `layers_dir`, validated, sorted by (order, id).
+
+    The file name must be the layer id, so that a layer is found by its name on disk.
+    """
+    specs = []
+    for path in sorted(layers_dir.glob("*.toml")):
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise LayerSpecError(f"{path.name}: not valid TOML ({exc})") from exc
+        spec = LayerSpec.from_mapping(raw, path.name)
+        if spec.id != path.stem:
+            raise LayerSpecError(f"{path.name}: id {spec.id!r} must match the file name {path.stem!r}")
+        specs.append(spec)
+    if not specs:
+        raise LayerSpecError(f"no layer specs (*.toml) in {layers_dir}")
+    ids = [s.id for s in specs]
+    if len(ids) != len(set(ids)):
+        raise LayerSpecError(f"layer ids repeat: {ids}")
+    return sorted(specs, key=lambda s: (s.order, s.id))

@@ -1,0 +1,39 @@
+"""Shared fixtures: the shipped data, and writable copies of it for breaking on purpose."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "geodata"
+LAYERS_DIR = ROOT / "layers"
+
+
+@pytest.fixture(scope="session")
+def atlas():
+    """The shipped atlas, loaded strictly (fails if the shipped data has problems)."""
+    from app.atlas import load_atlas
+
+    return load_atlas(DATA_DIR, LAYERS_DIR)
+
+
+@pytest.fixture()
+def data_copy(tmp_path: Path) -> Path:
+    """A writable copy of geodata/ (data files only)."""
+    target = tmp_path / "geodata"
+    target.mkdir()
+    for path in DATA_DIR.iterdir():
+        if path.is_file():
+            shutil.copy2(path, target / path.name)
+    return target
+
+
+@pytest.fixture()
+def layers_copy(tmp_path: Path) -> Path:
+    """A writable copy of layers/."""
+    target = tmp_path / "layers"
+    shutil.copytree(LAYERS_DIR, target)
+    return target
