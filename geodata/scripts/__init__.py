@@ -1,0 +1,1 @@
+"""Reproducible builders for the curated files in geodata/ (run with `python -m`)."""
