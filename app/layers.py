@@ -153,6 +153,13 @@ class LayerSpec:
                 return entry.color
         return self.style["color"]
 
+    def legend_label(self, value: object, lang: str) -> str:
+        """The legend label of a value in 'zh' or 'en' (the value itself when unknown)."""
+        for entry in self.legend:
+            if entry.value == value:
+                return entry.en if lang == "en" else entry.zh
+        return str(value)
+
     def legend_values(self) -> tuple[str, ...]:
         """The values the legend knows, in legend order."""
         return tuple(entry.value for entry in self.legend)

@@ -1,0 +1,1 @@
+"""Streamlit pages of the atlas. The only package that imports streamlit."""

@@ -1,0 +1,36 @@
+"""Cached access to the atlas for the pages (one load per data version and process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app.assets import ensure_static_assets
+from app.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
+from app.filters import Filter, apply_filter
+
+STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
+
+
+@st.cache_resource(show_spinner=False)
+def _atlas(version: str) -> Atlas:
+    return load_atlas(default_data_dir(), default_layers_dir())
+
+
+def get_atlas() -> Atlas:
+    """The atlas of the current data files; reloaded when any of them changes."""
+    return _atlas(data_version(default_data_dir(), default_layers_dir()))
+
+
+@st.cache_resource(show_spinner=False)
+def static_assets() -> Path:
+    """Copy Leaflet and plugin files from their packages to Streamlit's static folder, once."""
+    return ensure_static_assets(STATIC_DIR)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def filter_mask(version: str, key: tuple, _flt: Filter) -> pd.Series:
+    """Boolean mask of the projects passing `_flt`, cached by (data version, filter key)."""
+    return apply_filter(get_atlas().projects, _flt)

@@ -1,0 +1,22 @@
+"""The frame around every page: page config, the shared sidebar, navigation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.i18n import t
+from app.ui import about_page, map_page, state
+
+
+def run() -> None:
+    """Entry point called by streamlit_app.py."""
+    st.set_page_config(page_title="长宁城市更新地图 · Changning Urban Renewal Atlas",
+                       page_icon="🗺️", layout="wide", initial_sidebar_state="auto")
+    lang = state.language_selector()
+    pages = [
+        st.Page(map_page.render, title=t("map_page", lang), icon=":material/map:", default=True,
+                url_path="map"),
+        st.Page(about_page.render, title=t("about_page", lang), icon=":material/info:",
+                url_path="about"),
+    ]
+    st.navigation(pages).run()

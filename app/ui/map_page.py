@@ -1,0 +1,163 @@
+"""Home page: the map with filters, legend, unlocated list, summary, table and downloads."""
+
+from __future__ import annotations
+
+import os
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app.assets import localize
+from app.atlas import Atlas
+from app.filters import FILTER_FIELDS
+from app.i18n import field_label, t
+from app.mapview import BASEMAPS, build_map
+from app.ui import state
+from app.ui.data import filter_mask, get_atlas, static_assets
+from app.viewstate import BASEMAPS as BASEMAP_IDS
+
+_TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
+                  "report_ref")
+
+
+def _label_funcs(atlas: Atlas, lang: str) -> dict[str, object]:
+    """format_func for each filter's options: codes shown as labels in the UI language."""
+    layers = {s.id: s.title(lang) for s in atlas.project_layers}
+    categories = {e.value: (e.en if lang == "en" else e.zh) for s in atlas.project_layers
+                  for e in s.legend}
+    return {
+        "layer": lambda v: layers.get(v, v),
+        "category": lambda v: categories.get(v, v),
+        "status": lambda v: atlas.vocab.status_label(v, lang),
+        "action": lambda v: f"{v} · {atlas.vocab.actions.get(v, '')}" if lang == "en" else v,
+        "subdistrict": lambda v: t("unknown", lang) if v == "unknown" else v,
+        "report_section": lambda v: atlas.vocab.label("section", v, lang),
+        "precision": lambda v: atlas.vocab.label("precision", v, lang),
+    }
+
+
+def _sidebar(atlas: Atlas, lang: str) -> None:
+    side = st.sidebar
+    side.text_input(t("search", lang), key="w_q", placeholder="天山 / tianshan")
+    labels = _label_funcs(atlas, lang)
+    allowed = state.allowed_values(atlas)
+    with side.expander(t("filters", lang), expanded=True):
+        for name in FILTER_FIELDS:
+            st.multiselect(t(name, lang), allowed[name], key=f"w_f_{name}",
+                           format_func=labels[name], placeholder="—")
+        st.button(t("reset", lang), on_click=state.clear_filters, width="stretch")
+    side.multiselect(t("ref_layers", lang), [s.id for s in atlas.reference_layers], key="w_refs",
+                     format_func=lambda v: atlas.spec(v).title(lang))
+    side.selectbox(t("basemap", lang), BASEMAP_IDS, key="w_basemap",
+                   format_func=lambda v: t(f"basemap_{v}", lang))
+    side.caption(f"{t('data_version', lang)}: `{atlas.data_version}`")
+
+
+def _display_frame(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
+    labels = _label_funcs(atlas, lang)
+    return pd.DataFrame({
+        "id": frame["id"],
+        "name": frame["name_en" if lang == "en" else "name_zh"],
+        "layer": frame["layer"].map(labels["layer"]),
+        "category": frame["category"].map(labels["category"]),
+        "status": frame["status"].map(labels["status"]),
+        "action": frame["action"].map(labels["action"]),
+        "subdistrict": frame["subdistrict"].map(labels["subdistrict"]),
+        "precision": frame["precision"].map(labels["precision"]),
+        "report_ref": frame["report_ref"],
+    })
+
+
+def _on_table_select() -> None:
+    rows = st.session_state["w_table"].selection.rows
+    ids = st.session_state.get("_table_ids", [])
+    st.session_state["focus"] = ids[rows[0]] if rows and rows[0] < len(ids) else None
+
+
+def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str, view) -> None:
+    basemap = view.basemap
+    key = os.environ.get("TIANDITU_KEY") or None
+    if BASEMAPS[basemap].needs_key and not key:
+        st.info(t("tianditu_needs_key", lang))
+        basemap = "none"
+    static_assets()
+    m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=view.ref_layers or (),
+                  focus=view.project, centre=(view.lat, view.lon) if view.lat is not None else None,
+                  zoom=view.zoom, tianditu_key=key)
+    localize(m)
+    # Nothing is returned from the map: panning, zooming and clicking never rerun the script.
+    st_folium(m, key="atlas_map", height=560, use_container_width=True, returned_objects=[])
+
+
+def _unlocated(frame: gpd.GeoDataFrame, lang: str) -> None:
+    rows = frame[frame.geometry.isna()]
+    st.markdown(f"**{t('unlocated', lang)} ({len(rows)})**")
+    st.caption(t("unlocated_help", lang))
+    if rows.empty:
+        return
+    name = "name_en" if lang == "en" else "name_zh"
+    listing = pd.DataFrame({field_label("name", lang): rows[name],
+                            field_label("position_note", lang): rows["position_note"]})
+    st.dataframe(listing, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
+
+
+def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
+    labels = _label_funcs(atlas, lang)
+    st.markdown(f"**{t('summary', lang)}**")
+    by_layer = frame["layer"].map(labels["layer"]).value_counts().rename(t("projects", lang))
+    by_status = frame["status"].map(labels["status"]).value_counts().rename(t("projects", lang))
+    left, right = st.columns(2)
+    left.caption(t("by_layer", lang))
+    left.bar_chart(by_layer, horizontal=True, height=220)
+    right.caption(t("by_status", lang))
+    right.bar_chart(by_status, horizontal=True, height=220)
+
+
+def render() -> None:
+    """The map page."""
+    atlas = get_atlas()
+    lang = st.session_state.get("w_lang") or "zh"
+    state.init_from_url(atlas)
+    _sidebar(atlas, lang)
+    view = state.current_view(lang)
+    default_refs = tuple(s.id for s in atlas.reference_layers if s.visible)
+    if set(view.ref_layers or ()) == set(default_refs):
+        view = view.with_changes(ref_layers=None)
+    state.write_url(view)
+    if view.ref_layers is None:
+        view = view.with_changes(ref_layers=default_refs)
+
+    st.title(t("app_title", lang))
+    st.caption(t("app_subtitle", lang))
+    notices = st.session_state.get(state.NOTICES) or []
+    if notices:
+        st.warning(t("url_notice", lang) + "\n\n" + "\n".join(f"- `{n}`" for n in notices))
+
+    flt = view.to_filter()
+    mask = filter_mask(atlas.data_version, flt.key(), flt)
+    frame = atlas.projects[mask.to_numpy()]
+    located = int(frame.geometry.notna().sum())
+    st.markdown(t("count_line", lang).format(n=len(frame), located=located,
+                                              unlocated=len(frame) - located))
+    if frame.empty:
+        st.info(t("empty", lang))
+
+    map_col, side_col = st.columns([5, 2], gap="medium")
+    with map_col:
+        _map(atlas, frame, lang, view)
+    with side_col:
+        _unlocated(frame, lang)
+        _summary(atlas, frame, lang)
+
+    st.subheader(t("table", lang))
+    st.caption(t("table_help", lang))
+    table = _display_frame(atlas, frame, lang)
+    st.session_state["_table_ids"] = table["id"].tolist()
+    st.dataframe(table.drop(columns=["id"]).rename(columns=lambda c: field_label(c, lang)),
+                 hide_index=True, width="stretch", on_select=_on_table_select,
+                 selection_mode="single-row", key="w_table")
+    if view.project:
+        name = atlas.projects.set_index("id").loc[view.project]
+        st.caption(f"{t('focus', lang)} {name['name_en' if lang == 'en' else 'name_zh']}")
