@@ -1,5 +1,5 @@
 /* Client-side helpers of the atlas map: tooltips, project cards and the legend.
- * Everything is built with DOM nodes and textContent, never innerHTML, so register text
+ * Everything is built with DOM nodes and textContent (no HTML parsing), so register text
  * (names, descriptions, notes) can never run as markup or script. */
 window.atlasMap = (function () {
   "use strict";

@@ -83,7 +83,7 @@ _CSS = """
 .atlas-swatch{display:inline-block;width:12px;height:12px;border:2px solid;box-sizing:border-box}
 .atlas-swatch-point{border-radius:50%}
 .atlas-swatch-line{height:4px;border:0}
-@media (max-width:600px){.atlas-legend{max-height:30vh;font-size:11px}}
+@media (max-width:600px){.atlas-legend{max-height:30vh;font-size:11px}.leaflet-control-minimap{display:none}}
 """
 
 
@@ -335,7 +335,7 @@ def build_map(atlas: Atlas, frame: gpd.GeoDataFrame, *, lang: str = "zh", basema
                              max_zoom=base.max_zoom, subdomains=base.subdomains).add_to(m)
         MiniMap(tile_layer=folium.TileLayer(tiles=url, attr=base.attribution,
                                             subdomains=base.subdomains or "abc"),
-                toggle_display=True, position="bottomleft").add_to(m)
+                toggle_display=False, position="bottomleft").add_to(m)
     m.get_root().header.add_child(Element(f"<style>{_CSS}</style>"))
     m.add_child(_Script(resources.files("app").joinpath("atlas_map.js").read_text(encoding="utf-8")))
     for spec in atlas.reference_layers:
