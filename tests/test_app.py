@@ -1,0 +1,97 @@
+"""AppTest smoke tests of the pages: filters drive counts and table; bad URLs give notices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def app(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def count_line(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if "个项目符合筛选" in m.value or "projects match" in m.value)
+
+
+def table(at: AppTest):
+    return at.dataframe[-1].value
+
+
+def test_home_page_lists_every_project(atlas):
+    at = app(basemap="none")
+    assert not at.exception
+    n = len(atlas.projects)
+    located = int(atlas.projects.geometry.notna().sum())
+    assert count_line(at) == f"共 {n} 个项目符合筛选:地图上 {located} 个,未定位 {n - located} 个"
+    assert len(table(at)) == n
+    assert not at.warning
+
+
+def test_a_filter_changes_table_and_counts(atlas):
+    at = app(basemap="none")
+    at.multiselect(key="w_f_layer").set_value(["public_space"]).run()
+    expected = atlas.projects[atlas.projects["layer"] == "public_space"]
+    assert len(table(at)) == len(expected)
+    assert f"共 {len(expected)} 个项目" in count_line(at)
+    assert at.query_params["layer"] in ("public_space", ["public_space"])
+
+
+def test_search_finds_tianshan_by_pinyin():
+    at = app(basemap="none", q="tianshan", lang="en")
+    names = table(at)["Name"].tolist()
+    assert "Tianshan Park upgrade and opening" in names
+    assert len(names) < 10
+
+
+def test_empty_result_says_so():
+    at = app(basemap="none", q="no-such-place-anywhere")
+    assert any("没有项目符合" in i.value for i in at.info)
+
+
+def test_url_filters_reproduce_the_view(atlas):
+    at = app(basemap="none", lang="en", status="operating", section="四")
+    rows = atlas.projects[(atlas.projects["status"] == "operating")
+                          & (atlas.projects["report_section"] == "四")]
+    assert len(table(at)) == len(rows)
+    assert at.multiselect(key="w_f_status").value == ["operating"]
+    assert at.title[0].value == "Changning Urban Renewal Atlas"
+
+
+@pytest.mark.parametrize("params,bad", [
+    ({"status": "bogus"}, "bogus"),
+    ({"basemap": "google"}, "google"),
+    ({"z": "99"}, "z='99'"),
+    ({"p": "nope"}, "nope"),
+])
+def test_bad_url_values_are_ignored_with_a_notice(atlas, params, bad):
+    at = app(**({"basemap": "none"} | params))
+    assert not at.exception
+    assert any(bad in w.value for w in at.warning)
+    assert len(table(at)) == len(atlas.projects)
+
+
+def test_tianditu_without_key_falls_back_visibly(monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    at = app(basemap="tianditu")
+    assert any("TIANDITU_KEY" in i.value for i in at.info)
+    assert not at.exception
+
+
+def test_about_page_renders():
+    def page():
+        from app.ui import about_page
+
+        about_page.render()
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "数据与说明"
+    assert len(at.dataframe) == 2
