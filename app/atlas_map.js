@@ -58,7 +58,11 @@ window.atlasMap = (function () {
     var control = L.control({ position: "topright" });
     control.onAdd = function () {
       var box = L.DomUtil.create("div", "atlas-legend leaflet-bar");
-      box.appendChild(el("div", "atlas-legend-title", spec.title));
+      var title = el("div", "atlas-legend-title", spec.title);
+      title.setAttribute("role", "button");
+      title.addEventListener("click", function () { box.classList.toggle("atlas-collapsed"); });
+      box.appendChild(title);
+      if (map.getSize().x < 600) { box.classList.add("atlas-collapsed"); }
       spec.groups.forEach(function (group) {
         box.appendChild(el("div", "atlas-legend-group", group.title));
         group.entries.forEach(function (entry) {

@@ -18,6 +18,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "Changning District's 2025 renewal and public-space projects (district work report, 2025 tasks)"),
     "map_page": ("地图", "Map"),
     "about_page": ("数据与说明", "Data & method"),
+    "field_page": ("现场核查", "Field check"),
+    "review_page": ("审核", "Review"),
     "language": ("语言 / Language", "语言 / Language"),
     "basemap": ("底图", "Basemap"),
     "basemap_osm": ("OpenStreetMap (WGS-84)", "OpenStreetMap (WGS-84)"),

@@ -76,7 +76,10 @@ _CSS = """
 .atlas-card th{text-align:left;vertical-align:top;color:#666;font-weight:500;padding:1px 6px 1px 0;white-space:nowrap}
 .atlas-card td{padding:1px 0;word-break:break-word}
 .atlas-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.4 system-ui,"Noto Sans CJK SC",sans-serif;max-height:45vh;overflow:auto}
-.atlas-legend-title{font-weight:600}
+.atlas-legend-title{font-weight:600;cursor:pointer}
+.atlas-legend-title:after{content:" ▾"}
+.atlas-collapsed .atlas-legend-title:after{content:" ▸"}
+.atlas-collapsed > :not(.atlas-legend-title){display:none}
 .atlas-legend-group{margin-top:4px;color:#444;font-weight:500}
 .atlas-legend-row{display:flex;align-items:center;gap:5px}
 .atlas-legend-count{color:#777;margin-left:auto;padding-left:6px}
@@ -312,11 +315,13 @@ def _view(frame: gpd.GeoDataFrame, focus: str | None, centre: tuple[float, float
 def build_map(atlas: Atlas, frame: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "osm",
               visible_refs: Sequence[str] = (), focus: str | None = None,
               centre: tuple[float, float] | None = None, zoom: int | None = None,
-              tianditu_key: str | None = None, height: int = 600) -> folium.Map:
+              tianditu_key: str | None = None, height: int = 600,
+              here: tuple[float, float, float | None] | None = None) -> folium.Map:
     """The folium map of `frame` (already filtered) with the chosen reference layers.
 
     `basemap` is a key of BASEMAPS; 'tianditu' without a key raises ValueError (the UI falls back
-    and says so). Only located projects are drawn.
+    and says so). Only located projects are drawn. `here` = (lon, lat, accuracy in metres or
+    None), WGS-84: the field worker's position, drawn with its accuracy circle.
     """
     base = BASEMAPS[basemap]
     if base.needs_key and not tianditu_key:
@@ -349,6 +354,13 @@ def build_map(atlas: Atlas, frame: gpd.GeoDataFrame, *, lang: str = "zh", basema
     for spec in atlas.reference_layers:
         if spec.id in visible_refs and spec.id != "district_boundary":
             _add_reference_layer(m, atlas, spec, lang, base.crs)
+    if here is not None:
+        lon, lat = convert(here[0], here[1], "wgs84", base.crs)
+        if here[2]:
+            folium.Circle((lat, lon), radius=float(here[2]), color="#1565c0", weight=1,
+                          fill=True, fill_opacity=0.1, class_name="atlas-here-accuracy").add_to(m)
+        folium.CircleMarker((lat, lon), radius=8, color="#ffffff", weight=3, fill=True,
+                            fill_color="#1565c0", fill_opacity=1, class_name="atlas-here").add_to(m)
     Fullscreen(position="topleft", title=t("fullscreen", lang), title_cancel=t("exit_fullscreen", lang)).add_to(m)
     MeasureControl(position="topleft", primary_length_unit="meters",
                    secondary_length_unit="kilometers", primary_area_unit="sqmeters",

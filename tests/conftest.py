@@ -37,3 +37,15 @@ def layers_copy(tmp_path: Path) -> Path:
     target = tmp_path / "layers"
     shutil.copytree(LAYERS_DIR, target)
     return target
+
+
+@pytest.fixture(autouse=True)
+def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty store; in-process Streamlit caches start empty."""
+    path = tmp_path / "store.sqlite"
+    monkeypatch.setenv("ATLAS_STORE", str(path))
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    return path

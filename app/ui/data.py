@@ -10,18 +10,34 @@ import streamlit as st
 from app.assets import ensure_static_assets
 from app.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
 from app.filters import Filter, apply_filter
+from app.store import Store, apply_field_updates, open_store
 
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 
 
 @st.cache_resource(show_spinner=False)
-def _atlas(version: str) -> Atlas:
+def _register(version: str) -> Atlas:
     return load_atlas(default_data_dir(), default_layers_dir())
 
 
+@st.cache_resource(show_spinner=False)
+def _with_updates(version: str, revision: int) -> Atlas:
+    return apply_field_updates(_register(version), get_store())
+
+
+@st.cache_resource(show_spinner=False)
+def get_store() -> Store:
+    """The store of this process (``$ATLAS_STORE`` or var/atlas.sqlite)."""
+    return open_store()
+
+
 def get_atlas() -> Atlas:
-    """The atlas of the current data files; reloaded when any of them changes."""
-    return _atlas(data_version(default_data_dir(), default_layers_dir()))
+    """The atlas of the current data files with accepted field updates applied.
+
+    Reloaded when a data file changes or the store records a change.
+    """
+    version = data_version(default_data_dir(), default_layers_dir())
+    return _with_updates(version, get_store().revision())
 
 
 @st.cache_resource(show_spinner=False)
@@ -34,3 +50,9 @@ def static_assets() -> Path:
 def filter_mask(version: str, key: tuple, _flt: Filter) -> pd.Series:
     """Boolean mask of the projects passing `_flt`, cached by (data version, filter key)."""
     return apply_filter(get_atlas().projects, _flt)
+
+
+def field_basemap() -> str:
+    """The basemap chosen on the map page, for the field and review maps (no key -> none)."""
+    chosen = st.session_state.get("w_basemap") or st.query_params.get("basemap") or "osm"
+    return "none" if chosen not in ("osm", "amap", "none") else chosen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.i18n import t
-from app.ui import about_page, map_page, state
+from app.ui import about_page, field_page, map_page, review_page, state
 
 
 def run() -> None:
@@ -16,6 +16,10 @@ def run() -> None:
     pages = [
         st.Page(map_page.render, title=t("map_page", lang), icon=":material/map:", default=True,
                 url_path="map"),
+        st.Page(field_page.render, title=t("field_page", lang), icon=":material/my_location:",
+                url_path="field"),
+        st.Page(review_page.render, title=t("review_page", lang), icon=":material/fact_check:",
+                url_path="review"),
         st.Page(about_page.render, title=t("about_page", lang), icon=":material/info:",
                 url_path="about"),
     ]
