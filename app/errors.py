@@ -6,7 +6,10 @@ __all__ = [
     "ExportError",
     "FilterError",
     "GeocodeError",
+    "ImportFileError",
+    "CoordinateError",
     "LayerSpecError",
+    "PositionError",
     "UnknownCRSError",
 ]
 
@@ -37,3 +40,15 @@ class FilterError(AtlasError, ValueError):
 
 class ExportError(AtlasError, OSError):
     """An export cannot be written where or how it was asked."""
+
+
+class PositionError(AtlasError, ValueError):
+    """A field position (lon/lat) that is not a usable point: non-finite, swapped, or far away."""
+
+
+class ImportFileError(AtlasError, ValueError):
+    """A file to import is unusable as a register: format, encoding, size, columns or mapping."""
+
+
+class CoordinateError(AtlasError, ValueError):
+    """A coordinate cell that cannot be read as a number or degrees-minutes-seconds."""
