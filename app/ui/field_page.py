@@ -135,9 +135,9 @@ def _nearby(atlas, pos, lang: str, text: dict) -> str | None:
         n = st.segmented_control(text["n"], [3, 5, 10], default=5, key="field_n") or 5
         near = nearest(atlas.projects, pos[0], pos[1], n=n)
         direction = "direction_en" if lang == "en" else "direction_zh"
-        table = pd.DataFrame({text["name"]: near[name], text["dist"]: near["distance_m"].round(0),
-                              text["dir"]: near[direction]})
-        st.dataframe(table, hide_index=True, width="stretch")
+        table = pd.DataFrame({text["dist"]: near["distance_m"].round(0).astype(int),
+                              text["dir"]: near[direction], text["name"]: near[name]})
+        st.table(table.set_index(text["dist"]))  # plain text cells: readable on a phone
         near_ids = near["id"].tolist()
     else:
         st.caption(text["none_yet"])
