@@ -62,6 +62,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fullscreen": ("全屏", "Full screen"),
     "exit_fullscreen": ("退出全屏", "Exit full screen"),
     "download": ("下载当前筛选结果", "Download the current selection"),
+    "export_crs": ("坐标系", "Coordinates"),
+    "export_wgs84": ("WGS-84(标准,默认)", "WGS-84 (standard, default)"),
+    "export_gcj02": ("GCJ-02(用于高德等平台,文件名含 -gcj02)", "GCJ-02 (for AMap-based tools; file name says -gcj02)"),
     "data_version": ("数据版本", "Data version"),
     "focus": ("地图已定位到:", "Map focused on:"),
 }

@@ -95,3 +95,30 @@ def test_about_page_renders():
     assert not at.exception
     assert at.title[0].value == "数据与说明"
     assert len(at.dataframe) == 2
+
+
+def test_a_download_button_per_format_for_the_current_filter():
+    at = app(basemap="none", layer="public_space")
+    buttons = at.get("download_button")
+    assert len(buttons) == 4
+    assert not at.exception
+
+
+def test_export_for_the_page_filter_matches_the_cli(atlas, tmp_path):
+    """The page's downloads call export_bytes with the page's Filter; so does the CLI."""
+    import json
+    import subprocess
+    import sys
+
+    from app.export import export_bytes
+    from app.ui.state import allowed_values
+    from app.viewstate import parse_view
+
+    view, _ = parse_view({"layer": "public_space", "status": "operating"}, allowed_values(atlas))
+    page_bytes, _, _ = export_bytes(atlas, view.to_filter(), "geojson")
+    out = tmp_path / "cli.geojson"
+    subprocess.run([sys.executable, "-m", "app", "export", "--format", "geojson", "--output", str(out),
+                    "--layer", "public_space", "--where", "status=operating"], check=True, cwd=ROOT)
+    page, cli = json.loads(page_bytes), json.loads(out.read_text(encoding="utf-8"))
+    page.pop("generated_at"), cli.pop("generated_at")
+    assert page["features"] and page == cli

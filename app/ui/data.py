@@ -9,6 +9,7 @@ import streamlit as st
 
 from app.assets import ensure_static_assets
 from app.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
+from app.export import export_bytes
 from app.filters import Filter, apply_filter
 from app.store import Store, apply_field_updates, open_store
 
@@ -56,3 +57,9 @@ def field_basemap() -> str:
     """The basemap chosen on the map page, for the field and review maps (no key -> none)."""
     chosen = st.session_state.get("w_basemap") or st.query_params.get("basemap") or "osm"
     return "none" if chosen not in ("osm", "amap", "none") else chosen
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def export_file(version: str, key: tuple, fmt: str, crs: str, _flt: Filter) -> tuple[bytes, str, str]:
+    """export_bytes for the current atlas, cached by (data version, filter key, format, CRS)."""
+    return export_bytes(get_atlas(), _flt, fmt, crs)

@@ -11,11 +11,12 @@ from streamlit_folium import st_folium
 
 from app.assets import localize
 from app.atlas import Atlas
+from app.export import FORMATS
 from app.filters import FILTER_FIELDS
 from app.i18n import field_label, t
 from app.mapview import BASEMAPS, build_map
 from app.ui import state
-from app.ui.data import filter_mask, get_atlas, static_assets
+from app.ui.data import export_file, filter_mask, get_atlas, static_assets
 from app.viewstate import BASEMAPS as BASEMAP_IDS
 
 _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
@@ -161,3 +162,16 @@ def render() -> None:
     if view.project:
         name = atlas.projects.set_index("id").loc[view.project]
         st.caption(f"{t('focus', lang)} {name['name_en' if lang == 'en' else 'name_zh']}")
+    _downloads(atlas, flt, lang)
+
+
+def _downloads(atlas: Atlas, flt, lang: str) -> None:
+    """One download button per format, for exactly the current filter (same bytes as the CLI)."""
+    st.subheader(t("download", lang))
+    crs = st.radio(t("export_crs", lang), ["wgs84", "gcj02"], horizontal=True, key="w_export_crs",
+                   format_func=lambda v: t(f"export_{v}", lang))
+    columns = st.columns(len(FORMATS))
+    for column, (fmt, spec) in zip(columns, FORMATS.items(), strict=True):
+        data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt)
+        column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
+                               width="stretch", on_click="ignore")
