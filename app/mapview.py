@@ -68,6 +68,8 @@ BASEMAPS: dict[str, Basemap] = {
 }
 
 _CSS = """
+/* streamlit-folium puts a spacer after #root that makes the frame scroll on the first click */
+body>span{display:none}
 .atlas-tip strong{display:block}
 .atlas-card{font:13px/1.35 system-ui,"Noto Sans CJK SC",sans-serif;max-height:320px;overflow:auto}
 .atlas-card-title{font-weight:600;font-size:15px}
