@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app import cli_nearest, export
+from app import cli_import, cli_nearest, export
 from app.atlas import Atlas, check_atlas, load_atlas
 from app.errors import AtlasError, FilterError
 from app.export import (
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--per-layer", action="store_true",
                      help="one file per layer: PATH_STEM-<layer>.<suffix>")
     cli_nearest.add_parser(sub)
+    cli_import.add_parser(sub)
     return parser
 
 
@@ -164,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "nearest":
             return cli_nearest.run(args)
+        if args.command == "import":
+            return cli_import.run(args)
         return _export(args)
     except (AtlasError, FilterError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "about_page": ("数据与说明", "Data & method"),
     "field_page": ("现场核查", "Field check"),
     "review_page": ("审核", "Review"),
+    "import_page": ("导入项目表", "Import a register"),
     "language": ("语言 / Language", "语言 / Language"),
     "basemap": ("底图", "Basemap"),
     "basemap_osm": ("OpenStreetMap (WGS-84)", "OpenStreetMap (WGS-84)"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.i18n import t
-from app.ui import about_page, field_page, map_page, review_page, state
+from app.ui import about_page, field_page, import_page, map_page, review_page, state
 
 
 def run() -> None:
@@ -20,6 +20,8 @@ def run() -> None:
                 url_path="field"),
         st.Page(review_page.render, title=t("review_page", lang), icon=":material/fact_check:",
                 url_path="review"),
+        st.Page(import_page.render, title=t("import_page", lang), icon=":material/upload_file:",
+                url_path="import"),
         st.Page(about_page.render, title=t("about_page", lang), icon=":material/info:",
                 url_path="about"),
     ]
