@@ -109,11 +109,11 @@ def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
     st.markdown(f"**{t('summary', lang)}**")
     by_layer = frame["layer"].map(labels["layer"]).value_counts().rename(t("projects", lang))
     by_status = frame["status"].map(labels["status"]).value_counts().rename(t("projects", lang))
-    left, right = st.columns(2)
-    left.caption(t("by_layer", lang))
-    left.bar_chart(by_layer, horizontal=True, height=220)
-    right.caption(t("by_status", lang))
-    right.bar_chart(by_status, horizontal=True, height=220)
+    # stacked, not side by side: long bilingual labels need the column's whole width
+    st.caption(t("by_layer", lang))
+    st.bar_chart(by_layer, horizontal=True, height=40 + 28 * len(by_layer))
+    st.caption(t("by_status", lang))
+    st.bar_chart(by_status, horizontal=True, height=40 + 28 * len(by_status))
 
 
 def render() -> None:
