@@ -80,11 +80,6 @@ LAYER_SCHEMA: dict[str, Any] = {
         "card": _FIELDS,
         "filterable": _FIELDS,
     },
-    "allOf": [
-        {"if": {"properties": {"kind": {"const": "reference"}}},
-         "then": {"anyOf": [{"required": ["place_ids"]}, {"required": ["place_kinds"]}]}},
-        {"if": {"properties": {"legend": {"minItems": 1}}}, "then": {"required": ["legend_field"]}},
-    ],
 }
 
 _VALIDATOR = jsonschema.Draft202012Validator(LAYER_SCHEMA)
@@ -129,6 +124,10 @@ class LayerSpec:
             first = errors[0]
             at = "/".join(str(p) for p in first.absolute_path) or "top level"
             raise LayerSpecError(f"{where}: {first.message} (at {at})")
+        if raw["kind"] == "reference" and not (raw.get("place_ids") or raw.get("place_kinds")):
+            raise LayerSpecError(f"{where}: a reference layer needs place_ids or place_kinds")
+        if raw["legend"] and not raw.get("legend_field"):
+            raise LayerSpecError(f"{where}: a legend needs legend_field (the field it colours by)")
         values = [entry["value"] for entry in raw["legend"]]
         if len(values) != len(set(values)):
             raise LayerSpecError(f"{where}: legend values repeat: {values}")
