@@ -122,3 +122,15 @@ def test_export_for_the_page_filter_matches_the_cli(atlas, tmp_path):
     page, cli = json.loads(page_bytes), json.loads(out.read_text(encoding="utf-8"))
     page.pop("generated_at"), cli.pop("generated_at")
     assert page["features"] and page == cli
+
+
+def test_a_project_in_the_url_focuses_the_map(atlas):
+    at = app(basemap="none", p="tianshan-park")
+    assert any("地图已定位到: 天山公园整体提升开放" in c.value for c in at.caption)
+    assert at.query_params["p"] in ("tianshan-park", ["tianshan-park"])
+    from app.mapview import build_map
+
+    html = build_map(atlas, atlas.projects, basemap="none", focus="tianshan-park").get_root().render()
+    assert 'openPopup(' in html and '"tianshan-park"' in html
+    point = atlas.projects.set_index("id").loc["tianshan-park"].geometry
+    assert f"[{point.y}, {point.x}]" in html  # centred on the project, zoom 17
