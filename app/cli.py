@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app import cli_import, cli_nearest, export
+from app import cli_import, cli_nearest, cli_store, export
 from app.atlas import Atlas, check_atlas, load_atlas
 from app.errors import AtlasError, FilterError
 from app.export import (
@@ -56,17 +56,18 @@ def _parser() -> argparse.ArgumentParser:
                      help="one file per layer: PATH_STEM-<layer>.<suffix>")
     cli_nearest.add_parser(sub)
     cli_import.add_parser(sub)
+    cli_store.add_parser(sub)
     return parser
 
 
 def current_atlas(data_dir: Path | None, layers_dir: Path | None) -> Atlas:
-    """The register's atlas with accepted field corrections of the store applied (when the
-    store file exists: reading never creates one)."""
-    from app.store import apply_field_updates, default_store_path, open_store
+    """The register's atlas with accepted field corrections of the store applied (when a store
+    exists: reading never creates one; ATLAS_DATABASE_URL selects PostGIS)."""
+    from app.store import apply_field_updates, existing_store
 
     atlas = load_atlas(data_dir, layers_dir)
-    path = default_store_path()
-    return apply_field_updates(atlas, open_store(path)) if path.exists() else atlas
+    store = existing_store()
+    return apply_field_updates(atlas, store) if store is not None else atlas
 
 
 def _summary(atlas: Atlas) -> str:
@@ -167,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_nearest.run(args)
         if args.command == "import":
             return cli_import.run(args)
+        if args.command == "store":
+            return cli_store.run(args)
         return _export(args)
     except (AtlasError, FilterError) as exc:
         print(f"error: {exc}", file=sys.stderr)

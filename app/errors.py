@@ -11,6 +11,9 @@ __all__ = [
     "LayerSpecError",
     "PositionError",
     "UnknownCRSError",
+    "SubmissionError",
+    "ConflictError",
+    "StoreError",
 ]
 
 
@@ -52,3 +55,15 @@ class ImportFileError(AtlasError, ValueError):
 
 class CoordinateError(AtlasError, ValueError):
     """A coordinate cell that cannot be read as a number or degrees-minutes-seconds."""
+
+
+class SubmissionError(AtlasError, ValueError):
+    """A field submission, review or register that cannot be stored as given (nothing was stored)."""
+
+
+class ConflictError(AtlasError, RuntimeError):
+    """A review raced another review of the same submission; this one was not applied."""
+
+
+class StoreError(AtlasError, OSError):
+    """The store cannot be reached or used: no server, wrong schema version, failed transaction."""

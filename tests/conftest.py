@@ -44,6 +44,7 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own empty store; in-process Streamlit caches start empty."""
     path = tmp_path / "store.sqlite"
     monkeypatch.setenv("ATLAS_STORE", str(path))
+    monkeypatch.delenv("ATLAS_DATABASE_URL", raising=False)  # never a developer's real database
     import streamlit as st
 
     st.cache_resource.clear()
