@@ -9,8 +9,9 @@ and holes clockwise, coordinates rounded to :data:`COORD_DECIMALS` decimals (abo
 geometries (repaired by ``make_valid`` and flagged in ``geometry_repaired``), feature ``id`` =
 project id, unlocated projects as ``"geometry": null``, and the export's metadata as top-level
 foreign members. Geometry is prepared and serialised in bulk by shapely (no Python loop over
-coordinates). The property keys are :data:`EXPORT_FIELDS`, documented in :data:`FIELD_DOCS`
-and in ``docs/export.md``.
+coordinates); property values are escaped a column at a time with Arrow compute and every
+feature is joined by Arrow (no Python loop over features). The property keys are
+:data:`EXPORT_FIELDS`, documented in :data:`FIELD_DOCS` and in ``docs/export.md``.
 
 GCJ-02 output (for AMap-based tools) is opt-in, labelled in the file name (``-gcj02``) and in
 the metadata; such a file is deliberately *not* RFC 7946 (whose only CRS is WGS-84).
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import os
@@ -35,6 +37,7 @@ import re
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -44,6 +47,8 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa  # installed with pandas' Arrow strings and with streamlit
+import pyarrow.compute as pc
 import pyogrio
 import pyproj
 import shapely
@@ -258,7 +263,9 @@ def prepare_geometries(geoms: Iterable[shapely.Geometry | None], crs: str = "wgs
         fixed = shapely.make_valid(arr[repaired], method="structure")
         # make_valid adds intersection nodes off the grid; snapping keeps the result valid.
         arr[repaired] = shapely.set_precision(fixed, 10.0 ** -COORD_DECIMALS)
-    rest = present & (~wound | repaired)  # polygons with holes, multi-parts, repaired ones
+    # polygons with holes, multi-parts, repaired ones (points and lines have no rings to turn)
+    polygonal = np.isin(shapely.get_type_id(arr), (3, 6, 7))
+    rest = present & (~wound | repaired) & polygonal
     arr[rest] = shapely.orient_polygons(arr[rest], exterior_cw=False)
     arr[~present | shapely.is_empty(arr)] = None
     return arr, repaired
@@ -310,42 +317,142 @@ def _json_dump(value: Any) -> str:
                       allow_nan=False, default=str)
 
 
+_NUL = "\x00"
+_ESCAPED_NUL = "\\u0000"  # how JSON spells a NUL character: the six characters \u0000
+# What json.dumps(..., ensure_ascii=False) writes for each control character.
+_CONTROL_ESCAPES = {chr(c): f"\\u{c:04x}" for c in range(32)} | {
+    "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(texts: list[str]) -> list[str] | None:
+    r"""The JSON string contents (escaped, without quotes) of every text, made in one pass
+    over their NUL-joined text.
+
+    Returns None (the caller escapes one by one) when a text holds a NUL or the characters
+    ``\\u0000``, which would make the split ambiguous.
+
+    >>> _escaped(['a"b', "c\\d", "e\nf"])
+    ['a\\"b', 'c\\\\d', 'e\\nf']
+    >>> _escaped(["x\x00y"]) is None, _escaped([])
+    (True, [])
+    """
+    if not texts:
+        return []
+    joined = _NUL.join(texts)
+    if joined.count(_NUL) != len(texts) - 1 or _ESCAPED_NUL in joined:
+        return None
+    return encode_basestring(joined)[1:-1].split(_ESCAPED_NUL)
+
+
+def _list_tokens(rows: np.ndarray) -> np.ndarray | None:
+    """The JSON arrays (text) of rows that are lists of exact str, built in bulk: elements
+    escaped together, brackets and commas laid out by index and the rows cut apart once.
+    None when a row is not such a list."""
+    if not all(isinstance(v, list | tuple) for v in rows):
+        return None
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    flat = list(itertools.chain.from_iterable(rows))
+    if not all(type(v) is str for v in flat):
+        return None
+    contents = _escaped(flat)
+    if contents is None:
+        return None
+    starts = np.cumsum(lengths) - lengths
+    first = np.zeros(len(flat), dtype=bool)
+    first[starts[lengths > 0]] = True
+    width = 2 * lengths + 1  # per row: (separator, element) per element, then its end
+    row_at = np.cumsum(width) - width
+    slot = (np.repeat(row_at, lengths)
+            + 2 * (np.arange(len(flat)) - np.repeat(starts, lengths)))
+    out = np.empty(int(width.sum()), dtype=object)
+    # object tables, not np.where on text: numpy's own strings drop trailing NULs
+    out[slot] = np.array(['","', '["'], dtype=object)[first.astype(np.int64)]
+    out[slot + 1] = contents
+    out[row_at + 2 * lengths] = np.array(["[]" + _NUL, '"]' + _NUL], dtype=object)[
+        (lengths > 0).astype(np.int64)]
+    tokens = np.empty(len(rows), dtype=object)
+    tokens[:] = "".join(out.tolist())[:-1].split(_NUL)
+    return tokens
+
+
 def _json_tokens(series: pd.Series) -> np.ndarray:
-    """The JSON text of every value of a column, vectorised where the dtype allows."""
+    """The JSON text of every value of a non-text column: vectorised for booleans, integers,
+    floats and lists of text; anything else through json.dumps one value at a time."""
     n = len(series)
     missing = series.isna().to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool)
     out = np.full(n, "null", dtype=object)
     if pd.api.types.is_bool_dtype(series.dtype) and not missing.any():
-        out[:] = np.where(series.to_numpy(dtype=bool), "true", "false")
+        out[:] = np.array(["false", "true"], dtype=object)[series.to_numpy(dtype=np.int64)]
         return out
     if pd.api.types.is_integer_dtype(series.dtype):
         out[~missing] = series[~missing].to_numpy(dtype=np.int64).astype(str)
         return out
-    values = series.to_numpy(dtype=object)
-    if isinstance(series.dtype, pd.StringDtype) or all(
-            type(v) is str for v in values[~missing]):  # exact str: the fast path
-        out[~missing] = list(map(encode_basestring, values[~missing].tolist()))
+    if pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = np.isfinite(values)  # NaN and infinities are null, as in _json_value
+        out[finite] = list(map(float.__repr__, values[finite].tolist()))
         return out
-    # Lists (aliases, pos_refs), floats and anything else: one json.dumps each.
+    values = series.to_numpy(dtype=object)
+    tokens = _list_tokens(values[~missing])
+    if tokens is not None:
+        out[~missing] = tokens
+        return out
+    # Anything else: one json.dumps each (missing values included: _json_value maps them).
     return np.array([_json_dump(v) for v in values], dtype=object)
 
 
-def _as_latin1(tokens: np.ndarray) -> np.ndarray:
-    """Re-spell each token's UTF-8 bytes as Latin-1 characters (in bulk).
+def _text(series: pd.Series) -> pa.Array | None:
+    """The column as Arrow large_string (missing values null) when it holds only text (a
+    string dtype, or objects that are all exact str); None otherwise."""
+    if not isinstance(series.dtype, pd.StringDtype):
+        values = series.to_numpy(dtype=object)
+        present = values[~series.isna().to_numpy(dtype=bool)]
+        if not all(type(v) is str for v in present):
+            return None
+    array = pa.array(series, from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return pc.cast(array, pa.large_string())
 
-    Python stores a str with any CJK character at 2 bytes per character, so joining the whole
-    FeatureCollection and encoding it would widen and re-scan ~100 MB. Tokens re-spelt this way
-    keep the big join at one byte per character, and ``.encode("latin-1")`` of the result is a
-    plain copy that yields exactly the UTF-8 bytes.
-    """
-    if len(tokens) == 0:
-        return tokens
-    joined = "\x00".join(tokens.tolist())  # JSON text never holds a raw NUL: it escapes it
-    if joined.isascii():
-        return tokens
-    out = np.empty(len(tokens), dtype=object)
-    out[:] = joined.encode("utf-8").decode("latin-1").split("\x00")
-    return out
+
+def _utf8_bytes(text: pa.Array) -> np.ndarray:
+    """The UTF-8 bytes of an Arrow large_string array's values, without copying (the slots
+    of missing values may add a few bytes: only ever a reason to escape needlessly)."""
+    _, offsets, data = text.buffers()
+    if data is None or len(text) == 0:
+        return np.zeros(0, dtype=np.uint8)
+    ends = np.frombuffer(offsets, dtype=np.int64)[text.offset:text.offset + len(text) + 1]
+    return np.frombuffer(data, dtype=np.uint8)[ends[0]:ends[-1]]
+
+
+def _json_strings(text: pa.Array) -> pa.Array:
+    """JSON string tokens of Arrow text, escaped exactly as json.dumps(ensure_ascii=False)
+    does (backslash, quote, control characters), "null" where a value is missing.
+
+    A replacement pass runs only for the characters the column holds: UTF-8 never uses bytes
+    below 0x80 inside a multi-byte character, so one scan of the bytes tells which."""
+    raw = _utf8_bytes(text)
+    out = text
+    if (raw == 0x5C).any():  # backslash, first: the other escapes add backslashes
+        out = pc.replace_substring(out, "\\", "\\\\")
+    if (raw == 0x22).any():
+        out = pc.replace_substring(out, '"', '\\"')
+    for code in np.unique(raw[raw < 0x20]).tolist():
+        out = pc.replace_substring(out, chr(code), _CONTROL_ESCAPES[chr(code)])
+    quote = _literal('"')
+    return pc.fill_null(pc.binary_join_element_wise(quote, out, quote, _literal("")), "null")
+
+
+def _literal(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+def _column_tokens(series: pd.Series) -> pa.Array:
+    """Every value of a column as JSON text, in an Arrow large_string array."""
+    text = _text(series)
+    if text is not None:
+        return _json_strings(text)
+    return pa.array(_json_tokens(series).tolist(), type=pa.large_string())
 
 
 def _geojson_bytes(prep: _Prepared, metadata: Mapping[str, Any]) -> bytes:
@@ -361,30 +468,39 @@ def _geojson_bytes(prep: _Prepared, metadata: Mapping[str, Any]) -> bytes:
     n = len(prep.props)
     if n == 0:
         return head_bytes + b',"features":[]}\n'
-    # Every feature is the same sequence of pieces; lay them out column-wise in one object
-    # array and join once in C: no per-feature string building in Python.
+    # Every feature is the same sequence of pieces: per column, its JSON tokens (escaped in
+    # bulk by Arrow compute), and between them the literal keys. Arrow joins them row by row
+    # and then all rows, in C++: no per-feature string building in Python.
     columns = list(prep.props.columns)
-    pieces = np.empty((n, 5 + 2 * len(columns)), dtype=object)
-    pieces[:, 0] = '{"type":"Feature","id":'
-    if "id" in columns:
-        pieces[:, 1] = _as_latin1(_json_tokens(prep.props["id"]))
-        no_id = prep.props["id"].isna().to_numpy(dtype=bool)
-    else:
-        no_id = np.ones(n, dtype=bool)
-    pieces[no_id, 0] = '{"type":"Feature"'  # RFC 7946: an id is a string or number, or absent
-    pieces[no_id, 1] = ""
-    pieces[:, 2] = ',"geometry":'
-    geom_text = shapely.to_geojson(prep.geoms)  # vectorised in GEOS; None stays None
-    geom_text[~present] = "null"
-    pieces[:, 3] = geom_text
-    for i, name in enumerate(columns):
-        key = json.dumps(name, ensure_ascii=False).encode("utf-8").decode("latin-1")
-        pieces[:, 4 + 2 * i] = (',"properties":{' if i == 0 else ",") + key + ":"
-        pieces[:, 5 + 2 * i] = _as_latin1(_json_tokens(prep.props[name]))
-    pieces[:, -1] = "}},\n"
-    pieces[-1, -1] = "}}\n"
-    body = "".join(pieces.ravel().tolist()).encode("latin-1")
-    return b"".join([head_bytes, b',"features":[\n', body, b"]}\n"])
+    no_id = (prep.props["id"].isna().to_numpy(dtype=bool) if "id" in columns
+             else np.ones(n, dtype=bool))
+    id_token = (pc.if_else(pa.array(no_id), _literal(""), _column_tokens(prep.props["id"]))
+                if "id" in columns else _literal(""))
+    # the first feature carries the collection's head and the last its tail, so that the
+    # bytes Arrow joins are the whole file (no copy of it to prepend or append them)
+    start = np.array(['{"type":"Feature","id":', '{"type":"Feature"'],  # RFC 7946: id may be absent
+                     dtype=object)[no_id.astype(np.int64)]
+    start[0] = head_bytes.decode("utf-8") + ',"features":[\n' + start[0]
+    end = np.full(n, "}}", dtype=object)
+    end[-1] = "}}\n]}\n"
+    # Arrow escapes the property columns in a second thread (its kernels release the GIL)
+    # while GEOS writes the geometries here (shapely's writer holds it): two cores, one pass.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        tokens = worker.submit(lambda: [_column_tokens(prep.props[name]) for name in columns])
+        geom_text = shapely.to_geojson(prep.geoms)  # vectorised in GEOS; None stays None
+        geom_text[~present] = "null"
+        geometry = pa.array(geom_text, type=pa.large_string())
+        values = tokens.result()
+    pieces: list[Any] = [pa.array(start, type=pa.large_string()), id_token, _literal(',"geometry":'),
+                         geometry]
+    for i, (name, value) in enumerate(zip(columns, values, strict=True)):
+        key = json.dumps(name, ensure_ascii=False)
+        pieces += [_literal((',"properties":{' if i == 0 else ",") + key + ":"), value]
+    pieces.append(pa.array(end, type=pa.large_string()))
+    features = pc.binary_join_element_wise(*pieces, _literal(""))
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, n], pa.int64()), features),
+                            _literal(",\n"))
+    return pc.cast(joined, pa.large_binary())[0].as_buffer().to_pybytes()
 
 
 def geojson_text(frame: gpd.GeoDataFrame, columns: Iterable[str], metadata: Mapping[str, Any],

@@ -1,12 +1,31 @@
-"""Map builder: what reaches the browser is data, escaped, and in the right CRS."""
+"""Map builder: what reaches the browser is data, escaped, and in the right CRS, at any size.
 
+City-scale layers travel as compressed columnar payloads; :func:`decode_part` reads one back
+the way app/atlas_map.js does, so the tests can check what the browser gets."""
+
+import base64
 import json
 import re
+import zlib
+from dataclasses import replace
 
+import geopandas as gpd
+import numpy as np
 import pytest
+import shapely
 
 from app.crs import convert
-from app.mapview import build_map, legend_spec, project_payload, safe_json
+from app.filters import Filter, apply_filter
+from app.mapview import (
+    COORD_SCALE,
+    SVG_MAX_FEATURES,
+    build_map,
+    legend_spec,
+    project_layers,
+    project_payload,
+    safe_json,
+)
+from app.synthetic import synthetic_atlas
 
 REFS = ("district_boundary", "metro_stations", "metro_viaduct")
 
@@ -87,3 +106,200 @@ def test_legend_follows_visible_layers_and_counts(atlas):
     ref_labels = [e["label"] for e in legend["groups"][1]["entries"]]
     assert "Line 3" in ref_labels and "District boundary" not in ref_labels
     assert legend_spec(atlas, atlas.projects.iloc[0:0], (), "zh")["groups"] == []
+
+
+# -- city-scale layers: the strategy, the columnar canvas payload, caching, template safety ----
+
+
+def _inflate(text: str) -> bytes:
+    return zlib.decompress(base64.b64decode(text), -15)
+
+
+def _codes(packed: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(packed["b"]), {"u1": "<u1", "u2": "<u2", "u4": "<u4",
+                                                         "i4": "<i4"}[packed["t"]])
+
+
+def decode_part(text: str) -> tuple[dict, list, dict]:
+    """A canvas payload as (payload, shapely geometries in payload order, columns as lists)."""
+    data = json.loads(text)
+    words = np.frombuffer(_inflate(data["geometry"]), "<i4").astype(np.int64)
+    sizes = data["sizes"]
+    xy = np.cumsum(words[:sizes[0]].reshape(-1, 2), axis=0) / data["scale"]
+    offsets, at, block, size = [], sizes[0], 1, data["n"]
+    for present in data["levels"]:
+        if present:
+            counts = words[at:at + sizes[block]]
+            at, block = at + sizes[block], block + 1
+        else:
+            counts = np.ones(size, dtype=np.int64)
+        offsets.append(np.concatenate([[0], np.cumsum(counts)]))
+        size = int(offsets[-1][-1])
+
+    def vertices(a: int, b: int) -> np.ndarray:
+        return xy[a:b]
+
+    geoms = []
+    for i in range(data["n"]):
+        if data["kind"] == "point":
+            a, b = offsets[0][i], offsets[0][i + 1]
+            pts = [shapely.Point(p) for p in vertices(a, b)]
+            geoms.append(pts[0] if len(pts) == 1 else shapely.MultiPoint(pts))
+        elif data["kind"] == "line":
+            lines = [shapely.LineString(vertices(offsets[1][k], offsets[1][k + 1]))
+                     for k in range(offsets[0][i], offsets[0][i + 1])]
+            geoms.append(lines[0] if len(lines) == 1 else shapely.MultiLineString(lines))
+        else:
+            polys = []
+            for p in range(offsets[0][i], offsets[0][i + 1]):
+                rings = [vertices(offsets[2][r], offsets[2][r + 1])
+                         for r in range(offsets[1][p], offsets[1][p + 1])]
+                polys.append(shapely.Polygon(rings[0], rings[1:]))
+            geoms.append(polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys))
+    raw = json.loads(_inflate(data["columns"]))
+    columns = {}
+    for name, col in raw.items():
+        columns[name] = col if isinstance(col, list) else [col["v"][c] for c in _codes(col["c"])]
+    return data, geoms, columns
+
+
+@pytest.fixture(scope="module")
+def city(atlas):
+    return synthetic_atlas(atlas, 4000, "mixed", seed=11)
+
+
+def test_layers_switch_to_the_canvas_above_the_threshold(atlas, city):
+    layers = project_layers(city, city.projects)
+    for spec in city.project_layers:
+        n = int((city.projects["layer"].eq(spec.id) & city.projects.geometry.notna()).sum())
+        assert layers[spec.id].count == n
+        assert layers[spec.id].strategy == ("svg" if n <= SVG_MAX_FEATURES else "canvas")
+    assert {layer.strategy for layer in project_layers(atlas, atlas.projects).values()} == {"svg"}
+
+
+def test_canvas_payload_round_trips_geometry_and_properties(atlas):
+    frame = synthetic_atlas(atlas, 600, "mixed", seed=12).projects
+    # add the shapes a register can also hold: a polygon with a hole, a MultiPoint
+    frame = frame.copy()
+    ring = shapely.Point(121.40, 31.21).buffer(0.002, quad_segs=4)
+    frame.loc[frame.index[0], ["layer", "category", "geometry"]] = [
+        "renewal", "old_housing", shapely.Polygon(ring.exterior, [ring.buffer(-0.001).exterior])]
+    frame.loc[frame.index[1], ["layer", "category", "geometry"]] = [
+        "renewal", "old_housing", shapely.MultiPoint([(121.39, 31.2), (121.391, 31.201)])]
+    big = replace(atlas, projects=gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326"))
+    for layer in project_layers(big, big.projects, "en", svg_max=0).values():
+        if layer.count == 0:
+            continue
+        assert layer.strategy == "canvas"
+        seen = 0
+        for part in layer.parts:
+            data, geoms, columns = decode_part(part)
+            assert sum(c["n"] for c in data["classes"]) == data["n"] == len(geoms)
+            by_id = big.projects.set_index("id")
+            for pid, geom, name in zip(columns["id"], geoms, columns["name"], strict=True):
+                source = by_id.loc[pid]
+                assert name == source["name_en"]
+                if geom.geom_type in ("Polygon", "MultiPolygon"):
+                    # rings travel without their closing vertex; windings as given
+                    assert shapely.equals_exact(shapely.normalize(geom),
+                                                shapely.normalize(source.geometry), 1.01 / COORD_SCALE)
+                else:
+                    assert shapely.equals_exact(geom, source.geometry, 1.01 / COORD_SCALE)
+            seen += data["n"]
+        assert seen == layer.count
+
+
+def test_canvas_classes_follow_the_legend_and_carry_its_colours(city):
+    spec = city.spec("renewal")
+    layer = project_layers(city, city.projects, only=["renewal"], svg_max=0)["renewal"]
+    data, _, columns = decode_part(layer.parts[-1])
+    colours = [c["style"]["color"] for c in data["classes"]]
+    assert set(colours) <= {e.color for e in spec.legend} | {spec.style["color"]}
+    start = 0
+    for cls in data["classes"]:  # every feature of a class has that class's category
+        labels = set(columns["category"][start:start + cls["n"]])
+        assert len(labels) == 1
+        start += cls["n"]
+
+
+def test_canvas_labels_follow_the_language(city):
+    zh = decode_part(project_layers(city, city.projects, "zh", only=["renewal"],
+                                    svg_max=0)["renewal"].parts[-1])[2]
+    en = decode_part(project_layers(city, city.projects, "en", only=["renewal"],
+                                    svg_max=0)["renewal"].parts[-1])[2]
+    assert set(en["status"]) <= {city.vocab.status_label(s, "en") for s in city.vocab.statuses}
+    assert set(zh["status"]) <= {city.vocab.status_label(s, "zh") for s in city.vocab.statuses}
+    assert en["name"] == en["name"] and en["name"] != zh["name"]
+
+
+def test_canvas_coordinates_are_shifted_on_the_amap_basemap(city):
+    wgs = decode_part(project_layers(city, city.projects, only=["renewal"], svg_max=0)["renewal"].parts[-1])
+    gcj = decode_part(project_layers(city, city.projects, crs="gcj02", only=["renewal"],
+                                     svg_max=0)["renewal"].parts[-1])
+    p, q = wgs[1][0], gcj[1][0]
+    assert wgs[2]["id"][0] == gcj[2]["id"][0]
+    assert (q.x, q.y) == pytest.approx(convert(p.x, p.y, "wgs84", "gcj02"), abs=2e-6)
+
+
+def test_layers_are_deterministic_and_prebuilt_layers_give_the_same_map(city):
+    first = project_layers(city, city.projects)
+    assert first == project_layers(city, city.projects)  # what the page's cache relies on
+    frame = city.projects[city.projects["status"] == "operating"]
+    prebuilt = build_map(city, frame, basemap="none", layers=project_layers(city, frame))
+    direct = build_map(city, frame, basemap="none")
+    strip = re.compile(r"_[0-9a-f]{32}")
+    assert strip.sub("", prebuilt.get_root().render()) == strip.sub("", direct.get_root().render())
+
+
+def test_only_the_layers_asked_for_are_built(city):
+    layers = project_layers(city, city.projects, only=["streets", "renewal"])
+    assert list(layers) == ["renewal", "streets"]  # display order
+
+
+@pytest.mark.parametrize("svg_max", [SVG_MAX_FEATURES, 0])
+def test_register_text_never_runs_at_any_size(atlas, svg_max):
+    frame = atlas.projects.copy()
+    i = frame.index[frame["id"] == "tianshan-park"][0]
+    frame.loc[i, "name_zh"] = "<img src=x onerror=alert(1)>{{ 7*7 }}"
+    frame.loc[i, "description"] = "</script><script>alert(2)</script>${alert(3)}{% raw %}"
+    html = build_map(atlas, frame, basemap="none", svg_max=svg_max).get_root().render()
+    assert "<img src=x" not in html and "</script><script>" not in html
+    if svg_max:
+        assert "{{ 7*7 }}" in html  # shipped as data, not evaluated as a Jinja template
+        assert "{% raw %}" in html
+    else:  # the canvas payload is compressed data: find the text after inflating it
+        parts = re.findall(r"atlasMap\.canvas\(map_[0-9a-f]+\)\.add\((\{.*?\}), \{\"title\"", html)
+        columns = [decode_part(text)[2] for text in parts]
+        assert "<img src=x onerror=alert(1)>{{ 7*7 }}" in {n for c in columns for n in c["name"]}
+        assert ("</script><script>alert(2)</script>${alert(3)}{% raw %}"
+                in {d for c in columns for d in c["description"]})
+
+
+def test_jinja_syntax_in_register_text_is_not_a_template(atlas):
+    frame = atlas.projects.copy()
+    i = frame.index[frame["id"] == "tianshan-park"][0]
+    frame.loc[i, "name_zh"] = "{{ 7*7 }}X"
+    html = build_map(atlas, frame, basemap="none").get_root().render()
+    assert "{{ 7*7 }}X" in html and "49X" not in html
+
+
+def test_the_page_rebuilds_only_the_layers_whose_rows_changed(city):
+    from app.ui import data
+
+    data._layer_cache.clear()
+    everything = np.ones(len(city.projects), dtype=bool)
+    first = data.map_layers(city, everything, "zh", "wgs84")
+    again = data.map_layers(city, everything, "zh", "wgs84")
+    assert all(again[k] is first[k] for k in first)  # a rerun with the same filter: all cached
+    # Narrowing the layer filter keeps the rows of the layers still shown: reused, not rebuilt.
+    two = apply_filter(city.projects, Filter(values={"layer": ("renewal", "public_space")})).to_numpy()
+    narrowed = data.map_layers(city, two, "zh", "wgs84")
+    assert narrowed["renewal"] is first["renewal"] and narrowed["public_space"] is first["public_space"]
+    assert narrowed["innovation"].count == 0
+    # Another language or basemap CRS is another layer.
+    assert data.map_layers(city, everything, "en", "wgs84")["renewal"] is not first["renewal"]
+    assert data.map_layers(city, everything, "zh", "gcj02")["renewal"] is not first["renewal"]
+    # A status filter changes every layer's rows: rebuilt, and equal to a fresh build.
+    operating = apply_filter(city.projects, Filter(values={"status": ("operating",)})).to_numpy()
+    rebuilt = data.map_layers(city, operating, "zh", "wgs84")
+    assert rebuilt == project_layers(city, city.projects[operating])

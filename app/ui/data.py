@@ -1,9 +1,20 @@
-"""Cached access to the atlas for the pages (one load per data version and process)."""
+"""Cached access to the atlas for the pages (one load per data version and process).
+
+Besides the atlas itself, three things are cached here so that a rerun does only the work its
+change needs: the filter mask (per data version and filter), the map's project layers (per
+data version, layer, language, basemap CRS and the exact rows of the layer that pass the
+filter -- so a filter change rebuilds only the layers whose rows changed), and the exports.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -11,9 +22,14 @@ from app.assets import ensure_static_assets
 from app.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
 from app.export import export_bytes
 from app.filters import Filter, apply_filter
+from app.mapview import MapLayer, project_layers
 from app.store import Store, apply_field_updates, open_store
 
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
+
+#: Characters of map-layer text kept in the process-wide layer cache (least recently used
+#: layers are dropped beyond it): about 400 MB, a few dozen city-scale layers.
+LAYER_CACHE_CHARS = 400_000_000
 
 
 @st.cache_resource(show_spinner=False)
@@ -53,6 +69,72 @@ def filter_mask(version: str, key: tuple, _flt: Filter) -> pd.Series:
     return apply_filter(get_atlas().projects, _flt)
 
 
+class _LayerCache:
+    """A thread-safe LRU of map layers, bounded by the characters of text they hold."""
+
+    def __init__(self, max_chars: int) -> None:
+        self._items: OrderedDict[tuple, MapLayer] = OrderedDict()
+        self._chars = 0
+        self._max = max_chars
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> MapLayer | None:
+        """The layer under `key` (now the most recently used), or None."""
+        with self._lock:
+            layer = self._items.get(key)
+            if layer is not None:
+                self._items.move_to_end(key)
+            return layer
+
+    def put(self, key: tuple, layer: MapLayer) -> None:
+        """Keep `layer` under `key`, dropping the least recently used beyond the bound."""
+        with self._lock:
+            if key in self._items:
+                self._chars -= self._items.pop(key).size
+            self._items[key] = layer
+            self._chars += layer.size
+            while self._chars > self._max and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._chars -= dropped.size
+
+
+@st.cache_resource(show_spinner=False)
+def _layer_cache() -> _LayerCache:
+    return _LayerCache(LAYER_CACHE_CHARS)
+
+
+def selection_key(rows: np.ndarray) -> str:
+    """A short digest of row positions (which rows of a layer pass the filter).
+
+    >>> selection_key(np.array([1, 5])) == selection_key(np.array([1, 5])) != selection_key(np.array([1]))
+    True
+    """
+    return hashlib.blake2b(np.ascontiguousarray(rows, dtype=np.int64).tobytes(),
+                           digest_size=16).hexdigest()
+
+
+def map_layers(atlas: Atlas, mask: np.ndarray, lang: str, crs: str) -> dict[str, MapLayer]:
+    """The map's project layers for the projects under `mask`, in the UI language and the
+    basemap's CRS: from the cache for every layer whose rows are unchanged; the others built
+    together. Panning and zooming never get here (the map returns nothing to Python)."""
+    cache = _layer_cache()
+    layer_of = atlas.projects["layer"]
+    keys, out = {}, {}
+    for spec in atlas.project_layers:
+        rows = np.flatnonzero(mask & (layer_of == spec.id).to_numpy(dtype=bool))
+        keys[spec.id] = (atlas.data_version, spec.id, lang, crs, selection_key(rows))
+        hit = cache.get(keys[spec.id])
+        if hit is not None:
+            out[spec.id] = hit
+    missing = [lid for lid in keys if lid not in out]
+    if missing:
+        built = project_layers(atlas, atlas.projects[mask], lang, crs, only=missing)
+        for lid, layer in built.items():
+            cache.put(keys[lid], layer)
+            out[lid] = layer
+    return {spec.id: out[spec.id] for spec in atlas.project_layers}
+
+
 def field_basemap() -> str:
     """The basemap chosen on the map page, for the field and review maps (no key -> none)."""
     chosen = st.session_state.get("w_basemap") or st.query_params.get("basemap") or "osm"
@@ -63,3 +145,14 @@ def field_basemap() -> str:
 def export_file(version: str, key: tuple, fmt: str, crs: str, _flt: Filter) -> tuple[bytes, str, str]:
     """export_bytes for the current atlas, cached by (data version, filter key, format, CRS)."""
     return export_bytes(get_atlas(), _flt, fmt, crs)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def export_name(version: str, key: tuple, fmt: str, crs: str, _flt: Filter) -> tuple[str, str]:
+    """(file name, MIME type) of :func:`export_file` without making the file: the name
+    export_bytes gives for the same filter on no rows (it depends on the layers in scope, the
+    data version, the format and the CRS only)."""
+    atlas = get_atlas()
+    _, name, mime = export_bytes(dataclasses.replace(atlas, projects=atlas.projects.iloc[0:0]),
+                                 _flt, fmt, crs)
+    return name, mime

@@ -1,26 +1,38 @@
-"""Home page: the map with filters, legend, unlocated list, summary, table and downloads."""
+"""Home page: the map with filters, legend, unlocated list, summary, table and downloads.
+
+A rerun does the work its change needs: the filter mask and the map's project layers come from
+caches (app/ui/data.py) -- a filter change rebuilds only the layers whose rows changed --, labels
+are looked up once per distinct value, and a big selection's downloads are made when clicked.
+Panning and zooming return nothing to Python.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from app.assets import localize
 from app.atlas import Atlas
-from app.export import FORMATS
-from app.filters import FILTER_FIELDS
+from app.export import FORMATS, export_bytes
+from app.filters import FILTER_FIELDS, Filter
 from app.i18n import field_label, t
 from app.mapview import BASEMAPS, build_map
 from app.ui import state
-from app.ui.data import export_file, filter_mask, get_atlas, static_assets
+from app.ui.data import export_file, export_name, filter_mask, get_atlas, map_layers, static_assets
 from app.viewstate import BASEMAPS as BASEMAP_IDS
 
 _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
                   "report_ref")
+
+#: Selections up to this many projects get their download files made with the page (and
+#: cached per filter); bigger ones are made when their button is clicked.
+EAGER_DOWNLOAD_ROWS = 5_000
 
 
 def _label_funcs(atlas: Atlas, lang: str) -> dict[str, object]:
@@ -56,17 +68,22 @@ def _sidebar(atlas: Atlas, lang: str) -> None:
     side.caption(f"{t('data_version', lang)}: `{atlas.data_version}`")
 
 
+def _labels(values: pd.Series, label: Callable[[str], object]) -> pd.Series:
+    """`label` of every value, called once per distinct value (not once per row)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([*(label(u) for u in uniques.tolist()), None], dtype=object)
+    out = pd.Series(table[codes], index=values.index, dtype=object)
+    # keep a text column's dtype, as Series.map did (charts infer their axis type from it)
+    return out.astype(values.dtype) if isinstance(values.dtype, pd.StringDtype) else out
+
+
 def _display_frame(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
     labels = _label_funcs(atlas, lang)
     return pd.DataFrame({
         "id": frame["id"],
         "name": frame["name_en" if lang == "en" else "name_zh"],
-        "layer": frame["layer"].map(labels["layer"]),
-        "category": frame["category"].map(labels["category"]),
-        "status": frame["status"].map(labels["status"]),
-        "action": frame["action"].map(labels["action"]),
-        "subdistrict": frame["subdistrict"].map(labels["subdistrict"]),
-        "precision": frame["precision"].map(labels["precision"]),
+        **{name: _labels(frame[name], labels[name])
+           for name in ("layer", "category", "status", "action", "subdistrict", "precision")},
         "report_ref": frame["report_ref"],
     })
 
@@ -77,16 +94,17 @@ def _on_table_select() -> None:
     st.session_state["focus"] = ids[rows[0]] if rows and rows[0] < len(ids) else None
 
 
-def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str, view) -> None:
+def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, view) -> None:
     basemap = view.basemap
     key = os.environ.get("TIANDITU_KEY") or None
     if BASEMAPS[basemap].needs_key and not key:
         st.info(t("tianditu_needs_key", lang))
         basemap = "none"
     static_assets()
+    layers = map_layers(atlas, mask, lang, BASEMAPS[basemap].crs)
     m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=view.ref_layers or (),
                   focus=view.project, centre=(view.lat, view.lon) if view.lat is not None else None,
-                  zoom=view.zoom, tianditu_key=key)
+                  zoom=view.zoom, tianditu_key=key, layers=layers)
     localize(m)
     # Nothing is returned from the map: panning, zooming and clicking never rerun the script.
     st_folium(m, key="atlas_map", height=560, use_container_width=True, returned_objects=[])
@@ -107,8 +125,8 @@ def _unlocated(frame: gpd.GeoDataFrame, lang: str) -> None:
 def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
     labels = _label_funcs(atlas, lang)
     st.markdown(f"**{t('summary', lang)}**")
-    by_layer = frame["layer"].map(labels["layer"]).value_counts().rename(t("projects", lang))
-    by_status = frame["status"].map(labels["status"]).value_counts().rename(t("projects", lang))
+    by_layer = _labels(frame["layer"], labels["layer"]).value_counts().rename(t("projects", lang))
+    by_status = _labels(frame["status"], labels["status"]).value_counts().rename(t("projects", lang))
     # stacked, not side by side: long bilingual labels need the column's whole width
     st.caption(t("by_layer", lang))
     st.bar_chart(by_layer, horizontal=True, height=40 + 28 * len(by_layer))
@@ -137,8 +155,8 @@ def render() -> None:
         st.warning(t("url_notice", lang) + "\n\n" + "\n".join(f"- `{n}`" for n in notices))
 
     flt = view.to_filter()
-    mask = filter_mask(atlas.data_version, flt.key(), flt)
-    frame = atlas.projects[mask.to_numpy()]
+    mask = filter_mask(atlas.data_version, flt.key(), flt).to_numpy()
+    frame = atlas.projects[mask]
     located = int(frame.geometry.notna().sum())
     st.markdown(t("count_line", lang).format(n=len(frame), located=located,
                                               unlocated=len(frame) - located))
@@ -147,7 +165,7 @@ def render() -> None:
 
     map_col, side_col = st.columns([5, 2], gap="medium")
     with map_col:
-        _map(atlas, frame, lang, view)
+        _map(atlas, frame, mask, lang, view)
     with side_col:
         _unlocated(frame, lang)
         _summary(atlas, frame, lang)
@@ -162,16 +180,29 @@ def render() -> None:
     if view.project:
         name = atlas.projects.set_index("id").loc[view.project]
         st.caption(f"{t('focus', lang)} {name['name_en' if lang == 'en' else 'name_zh']}")
-    _downloads(atlas, flt, lang)
+    _downloads(atlas, flt, len(frame), lang)
 
 
-def _downloads(atlas: Atlas, flt, lang: str) -> None:
-    """One download button per format, for exactly the current filter (same bytes as the CLI)."""
+def _deferred(atlas: Atlas, flt: Filter, fmt: str, crs: str) -> Callable[[], bytes]:
+    """The export, made when its button is clicked (in Streamlit's thread: no st.* calls)."""
+    return lambda: export_bytes(atlas, flt, fmt, crs)[0]
+
+
+def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str) -> None:
+    """One download button per format, for exactly the current filter (same bytes as the CLI).
+
+    Up to :data:`EAGER_DOWNLOAD_ROWS` projects the files are made with the page, cached per
+    filter; beyond, each is made when clicked, so a filter change on a city-scale register does
+    not export four formats it may never need."""
     st.subheader(t("download", lang))
     crs = st.radio(t("export_crs", lang), ["wgs84", "gcj02"], horizontal=True, key="w_export_crs",
                    format_func=lambda v: t(f"export_{v}", lang))
     columns = st.columns(len(FORMATS))
     for column, (fmt, spec) in zip(columns, FORMATS.items(), strict=True):
-        data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt)
+        if selected <= EAGER_DOWNLOAD_ROWS:
+            data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt)
+        else:
+            name, mime = export_name(atlas.data_version, flt.key(), fmt, crs, flt)
+            data = _deferred(atlas, flt, fmt, crs)
         column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
                                width="stretch", on_click="ignore")
