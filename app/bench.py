@@ -29,6 +29,7 @@ thousand features. Medians and ranges need ``--repeat 3`` or more.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import dataclasses
 import functools
@@ -36,6 +37,7 @@ import http.server
 import itertools
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -155,6 +157,7 @@ def _site() -> Path:
     """A temporary web root: Leaflet and plugins under ``/app/static/vendor`` (where the pages
     link them, as Streamlit serves them) and the pages under ``/pages`` (made once per process)."""
     root = Path(tempfile.mkdtemp(prefix="atlas-bench-site-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # pages run to 100s of MB
     vendor = ensure_static_assets(root / "app" / "static")
     if vendor.as_posix()[len(root.as_posix()):] != DEFAULT_BASE_URL:
         raise BenchError(f"vendored files at {vendor}, but pages link {DEFAULT_BASE_URL}")
