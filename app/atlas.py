@@ -26,8 +26,8 @@ from app.errors import AtlasError, DataError, GeocodeError
 from app.filters import search_text
 from app.gazetteer import DISTRICT_ID, Place, load_derived, load_places
 from app.geocode import resolve, resolve_derived, to_metric
-from app.layers import LayerSpec, load_layer_specs
-from app.model import Project
+from app.layers import LayerSpec, geometry_kind, load_layer_specs
+from app.model import PRECISIONS, REPORT_SECTIONS, Project
 from app.register import Vocabulary, load_vocabulary, read_register
 
 __all__ = [
@@ -111,6 +111,22 @@ class Atlas:
         """Specs of kind 'reference', in display order."""
         return tuple(s for s in self.specs if s.kind == "reference")
 
+    def filter_values(self) -> dict[str, list[str]]:
+        """Permitted values of each filter field: the vocabularies, not only what is present.
+
+        One definition for the app's widgets, URL parsing and the CLI's --where checks.
+        """
+        return {
+            "layer": [s.id for s in self.project_layers],
+            "category": list(dict.fromkeys(e.value for s in self.project_layers for e in s.legend)),
+            "status": list(self.vocab.statuses),
+            "action": list(self.vocab.actions),
+            "subdistrict": ["unknown"] + sorted(p.name_zh for p in self.places.values()
+                                                if p.kind == "subdistrict"),
+            "report_section": list(REPORT_SECTIONS),
+            "precision": list(PRECISIONS),
+        }
+
     def reference_frame(self, spec: LayerSpec) -> gpd.GeoDataFrame:
         """The located places a reference layer shows, as a WGS-84 frame."""
         chosen = [p for p in self.places.values() if p.located and (
@@ -124,11 +140,6 @@ class Atlas:
                    "confidence", "note", "geometry"]
         return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry",
                                 crs="EPSG:4326")
-
-
-def _geometry_kind(geom: shapely.Geometry) -> str:
-    return {"Point": "point", "MultiPoint": "point", "LineString": "line",
-            "MultiLineString": "line"}.get(geom.geom_type, "polygon")
 
 
 def _distance_outside(geom: shapely.Geometry, district_m: shapely.Geometry) -> float:
@@ -255,7 +266,7 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None
                 problems.append(f"{where}: invalid geometry ({shapely.is_valid_reason(geom)})")
             else:
                 spec = spec_by_id.get(project.layer)
-                kind = _geometry_kind(geom)
+                kind = geometry_kind(geom.geom_type)
                 if spec is not None and kind not in spec.geometry:
                     problems.append(f"{where}: a {kind} geometry, but layer {spec.id!r} takes {list(spec.geometry)}")
                 if district_m is not None:

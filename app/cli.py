@@ -106,17 +106,7 @@ def build_filter(atlas: Atlas, layers: Sequence[str], where: Sequence[str], quer
     if layers:
         values["layer"] = tuple(values.get("layer", ())) + tuple(layers)
     flt = Filter(values=values, query=query)
-    allowed = {
-        "layer": [s.id for s in atlas.project_layers],
-        "status": list(atlas.vocab.statuses),
-        "action": list(atlas.vocab.actions),
-        "precision": ["site", "street", "area", "unlocated"],
-        "report_section": list("一二三四五六七"),
-        "category": [e.value for s in atlas.project_layers for e in s.legend],
-        "subdistrict": ["unknown"] + sorted(p.name_zh for p in atlas.places.values()
-                                            if p.kind == "subdistrict"),
-    }
-    check_filter(atlas.projects, flt, allowed)
+    check_filter(atlas.projects, flt, atlas.filter_values())
     return flt
 
 

@@ -73,6 +73,7 @@ from app.errors import CoordinateError, ImportFileError
 from app.filters import normalise_text, search_text
 from app.gazetteer import CONFIDENCES, DISTRICT_ID
 from app.geocode import to_metric
+from app.layers import geometry_kind
 from app.model import check_id
 
 __all__ = [
@@ -768,11 +769,6 @@ def _weakest(*levels: str) -> str:
     return max(levels, key=CONFIDENCES.index)
 
 
-def _geometry_kind(geom: BaseGeometry) -> str:
-    return {"Point": "point", "MultiPoint": "point", "LineString": "line",
-            "MultiLineString": "line"}.get(geom.geom_type, "polygon")
-
-
 def _representative(geom: BaseGeometry | None) -> tuple[float | None, float | None]:
     if geom is None or geom.is_empty:
         return None, None
@@ -816,7 +812,7 @@ def _from_geometry(geom: BaseGeometry, crs: SourceCRS, method: str, row: int, ct
     conversion = "" if crs.name == "wgs84" else f", {crs.label}→wgs84 conversion"
     fixes = [p.code for p in problems if p.action == "fixed"]
     what = "coordinates" if method == "coordinates" else "geometry"
-    kind = _geometry_kind(check.geometry)
+    kind = geometry_kind(check.geometry.geom_type)
     return _Position(
         "fixed" if fixed else "placed", method, "street" if kind == "line" else "site",
         geometry=check.geometry, matched_on=method,
@@ -950,9 +946,9 @@ def _attributes(get: Callable[[str], str], position: _Position, project_id: str,
     status = _coded(get("status"), ctx.statuses, "status", problems)
     action = _coded(get("action"), ctx.actions, "action", problems)
     subdistrict = _coded(get("subdistrict"), ctx.subdistricts, "subdistrict", problems, "unknown")
-    if position.geometry is not None and _geometry_kind(position.geometry) not in spec.geometry:
+    if position.geometry is not None and geometry_kind(position.geometry.geom_type) not in spec.geometry:
         problems.append(Problem("layer-geometry", "note",
-                                f"a {_geometry_kind(position.geometry)} in layer {layer!r}, "
+                                f"a {geometry_kind(position.geometry.geom_type)} in layer {layer!r}, "
                                 f"which is drawn for {list(spec.geometry)}"))
     name, name_en, address = get("name"), get("name_en"), get("address")
     name_zh = name or name_en or address or display

@@ -13,7 +13,7 @@ and which fields its tooltip, card and filters use. Adding a layer is adding a f
 >>> LayerSpec.from_mapping({"id": "Bad Id"}, "bad.toml")
 Traceback (most recent call last):
 ...
-app.errors.LayerSpecError: bad.toml: 'Bad Id' does not match '^[a-z][a-z0-9_]*$' (at id)
+app.errors.LayerSpecError: bad.toml: 'title_zh' is a required property (at top level)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import jsonschema
 
 from app.errors import LayerSpecError
 
-__all__ = ["LAYER_SCHEMA", "LegendEntry", "LayerSpec", "load_layer_specs"]
+__all__ = ["LAYER_SCHEMA", "LegendEntry", "LayerSpec", "geometry_kind", "load_layer_specs"]
 
 _COLOUR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
 _FIELDS = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
@@ -162,6 +162,16 @@ class LayerSpec:
     def legend_values(self) -> tuple[str, ...]:
         """The values the legend knows, in legend order."""
         return tuple(entry.value for entry in self.legend)
+
+
+def geometry_kind(geom_type: str) -> str:
+    """The layer-spec kind ('point', 'line', 'polygon') of a shapely geometry type name.
+
+    >>> geometry_kind("MultiLineString"), geometry_kind("GeometryCollection")
+    ('line', 'polygon')
+    """
+    return {"Point": "point", "MultiPoint": "point", "LineString": "line",
+            "MultiLineString": "line"}.get(geom_type, "polygon")
 
 
 def load_layer_specs(layers_dir: Path) -> list[LayerSpec]:

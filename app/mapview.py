@@ -59,7 +59,7 @@ from jinja2 import Template
 from app.atlas import Atlas
 from app.crs import convert, convert_geometry
 from app.i18n import field_label, t
-from app.layers import LayerSpec
+from app.layers import LayerSpec, geometry_kind
 
 __all__ = ["BASEMAPS", "COORD_SCALE", "SVG_MAX_FEATURES", "STRATEGIES", "Basemap", "MapLayer",
            "build_map", "legend_spec", "project_layer", "project_layers", "project_payload",
@@ -343,11 +343,6 @@ def _style(base: Mapping[str, Any], colour: str, *, area_point: bool, kind: str)
     elif kind == "point":
         style["fillOpacity"] = 0.85
     return style
-
-
-def _kind(geom_type: str) -> str:
-    return {"Point": "point", "MultiPoint": "point", "LineString": "line",
-            "MultiLineString": "line"}.get(geom_type, "polygon")
 
 
 # shapely type id -> geometry kind (GeometryCollections stay on the SVG path)
@@ -730,7 +725,7 @@ def _add_reference_layer(m: folium.Map, atlas: Atlas, spec: LayerSpec, lang: str
     parts = frame.groupby(key) if key else [(None, frame)]
     config = safe_json(cfg)
     for value, part in parts:
-        kind = _kind(part.geometry.iloc[0].geom_type)
+        kind = geometry_kind(part.geometry.iloc[0].geom_type)
         style = _style(spec.style, spec.colour_for(value), area_point=False, kind=kind)
         style.update({k: v for k, v in spec.style.items() if k in ("fillOpacity", "dashArray")})
         # 'atlas-below': drawn under the projects; the canvas painter takes pointer events on it
@@ -759,7 +754,7 @@ def legend_spec(atlas: Atlas, frame: pd.DataFrame, visible_refs: Sequence[str], 
     for spec in atlas.project_layers:
         if spec.id not in first:
             continue
-        kind = _kind(geoms[first[spec.id]].geom_type)
+        kind = geometry_kind(geoms[first[spec.id]].geom_type)
         entries = [{"label": e.zh if lang == "zh" else e.en, "color": e.color, "fill": e.color,
                     "shape": kind, "count": int(counts[(spec.id, e.value)])}
                    for e in spec.legend if (spec.id, e.value) in counts]

@@ -37,7 +37,7 @@ def _register(version: str) -> Atlas:
     return load_atlas(default_data_dir(), default_layers_dir())
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _with_updates(version: str, revision: int) -> Atlas:
     return apply_field_updates(_register(version), get_store())
 

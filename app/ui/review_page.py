@@ -106,7 +106,7 @@ def render() -> None:
         sid = st.selectbox(text["pick"], list(labels), format_func=labels.get, key="review_pick")
         row = pending.set_index("id", drop=False).loc[sid]
         project = atlas.projects.set_index("id").loc[row["project_id"]]
-        recorded = project.geometry if project.geometry is not None else None
+        recorded = project.geometry
         cols = st.columns(2)
         cols[0].markdown(f"**{text['recorded']}**: {project['precision']} · {project['pos_method']}")
         if recorded is None:

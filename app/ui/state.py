@@ -27,17 +27,8 @@ def language_selector() -> str:
 
 
 def allowed_values(atlas: Atlas) -> dict[str, list[str]]:
-    """Permitted values of each filter field (the vocabularies, not only what is present)."""
-    return {
-        "layer": [s.id for s in atlas.project_layers],
-        "category": list(dict.fromkeys(e.value for s in atlas.project_layers for e in s.legend)),
-        "status": list(atlas.vocab.statuses),
-        "action": list(atlas.vocab.actions),
-        "subdistrict": ["unknown"] + sorted(p.name_zh for p in atlas.places.values()
-                                            if p.kind == "subdistrict"),
-        "report_section": list("一二三四五六七"),
-        "precision": ["site", "street", "area", "unlocated"],
-    }
+    """Permitted values of each filter field (see Atlas.filter_values)."""
+    return atlas.filter_values()
 
 
 def init_from_url(atlas: Atlas) -> None:
