@@ -15,7 +15,7 @@ LAYERS_DIR = ROOT / "layers"
 @pytest.fixture(scope="session")
 def atlas():
     """The shipped atlas, loaded strictly (fails if the shipped data has problems)."""
-    from app.atlas import load_atlas
+    from app.data.atlas import load_atlas
 
     return load_atlas(DATA_DIR, LAYERS_DIR)
 

@@ -87,7 +87,7 @@ def test_tianditu_without_key_falls_back_visibly(monkeypatch):
 
 def test_about_page_renders():
     def page():
-        from app.ui import about_page
+        from app.ui.pages import about_page
 
         about_page.render()
 
@@ -110,9 +110,9 @@ def test_export_for_the_page_filter_matches_the_cli(atlas, tmp_path):
     import subprocess
     import sys
 
-    from app.export import export_bytes
+    from app.domain.viewstate import parse_view
+    from app.io.export import export_bytes
     from app.ui.state import allowed_values
-    from app.viewstate import parse_view
 
     view, _ = parse_view({"layer": "public_space", "status": "operating"}, allowed_values(atlas))
     page_bytes, _, _ = export_bytes(atlas, view.to_filter(), "geojson")
@@ -128,7 +128,7 @@ def test_a_project_in_the_url_focuses_the_map(atlas):
     at = app(basemap="none", p="tianshan-park")
     assert any("地图已定位到: 天山公园整体提升开放" in c.value for c in at.caption)
     assert at.query_params["p"] in ("tianshan-park", ["tianshan-park"])
-    from app.mapview import build_map
+    from app.map.builder import build_map
 
     html = build_map(atlas, atlas.projects, basemap="none", focus="tianshan-park").get_root().render()
     assert 'openPopup(' in html and '"tianshan-park"' in html

@@ -11,7 +11,8 @@ import folium
 import folium.plugins
 import pytest
 
-from app.assets import (
+from app.errors import AtlasError
+from app.map.assets import (
     ASSETS,
     IMAGE_PATH_SCRIPT,
     MAP_EXTRAS,
@@ -21,7 +22,6 @@ from app.assets import (
     localize,
     offline_html,
 )
-from app.errors import AtlasError
 
 BASE_URL = "/app/static/vendor"
 CHANGNING = (31.2204, 121.4166)
@@ -71,7 +71,7 @@ def full_map() -> folium.Map:
 
 
 def links(html: str) -> list[str]:
-    """script src and link href values, found independently of app.assets."""
+    """script src and link href values, found independently of app.map.assets."""
     return re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]*)"', html)
 
 

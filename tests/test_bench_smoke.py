@@ -1,4 +1,4 @@
-"""Smoke tests of city-scale rendering and of ``python -m app.bench``, with a few thousand
+"""Smoke tests of city-scale rendering and of ``python -m app.bench.render``, with a few thousand
 synthetic features (the full benchmark is run by hand: see the README).
 
 The browser parts use Debian's Chromium like tests/ui, on plain pages served by the benchmark's
@@ -15,11 +15,11 @@ from dataclasses import replace
 import pytest
 import shapely
 
-import app.bench
-from app.assets import localize
-from app.bench import CHROMIUM, CHROMIUM_ARGS, main, report, run, serve, summarise
-from app.mapview import build_map
-from app.synthetic import synthetic_atlas
+import app.bench.render
+from app.bench.render import CHROMIUM, CHROMIUM_ARGS, main, report, run, serve, summarise
+from app.bench.synthetic import synthetic_atlas
+from app.map.assets import localize
+from app.map.builder import build_map
 
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed")
 
@@ -29,7 +29,7 @@ MAP = "Object.values(window).find((v) => v instanceof L.Map)"
 
 
 def test_doctests():
-    assert doctest.testmod(app.bench).failed == 0
+    assert doctest.testmod(app.bench.render).failed == 0
 
 
 def test_the_command_prints_json_without_a_browser(capsys):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from app.cli import build_filter, main
-from app.export import FORMATS, export_bytes
+from app.cli.main import build_filter, main
+from app.io.export import FORMATS, export_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 KML = "{http://www.opengis.net/kml/2.2}"

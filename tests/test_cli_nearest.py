@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-import app.cli_nearest
-from app.cli_nearest import add_parser, run
-from app.crs import convert
-from app.nearest import NEAREST_COLUMNS
+import app.cli.nearest
+from app.cli.nearest import add_parser, run
+from app.geo.crs import convert
+from app.geo.nearest import NEAREST_COLUMNS
 
 LINE = re.compile(r"^ *\d+\.\d m, (N|NE|E|SE|S|SW|W|NW|here) \S+, .+ \(.+\) \[[a-z0-9-]+\]$")
 
@@ -37,7 +37,7 @@ def call(parser, capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_doctests():
-    assert doctest.testmod(app.cli_nearest).failed == 0
+    assert doctest.testmod(app.cli.nearest).failed == 0
 
 
 def test_text_output(parser, capsys, station):

@@ -1,4 +1,4 @@
-"""Coordinate cells, declared CRSs and position checks of imported registers (app/coords_parse.py)."""
+"""Coordinate cells, declared CRSs and position checks of imported registers (app/geo/coords.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import LineString, Point, box
 
-import app.coords_parse
-from app.coords_parse import (
+import app.geo.coords
+from app.errors import CoordinateError, UnknownCRSError
+from app.geo.coords import (
     MISSING_TEXTS,
     ParsedCoordinate,
     PositionCheck,
@@ -24,9 +25,8 @@ from app.coords_parse import (
     parse_dms,
     parse_source_crs,
 )
-from app.crs import convert
-from app.errors import CoordinateError, UnknownCRSError
-from app.geocode import to_metric
+from app.geo.crs import convert
+from app.geo.geocode import to_metric
 
 # A rectangle around central Changning stands in for the district in the unit tests.
 DISTRICT_M = to_metric(box(121.36, 31.19, 121.45, 31.24))
@@ -293,4 +293,4 @@ def test_any_point_is_placed_or_rejected_never_raises(x, y, crs):
 
 
 def test_doctests():
-    assert doctest.testmod(app.coords_parse).failed == 0
+    assert doctest.testmod(app.geo.coords).failed == 0

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from shapely import LineString, Point, Polygon
 
-from app.crs import convert, convert_geometry, normalize_crs, out_of_china
 from app.errors import UnknownCRSError
+from app.geo.crs import convert, convert_geometry, normalize_crs, out_of_china
 
 # (name, wgs_lon, wgs_lat, gcj_lon, gcj_lat, bd_lon, bd_lat), computed with the PyPI package
 # `prcoords` 1.0.2 (public domain; its exact, iterative functions), not with this project's code.

@@ -27,12 +27,13 @@ import pytest
 import shapely
 from shapely import LineString, MultiPolygon, Point, Polygon
 
-import app.bench_export
-import app.export
-from app.atlas import PROJECT_COLUMNS
-from app.crs import convert
+import app.bench.export
+import app.io.export
+from app.data.atlas import PROJECT_COLUMNS
+from app.domain.filters import Filter
 from app.errors import ExportError, FilterError
-from app.export import (
+from app.geo.crs import convert
+from app.io.export import (
     COORD_DECIMALS,
     EXPORT_FIELDS,
     FIELD_DOCS,
@@ -47,7 +48,6 @@ from app.export import (
     prepare_geometries,
     safe_output_path,
 )
-from app.filters import Filter
 
 ROOT = Path(__file__).resolve().parent.parent
 KML_NS = {"k": "http://www.opengis.net/kml/2.2"}
@@ -234,8 +234,8 @@ def by_id(doc: dict) -> dict[str, dict]:
 
 
 def test_doctests():
-    assert doctest.testmod(app.export).failed == 0
-    assert doctest.testmod(app.bench_export).failed == 0
+    assert doctest.testmod(app.io.export).failed == 0
+    assert doctest.testmod(app.bench.export).failed == 0
 
 
 def test_every_exported_field_is_documented():
@@ -657,8 +657,8 @@ def test_stale_parts_of_dead_writers_are_removed(tmp_path):
 KILL_CHILD = """
 import sys, time
 from pathlib import Path
-from app.bench_export import synthetic_frame
-from app.export import atomic_write, frame_bytes
+from app.bench.export import synthetic_frame
+from app.io.export import atomic_write, frame_bytes
 
 target, n = Path(sys.argv[1]), int(sys.argv[2])
 data = frame_bytes(synthetic_frame(n), "geojson", {"name": "new"}, columns=["id", "name_zh"])
@@ -709,7 +709,7 @@ def test_killed_export_leaves_previous_file_intact(tmp_path, frame):
 
 
 def test_benchmark_smoke(capsys):
-    assert app.bench_export.main(["--features", "40", "--vertices", "6"]) == 0
+    assert app.bench.export.main(["--features", "40", "--vertices", "6"]) == 0
     out = capsys.readouterr().out
     assert "ours" in out and "geopandas" in out and "MB/s" in out
     assert "speed-up vs geopandas to_file GeoJSON: " in out
@@ -718,14 +718,14 @@ def test_benchmark_smoke(capsys):
 
 
 def test_synthetic_frame_is_valid_and_mixed_winding():
-    frame = app.bench_export.synthetic_frame(200, vertices=20)
+    frame = app.bench.export.synthetic_frame(200, vertices=20)
     assert frame.is_valid.all() and len(frame) == 200
     ccw = shapely.is_ccw(shapely.get_exterior_ring(frame.geometry.to_numpy()))
     assert 0 < ccw.mean() < 1
 
 
 def test_winding_matches_shapely_on_many_random_rings():
-    frame = app.bench_export.synthetic_frame(2000, vertices=9, seed=7)
+    frame = app.bench.export.synthetic_frame(2000, vertices=9, seed=7)
     rings = frame.geometry.to_numpy()
     holed = shapely.difference(shapely.buffer(rings[:50], 4e-4), shapely.buffer(rings[:50], 1e-4))
     # hole-free polygons, holed ones and others interleaved, so per-geometry sums must not leak

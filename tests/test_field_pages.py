@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.store import Store
+from app.store.sqlite import Store
 
 
 def field_app() -> AppTest:
     def page():
-        from app.ui import field_page
+        from app.ui.pages import field_page
 
         field_page.render()
 
@@ -19,7 +19,7 @@ def field_app() -> AppTest:
 
 def review_app() -> AppTest:
     def page():
-        from app.ui import review_page
+        from app.ui.pages import review_page
 
         review_page.render()
 
@@ -98,7 +98,7 @@ def test_bad_typed_positions_are_refused(lon, lat, message):
 
 
 def test_reviewer_accepts_and_the_map_data_changes(monkeypatch, isolated_store):
-    from app.store import Submission
+    from app.store.sqlite import Submission
 
     store = Store(isolated_store)
     sid = store.submit(Submission("tianshan-park", "correct", "王工", lon=121.4105, lat=31.2125,

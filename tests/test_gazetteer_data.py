@@ -1,6 +1,6 @@
 """The committed district outline and gazetteer: standards, provenance, known facts, reproducibility.
 
-These tests read the files in geodata/ on their own terms (shapely, pyproj, app.crs) rather than
+These tests read the files in geodata/ on their own terms (shapely, pyproj, app.geo.crs) rather than
 through the build scripts, so a bug in a script cannot hide itself. The last two tests do run the
 scripts, into a temporary folder, and compare bytes with the committed files.
 """
@@ -22,7 +22,7 @@ import pytest
 import shapely
 from shapely.geometry import LinearRing, Point, shape
 
-from app.crs import METRIC_CRS, convert
+from app.geo.crs import METRIC_CRS, convert
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GEODATA = REPO_ROOT / "geodata"

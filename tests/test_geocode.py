@@ -4,11 +4,11 @@ import pytest
 import shapely
 from shapely import LineString, Point, Polygon
 
-from app.crs import convert
+from app.domain.model import Recipe
 from app.errors import GeocodeError
-from app.gazetteer import Place
-from app.geocode import resolve, to_metric
-from app.model import Recipe
+from app.geo.crs import convert
+from app.geo.gazetteer import Place
+from app.geo.geocode import resolve, to_metric
 
 
 def place(pid, geom, confidence="high", crs="bd09", kind="metro_station"):

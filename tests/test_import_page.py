@@ -1,4 +1,4 @@
-"""AppTest of the import page (app/ui/import_page.py), with real file uploads.
+"""AppTest of the import page (app/ui/pages/import_page.py), with real file uploads.
 
 Streamlit 1.67's AppTest uploads through ``at.file_uploader(...).set_value((name, bytes, mime))``:
 the bytes go through the uploaded-file manager to ``st.file_uploader`` exactly as a browser
@@ -12,9 +12,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app.importer import MAPPING_FIELDS, UPLOAD_LIMIT_BYTES
-from app.ui import import_page
-from app.ui.import_page import STRINGS
+from app.io.importer import MAPPING_FIELDS, UPLOAD_LIMIT_BYTES
+from app.ui.pages import import_page
+from app.ui.pages.import_page import STRINGS
 
 CSV = ("项目名称,地址,经度,纬度,状态\n"
        "天山公园改造,,121.4110,31.2121,运营提升\n"
@@ -25,7 +25,7 @@ CSV = ("项目名称,地址,经度,纬度,状态\n"
 
 
 def page() -> None:
-    from app.ui import import_page
+    from app.ui.pages import import_page
 
     import_page.render()
 
@@ -142,7 +142,7 @@ def test_english_labels():
 
 
 def test_save_into_the_store(isolated_store: Path):
-    from app.store import Store
+    from app.store.sqlite import Store
 
     at = upload(start(), "清单.csv", CSV.encode())
     at.button(key="imp_run").click().run()

@@ -1,4 +1,4 @@
-"""Importing registers (app/importer.py, app/address.py, app/cli_import.py).
+"""Importing registers (app/io/importer.py, app/geo/address.py, app/cli/import_cmd.py).
 
 Every fixture file is written by the tests themselves, from the small tables below.
 """
@@ -21,17 +21,17 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely import LineString, Point
 
-import app.address
-import app.importer
-from app import cli_import
-from app.address import Matcher, normalise_address, parse_road_address
-from app.atlas import PROJECT_COLUMNS
-from app.crs import convert
+import app.geo.address
+import app.io.importer
+from app.cli import import_cmd as cli_import
+from app.data.atlas import PROJECT_COLUMNS
+from app.domain.filters import Filter, apply_filter
 from app.errors import AtlasError, ImportFileError, UnknownCRSError
-from app.filters import Filter, apply_filter
-from app.gazetteer import Place
-from app.geocode import to_metric
-from app.importer import (
+from app.geo.address import Matcher, normalise_address, parse_road_address
+from app.geo.crs import convert
+from app.geo.gazetteer import Place
+from app.geo.geocode import to_metric
+from app.io.importer import (
     DEFAULT_LAYER,
     IMPORTED,
     MAPPING_FIELDS,
@@ -45,7 +45,7 @@ from app.importer import (
     read_table,
     resolve_mapping,
 )
-from app.mapview import build_map
+from app.map.builder import build_map
 
 PROPERTY = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -80,7 +80,7 @@ def row(result, number: int):
     return next(r for r in result.report.rows if r.row == number)
 
 
-@pytest.mark.parametrize("module", [app.importer, app.address, cli_import], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [app.io.importer, app.geo.address, cli_import], ids=lambda m: m.__name__)
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0
 
@@ -584,7 +584,7 @@ def test_cli_unusable_input_exits_2(tmp_path, capsys, argv):
 
 
 def test_cli_save_into_the_store(tmp_path, isolated_store, capsys):
-    from app.store import Store
+    from app.store.sqlite import Store
 
     source = tmp_path / "r.csv"
     source.write_text(csv_text(), encoding="utf-8")
@@ -597,7 +597,7 @@ def test_cli_save_into_the_store(tmp_path, isolated_store, capsys):
 
 
 def test_cli_without_a_store_exits_2(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "app.store", None)  # import app.store now fails
+    monkeypatch.setitem(sys.modules, "app.store.sqlite", None)  # import app.store.sqlite now fails
     source = tmp_path / "r.csv"
     source.write_text(csv_text(), encoding="utf-8")
     assert cli("import", str(source), "--save", "x") == 2

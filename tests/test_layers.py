@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.data.layers import LayerSpec, load_layer_specs
 from app.errors import LayerSpecError
-from app.layers import LayerSpec, load_layer_specs
 
 LAYERS = sorted((Path(__file__).resolve().parent.parent / "layers").glob("*.toml"))
 
@@ -70,7 +70,7 @@ def test_file_name_must_match_id(tmp_path):
 
 
 def test_adding_a_layer_is_adding_a_file(tmp_path, data_copy, layers_copy, capsys):
-    from app.cli import main
+    from app.cli.main import main
 
     (layers_copy / "heritage.toml").write_text(
         'id = "heritage"\ntitle_zh = "历史风貌"\ntitle_en = "Heritage"\nkind = "projects"\n'

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 import shapely
 
-from app.crs import convert
-from app.filters import Filter, apply_filter
-from app.mapview import (
+from app.bench.synthetic import synthetic_atlas
+from app.domain.filters import Filter, apply_filter
+from app.geo.crs import convert
+from app.map.builder import (
     COORD_SCALE,
     SVG_MAX_FEATURES,
     build_map,
@@ -25,7 +26,6 @@ from app.mapview import (
     project_payload,
     safe_json,
 )
-from app.synthetic import synthetic_atlas
 
 REFS = ("district_boundary", "metro_stations", "metro_viaduct")
 
@@ -55,7 +55,7 @@ def test_register_text_reaches_the_page_only_as_escaped_data(atlas):
     # cards, tooltips and the legend are built with textContent, never innerHTML
     from importlib import resources
 
-    helper = resources.files("app").joinpath("atlas_map.js").read_text(encoding="utf-8")
+    helper = resources.files("app.map").joinpath("static/atlas_map.js").read_text(encoding="utf-8")
     assert "textContent" in helper and "innerHTML" not in helper
 
 
@@ -284,7 +284,7 @@ def test_jinja_syntax_in_register_text_is_not_a_template(atlas):
 
 
 def test_the_page_rebuilds_only_the_layers_whose_rows_changed(city):
-    from app.ui import data
+    from app.ui import cache as data
 
     data._layer_cache.clear()
     everything = np.ones(len(city.projects), dtype=bool)

@@ -2,8 +2,8 @@
 
 import pytest
 
+from app.domain.model import Project, Recipe
 from app.errors import DataError
-from app.model import Project, Recipe
 
 
 def entry(**overrides):

@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-import app.navlinks
-from app.crs import convert
+import app.geo.navlinks
 from app.errors import PositionError
-from app.navlinks import amap_link, baidu_link, coordinates_for
+from app.geo.crs import convert
+from app.geo.navlinks import amap_link, baidu_link, coordinates_for
 
 # Tianshan Park; its GCJ-02 / BD-09 values were computed independently with the PyPI package
 # `prcoords` 1.0.2 (the same pair tests/test_crs.py pins).
@@ -41,7 +41,7 @@ def numbers(text: str, sep: str = ",") -> tuple[float, float]:
 
 
 def test_doctests():
-    assert doctest.testmod(app.navlinks).failed == 0
+    assert doctest.testmod(app.geo.navlinks).failed == 0
 
 
 # --- coordinates_for -------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Field check: position checks and nearest projects, with distances known by construction.
 
 Fixture geometries are laid out in metres in the metric CRS around a worker and brought to
-WGS-84 with ``app.geocode.to_wgs84``, so every expected distance is exact by construction.
+WGS-84 with ``app.geo.geocode.to_wgs84``, so every expected distance is exact by construction.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from shapely import LineString, Point, Polygon, box
 
-import app.nearest
-from app.crs import METRIC_CRS, convert
+import app.geo.nearest
 from app.errors import AtlasError, DataError, PositionError, UnknownCRSError
-from app.geocode import to_metric, to_wgs84
-from app.nearest import (
+from app.geo.crs import METRIC_CRS, convert
+from app.geo.geocode import to_metric, to_wgs84
+from app.geo.nearest import (
     FIELD_TOLERANCE_M,
     NEAREST_COLUMNS,
     check_position,
@@ -56,7 +56,7 @@ def bearing_off(bearing, expected):
 
 
 def test_doctests():
-    assert doctest.testmod(app.nearest).failed == 0
+    assert doctest.testmod(app.geo.nearest).failed == 0
 
 
 # --- distances to the geometry itself ------------------------------------------------------

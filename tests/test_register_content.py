@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.crs import convert
-from app.export import export_bytes
-from app.filters import Filter
+from app.domain.filters import Filter
+from app.geo.crs import convert
+from app.io.export import export_bytes
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.store import (
+from app.store.sqlite import (
     MAX_PHOTO_BYTES,
     ConflictError,
     Store,
@@ -130,7 +130,7 @@ def test_bad_submissions_store_nothing(store, kw, message):
 
 WRITER = textwrap.dedent("""
     import sys
-    from app.store import Store, Submission
+    from app.store.sqlite import Store, Submission
     store = Store(sys.argv[1])
     for i in range(int(sys.argv[2])):
         store.submit(Submission("tianshan-park", "confirm", sys.argv[3], note=str(i)))
@@ -175,7 +175,7 @@ def test_a_process_killed_mid_submission_leaves_a_consistent_store(tmp_path):
 
 RACER = textwrap.dedent("""
     import sys
-    from app.store import ConflictError, Store
+    from app.store.sqlite import ConflictError, Store
     store = Store(sys.argv[1])
     try:
         store.review(int(sys.argv[2]), sys.argv[3], accept=sys.argv[3] == "A", reason="race")

@@ -23,12 +23,13 @@ import psycopg
 import pytest
 import shapely
 
-import app.cli_store
-import app.store
-import app.store_pg
-from app.cli_store import add_parser, open_target, read_dump, run
+import app.cli.store
+import app.store.postgis
+import app.store.sqlite
+from app.cli.store import add_parser, open_target, read_dump, run
 from app.errors import ConflictError, StoreError, SubmissionError
-from app.store import (
+from app.store.postgis import MIGRATIONS, PostgisStore
+from app.store.sqlite import (
     CURATED_REGISTER,
     GAZETTEER_REGISTER,
     AtlasStore,
@@ -39,7 +40,6 @@ from app.store import (
     open_store,
     save_register,
 )
-from app.store_pg import MIGRATIONS, PostgisStore
 from tests import pg_support
 
 postgis_server = pg_support.postgis_server  # the fixtures: a server per session, a database per test
@@ -77,7 +77,7 @@ def child(script: str, *args: str) -> subprocess.Popen:
 
 
 def test_doctests():
-    for module in (app.store, app.store_pg, app.cli_store):
+    for module in (app.store.sqlite, app.store.postgis, app.cli.store):
         assert doctest.testmod(module).failed == 0, module.__name__
 
 
@@ -167,8 +167,8 @@ def test_registers_round_trip_exactly(store, atlas):
 
 WRITER = """
     import sys
-    from app.cli_store import open_target
-    from app.store import Submission
+    from app.cli.store import open_target
+    from app.store.sqlite import Submission
     store = open_target(sys.argv[1])
     for i in range(int(sys.argv[2])):
         store.submit(Submission("tianshan-park", "confirm", sys.argv[3], note=str(i)))
@@ -189,7 +189,7 @@ def test_three_processes_submitting_at_once_all_succeed(store, target):
 
 RACER = """
     import sys
-    from app.cli_store import open_target
+    from app.cli.store import open_target
     from app.errors import ConflictError
     store = open_target(sys.argv[1])
     try:
@@ -256,8 +256,8 @@ def test_a_review_waits_for_the_one_in_progress_then_is_rejected(store, target):
 
 STALLER = """
     import sys, time
-    from app.cli_store import open_target
-    from app.store import Submission
+    from app.cli.store import open_target
+    from app.store.sqlite import Submission
     store = open_target(sys.argv[1])
     def stall(*args, **kwargs):  # the submission row is written, its audit row is not
         print("inside the transaction", flush=True)
@@ -317,7 +317,7 @@ def test_the_field_and_review_pages_work_on_either_store(monkeypatch, target):
     monkeypatch.setenv("ATLAS_REVIEW_SECRET", "review-pass")
 
     def page(name: str) -> AppTest:
-        return AppTest.from_string(f"from app.ui import {name}\n{name}.render()",
+        return AppTest.from_string(f"from app.ui.pages import {name}\n{name}.render()",
                                    default_timeout=60).run()
 
     def sign_in(at: AppTest, role: str, name: str, passphrase: str) -> AppTest:
@@ -343,8 +343,8 @@ def test_the_field_and_review_pages_work_on_either_store(monkeypatch, target):
 
 
 def test_exports_carry_accepted_corrections_on_either_store(monkeypatch, target, atlas):
-    from app.export import export_bytes
-    from app.filters import Filter
+    from app.domain.filters import Filter
+    from app.io.export import export_bytes
 
     use_store(monkeypatch, target)
     store = open_store()

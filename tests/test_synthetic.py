@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 import shapely
 
-import app.synthetic
-from app.atlas import PROJECT_COLUMNS
-from app.crs import convert_geometry
-from app.export import frame_bytes
-from app.filters import Filter, apply_filter
-from app.gazetteer import DISTRICT_ID
-from app.synthetic import KINDS, synthetic_atlas, synthetic_projects
+import app.bench.synthetic
+from app.bench.synthetic import KINDS, synthetic_atlas, synthetic_projects
+from app.data.atlas import PROJECT_COLUMNS
+from app.domain.filters import Filter, apply_filter
+from app.geo.crs import convert_geometry
+from app.geo.gazetteer import DISTRICT_ID
+from app.io.export import frame_bytes
 
 
 def test_doctests():
-    assert doctest.testmod(app.synthetic).failed == 0
+    assert doctest.testmod(app.bench.synthetic).failed == 0
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -99,7 +99,7 @@ def test_filters_search_exports_and_the_map_work_on_it(atlas):
     assert apply_filter(big.projects, Filter(query=road)).any()
     text = frame_bytes(big.projects, "geojson", {}).decode("utf-8")
     assert text.count('"type":"Feature"') == len(big.projects)
-    from app.mapview import project_layers
+    from app.map.builder import project_layers
 
     layers = project_layers(big, big.projects, svg_max=100)
     assert {layer.strategy for layer in layers.values() if layer.count > 100} == {"canvas"}

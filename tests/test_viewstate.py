@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.viewstate import ViewState, parse_view, to_query
+from app.domain.viewstate import ViewState, parse_view, to_query
 
 ALLOWED = {"layer": ["renewal", "public_space"], "status": ["planning", "operating"],
            "report_section": list("一二三四五六七"), "precision": ["site", "area"]}

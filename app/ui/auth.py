@@ -6,7 +6,7 @@ import os
 
 import streamlit as st
 
-from app.roles import FIELD, REVIEWER, Identity, check_passphrase, roles_for_email
+from app.domain.roles import FIELD, REVIEWER, Identity, check_passphrase, roles_for_email
 
 _TEXT = {
     "zh": {

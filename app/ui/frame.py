@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.i18n import t
-from app.ui import about_page, field_page, import_page, map_page, review_page, state
+from app.domain.i18n import t
+from app.ui import state
+from app.ui.pages import about_page, field_page, import_page, map_page, review_page
 
 
 def run() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.atlas import Atlas
-from app.filters import FILTER_FIELDS
-from app.viewstate import LANGS, ViewState, parse_view, to_query
+from app.data.atlas import Atlas
+from app.domain.filters import FILTER_FIELDS
+from app.domain.viewstate import LANGS, ViewState, parse_view, to_query
 
 _INIT = "_view_initialised"
 NOTICES = "_url_notices"

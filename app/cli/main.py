@@ -1,0 +1,169 @@
+"""Command line: ``python -m app`` (or ``changning-atlas``). Everything the app does, headless.
+
+Errors the user can fix (bad data, unknown layer, unwritable path) print one clear message and
+exit with status 2; ``validate`` exits 1 when the data has problems.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.cli import import_cmd as cli_import
+from app.cli import nearest as cli_nearest
+from app.cli import store as cli_store
+from app.data.atlas import Atlas, check_atlas, load_atlas
+from app.domain.filters import Filter, check_filter, parse_where
+from app.errors import AtlasError, FilterError
+from app.io import export
+from app.io.export import (
+    FORMATS,
+    OUTPUT_CRS,
+    SOURCES,  # noqa: F401  (kept importable from here, where it used to live)
+    atomic_write,
+    export_bytes,
+    export_layers_separately,
+    label_crs,
+    safe_output_path,
+    select_projects,
+)
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="changning-atlas", description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, help="geodata folder (default: the repository's)")
+    parser.add_argument("--layers-dir", type=Path, help="layer specs folder (default: layers/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("validate", help="check gazetteer, register and layer specs; print a summary")
+
+    exp = sub.add_parser("export", help="write the (filtered) projects to a file",
+                         description="Write the projects passing the filters to a file, atomically. "
+                                     "Same filters and same content as the app's download buttons.")
+    exp.add_argument("--format", choices=list(FORMATS), default="geojson",
+                     help="geojson (RFC 7946), gpkg (one table per layer), csv (UTF-8 with BOM), kml")
+    exp.add_argument("--output", required=True, metavar="PATH", help="file to write")
+    exp.add_argument("--layer", action="append", default=[], metavar="ID",
+                     help="only this layer (repeatable)")
+    exp.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
+                     help="only rows with FIELD=VALUE (repeatable; same field repeated = OR)")
+    exp.add_argument("-q", "--query", default="", help="search text (names and aliases)")
+    exp.add_argument("--crs", choices=list(OUTPUT_CRS), default="wgs84",
+                     help="output coordinates: wgs84 (default, RFC 7946) or gcj02 for AMap-based "
+                          "tools ('-gcj02' is added to the file name)")
+    exp.add_argument("--per-layer", action="store_true",
+                     help="one file per layer: PATH_STEM-<layer>.<suffix>")
+    cli_nearest.add_parser(sub)
+    cli_import.add_parser(sub)
+    cli_store.add_parser(sub)
+    return parser
+
+
+def current_atlas(data_dir: Path | None, layers_dir: Path | None) -> Atlas:
+    """The register's atlas with accepted field corrections of the store applied (when a store
+    exists: reading never creates one; ATLAS_DATABASE_URL selects PostGIS)."""
+    from app.store.sqlite import apply_field_updates, existing_store
+
+    atlas = load_atlas(data_dir, layers_dir)
+    store = existing_store()
+    return apply_field_updates(atlas, store) if store is not None else atlas
+
+
+def _summary(atlas: Atlas) -> str:
+    frame = atlas.projects
+    counts = frame.groupby(["layer", "precision"]).size().unstack(fill_value=0)
+    for p in ("site", "street", "area", "unlocated"):
+        if p not in counts:
+            counts[p] = 0
+    counts = counts[["site", "street", "area", "unlocated"]]
+    lines = [f"OK: {len(frame)} projects in {frame['layer'].nunique()} layers, "
+             f"{len(atlas.places)} places, data version {atlas.data_version}",
+             f"{'layer':<18}{'site':>6}{'street':>8}{'area':>6}{'unlocated':>11}{'total':>7}"]
+    for layer, row in counts.iterrows():
+        lines.append(f"{layer:<18}{row['site']:>6}{row['street']:>8}{row['area']:>6}"
+                     f"{row['unlocated']:>11}{row.sum():>7}")
+    total = counts.sum()
+    lines.append(f"{'all':<18}{total['site']:>6}{total['street']:>8}{total['area']:>6}"
+                 f"{total['unlocated']:>11}{total.sum():>7}")
+    return "\n".join(lines)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    atlas, problems = check_atlas(args.data_dir, args.layers_dir)
+    if problems or atlas is None:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(_summary(atlas))
+    return 0
+
+
+def build_filter(atlas: Atlas, layers: Sequence[str], where: Sequence[str], query: str = "") -> Filter:
+    """The Filter for CLI-style arguments, checked against the atlas's vocabularies."""
+    values = parse_where(where)
+    if layers:
+        values["layer"] = tuple(values.get("layer", ())) + tuple(layers)
+    flt = Filter(values=values, query=query)
+    check_filter(atlas.projects, flt, atlas.filter_values())
+    return flt
+
+
+def export_metadata(atlas: Atlas, flt: Filter, crs: str = "wgs84") -> dict[str, object]:
+    """Top-level members every export carries (RFC 7946 allows foreign members).
+
+    Kept here for callers of the CLI module; the definition lives in :mod:`app.io.export`.
+    """
+    return export.export_metadata(atlas, flt, crs)
+
+
+def _report(path: Path, selected_count: int, located: int) -> str:
+    """The one-line summary printed after each file is written."""
+    return (f"wrote {selected_count} features ({located} located, {selected_count - located} "
+            f"unlocated) to {path}")
+
+
+def _export(args: argparse.Namespace) -> int:
+    """``export``: the same bytes as the app's download, written atomically."""
+    target = label_crs(safe_output_path(args.output), args.crs)
+    atlas = current_atlas(args.data_dir, args.layers_dir)
+    flt = build_filter(atlas, args.layer, args.where, args.query)
+    if target != Path(args.output):
+        print(f"note: GCJ-02 output, so the file name says so: {target}", file=sys.stderr)
+    if not args.per_layer:
+        data, _name, _mime = export_bytes(atlas, flt, args.format, args.crs)
+        atomic_write(target, data)
+        selected = select_projects(atlas, flt)
+        print(_report(target, len(selected), int(selected.geometry.notna().sum())))
+        return 0
+    for layer_id, (data, _name, _mime) in export_layers_separately(
+            atlas, flt, args.format, args.crs).items():
+        path = label_crs(Path(args.output).with_name(
+            f"{Path(args.output).stem}-{layer_id}{Path(args.output).suffix}"), args.crs)
+        atomic_write(path, data)
+        layer_flt = Filter(values={**dict(flt.values), "layer": (layer_id,)}, query=flt.query)
+        selected = select_projects(atlas, layer_flt)
+        print(_report(path, len(selected), int(selected.geometry.notna().sum())))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "nearest":
+            return cli_nearest.run(args)
+        if args.command == "import":
+            return cli_import.run(args)
+        if args.command == "store":
+            return cli_store.run(args)
+        return _export(args)
+    except (AtlasError, FilterError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

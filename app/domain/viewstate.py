@@ -1,0 +1,180 @@
+"""The shareable view: everything a planner sets, as URL query parameters and back.
+
+Parameters (all optional; lists are comma-separated or repeated):
+
+=============  ==========================================================
+``lang``       ``zh`` (default) or ``en``
+``basemap``    ``none``, ``osm`` (default), ``amap`` or ``tianditu``
+``ref``        visible reference layers, e.g. ``district_boundary,metro_stations``
+``layer``      project layers to show (filter)
+``category``, ``status``, ``action``, ``subdistrict``, ``section``, ``precision``: filters
+``q``          search text (zh/en names, aliases, pinyin)
+``p``          selected project id (the map focuses on it)
+``lat``, ``lon``, ``z``  initial map centre (WGS-84) and zoom
+=============  ==========================================================
+
+A bad value is dropped with a notice naming it; the rest of the view still applies.
+
+>>> allowed = {"layer": ["renewal", "streets"], "status": ["planning"]}
+>>> view, notices = parse_view({"lang": "en", "layer": "renewal,parks", "z": "99"}, allowed)
+>>> view.lang, view.filters["layer"], view.zoom
+('en', ('renewal',), None)
+>>> notices
+["ignored layer='parks' (unknown value)", "ignored z='99' (zoom must be a whole number 9-19)"]
+>>> to_query(view)["layer"]
+'renewal'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from app.domain.filters import FILTER_FIELDS, Filter
+
+__all__ = ["BASEMAPS", "LANGS", "ViewState", "parse_view", "to_query"]
+
+LANGS: tuple[str, ...] = ("zh", "en")
+BASEMAPS: tuple[str, ...] = ("osm", "amap", "tianditu", "none")
+#: URL parameter name of each filter field (the report section is shortened to ``section``).
+PARAM_OF: dict[str, str] = {f: ("section" if f == "report_section" else f) for f in FILTER_FIELDS}
+
+# Centre must stay near Shanghai; the map is of one district.
+_LAT_RANGE = (30.6, 31.9)
+_LON_RANGE = (120.8, 122.2)
+_ZOOM_RANGE = (9, 19)
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """A complete, shareable view of the map page."""
+
+    lang: str = "zh"
+    basemap: str = "osm"
+    ref_layers: tuple[str, ...] | None = None  # None = the layers' defaults
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    query: str = ""
+    project: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    zoom: int | None = None
+
+    def to_filter(self) -> Filter:
+        """The attribute filter this view applies."""
+        return Filter(values={k: v for k, v in self.filters.items() if v}, query=self.query)
+
+    def with_changes(self, **changes: object) -> ViewState:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def _values(raw: object) -> list[str]:
+    items = raw if isinstance(raw, list | tuple) else [raw]
+    out: list[str] = []
+    for item in items:
+        out.extend(part.strip() for part in str(item).split(",") if part.strip())
+    return out
+
+
+def _number(raw: object, lo: float, hi: float) -> float | None:
+    try:
+        value = float(_values(raw)[0])
+    except (ValueError, IndexError):
+        return None
+    return value if math.isfinite(value) and lo <= value <= hi else None
+
+
+def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]],
+               ref_layers: Iterable[str] = (), project_ids: Iterable[str] = ()
+               ) -> tuple[ViewState, list[str]]:
+    """Read a view from query parameters; unknown or bad values become notices, never errors.
+
+    `allowed` maps each filter field to its permitted values; `ref_layers` and `project_ids`
+    are the known reference layer ids and project ids.
+    """
+    notices: list[str] = []
+    view = ViewState()
+
+    def one_of(name: str, choices: tuple[str, ...], default: str) -> str:
+        if name not in params:
+            return default
+        value = (_values(params[name]) or [""])[0]
+        if value in choices:
+            return value
+        notices.append(f"ignored {name}={value!r} (use one of {', '.join(choices)})")
+        return default
+
+    lang = one_of("lang", LANGS, view.lang)
+    basemap = one_of("basemap", BASEMAPS, view.basemap)
+    filters: dict[str, tuple[str, ...]] = {}
+    for fieldname, param in PARAM_OF.items():
+        if param not in params:
+            continue
+        permitted = set(allowed.get(fieldname, ()))
+        good = []
+        for value in _values(params[param]):
+            if value in permitted:
+                good.append(value)
+            else:
+                notices.append(f"ignored {param}={value!r} (unknown value)")
+        if good:
+            filters[fieldname] = tuple(dict.fromkeys(good))
+    refs: tuple[str, ...] | None = None
+    if "ref" in params:
+        known = set(ref_layers)
+        chosen = []
+        for value in _values(params["ref"]):
+            if value in known or value == "none":
+                chosen.append(value)
+            else:
+                notices.append(f"ignored ref={value!r} (unknown reference layer)")
+        refs = tuple(v for v in dict.fromkeys(chosen) if v != "none")
+    query = " ".join(_values(params["q"]))[:100] if "q" in params else ""
+    project = None
+    if "p" in params:
+        value = (_values(params["p"]) or [""])[0]
+        if value in set(project_ids):
+            project = value
+        else:
+            notices.append(f"ignored p={value!r} (no such project)")
+    lat = lon = zoom = None
+    if "lat" in params or "lon" in params:
+        lat = _number(params.get("lat"), *_LAT_RANGE)
+        lon = _number(params.get("lon"), *_LON_RANGE)
+        if lat is None or lon is None:
+            notices.append(f"ignored lat={params.get('lat')!r}, lon={params.get('lon')!r} "
+                           "(need both, near Shanghai)")
+            lat = lon = None
+    if "z" in params:
+        z = _number(params["z"], *_ZOOM_RANGE)
+        if z is None or z != int(z):
+            notices.append(f"ignored z={_values(params['z'])[:1][0] if _values(params['z']) else ''!r}"
+                           f" (zoom must be a whole number {_ZOOM_RANGE[0]}-{_ZOOM_RANGE[1]})")
+        else:
+            zoom = int(z)
+    return ViewState(lang=lang, basemap=basemap, ref_layers=refs, filters=filters, query=query,
+                     project=project, lat=lat, lon=lon, zoom=zoom), notices
+
+
+def to_query(view: ViewState) -> dict[str, str]:
+    """Query parameters reproducing `view` (defaults left out, so URLs stay short)."""
+    out: dict[str, str] = {}
+    if view.lang != "zh":
+        out["lang"] = view.lang
+    if view.basemap != "osm":
+        out["basemap"] = view.basemap
+    if view.ref_layers is not None:
+        out["ref"] = ",".join(view.ref_layers) or "none"
+    for fieldname, values in view.filters.items():
+        if values:
+            out[PARAM_OF[fieldname]] = ",".join(values)
+    if view.query:
+        out["q"] = view.query
+    if view.project:
+        out["p"] = view.project
+    if view.lat is not None and view.lon is not None:
+        out["lat"], out["lon"] = f"{view.lat:.5f}", f"{view.lon:.5f}"
+    if view.zoom is not None:
+        out["z"] = str(view.zoom)
+    return out

@@ -1,0 +1,376 @@
+"""Addresses and names against the gazetteer: normalise, parse roads, match with a score.
+
+A :class:`Matcher` is built once from the gazetteer's places and answers :meth:`Matcher.match`
+with an :class:`AddressMatch`: the place found (or none), the method, a score in 0..1, the
+precision the position supports, and the best candidates. The steps, in order:
+
+1. ``exact``: the text is a place's Chinese or English name as written (score 1.0);
+   ``normalised``: equal after width/case/space folding and dropping the 中国 / 上海市 / 长宁区
+   prefixes (0.97);
+2. roads: text shaped like ``<road>[<number>号]`` (延安西路1609号, 汇川路) resolves only to a place
+   of kind ``road`` (precision ``street``, method ``road``); a station or a sub-district named
+   after the road is *not* the road. A name after the number (…1609号刘海粟美术馆) is tried as a
+   place name (``name-in-address``). An unknown road ends ``road-not-in-gazetteer``, unlocated;
+3. ``alias``: a place's alias, after folding (0.95);
+4. ``fuzzy``: the best similarity of the text to any name or alias (difflib ratio, or
+   containment: 0.6 + 0.4 × shorter/longer), placed when at least the threshold (0.8).
+
+Ties between different places are kept only when they lie within 300 m of each other (one
+interchange station on several lines); otherwise the text is ``ambiguous`` and unlocated. The
+district itself is never a match: "somewhere in Changning" is not a position.
+
+>>> from shapely import Point
+>>> park = Place("poi-a", "天山公园", "Tianshan Park", "park", Point(121.41, 31.21), "s", "gcj02",
+...              "m", "medium", aliases=("天山",))
+>>> station = Place("metro-x", "延安西路站", "West Yan'an Road", "metro_station",
+...                 Point(121.42, 31.21), "s", "bd09", "m", "medium", aliases=("延安西路",))
+>>> m = Matcher.from_places([park, station])
+>>> r = m.match("上海市长宁区天山公园")
+>>> r.place_id, r.method, r.score, r.precision
+('poi-a', 'normalised', 0.97, 'site')
+>>> r = m.match("延安西路1609号")
+>>> r.place_id, r.method, r.precision, [c.place_id for c in r.candidates][:1]
+(None, 'road-not-in-gazetteer', 'unlocated', ['metro-x'])
+>>> m.match("").method
+'no-input'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from shapely.geometry.base import BaseGeometry
+
+from app.domain.filters import normalise_text
+from app.domain.model import PRECISIONS
+from app.geo.gazetteer import DISTRICT_ID, Place
+from app.geo.geocode import to_metric
+
+__all__ = [
+    "FUZZY_THRESHOLD",
+    "KIND_PRECISION",
+    "MATCH_METHODS",
+    "AddressMatch",
+    "Candidate",
+    "Matcher",
+    "RoadAddress",
+    "normalise_address",
+    "parse_road_address",
+    "strip_admin_prefix",
+]
+
+#: Fuzzy matches at or above this score are placed; below it the text stays unlocated.
+FUZZY_THRESHOLD = 0.8
+
+#: Precision a match supports, by the kind of place matched (anything else: 'site').
+KIND_PRECISION: dict[str, str] = {
+    "road": "street", "metro_line": "street", "zone": "area", "subdistrict": "area",
+    "district": "area",
+}
+
+#: Every method a match can report; the first six place the text, the others do not.
+MATCH_METHODS: tuple[str, ...] = (
+    "exact", "normalised", "alias", "road", "name-in-address", "fuzzy",
+    "road-not-in-gazetteer", "ambiguous", "place-not-located", "no-match", "too-vague", "no-input",
+)
+
+_SCORES = {"exact": 1.0, "normalised": 0.97, "alias": 0.95, "road": 1.0, "name-in-address": 0.95}
+_TIE_DISTANCE_M = 300.0
+_CANDIDATES = 5
+# Administrative prefixes dropped before matching (after normalise_text: no spaces, folded).
+_ADMIN = re.compile(r"^(?:中华人民共和国|中国)?(?:上海市|上海(?=长宁区)|shanghai(?:shi)?)?"
+                    r"(?:长宁区|changning(?:qu|district))?")
+_ROAD = re.compile(r"(?P<road>[\u3400-\u9fff]{1,12}?(?:大道|公路|支路|路|街|巷))"
+                   r"(?:(?P<number>\d+(?:[-~]\d+)?)(?P<unit>号|弄)?)?(?P<rest>.*)")
+
+
+def strip_admin_prefix(text: str) -> str:
+    """Drop 中国 / 上海市 / 长宁区 (and their pinyin) from the start of a normalised text.
+
+    >>> strip_admin_prefix("上海市长宁区延安西路1609号"), strip_admin_prefix("上海动物园")
+    ('延安西路1609号', '上海动物园')
+    >>> strip_admin_prefix("长宁区")
+    ''
+    """
+    return _ADMIN.sub("", text, count=1)
+
+
+def normalise_address(text: str) -> str:
+    """Fold width, case and spaces, drop the administrative prefix.
+
+    >>> normalise_address(" 上海市 长宁区　延安西路１６０９号 ")
+    '延安西路1609号'
+    >>> normalise_address("")
+    ''
+    """
+    return strip_admin_prefix(normalise_text(text))
+
+
+@dataclass(frozen=True)
+class RoadAddress:
+    """A road-shaped address: the road, its house number (or None), and any text after it."""
+
+    road: str
+    number: str | None = None
+    rest: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.road:
+            raise ValueError("a road address needs a road name")
+
+
+def parse_road_address(text: str) -> RoadAddress | None:
+    """Parse ``<road>[<number>[号|弄]][<rest>]``; None unless it is a road (bare or numbered).
+
+    A text that only starts with a road name (虹桥路站, 天山路街道) is not a road address.
+
+    >>> parse_road_address("上海市长宁区延安西路1609号")
+    RoadAddress(road='延安西路', number='1609', rest='')
+    >>> parse_road_address("愚园路1088弄12号"), parse_road_address("汇川路")
+    (RoadAddress(road='愚园路', number='1088', rest='12号'), RoadAddress(road='汇川路', number=None, rest=''))
+    >>> parse_road_address("虹桥路站") is None, parse_road_address("") is None
+    (True, True)
+    """
+    match = _ROAD.fullmatch(normalise_address(text))
+    if match is None:
+        return None
+    number, rest = match["number"], match["rest"]
+    if number is None and rest:
+        return None
+    return RoadAddress(road=match["road"], number=number, rest=rest)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A place the text might mean, with its similarity score."""
+
+    place_id: str
+    name_zh: str
+    name_en: str
+    kind: str
+    score: float
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data for the JSON report."""
+        return {"id": self.place_id, "name_zh": self.name_zh, "name_en": self.name_en,
+                "kind": self.kind, "score": self.score}
+
+
+@dataclass(frozen=True)
+class AddressMatch:
+    """The outcome of matching one text: a place and its geometry, or none and why."""
+
+    query: str
+    method: str
+    precision: str
+    place_id: str | None = None
+    geometry: BaseGeometry | None = field(default=None, repr=False)
+    score: float | None = None
+    candidates: tuple[Candidate, ...] = ()
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.method not in MATCH_METHODS:
+            raise ValueError(f"match method must be one of {MATCH_METHODS}, got {self.method!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if (self.geometry is None) != (self.precision == "unlocated"):
+            raise ValueError(f"precision {self.precision!r} does not fit geometry {self.geometry!r:.40}")
+
+    @property
+    def located(self) -> bool:
+        """True when the match gives a position."""
+        return self.geometry is not None
+
+
+def _contained(query: str, key: str) -> float:
+    """0.6 + 0.4 × shorter/longer when one text holds the other (at least 2 characters), else 0."""
+    short, long_ = (key, query) if len(key) <= len(query) else (query, key)
+    return 0.6 + 0.4 * len(short) / len(long_) if len(short) >= 2 and short in long_ else 0.0
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Matches addresses and names against gazetteer places. Build with :meth:`from_places`."""
+
+    places: tuple[Place, ...]
+    threshold: float = FUZZY_THRESHOLD
+    _names: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    _verbatim: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    _aliases: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    _roads: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    _keys: list[tuple[str, frozenset[str], int]] = field(default_factory=list, repr=False,
+                                                         compare=False)
+    _cache: dict[str, AddressMatch] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {self.threshold!r}")
+        for i, place in enumerate(self.places):
+            names = [n for n in (place.name_zh, place.name_en) if n]
+            for name in names:
+                self._verbatim.setdefault(name.strip(), []).append(i)
+                self._names.setdefault(normalise_text(name), []).append(i)
+            for alias in place.aliases:
+                self._aliases.setdefault(normalise_text(alias), []).append(i)
+            if place.kind == "road":
+                for text in (*names, *place.aliases):
+                    self._roads.setdefault(normalise_text(text), []).append(i)
+            keys = {normalise_text(t) for t in (*names, *place.aliases)}
+            self._keys.extend((k, frozenset(k), i) for k in sorted(keys) if len(k) >= 2)
+
+    @classmethod
+    def from_places(cls, places: Mapping[str, Place] | Iterable[Place],
+                    threshold: float = FUZZY_THRESHOLD) -> Matcher:
+        """A matcher over `places` (a dict by id or any iterable); the district is left out."""
+        values = places.values() if isinstance(places, Mapping) else places
+        return cls(tuple(p for p in values if p.id != DISTRICT_ID and p.kind != "district"),
+                   threshold)
+
+    # -- the steps ------------------------------------------------------------------------
+
+    def candidates(self, text: str, limit: int = _CANDIDATES) -> tuple[Candidate, ...]:
+        """The `limit` places most similar to `text` (score > 0), one per name, best first.
+
+        >>> Matcher.from_places([]).candidates("天山公园")
+        ()
+        """
+        query = normalise_address(text) or normalise_text(text)
+        if not query:
+            return ()
+        sm = SequenceMatcher(None, autojunk=False)
+        sm.set_seq2(query)
+        chars = frozenset(query)
+        # Upper bounds first (containment, difflib's quick ratio), then exact ratios in that
+        # order until no remaining bound can enter the top (with room for names dropped below).
+        bounds = []
+        for key, key_chars, i in self._keys:
+            if chars.isdisjoint(key_chars):
+                continue
+            sm.set_seq1(key)
+            contained = _contained(query, key)
+            bounds.append((max(contained, sm.quick_ratio()), contained, key, i))
+        bounds.sort(key=lambda b: -b[0])
+        best: dict[int, float] = {}
+        room = 4 * limit
+        for bound, contained, key, i in bounds:
+            if len(best) >= room and bound <= sorted(best.values(), reverse=True)[room - 1]:
+                break
+            sm.set_seq1(key)
+            score = round(max(contained, sm.ratio()), 3)
+            if score > best.get(i, 0.0):
+                best[i] = score
+        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+        out: list[Candidate] = []
+        seen: set[str] = set()
+        for i, score in ranked:
+            place = self.places[i]
+            if place.name_zh in seen:
+                continue
+            seen.add(place.name_zh)
+            out.append(Candidate(place.id, place.name_zh, place.name_en, place.kind, score))
+            if len(out) == limit:
+                break
+        return tuple(out)
+
+    def _resolve(self, query: str, indices: list[int], method: str, score: float,
+                 candidates: tuple[Candidate, ...], note: str = "") -> AddressMatch:
+        """Turn the places found by one step into a match: pick, or explain why not."""
+        chosen = [self.places[i] for i in dict.fromkeys(indices)]
+        located = [p for p in chosen if p.located]
+        if not located:
+            names = ", ".join(f"{p.name_zh} ({p.id})" for p in chosen)
+            return AddressMatch(query, "place-not-located", "unlocated", score=score,
+                                candidates=candidates,
+                                note=f"matched {names}, which has no position in the gazetteer")
+        first = located[0]
+        if len(located) > 1:
+            anchor = to_metric(first.geometry)
+            far = [p for p in located[1:] if to_metric(p.geometry).distance(anchor) > _TIE_DISTANCE_M]
+            if far:
+                names = ", ".join(f"{p.name_zh} ({p.id})" for p in located)
+                return AddressMatch(query, "ambiguous", "unlocated", score=score,
+                                    candidates=candidates,
+                                    note=f"{method} match to places more than "
+                                         f"{_TIE_DISTANCE_M:.0f} m apart: {names}")
+        precision = KIND_PRECISION.get(first.kind, "site")
+        return AddressMatch(query, method, precision, place_id=first.id, geometry=first.geometry,
+                            score=score, candidates=candidates,
+                            note=note or f"{method} match to {first.name_zh} ({first.id})")
+
+    def _exact(self, forms: tuple[str, ...], raw: str) -> tuple[list[int], str] | None:
+        if raw in self._verbatim:
+            return self._verbatim[raw], "exact"
+        for form in forms:
+            if form in self._names:
+                return self._names[form], "normalised"
+        return None
+
+    def _road(self, query: str, road: RoadAddress, candidates: tuple[Candidate, ...]
+              ) -> AddressMatch:
+        key = normalise_text(road.road)
+        if key in self._roads:
+            number = f" {road.number}号" if road.number else ""
+            note = (f"road {road.road} found; house number{number} is not located along it, so "
+                    "the whole road is shown" if road.number else f"road {road.road} found")
+            return self._resolve(query, self._roads[key], "road", _SCORES["road"], candidates, note)
+        if road.rest:
+            rest = normalise_text(road.rest)
+            for table in (self._names, self._aliases):
+                if rest in table:
+                    return self._resolve(query, table[rest], "name-in-address",
+                                         _SCORES["name-in-address"], candidates,
+                                         f"place name {road.rest!r} after the house number")
+        return AddressMatch(query, "road-not-in-gazetteer", "unlocated", candidates=candidates,
+                            note=f"road {road.road} is not in the gazetteer (places named after "
+                                 "it, such as stations, are not the road)")
+
+    def match(self, text: str) -> AddressMatch:
+        """Match one address or name; never raises for any text.
+
+        >>> Matcher.from_places([]).match("火星基地").method
+        'no-match'
+        """
+        if not isinstance(text, str):
+            text = "" if text is None else str(text)
+        raw = unicodedata.normalize("NFC", text).strip()
+        if raw in self._cache:
+            return self._cache[raw]
+        result = self._match(raw)
+        if len(self._cache) < 100_000:
+            self._cache[raw] = result
+        return result
+
+    def _match(self, raw: str) -> AddressMatch:
+        if not raw:
+            return AddressMatch(raw, "no-input", "unlocated", note="nothing to match")
+        key = normalise_text(raw)
+        stripped = strip_admin_prefix(key)
+        if not stripped:
+            return AddressMatch(raw, "too-vague", "unlocated",
+                                note="names only the city or the district, not a place in it")
+        candidates = self.candidates(raw)
+        forms = tuple(dict.fromkeys((key, stripped)))
+        exact = self._exact(forms, raw)
+        if exact is not None:
+            indices, method = exact
+            return self._resolve(raw, indices, method, _SCORES[method], candidates)
+        road = parse_road_address(raw)
+        if road is not None:
+            return self._road(raw, road, candidates)
+        for form in forms:
+            if form in self._aliases:
+                return self._resolve(raw, self._aliases[form], "alias", _SCORES["alias"], candidates)
+        if candidates and candidates[0].score >= self.threshold:
+            top = candidates[0].score
+            by_id = {p.id: i for i, p in enumerate(self.places)}
+            tied = [by_id[c.place_id] for c in candidates if c.score == top]
+            return self._resolve(raw, tied, "fuzzy", top, candidates,
+                                 f"fuzzy match (score {top:.2f}) to {candidates[0].name_zh}")
+        best = f"; best {candidates[0].name_zh} at {candidates[0].score:.2f}" if candidates else ""
+        return AddressMatch(raw, "no-match", "unlocated", candidates=candidates,
+                            note=f"no place scores {self.threshold:.2f} or more{best}")

@@ -1,0 +1,473 @@
+"""Coordinates as imported registers write them: parse the cell, declare the CRS, check the point.
+
+Three steps, each pure:
+
+1. :func:`parse_coordinate` reads one cell: a number, a decimal string, full-width digits
+   (``１２１．４２``) or degrees-minutes-seconds (``121°25′30″E``, ``北纬31度13分``). Empty
+   cells and the usual "no value" spellings (``NaN``, ``null``, ``-``, ``无``) are *missing*,
+   not zero. Anything else raises :class:`~app.errors.CoordinateError`.
+2. :func:`parse_source_crs` reads the declared CRS: ``wgs84`` / ``gcj02`` / ``bd09`` (and the
+   aliases :func:`app.geo.crs.normalize_crs` knows), or an EPSG code such as ``EPSG:32651`` for
+   projected data.
+3. :func:`check_position` brings a geometry in that CRS to WGS-84 and checks it against the
+   district: projected numbers labelled as degrees (and degrees labelled as projected) are
+   rejected, a lat/lon swap that lands in the district is fixed, anything else outside the
+   district (beyond :data:`app.data.atlas.PROJECT_TOLERANCE_M`) is rejected.
+
+Every fix and every rejection is a :class:`Problem` with a code, what was done, and a message
+quoting the value; nothing is corrected silently.
+
+>>> parse_coordinate("１２１．４２")
+ParsedCoordinate(value=121.42, fixes=('full-width',))
+>>> parse_coordinate("31°13'30\\"N").value
+31.225
+>>> parse_coordinate("NaN")
+ParsedCoordinate(value=None, fixes=())
+>>> parse_coordinate("121,42")
+Traceback (most recent call last):
+...
+app.errors.CoordinateError: not a coordinate: '121,42' (use a decimal point, e.g. 121.42, or degrees-minutes-seconds such as 121°25′12″E)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from numbers import Real
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+from shapely.geometry.base import BaseGeometry
+
+from app.errors import CoordinateError, UnknownCRSError
+from app.geo.crs import CRS_NAMES, METRIC_CRS, convert_geometry, normalize_crs
+
+__all__ = [
+    "MISSING_TEXTS",
+    "PROBLEM_ACTIONS",
+    "ParsedCoordinate",
+    "PositionCheck",
+    "Problem",
+    "SourceCRS",
+    "check_position",
+    "distance_outside_m",
+    "parse_coordinate",
+    "parse_dms",
+    "parse_source_crs",
+]
+
+#: Cell texts that mean "no value" (compared after NFKC and case folding).
+MISSING_TEXTS: frozenset[str] = frozenset(
+    {"", "nan", "none", "null", "na", "n/a", "#n/a", "-", "--", "—", "——", "无", "空", "缺失"})
+
+#: What the importer did about a problem: fixed it (and says so), rejected the row, or only notes it.
+PROBLEM_ACTIONS: tuple[str, ...] = ("fixed", "rejected", "note")
+
+# Magnitudes at or above this cannot be degrees: they are metres (or feet) of a projected CRS.
+_PROJECTED_MAGNITUDE = 1000.0
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?")
+_HEMISPHERES = (("北纬", "N"), ("南纬", "S"), ("东经", "E"), ("西经", "W"), ("北", "N"),
+                ("南", "S"), ("东", "E"), ("西", "W"))
+# Degree, minute and second marks as people type them, folded to ASCII before parsing.
+_MARKS = str.maketrans({"º": "°", "˚": "°", "′": "'", "’": "'", "‘": "'", "″": '"', "”": '"',
+                        "“": '"', "度": "°", "分": "'", "秒": '"'})
+# A DMS body once hemisphere markers are gone: degrees, optional minutes, optional seconds.
+_DMS = re.compile(
+    r"(?P<sign>[+-])?(?P<deg>\d+(?:\.\d+)?)(?:°|d|:| )?"
+    r"(?:(?P<min>\d+(?:\.\d+)?)(?:'|m|:| )?)?"
+    r"(?:(?P<sec>\d+(?:\.\d+)?)(?:\"|''|s)?)?"
+)
+_MINUS = {"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem with one row's input and what was done about it.
+
+    >>> Problem("swapped", "fixed", "lon and lat were swapped").action
+    'fixed'
+    >>> Problem("swapped", "guessed", "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: problem action must be one of ('fixed', 'rejected', 'note'), got 'guessed'
+    """
+
+    code: str
+    action: str
+    message: str
+
+    def __post_init__(self) -> None:
+        if self.action not in PROBLEM_ACTIONS:
+            raise ValueError(f"problem action must be one of {PROBLEM_ACTIONS}, got {self.action!r}")
+        if not self.code or not self.message:
+            raise ValueError(f"a problem needs a code and a message, got {self.code!r}, {self.message!r}")
+
+    def to_dict(self) -> dict[str, str]:
+        """Plain data for the JSON report."""
+        return {"code": self.code, "action": self.action, "message": self.message}
+
+
+@dataclass(frozen=True)
+class ParsedCoordinate:
+    """One parsed cell: its value in decimal units (None = missing) and the fixes applied."""
+
+    value: float | None
+    fixes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.value is not None and not math.isfinite(self.value):
+            raise ValueError(f"a parsed coordinate must be finite, got {self.value!r}")
+
+
+def _fold(text: str) -> tuple[str, bool]:
+    """NFKC-fold `text`; True when that changed any full-width character."""
+    folded = unicodedata.normalize("NFKC", text)
+    for char, plain in _MINUS.items():
+        folded = folded.replace(char, plain)
+    full_width = any("\uff01" <= c <= "\uff5e" or c == "\u3000" for c in text)
+    return folded.strip(), full_width
+
+
+def parse_dms(text: str) -> float:
+    """Degrees-minutes-seconds (or degrees with a hemisphere) to signed decimal degrees.
+
+    Accepts ``°′″``, ASCII ``d m s`` / ``' "``, Chinese ``度分秒``, colons or spaces between the
+    parts, and a hemisphere as a letter (``N S E W``) or in Chinese (``北纬``, ``东经``) before or
+    after the number. South and west are negative. Minutes and seconds must be below 60 and only
+    the last part may have decimals.
+
+    >>> parse_dms("121°25′30.5″E"), parse_dms("北纬31度13分30秒")
+    (121.4251388888889, 31.225)
+    >>> parse_dms("33 51 S")
+    -33.85
+    >>> parse_dms("31°75′N")
+    Traceback (most recent call last):
+    ...
+    app.errors.CoordinateError: minutes must be below 60 in '31°75′N'
+    """
+    if not isinstance(text, str):
+        raise CoordinateError(f"degrees-minutes-seconds must be text, got {type(text).__name__} {text!r}")
+    body = _fold(text.translate(_MARKS))[0].translate(_MARKS).casefold()
+    body = body.replace("''", '"')
+    hemisphere = None
+    for marker, code in (*_HEMISPHERES, *((c.lower(), c) for c in "NSEW")):
+        if body.startswith(marker):
+            hemisphere, body = code, body[len(marker):].strip()
+            break
+    suffix = None
+    for marker, code in _HEMISPHERES:
+        if body.endswith(marker):
+            suffix = (marker, code)
+            break
+    else:
+        last, before = body[-1:], body[-2:-1]
+        # a trailing 's' right after a digit is the seconds mark (30s), not south
+        if last in ("n", "e", "w") or (last == "s" and before and not before.isdigit()):
+            suffix = (last, last.upper())
+    if suffix is not None:
+        if hemisphere is not None:
+            raise CoordinateError(f"two hemispheres in {text!r}")
+        hemisphere, body = suffix[1], body[: -len(suffix[0])].strip()
+    body = re.sub(r"\s*([°'\":])\s*", r"\1", re.sub(r"\s+", " ", body)).strip()
+    match = _DMS.fullmatch(body)
+    if not body or match is None:
+        raise CoordinateError(f"not degrees-minutes-seconds: {text!r}")
+    deg, minutes, seconds = match["deg"], match["min"], match["sec"]
+    parts = [p for p in (deg, minutes, seconds) if p is not None]
+    if any("." in p for p in parts[:-1]):
+        raise CoordinateError(f"only the last part may have decimals in {text!r}")
+    m = float(minutes) if minutes is not None else 0.0
+    s = float(seconds) if seconds is not None else 0.0
+    if m >= 60:
+        raise CoordinateError(f"minutes must be below 60 in {text!r}")
+    if s >= 60:
+        raise CoordinateError(f"seconds must be below 60 in {text!r}")
+    value = (float(deg) * 3600.0 + m * 60.0 + s) / 3600.0  # one rounding, so 31°13′30″ is 31.225
+    if match["sign"] == "-":
+        if hemisphere is not None:
+            raise CoordinateError(f"both a minus sign and a hemisphere in {text!r}")
+        value = -value
+    if hemisphere in ("S", "W"):
+        value = -value
+    if not math.isfinite(value):
+        raise CoordinateError(f"not a finite coordinate: {text!r}")
+    return value
+
+
+def parse_coordinate(value: object) -> ParsedCoordinate:
+    """Parse one coordinate cell; None value = missing. CoordinateError when unreadable.
+
+    Numbers pass through (NaN is missing, infinity is an error). Text is NFKC-folded, so
+    full-width digits and points work and are recorded as the fix ``full-width``; DMS or
+    hemisphere notation is recorded as ``dms``. A decimal comma is refused rather than guessed.
+
+    >>> parse_coordinate(121.42), parse_coordinate(float("nan"))
+    (ParsedCoordinate(value=121.42, fixes=()), ParsedCoordinate(value=None, fixes=()))
+    >>> parse_coordinate("  ")
+    ParsedCoordinate(value=None, fixes=())
+    >>> parse_coordinate("１２１°２５′Ｅ")
+    ParsedCoordinate(value=121.41666666666667, fixes=('full-width', 'dms'))
+    >>> parse_coordinate(True)
+    Traceback (most recent call last):
+    ...
+    app.errors.CoordinateError: not a coordinate: True (a bool)
+    """
+    if value is None:
+        return ParsedCoordinate(None)
+    if isinstance(value, bool | np.bool_):
+        raise CoordinateError(f"not a coordinate: {value!r} (a bool)")
+    if isinstance(value, Real | np.integer | np.floating):
+        number = float(value)
+        if math.isnan(number):
+            return ParsedCoordinate(None)
+        if not math.isfinite(number):
+            raise CoordinateError(f"not a finite coordinate: {value!r}")
+        return ParsedCoordinate(number)
+    if not isinstance(value, str):
+        raise CoordinateError(f"not a coordinate: {value!r} (a {type(value).__name__})")
+    text, full_width = _fold(value)
+    fixes = ("full-width",) if full_width else ()
+    if text.casefold() in MISSING_TEXTS:
+        return ParsedCoordinate(None, fixes)
+    if _DECIMAL.fullmatch(text.casefold()):
+        number = float(text)
+        if not math.isfinite(number):
+            raise CoordinateError(f"not a finite coordinate: {value!r}")
+        return ParsedCoordinate(number, fixes)
+    if re.fullmatch(r"[+-]?\d+,\d+", text):
+        raise CoordinateError(
+            f"not a coordinate: {value!r} (use a decimal point, e.g. 121.42, or "
+            "degrees-minutes-seconds such as 121°25′12″E)")
+    try:
+        number = parse_dms(text)
+    except CoordinateError as exc:
+        raise CoordinateError(
+            f"not a coordinate: {value!r} (use a decimal point, e.g. 121.42, or "
+            "degrees-minutes-seconds such as 121°25′12″E)") from exc
+    return ParsedCoordinate(number, (*fixes, "dms"))
+
+
+@dataclass(frozen=True)
+class SourceCRS:
+    """The CRS an imported file's coordinates are in.
+
+    ``name`` is 'wgs84', 'gcj02', 'bd09', or 'EPSG:<code>'; ``projected`` says whether the
+    numbers are metres (x, y) rather than degrees (lon, lat).
+    """
+
+    name: str
+    projected: bool = False
+
+    def __post_init__(self) -> None:
+        if self.name not in CRS_NAMES and not re.fullmatch(r"EPSG:\d{4,6}", self.name):
+            raise UnknownCRSError(f"source CRS must be one of {CRS_NAMES} or 'EPSG:<code>', got {self.name!r}")
+        if self.projected and self.name in CRS_NAMES:
+            raise UnknownCRSError(f"{self.name} is geographic, it cannot be projected")
+
+    @property
+    def label(self) -> str:
+        """Short label for reports: 'gcj02', 'EPSG:32651'."""
+        return self.name
+
+
+@cache
+def _pyproj_crs(code: int) -> CRS:
+    return CRS.from_epsg(code)
+
+
+def parse_source_crs(text: str) -> SourceCRS:
+    """The declared CRS of an import: a name/alias of app.geo.crs, or an EPSG code.
+
+    EPSG:4326 and WGS-84 aliases are 'wgs84'; EPSG:4490 (CGCS2000, the Chinese national datum,
+    centimetres from WGS-84) is accepted as geographic.
+
+    >>> parse_source_crs("GCJ-02"), parse_source_crs("epsg:32651")
+    (SourceCRS(name='gcj02', projected=False), SourceCRS(name='EPSG:32651', projected=True))
+    >>> parse_source_crs("4326").name
+    'wgs84'
+    >>> parse_source_crs("EPSG:999999")
+    Traceback (most recent call last):
+    ...
+    app.errors.UnknownCRSError: unknown CRS 'EPSG:999999': use wgs84, gcj02, bd09 or a known EPSG code such as EPSG:32651
+    """
+    if not isinstance(text, str):
+        raise UnknownCRSError(f"CRS must be text, got {type(text).__name__} {text!r}")
+    try:
+        return SourceCRS(normalize_crs(text))
+    except UnknownCRSError:
+        pass
+    match = re.fullmatch(r"\s*(?:epsg:?\s*)?(\d{4,6})\s*", text.casefold())
+    if match is None:
+        raise UnknownCRSError(
+            f"unknown CRS {text!r}: use wgs84, gcj02, bd09 or an EPSG code such as EPSG:32651")
+    code = int(match[1])
+    try:
+        crs = _pyproj_crs(code)
+    except CRSError as exc:
+        raise UnknownCRSError(
+            f"unknown CRS {text!r}: use wgs84, gcj02, bd09 or a known EPSG code such as EPSG:32651"
+        ) from exc
+    if code == 4326:
+        return SourceCRS("wgs84")
+    if not (crs.is_projected or crs.is_geographic):
+        raise UnknownCRSError(f"CRS {text!r} ({crs.name}) is neither geographic nor projected")
+    return SourceCRS(f"EPSG:{code}", projected=bool(crs.is_projected))
+
+
+@cache
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def _to_wgs84(geometry: BaseGeometry, crs: SourceCRS) -> BaseGeometry:
+    """Bring `geometry` from `crs` to WGS-84 lon/lat (non-finite where it cannot)."""
+    if crs.name in CRS_NAMES:
+        return convert_geometry(geometry, crs.name, "wgs84")
+    t = _transformer(crs.name, "EPSG:4326")
+    return shapely.transform(geometry, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+
+
+def _swap(geometry: BaseGeometry) -> BaseGeometry:
+    return shapely.transform(geometry, lambda xy: xy[:, ::-1])
+
+
+def distance_outside_m(geometry: BaseGeometry, district_m: BaseGeometry) -> float:
+    """How far the farthest vertex of WGS-84 `geometry` lies outside `district_m` (metric CRS).
+
+    >>> from shapely import Point, box
+    >>> from app.geo.geocode import to_metric
+    >>> district_m = to_metric(box(121.40, 31.20, 121.42, 31.22))
+    >>> distance_outside_m(Point(121.41, 31.21), district_m)
+    0.0
+    >>> round(distance_outside_m(Point(121.43, 31.21), district_m), -1)  # 0.01° east of the edge
+    950.0
+    >>> distance_outside_m(Point(), district_m)
+    inf
+    """
+    t = _transformer("EPSG:4326", METRIC_CRS)
+    coords = shapely.get_coordinates(geometry)
+    if len(coords) == 0:
+        return math.inf
+    x, y = t.transform(coords[:, 0], coords[:, 1])
+    points = shapely.points(np.column_stack([x, y]))
+    if not np.all(np.isfinite(x)) or not np.all(np.isfinite(y)):
+        return math.inf
+    inside = shapely.contains_xy(district_m, x, y)
+    if inside.all():
+        return 0.0
+    return float(shapely.distance(points[~inside], district_m).max())
+
+
+@dataclass(frozen=True)
+class PositionCheck:
+    """Outcome of :func:`check_position`: a WGS-84 geometry (None when rejected) and problems."""
+
+    geometry: BaseGeometry | None
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def rejected(self) -> bool:
+        """True when the position was refused."""
+        return self.geometry is None
+
+    @property
+    def fixed(self) -> bool:
+        """True when the position was kept after a recorded fix."""
+        return self.geometry is not None and any(p.action == "fixed" for p in self.problems)
+
+
+def _fmt(geometry: BaseGeometry) -> str:
+    if geometry.geom_type == "Point":
+        return f"({geometry.x:g}, {geometry.y:g})"
+    minx, miny, maxx, maxy = geometry.bounds
+    return f"{geometry.geom_type} with bounds ({minx:g}, {miny:g}, {maxx:g}, {maxy:g})"
+
+
+def _in_degree_range(coords: np.ndarray) -> bool:
+    return bool(np.all(np.abs(coords[:, 0]) <= 180) and np.all(np.abs(coords[:, 1]) <= 90))
+
+
+def check_position(geometry: BaseGeometry, crs: SourceCRS, district_m: BaseGeometry,
+                   tolerance_m: float = 300.0) -> PositionCheck:
+    """Check a geometry given in `crs` and bring it to WGS-84, or reject it, with problems.
+
+    `district_m` is the district outline in :data:`app.geo.crs.METRIC_CRS`; a position may lie up to
+    `tolerance_m` metres outside it. In order:
+
+    - empty, non-finite or invalid (self-intersecting) geometry: rejected (``invalid-geometry``);
+    - geographic CRS with numbers of 1000 or more: ``projected-as-degrees``, rejected;
+      projected CRS with every number within ±180/±90: ``degrees-as-projected``, rejected;
+    - numbers outside ±180/±90 that are not degrees even when swapped: ``out-of-range``;
+    - outside the district, but inside with x and y exchanged: ``swapped``, fixed;
+    - otherwise outside the district: ``outside-district``, rejected (the message gives km).
+
+    >>> from shapely import Point, box
+    >>> from app.geo.geocode import to_metric
+    >>> district_m = to_metric(box(121.35, 31.18, 121.45, 31.24))
+    >>> check_position(Point(31.21, 121.40), SourceCRS("wgs84"), district_m).problems[0].code
+    'swapped'
+    >>> check_position(Point(350000, 3450000), SourceCRS("wgs84"), district_m).problems[0].code
+    'projected-as-degrees'
+    >>> check_position(Point(), SourceCRS("wgs84"), district_m).rejected
+    True
+    """
+    coords = shapely.get_coordinates(geometry) if geometry is not None else np.empty((0, 2))
+    if geometry is None or geometry.is_empty or len(coords) == 0:
+        return PositionCheck(None, (Problem("invalid-geometry", "rejected", "the geometry is empty"),))
+    if not np.all(np.isfinite(coords)):
+        return PositionCheck(None, (Problem("invalid-geometry", "rejected",
+                                            f"the geometry has non-finite numbers: {_fmt(geometry)}"),))
+    if not shapely.is_valid(geometry):
+        return PositionCheck(None, (Problem("invalid-geometry", "rejected",
+                                            f"invalid {geometry.geom_type}: "
+                                            f"{shapely.is_valid_reason(geometry)}"),))
+    magnitude = float(np.abs(coords).max())
+    if not crs.projected:
+        if magnitude >= _PROJECTED_MAGNITUDE:
+            return PositionCheck(None, (Problem(
+                "projected-as-degrees", "rejected",
+                f"{_fmt(geometry)} cannot be degrees ({crs.label} was declared): these look like "
+                "metres of a projected CRS; declare its EPSG code (e.g. EPSG:32651) and import again"),))
+    elif _in_degree_range(coords):
+        return PositionCheck(None, (Problem(
+            "degrees-as-projected", "rejected",
+            f"{_fmt(geometry)} looks like degrees, but {crs.label} (projected, metres) was declared; "
+            "declare wgs84, gcj02 or bd09 instead"),))
+    candidates: list[tuple[BaseGeometry, bool]] = []
+    as_given_ok = crs.projected or _in_degree_range(coords)
+    if as_given_ok:
+        candidates.append((geometry, False))
+    swapped = _swap(geometry)
+    if crs.projected or _in_degree_range(shapely.get_coordinates(swapped)):
+        candidates.append((swapped, True))
+    if not candidates:
+        return PositionCheck(None, (Problem(
+            "out-of-range", "rejected",
+            f"{_fmt(geometry)} is not a longitude/latitude (lon must be within ±180, lat within ±90)"),))
+    first_distance = None
+    for candidate, is_swapped in candidates:
+        wgs = _to_wgs84(candidate, crs)
+        distance = distance_outside_m(wgs, district_m)
+        if first_distance is None:
+            first_distance = distance
+        if distance <= tolerance_m:
+            if not is_swapped:
+                return PositionCheck(wgs)
+            reason = ("lat/lon given in the wrong order" if as_given_ok
+                      else "the first number is not a longitude")
+            return PositionCheck(wgs, (Problem(
+                "swapped", "fixed",
+                f"x and y exchanged: {_fmt(geometry)} lies outside the district, "
+                f"{_fmt(candidate)} inside ({reason})"),))
+    where = ("cannot be converted to WGS-84" if first_distance is None
+             or not math.isfinite(first_distance)
+             else f"lies {first_distance / 1000:.1f} km outside the district")
+    also = ", and so it does with x and y exchanged" if len(candidates) > 1 else ""
+    return PositionCheck(None, (Problem(
+        "outside-district", "rejected",
+        f"{_fmt(geometry)} ({crs.label}) {where} (tolerance {tolerance_m:.0f} m){also}"),))

@@ -1,0 +1,158 @@
+"""Cached access to the atlas for the pages (one load per data version and process).
+
+Besides the atlas itself, three things are cached here so that a rerun does only the work its
+change needs: the filter mask (per data version and filter), the map's project layers (per
+data version, layer, language, basemap CRS and the exact rows of the layer that pass the
+filter -- so a filter change rebuilds only the layers whose rows changed), and the exports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app.data.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
+from app.domain.filters import Filter, apply_filter
+from app.io.export import export_bytes
+from app.map.assets import ensure_static_assets
+from app.map.builder import MapLayer, project_layers
+from app.store.sqlite import Store, apply_field_updates, open_store
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+
+#: Characters of map-layer text kept in the process-wide layer cache (least recently used
+#: layers are dropped beyond it): about 400 MB, a few dozen city-scale layers.
+LAYER_CACHE_CHARS = 400_000_000
+
+
+@st.cache_resource(show_spinner=False)
+def _register(version: str) -> Atlas:
+    return load_atlas(default_data_dir(), default_layers_dir())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _with_updates(version: str, revision: int) -> Atlas:
+    return apply_field_updates(_register(version), get_store())
+
+
+@st.cache_resource(show_spinner=False)
+def get_store() -> Store:
+    """The store of this process (``$ATLAS_STORE`` or var/atlas.sqlite)."""
+    return open_store()
+
+
+def get_atlas() -> Atlas:
+    """The atlas of the current data files with accepted field updates applied.
+
+    Reloaded when a data file changes or the store records a change.
+    """
+    version = data_version(default_data_dir(), default_layers_dir())
+    return _with_updates(version, get_store().revision())
+
+
+@st.cache_resource(show_spinner=False)
+def static_assets() -> Path:
+    """Copy Leaflet and plugin files from their packages to Streamlit's static folder, once."""
+    return ensure_static_assets(STATIC_DIR)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def filter_mask(version: str, key: tuple, _flt: Filter) -> pd.Series:
+    """Boolean mask of the projects passing `_flt`, cached by (data version, filter key)."""
+    return apply_filter(get_atlas().projects, _flt)
+
+
+class _LayerCache:
+    """A thread-safe LRU of map layers, bounded by the characters of text they hold."""
+
+    def __init__(self, max_chars: int) -> None:
+        self._items: OrderedDict[tuple, MapLayer] = OrderedDict()
+        self._chars = 0
+        self._max = max_chars
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> MapLayer | None:
+        """The layer under `key` (now the most recently used), or None."""
+        with self._lock:
+            layer = self._items.get(key)
+            if layer is not None:
+                self._items.move_to_end(key)
+            return layer
+
+    def put(self, key: tuple, layer: MapLayer) -> None:
+        """Keep `layer` under `key`, dropping the least recently used beyond the bound."""
+        with self._lock:
+            if key in self._items:
+                self._chars -= self._items.pop(key).size
+            self._items[key] = layer
+            self._chars += layer.size
+            while self._chars > self._max and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._chars -= dropped.size
+
+
+@st.cache_resource(show_spinner=False)
+def _layer_cache() -> _LayerCache:
+    return _LayerCache(LAYER_CACHE_CHARS)
+
+
+def selection_key(rows: np.ndarray) -> str:
+    """A short digest of row positions (which rows of a layer pass the filter).
+
+    >>> selection_key(np.array([1, 5])) == selection_key(np.array([1, 5])) != selection_key(np.array([1]))
+    True
+    """
+    return hashlib.blake2b(np.ascontiguousarray(rows, dtype=np.int64).tobytes(),
+                           digest_size=16).hexdigest()
+
+
+def map_layers(atlas: Atlas, mask: np.ndarray, lang: str, crs: str) -> dict[str, MapLayer]:
+    """The map's project layers for the projects under `mask`, in the UI language and the
+    basemap's CRS: from the cache for every layer whose rows are unchanged; the others built
+    together. Panning and zooming never get here (the map returns nothing to Python)."""
+    cache = _layer_cache()
+    layer_of = atlas.projects["layer"]
+    keys, out = {}, {}
+    for spec in atlas.project_layers:
+        rows = np.flatnonzero(mask & (layer_of == spec.id).to_numpy(dtype=bool))
+        keys[spec.id] = (atlas.data_version, spec.id, lang, crs, selection_key(rows))
+        hit = cache.get(keys[spec.id])
+        if hit is not None:
+            out[spec.id] = hit
+    missing = [lid for lid in keys if lid not in out]
+    if missing:
+        built = project_layers(atlas, atlas.projects[mask], lang, crs, only=missing)
+        for lid, layer in built.items():
+            cache.put(keys[lid], layer)
+            out[lid] = layer
+    return {spec.id: out[spec.id] for spec in atlas.project_layers}
+
+
+def field_basemap() -> str:
+    """The basemap chosen on the map page, for the field and review maps (no key -> none)."""
+    chosen = st.session_state.get("w_basemap") or st.query_params.get("basemap") or "osm"
+    return "none" if chosen not in ("osm", "amap", "none") else chosen
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def export_file(version: str, key: tuple, fmt: str, crs: str, _flt: Filter) -> tuple[bytes, str, str]:
+    """export_bytes for the current atlas, cached by (data version, filter key, format, CRS)."""
+    return export_bytes(get_atlas(), _flt, fmt, crs)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def export_name(version: str, key: tuple, fmt: str, crs: str, _flt: Filter) -> tuple[str, str]:
+    """(file name, MIME type) of :func:`export_file` without making the file: the name
+    export_bytes gives for the same filter on no rows (it depends on the layers in scope, the
+    data version, the format and the CRS only)."""
+    atlas = get_atlas()
+    _, name, mime = export_bytes(dataclasses.replace(atlas, projects=atlas.projects.iloc[0:0]),
+                                 _flt, fmt, crs)
+    return name, mime

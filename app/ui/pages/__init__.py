@@ -1,0 +1,1 @@
+"""One module a page, each with a ``render()`` that :mod:`app.ui.frame` hands to ``st.Page``."""

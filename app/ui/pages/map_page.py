@@ -1,0 +1,208 @@
+"""Home page: the map with filters, legend, unlocated list, summary, table and downloads.
+
+A rerun does the work its change needs: the filter mask and the map's project layers come from
+caches (app/ui/cache.py) -- a filter change rebuilds only the layers whose rows changed --, labels
+are looked up once per distinct value, and a big selection's downloads are made when clicked.
+Panning and zooming return nothing to Python.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app.data.atlas import Atlas
+from app.domain.filters import FILTER_FIELDS, Filter
+from app.domain.i18n import field_label, t
+from app.domain.viewstate import BASEMAPS as BASEMAP_IDS
+from app.io.export import FORMATS, export_bytes
+from app.map.assets import localize
+from app.map.builder import BASEMAPS, build_map
+from app.ui import state
+from app.ui.cache import export_file, export_name, filter_mask, get_atlas, map_layers, static_assets
+
+_TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
+                  "report_ref")
+
+#: Selections up to this many projects get their download files made with the page (and
+#: cached per filter); bigger ones are made when their button is clicked.
+EAGER_DOWNLOAD_ROWS = 5_000
+
+
+def _label_funcs(atlas: Atlas, lang: str) -> dict[str, object]:
+    """format_func for each filter's options: codes shown as labels in the UI language."""
+    layers = {s.id: s.title(lang) for s in atlas.project_layers}
+    categories = {e.value: (e.en if lang == "en" else e.zh) for s in atlas.project_layers
+                  for e in s.legend}
+    return {
+        "layer": lambda v: layers.get(v, v),
+        "category": lambda v: categories.get(v, v),
+        "status": lambda v: atlas.vocab.status_label(v, lang),
+        "action": lambda v: f"{v} · {atlas.vocab.actions.get(v, '')}" if lang == "en" else v,
+        "subdistrict": lambda v: t("unknown", lang) if v == "unknown" else v,
+        "report_section": lambda v: atlas.vocab.label("section", v, lang),
+        "precision": lambda v: atlas.vocab.label("precision", v, lang),
+    }
+
+
+def _sidebar(atlas: Atlas, lang: str) -> None:
+    side = st.sidebar
+    side.text_input(t("search", lang), key="w_q", placeholder="天山 / tianshan")
+    labels = _label_funcs(atlas, lang)
+    allowed = state.allowed_values(atlas)
+    with side.expander(t("filters", lang), expanded=True):
+        for name in FILTER_FIELDS:
+            st.multiselect(t(name, lang), allowed[name], key=f"w_f_{name}",
+                           format_func=labels[name], placeholder="—")
+        st.button(t("reset", lang), on_click=state.clear_filters, width="stretch")
+    side.multiselect(t("ref_layers", lang), [s.id for s in atlas.reference_layers], key="w_refs",
+                     format_func=lambda v: atlas.spec(v).title(lang))
+    side.selectbox(t("basemap", lang), BASEMAP_IDS, key="w_basemap",
+                   format_func=lambda v: t(f"basemap_{v}", lang))
+    side.caption(f"{t('data_version', lang)}: `{atlas.data_version}`")
+
+
+def _labels(values: pd.Series, label: Callable[[str], object]) -> pd.Series:
+    """`label` of every value, called once per distinct value (not once per row)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([*(label(u) for u in uniques.tolist()), None], dtype=object)
+    out = pd.Series(table[codes], index=values.index, dtype=object)
+    # keep a text column's dtype, as Series.map did (charts infer their axis type from it)
+    return out.astype(values.dtype) if isinstance(values.dtype, pd.StringDtype) else out
+
+
+def _display_frame(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
+    labels = _label_funcs(atlas, lang)
+    return pd.DataFrame({
+        "id": frame["id"],
+        "name": frame["name_en" if lang == "en" else "name_zh"],
+        **{name: _labels(frame[name], labels[name])
+           for name in ("layer", "category", "status", "action", "subdistrict", "precision")},
+        "report_ref": frame["report_ref"],
+    })
+
+
+def _on_table_select() -> None:
+    rows = st.session_state["w_table"].selection.rows
+    ids = st.session_state.get("_table_ids", [])
+    st.session_state["focus"] = ids[rows[0]] if rows and rows[0] < len(ids) else None
+
+
+def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, view) -> None:
+    basemap = view.basemap
+    key = os.environ.get("TIANDITU_KEY") or None
+    if BASEMAPS[basemap].needs_key and not key:
+        st.info(t("tianditu_needs_key", lang))
+        basemap = "none"
+    static_assets()
+    layers = map_layers(atlas, mask, lang, BASEMAPS[basemap].crs)
+    m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=view.ref_layers or (),
+                  focus=view.project, centre=(view.lat, view.lon) if view.lat is not None else None,
+                  zoom=view.zoom, tianditu_key=key, layers=layers)
+    localize(m)
+    # Nothing is returned from the map: panning, zooming and clicking never rerun the script.
+    st_folium(m, key="atlas_map", height=560, use_container_width=True, returned_objects=[])
+
+
+def _unlocated(frame: gpd.GeoDataFrame, lang: str) -> None:
+    rows = frame[frame.geometry.isna()]
+    st.markdown(f"**{t('unlocated', lang)} ({len(rows)})**")
+    st.caption(t("unlocated_help", lang))
+    if rows.empty:
+        return
+    name = "name_en" if lang == "en" else "name_zh"
+    listing = pd.DataFrame({field_label("name", lang): rows[name],
+                            field_label("position_note", lang): rows["position_note"]})
+    st.dataframe(listing, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
+
+
+def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
+    labels = _label_funcs(atlas, lang)
+    st.markdown(f"**{t('summary', lang)}**")
+    by_layer = _labels(frame["layer"], labels["layer"]).value_counts().rename(t("projects", lang))
+    by_status = _labels(frame["status"], labels["status"]).value_counts().rename(t("projects", lang))
+    # stacked, not side by side: long bilingual labels need the column's whole width
+    st.caption(t("by_layer", lang))
+    st.bar_chart(by_layer, horizontal=True, height=40 + 28 * len(by_layer))
+    st.caption(t("by_status", lang))
+    st.bar_chart(by_status, horizontal=True, height=40 + 28 * len(by_status))
+
+
+def render() -> None:
+    """The map page."""
+    atlas = get_atlas()
+    lang = st.session_state.get("w_lang") or "zh"
+    state.init_from_url(atlas)
+    _sidebar(atlas, lang)
+    view = state.current_view(lang)
+    default_refs = tuple(s.id for s in atlas.reference_layers if s.visible)
+    if set(view.ref_layers or ()) == set(default_refs):
+        view = view.with_changes(ref_layers=None)
+    state.write_url(view)
+    if view.ref_layers is None:
+        view = view.with_changes(ref_layers=default_refs)
+
+    st.title(t("app_title", lang))
+    st.caption(t("app_subtitle", lang))
+    notices = st.session_state.get(state.NOTICES) or []
+    if notices:
+        st.warning(t("url_notice", lang) + "\n\n" + "\n".join(f"- `{n}`" for n in notices))
+
+    flt = view.to_filter()
+    mask = filter_mask(atlas.data_version, flt.key(), flt).to_numpy()
+    frame = atlas.projects[mask]
+    located = int(frame.geometry.notna().sum())
+    st.markdown(t("count_line", lang).format(n=len(frame), located=located,
+                                              unlocated=len(frame) - located))
+    if frame.empty:
+        st.info(t("empty", lang))
+
+    map_col, side_col = st.columns([5, 2], gap="medium")
+    with map_col:
+        _map(atlas, frame, mask, lang, view)
+    with side_col:
+        _unlocated(frame, lang)
+        _summary(atlas, frame, lang)
+
+    st.subheader(t("table", lang))
+    st.caption(t("table_help", lang))
+    table = _display_frame(atlas, frame, lang)
+    st.session_state["_table_ids"] = table["id"].tolist()
+    st.dataframe(table.drop(columns=["id"]).rename(columns=lambda c: field_label(c, lang)),
+                 hide_index=True, width="stretch", on_select=_on_table_select,
+                 selection_mode="single-row", key="w_table")
+    if view.project:
+        name = atlas.projects.set_index("id").loc[view.project]
+        st.caption(f"{t('focus', lang)} {name['name_en' if lang == 'en' else 'name_zh']}")
+    _downloads(atlas, flt, len(frame), lang)
+
+
+def _deferred(atlas: Atlas, flt: Filter, fmt: str, crs: str) -> Callable[[], bytes]:
+    """The export, made when its button is clicked (in Streamlit's thread: no st.* calls)."""
+    return lambda: export_bytes(atlas, flt, fmt, crs)[0]
+
+
+def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str) -> None:
+    """One download button per format, for exactly the current filter (same bytes as the CLI).
+
+    Up to :data:`EAGER_DOWNLOAD_ROWS` projects the files are made with the page, cached per
+    filter; beyond, each is made when clicked, so a filter change on a city-scale register does
+    not export four formats it may never need."""
+    st.subheader(t("download", lang))
+    crs = st.radio(t("export_crs", lang), ["wgs84", "gcj02"], horizontal=True, key="w_export_crs",
+                   format_func=lambda v: t(f"export_{v}", lang))
+    columns = st.columns(len(FORMATS))
+    for column, (fmt, spec) in zip(columns, FORMATS.items(), strict=True):
+        if selected <= EAGER_DOWNLOAD_ROWS:
+            data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt)
+        else:
+            name, mime = export_name(atlas.data_version, flt.key(), fmt, crs, flt)
+            data = _deferred(atlas, flt, fmt, crs)
+        column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
+                               width="stretch", on_click="ignore")
