@@ -16,17 +16,16 @@ from app.errors import CoordinateError, UnknownCRSError
 from app.geo.coords import (
     MISSING_TEXTS,
     ParsedCoordinate,
-    PositionCheck,
     Problem,
     SourceCRS,
-    check_position,
-    distance_outside_m,
     parse_coordinate,
     parse_dms,
     parse_source_crs,
 )
 from app.geo.crs import convert
+from app.geo.district import distance_outside
 from app.geo.geocode import to_metric
+from app.geo.position import PositionCheck, check_position
 
 # A rectangle around central Changning stands in for the district in the unit tests.
 DISTRICT_M = to_metric(box(121.36, 31.19, 121.45, 31.24))
@@ -37,6 +36,11 @@ PROPERTY = settings(max_examples=300, deadline=None,
 
 def metres(a: shapely.Geometry, b: shapely.Geometry) -> float:
     return to_metric(a).distance(to_metric(b))
+
+
+def imported(geometry, crs: SourceCRS, district_m=DISTRICT_M, tolerance_m: float = 300.0):
+    """A position as the importer checks it: swaps fixed (and said), 300 m tolerance."""
+    return check_position(geometry, crs, district_m, fix_swaps=True, tolerance_m=tolerance_m)
 
 
 # -- cells -----------------------------------------------------------------------------------
@@ -133,26 +137,26 @@ def test_source_crs_checks_itself():
 
 
 def test_a_good_point_passes_unchanged():
-    check = check_position(Point(*TIANSHAN), SourceCRS("wgs84"), DISTRICT_M)
+    check = imported(Point(*TIANSHAN), SourceCRS("wgs84"))
     assert check == PositionCheck(Point(*TIANSHAN))
     assert not check.rejected and not check.fixed
 
 
 def test_gcj02_input_is_converted_to_wgs84_within_a_metre():
     gcj = Point(*convert(*TIANSHAN, "wgs84", "gcj02"))
-    check = check_position(gcj, SourceCRS("gcj02"), DISTRICT_M)
+    check = imported(gcj, SourceCRS("gcj02"))
     assert metres(check.geometry, Point(*TIANSHAN)) < 1.0
     assert metres(gcj, Point(*TIANSHAN)) > 300  # the shift that must not be silently kept
 
 
 def test_bd09_input_is_converted():
     bd = Point(*convert(*TIANSHAN, "wgs84", "bd09"))
-    assert metres(check_position(bd, SourceCRS("bd09"), DISTRICT_M).geometry, Point(*TIANSHAN)) < 1.0
+    assert metres(imported(bd, SourceCRS("bd09")).geometry, Point(*TIANSHAN)) < 1.0
 
 
 @pytest.mark.parametrize("point", [Point(TIANSHAN[1], TIANSHAN[0]), Point(31.2121, 121.4110)])
 def test_swapped_lat_lon_is_fixed_and_said(point):
-    check = check_position(point, SourceCRS("wgs84"), DISTRICT_M)
+    check = imported(point, SourceCRS("wgs84"))
     assert check.fixed
     assert [p.code for p in check.problems] == ["swapped"]
     assert check.geometry.equals(Point(*TIANSHAN))
@@ -160,7 +164,7 @@ def test_swapped_lat_lon_is_fixed_and_said(point):
 
 def test_projected_numbers_labelled_as_degrees_are_rejected():
     x, y = 350_000.0, 3_454_000.0
-    check = check_position(Point(x, y), SourceCRS("wgs84"), DISTRICT_M)
+    check = imported(Point(x, y), SourceCRS("wgs84"))
     assert check.rejected
     assert check.problems[0].code == "projected-as-degrees"
     assert "EPSG" in check.problems[0].message
@@ -170,7 +174,7 @@ def test_projected_crs_is_transformed():
     from pyproj import Transformer
 
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:32651", always_xy=True).transform(*TIANSHAN)
-    check = check_position(Point(x, y), parse_source_crs("EPSG:32651"), DISTRICT_M)
+    check = imported(Point(x, y), parse_source_crs("EPSG:32651"))
     assert check.problems == ()
     assert metres(check.geometry, Point(*TIANSHAN)) < 0.01
 
@@ -179,24 +183,24 @@ def test_projected_xy_swapped_is_fixed():
     from pyproj import Transformer
 
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:32651", always_xy=True).transform(*TIANSHAN)
-    check = check_position(Point(y, x), parse_source_crs("EPSG:32651"), DISTRICT_M)
+    check = imported(Point(y, x), parse_source_crs("EPSG:32651"))
     assert [p.code for p in check.problems] == ["swapped"]
     assert metres(check.geometry, Point(*TIANSHAN)) < 0.01
 
 
 def test_degrees_labelled_as_projected_are_rejected():
-    check = check_position(Point(*TIANSHAN), parse_source_crs("EPSG:32651"), DISTRICT_M)
+    check = imported(Point(*TIANSHAN), parse_source_crs("EPSG:32651"))
     assert check.rejected and check.problems[0].code == "degrees-as-projected"
 
 
 def test_numbers_out_of_range_are_rejected():
-    check = check_position(Point(500.0, 400.0), SourceCRS("wgs84"), DISTRICT_M)
+    check = imported(Point(500.0, 400.0), SourceCRS("wgs84"))
     assert check.rejected and check.problems[0].code == "out-of-range"
 
 
 @pytest.mark.parametrize("point", [Point(121.60, 31.30), Point(2.35, 48.85), Point(0.0, 0.0)])
 def test_points_outside_the_district_are_rejected_with_distance(point):
-    check = check_position(point, SourceCRS("wgs84"), DISTRICT_M)
+    check = imported(point, SourceCRS("wgs84"))
     assert check.rejected
     assert check.problems[0].code == "outside-district"
     assert "km outside" in check.problems[0].message
@@ -204,26 +208,61 @@ def test_points_outside_the_district_are_rejected_with_distance(point):
 
 def test_tolerance_lets_border_points_in():
     just_outside = Point(121.4530, 31.21)  # ~290 m east of the rectangle
-    assert 200 < distance_outside_m(just_outside, DISTRICT_M) < 300
-    assert not check_position(just_outside, SourceCRS("wgs84"), DISTRICT_M).rejected
-    assert check_position(just_outside, SourceCRS("wgs84"), DISTRICT_M, tolerance_m=100).rejected
+    assert 200 < distance_outside(just_outside, DISTRICT_M) < 300
+    assert not imported(just_outside, SourceCRS("wgs84")).rejected
+    assert imported(just_outside, SourceCRS("wgs84"), tolerance_m=100).rejected
 
 
 def test_lines_are_checked_by_their_farthest_vertex():
     line = LineString([TIANSHAN, (121.60, 31.21)])
-    assert check_position(line, SourceCRS("wgs84"), DISTRICT_M).problems[0].code == "outside-district"
+    assert imported(line, SourceCRS("wgs84")).problems[0].code == "outside-district"
 
 
 @pytest.mark.parametrize("geometry", [None, Point(), Point(float("nan"), 31.2), Point(math.inf, 31.2)])
 def test_empty_or_non_finite_geometry_is_rejected(geometry):
-    check = check_position(geometry, SourceCRS("wgs84"), DISTRICT_M)
+    check = imported(geometry, SourceCRS("wgs84"))
     assert check.rejected and check.problems[0].code == "invalid-geometry"
 
 
 def test_self_intersecting_polygon_is_rejected():
     bowtie = shapely.Polygon([(121.40, 31.20), (121.41, 31.21), (121.41, 31.20), (121.40, 31.21)])
-    check = check_position(bowtie, SourceCRS("wgs84"), DISTRICT_M)
+    check = imported(bowtie, SourceCRS("wgs84"))
     assert check.rejected and "Self-intersection" in check.problems[0].message
+
+
+@pytest.mark.parametrize("position", [(TIANSHAN[1], TIANSHAN[0]), Point(TIANSHAN[1], TIANSHAN[0])])
+def test_one_swap_rule_two_choices(position):
+    fixed = check_position(position, "wgs84", DISTRICT_M, fix_swaps=True, tolerance_m=300)
+    refused = check_position(position, "wgs84", DISTRICT_M, fix_swaps=False, tolerance_m=300)
+    assert fixed.fixed and fixed.geometry.equals(Point(*TIANSHAN))
+    assert refused.rejected and [p.code for p in refused.problems] == ["swapped"]
+    assert "look swapped" in refused.problems[0].message
+    assert "x and y exchanged" in fixed.problems[0].message
+
+
+def test_a_swap_outside_china_is_not_suspected():
+    # Both readings are real places, only (2.35, 48.85) is in range: no swap, just far away.
+    check = check_position((2.35, 48.85), "wgs84", DISTRICT_M, fix_swaps=True, tolerance_m=300)
+    assert [p.code for p in check.problems] == ["outside-district"]
+
+
+def test_a_fixed_swap_still_has_to_lie_in_the_district():
+    # (31.21, 80.0) swapped is (80.0, 31.21): in China (Tibet), thousands of km from Changning.
+    check = imported(Point(31.21, 80.0), SourceCRS("wgs84"))
+    assert check.rejected and check.problems[0].code == "outside-district"
+    assert "read with x and y exchanged" in check.problems[0].message
+
+
+def test_pairs_are_checked_as_numbers_first():
+    for pair, message in [((None, 31.2), "lon must be a number, got NoneType"),
+                          ((121.4, True), "lat must be a number, got bool"),
+                          ((float("nan"), 31.2), "lon must be a finite number")]:
+        check = check_position(pair, fix_swaps=True)
+        assert check.rejected and message in check.problems[0].message
+    with pytest.raises(TypeError, match="fix_swaps must be True or False"):
+        check_position((121.4, 31.2), fix_swaps=None)
+    with pytest.raises(TypeError, match=r"\(lon, lat\)"):
+        check_position((121.4, 31.2, 0.0), fix_swaps=False)
 
 
 def test_problem_validates_itself():
@@ -283,12 +322,12 @@ def test_dms_round_trip(deg, minutes, seconds, hemisphere, marks, full_width):
        st.floats(allow_nan=True, allow_infinity=True, width=64),
        st.sampled_from(["wgs84", "gcj02", "bd09", "EPSG:32651", "EPSG:4490"]))
 def test_any_point_is_placed_or_rejected_never_raises(x, y, crs):
-    check = check_position(Point(x, y), parse_source_crs(crs), DISTRICT_M)
+    check = imported(Point(x, y), parse_source_crs(crs))
     assert isinstance(check, PositionCheck)
     if check.rejected:
         assert check.problems and check.problems[0].action == "rejected"
     else:
-        assert distance_outside_m(check.geometry, DISTRICT_M) <= 300.0
+        assert distance_outside(check.geometry, DISTRICT_M) <= 300.0
         assert all(p.action == "fixed" for p in check.problems)
 
 

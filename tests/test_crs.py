@@ -147,3 +147,22 @@ def test_geoseries_keeps_index_and_crs():
     assert moved.crs == series.crs
     assert moved.iloc[1] is None
     assert moved.iloc[0].x > 121.414
+
+
+@pytest.mark.parametrize("module", ["app.geo.crs", "app.geo.district", "app.geo.position",
+                                    "app.geo.geocode", "app.geo.address"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    assert doctest.testmod(importlib.import_module(module)).failed == 0
+
+
+def test_one_cached_transformer_per_pair():
+    from app.geo.crs import METRIC_CRS, transformer
+
+    assert transformer("EPSG:4326", METRIC_CRS) is transformer("EPSG:4326", METRIC_CRS)
+    x, y = transformer(METRIC_CRS, "EPSG:4326").transform(500000.0, 0.0)
+    assert (x, y) == pytest.approx((123.0, 0.0))
+    with pytest.raises(UnknownCRSError, match="EPSG:0"):
+        transformer("EPSG:4326", "EPSG:0")

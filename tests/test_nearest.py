@@ -18,13 +18,8 @@ import app.geo.nearest
 from app.errors import AtlasError, DataError, PositionError, UnknownCRSError
 from app.geo.crs import METRIC_CRS, convert
 from app.geo.geocode import to_metric, to_wgs84
-from app.geo.nearest import (
-    FIELD_TOLERANCE_M,
-    NEAREST_COLUMNS,
-    check_position,
-    compass,
-    nearest,
-)
+from app.geo.nearest import NEAREST_COLUMNS, compass, nearest
+from app.geo.position import FIELD_TOLERANCE_M, check_position
 
 # The worker stands near Tianshan Park, Changning (WGS-84).
 WORKER = (121.411, 31.2121)
@@ -53,6 +48,13 @@ def frame(rows, crs="EPSG:4326"):
 def bearing_off(bearing, expected):
     """Smallest angle between two bearings, in degrees."""
     return abs((bearing - expected + 180.0) % 360.0 - 180.0)
+
+
+def field(lon, lat, crs="wgs84", district=None, tolerance_m=FIELD_TOLERANCE_M):
+    """A field position as the CLI and the field page check it: swaps refused, not fixed."""
+    district_m = None if district is None else to_metric(district)
+    return check_position((lon, lat), crs, district_m, fix_swaps=False,
+                          tolerance_m=tolerance_m).lonlat()
 
 
 def test_doctests():
@@ -199,13 +201,13 @@ def test_bad_inputs_are_named():
 # --- check_position ------------------------------------------------------------------------
 
 def test_wgs84_passes_through():
-    assert check_position(*WORKER) == WORKER
+    assert field(*WORKER) == WORKER
 
 
 @pytest.mark.parametrize("crs", ["gcj02", "GCJ-02", "amap", "bd09", "baidu"])
 def test_chinese_crs_is_converted_to_its_wgs84_truth(crs):
     given = convert(*WORKER, "wgs84", crs)
-    assert check_position(*given, crs=crs) == pytest.approx(WORKER, abs=1e-8)
+    assert field(*given, crs=crs) == pytest.approx(WORKER, abs=1e-8)
 
 
 def test_gcj02_input_gives_the_same_nearest_answer_as_its_wgs84_truth():
@@ -214,7 +216,7 @@ def test_gcj02_input_gives_the_same_nearest_answer_as_its_wgs84_truth():
     projects = frame(rows)
     truth = nearest(projects, *WORKER)
     gcj = convert(*WORKER, "wgs84", "gcj02")
-    from_gcj = nearest(projects, *check_position(*gcj, crs="gcj02"))
+    from_gcj = nearest(projects, *field(*gcj, crs="gcj02"))
     pd.testing.assert_frame_equal(from_gcj, truth)
     # The mistake this guards against: GCJ-02 numbers read as WGS-84 are ~500 m off.
     wrong = nearest(projects, *gcj)
@@ -233,7 +235,7 @@ def test_gcj02_input_gives_the_same_nearest_answer_as_its_wgs84_truth():
 ])
 def test_unusable_values_are_refused(lon, lat, message):
     with pytest.raises(PositionError, match=message):
-        check_position(lon, lat)
+        field(lon, lat)
 
 
 @pytest.mark.parametrize("lon,lat", [
@@ -242,20 +244,20 @@ def test_unusable_values_are_refused(lon, lat, message):
 ])
 def test_swapped_lat_lon_is_refused_not_fixed(lon, lat):
     with pytest.raises(PositionError, match="look swapped") as info:
-        check_position(lon, lat)
+        field(lon, lat)
     assert f"did you mean lon={lat!r}, lat={lon!r}" in str(info.value)
 
 
 def test_errors_are_atlas_value_errors():
     with pytest.raises(AtlasError):
-        check_position(31.2, 121.4)
+        field(31.2, 121.4)
     with pytest.raises(ValueError):
-        check_position(31.2, 121.4)
+        field(31.2, 121.4)
 
 
 def test_unknown_crs():
     with pytest.raises(UnknownCRSError, match="unknown CRS 'utm'"):
-        check_position(*WORKER, crs="utm")
+        field(*WORKER, crs="utm")
 
 
 # A small square "district": 1 km around the worker.
@@ -263,48 +265,48 @@ DISTRICT = metric(box(-500, -500, 500, 500))
 
 
 def test_inside_and_just_outside_the_district_pass():
-    assert check_position(*WORKER, district=DISTRICT) == WORKER
+    assert field(*WORKER, district=DISTRICT) == WORKER
     just_outside = metric(Point(0, 500 + FIELD_TOLERANCE_M - 20))
-    assert check_position(just_outside.x, just_outside.y, district=DISTRICT) == pytest.approx(
+    assert field(just_outside.x, just_outside.y, district=DISTRICT) == pytest.approx(
         (just_outside.x, just_outside.y))
 
 
 def test_far_outside_the_district_is_refused_with_the_distance():
     far = metric(Point(0, 500 + 1200))
     with pytest.raises(PositionError, match=r"lies 1200 m outside the district \(tolerance 500 m\)"):
-        check_position(far.x, far.y, district=DISTRICT)
+        field(far.x, far.y, district=DISTRICT)
     with pytest.raises(PositionError, match="tolerance 1000 m"):
-        check_position(far.x, far.y, district=DISTRICT, tolerance_m=1000)
-    assert check_position(far.x, far.y, district=DISTRICT, tolerance_m=2000) == pytest.approx(
+        field(far.x, far.y, district=DISTRICT, tolerance_m=1000)
+    assert field(far.x, far.y, district=DISTRICT, tolerance_m=2000) == pytest.approx(
         (far.x, far.y))
 
 
 def test_tolerance_is_configurable():
     point = metric(Point(0, 500 + 200))
-    check_position(point.x, point.y, district=DISTRICT, tolerance_m=250)
+    field(point.x, point.y, district=DISTRICT, tolerance_m=250)
     with pytest.raises(PositionError, match="tolerance 150 m"):
-        check_position(point.x, point.y, district=DISTRICT, tolerance_m=150)
+        field(point.x, point.y, district=DISTRICT, tolerance_m=150)
 
 
 @pytest.mark.parametrize("tolerance", [-1.0, float("nan"), float("inf")])
 def test_bad_tolerance(tolerance):
     with pytest.raises(PositionError, match="tolerance_m"):
-        check_position(*WORKER, district=DISTRICT, tolerance_m=tolerance)
+        field(*WORKER, district=DISTRICT, tolerance_m=tolerance)
 
 
 def test_gcj02_numbers_given_as_wgs84_get_a_hint():
     small = metric(box(-100, -100, 100, 100))
     gcj = convert(*WORKER, "wgs84", "gcj02")
     with pytest.raises(PositionError, match=r"if these are gcj02 coordinates, say so \(crs='gcj02'\)"):
-        check_position(*gcj, district=small, tolerance_m=50)
-    assert check_position(*gcj, crs="gcj02", district=small, tolerance_m=50) == pytest.approx(WORKER)
+        field(*gcj, district=small, tolerance_m=50)
+    assert field(*gcj, crs="gcj02", district=small, tolerance_m=50) == pytest.approx(WORKER)
 
 
 def test_bad_district():
-    with pytest.raises(PositionError, match="district must be a non-empty shapely geometry"):
-        check_position(*WORKER, district="changning")
+    with pytest.raises(PositionError, match="district_m must be a non-empty shapely geometry"):
+        check_position(WORKER, district_m="changning", fix_swaps=False)
     with pytest.raises(PositionError, match="non-empty"):
-        check_position(*WORKER, district=Polygon())
+        check_position(WORKER, district_m=Polygon(), fix_swaps=False)
 
 
 # --- the shipped atlas ---------------------------------------------------------------------
@@ -312,7 +314,7 @@ def test_bad_district():
 def test_at_west_yanan_road_station(atlas):
     station = atlas.places["metro-l3-yananxilu"].geometry
     district = atlas.places["district-changning"].geometry
-    lon, lat = check_position(station.x, station.y, district=district)
+    lon, lat = field(station.x, station.y, district=district)
     result = nearest(atlas.projects, lon, lat, n=10).set_index("id")
     for segment in ("viaduct-underspace-zhongshan-yananxi", "viaduct-underspace-yananxi-hongqiao"):
         assert result.loc[segment, "distance_m"] <= 1.0
@@ -326,7 +328,7 @@ def test_at_west_yanan_road_station_from_baidu_numbers(atlas):
     station = atlas.places["metro-l3-yananxilu"].geometry
     bd = convert(station.x, station.y, "wgs84", "bd09")
     truth = nearest(atlas.projects, station.x, station.y, n=8)
-    pd.testing.assert_frame_equal(nearest(atlas.projects, *check_position(*bd, crs="bd09"), n=8),
+    pd.testing.assert_frame_equal(nearest(atlas.projects, *field(*bd, crs="bd09"), n=8),
                                   truth)
 
 

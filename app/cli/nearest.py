@@ -24,7 +24,9 @@ from app.data.atlas import load_atlas
 from app.errors import AtlasError
 from app.geo.crs import CRS_NAMES
 from app.geo.gazetteer import DISTRICT_ID
-from app.geo.nearest import FIELD_TOLERANCE_M, check_position, nearest
+from app.geo.geocode import to_metric
+from app.geo.nearest import nearest
+from app.geo.position import FIELD_TOLERANCE_M, check_position
 
 __all__ = ["add_parser", "run"]
 
@@ -80,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
     """
     try:
         atlas = load_atlas(getattr(args, "data_dir", None), getattr(args, "layers_dir", None))
-        district = atlas.places[DISTRICT_ID].geometry
-        lon, lat = check_position(args.lon, args.lat, args.crs, district, args.tolerance_m)
+        district_m = to_metric(atlas.places[DISTRICT_ID].geometry)
+        lon, lat = check_position((args.lon, args.lat), args.crs, district_m, fix_swaps=False,
+                                  tolerance_m=args.tolerance_m).lonlat()
         result = nearest(atlas.projects, lon, lat, args.n)
     except AtlasError as exc:
         print(f"error: {exc}", file=sys.stderr)

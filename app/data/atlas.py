@@ -27,6 +27,7 @@ from app.domain.filters import search_text
 from app.domain.model import PRECISIONS, REPORT_SECTIONS, Project
 from app.errors import AtlasError, DataError, GeocodeError
 from app.geo.crs import CRS_NAMES
+from app.geo.district import distance_outside
 from app.geo.gazetteer import DISTRICT_ID, Place, load_derived, load_places
 from app.geo.geocode import resolve, resolve_derived, to_metric
 
@@ -142,16 +143,6 @@ class Atlas:
                                 crs="EPSG:4326")
 
 
-def _distance_outside(geom: shapely.Geometry, district_m: shapely.Geometry) -> float:
-    """How far the farthest part of `geom` lies outside the district, in metres."""
-    geom_m = to_metric(geom)
-    if geom_m.within(district_m):
-        return 0.0
-    coords = shapely.get_coordinates(geom_m)
-    points = shapely.points(coords)
-    return float(shapely.distance(points, district_m).max())
-
-
 def _check_places(places: list[Place], district_m: shapely.Geometry | None) -> list[str]:
     problems = []
     for pid, n in Counter(p.id for p in places).items():
@@ -170,7 +161,7 @@ def _check_places(places: list[Place], district_m: shapely.Geometry | None) -> l
         if not shapely.is_valid(p.geometry):
             problems.append(f"{where}: invalid geometry ({shapely.is_valid_reason(p.geometry)})")
         elif district_m is not None and p.id != DISTRICT_ID:
-            outside = _distance_outside(p.geometry, district_m)
+            outside = distance_outside(p.geometry, district_m)
             if outside > PLACE_TOLERANCE_M:
                 problems.append(f"{where}: lies {outside:.0f} m outside the district "
                                 f"(tolerance {PLACE_TOLERANCE_M:.0f} m)")
@@ -270,7 +261,7 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None
                 if spec is not None and kind not in spec.geometry:
                     problems.append(f"{where}: a {kind} geometry, but layer {spec.id!r} takes {list(spec.geometry)}")
                 if district_m is not None:
-                    outside = _distance_outside(geom, district_m)
+                    outside = distance_outside(geom, district_m)
                     if outside > PROJECT_TOLERANCE_M:
                         problems.append(f"{where}: lies {outside:.0f} m outside the district "
                                         f"(tolerance {PROJECT_TOLERANCE_M:.0f} m)")

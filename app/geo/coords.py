@@ -1,6 +1,6 @@
-"""Coordinates as imported registers write them: parse the cell, declare the CRS, check the point.
+"""Coordinates as imported registers write them: parse the cell, declare the CRS.
 
-Three steps, each pure:
+Two steps, each pure (the third, checking the point, is ``app.geo.position.check_position``):
 
 1. :func:`parse_coordinate` reads one cell: a number, a decimal string, full-width digits
    (``１２１．４２``) or degrees-minutes-seconds (``121°25′30″E``, ``北纬31度13分``). Empty
@@ -9,10 +9,6 @@ Three steps, each pure:
 2. :func:`parse_source_crs` reads the declared CRS: ``wgs84`` / ``gcj02`` / ``bd09`` (and the
    aliases :func:`app.geo.crs.normalize_crs` knows), or an EPSG code such as ``EPSG:32651`` for
    projected data.
-3. :func:`check_position` brings a geometry in that CRS to WGS-84 and checks it against the
-   district: projected numbers labelled as degrees (and degrees labelled as projected) are
-   rejected, a lat/lon swap that lands in the district is fixed, anything else outside the
-   district (beyond :data:`app.data.atlas.PROJECT_TOLERANCE_M`) is rejected.
 
 Every fix and every rejection is a :class:`Problem` with a code, what was done, and a message
 quoting the value; nothing is corrected silently.
@@ -39,23 +35,18 @@ from functools import cache
 from numbers import Real
 
 import numpy as np
-import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from pyproj.exceptions import CRSError
-from shapely.geometry.base import BaseGeometry
 
 from app.errors import CoordinateError, UnknownCRSError
-from app.geo.crs import CRS_NAMES, METRIC_CRS, convert_geometry, normalize_crs
+from app.geo.crs import CRS_NAMES, normalize_crs
 
 __all__ = [
     "MISSING_TEXTS",
     "PROBLEM_ACTIONS",
     "ParsedCoordinate",
-    "PositionCheck",
     "Problem",
     "SourceCRS",
-    "check_position",
-    "distance_outside_m",
     "parse_coordinate",
     "parse_dms",
     "parse_source_crs",
@@ -68,8 +59,6 @@ MISSING_TEXTS: frozenset[str] = frozenset(
 #: What the importer did about a problem: fixed it (and says so), rejected the row, or only notes it.
 PROBLEM_ACTIONS: tuple[str, ...] = ("fixed", "rejected", "note")
 
-# Magnitudes at or above this cannot be degrees: they are metres (or feet) of a projected CRS.
-_PROJECTED_MAGNITUDE = 1000.0
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?")
 _HEMISPHERES = (("北纬", "N"), ("南纬", "S"), ("东经", "E"), ("西经", "W"), ("北", "N"),
                 ("南", "S"), ("东", "E"), ("西", "W"))
@@ -317,157 +306,3 @@ def parse_source_crs(text: str) -> SourceCRS:
     if not (crs.is_projected or crs.is_geographic):
         raise UnknownCRSError(f"CRS {text!r} ({crs.name}) is neither geographic nor projected")
     return SourceCRS(f"EPSG:{code}", projected=bool(crs.is_projected))
-
-
-@cache
-def _transformer(src: str, dst: str) -> Transformer:
-    return Transformer.from_crs(src, dst, always_xy=True)
-
-
-def _to_wgs84(geometry: BaseGeometry, crs: SourceCRS) -> BaseGeometry:
-    """Bring `geometry` from `crs` to WGS-84 lon/lat (non-finite where it cannot)."""
-    if crs.name in CRS_NAMES:
-        return convert_geometry(geometry, crs.name, "wgs84")
-    t = _transformer(crs.name, "EPSG:4326")
-    return shapely.transform(geometry, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
-
-
-def _swap(geometry: BaseGeometry) -> BaseGeometry:
-    return shapely.transform(geometry, lambda xy: xy[:, ::-1])
-
-
-def distance_outside_m(geometry: BaseGeometry, district_m: BaseGeometry) -> float:
-    """How far the farthest vertex of WGS-84 `geometry` lies outside `district_m` (metric CRS).
-
-    >>> from shapely import Point, box
-    >>> from app.geo.geocode import to_metric
-    >>> district_m = to_metric(box(121.40, 31.20, 121.42, 31.22))
-    >>> distance_outside_m(Point(121.41, 31.21), district_m)
-    0.0
-    >>> round(distance_outside_m(Point(121.43, 31.21), district_m), -1)  # 0.01° east of the edge
-    950.0
-    >>> distance_outside_m(Point(), district_m)
-    inf
-    """
-    t = _transformer("EPSG:4326", METRIC_CRS)
-    coords = shapely.get_coordinates(geometry)
-    if len(coords) == 0:
-        return math.inf
-    x, y = t.transform(coords[:, 0], coords[:, 1])
-    points = shapely.points(np.column_stack([x, y]))
-    if not np.all(np.isfinite(x)) or not np.all(np.isfinite(y)):
-        return math.inf
-    inside = shapely.contains_xy(district_m, x, y)
-    if inside.all():
-        return 0.0
-    return float(shapely.distance(points[~inside], district_m).max())
-
-
-@dataclass(frozen=True)
-class PositionCheck:
-    """Outcome of :func:`check_position`: a WGS-84 geometry (None when rejected) and problems."""
-
-    geometry: BaseGeometry | None
-    problems: tuple[Problem, ...] = ()
-
-    @property
-    def rejected(self) -> bool:
-        """True when the position was refused."""
-        return self.geometry is None
-
-    @property
-    def fixed(self) -> bool:
-        """True when the position was kept after a recorded fix."""
-        return self.geometry is not None and any(p.action == "fixed" for p in self.problems)
-
-
-def _fmt(geometry: BaseGeometry) -> str:
-    if geometry.geom_type == "Point":
-        return f"({geometry.x:g}, {geometry.y:g})"
-    minx, miny, maxx, maxy = geometry.bounds
-    return f"{geometry.geom_type} with bounds ({minx:g}, {miny:g}, {maxx:g}, {maxy:g})"
-
-
-def _in_degree_range(coords: np.ndarray) -> bool:
-    return bool(np.all(np.abs(coords[:, 0]) <= 180) and np.all(np.abs(coords[:, 1]) <= 90))
-
-
-def check_position(geometry: BaseGeometry, crs: SourceCRS, district_m: BaseGeometry,
-                   tolerance_m: float = 300.0) -> PositionCheck:
-    """Check a geometry given in `crs` and bring it to WGS-84, or reject it, with problems.
-
-    `district_m` is the district outline in :data:`app.geo.crs.METRIC_CRS`; a position may lie up to
-    `tolerance_m` metres outside it. In order:
-
-    - empty, non-finite or invalid (self-intersecting) geometry: rejected (``invalid-geometry``);
-    - geographic CRS with numbers of 1000 or more: ``projected-as-degrees``, rejected;
-      projected CRS with every number within ±180/±90: ``degrees-as-projected``, rejected;
-    - numbers outside ±180/±90 that are not degrees even when swapped: ``out-of-range``;
-    - outside the district, but inside with x and y exchanged: ``swapped``, fixed;
-    - otherwise outside the district: ``outside-district``, rejected (the message gives km).
-
-    >>> from shapely import Point, box
-    >>> from app.geo.geocode import to_metric
-    >>> district_m = to_metric(box(121.35, 31.18, 121.45, 31.24))
-    >>> check_position(Point(31.21, 121.40), SourceCRS("wgs84"), district_m).problems[0].code
-    'swapped'
-    >>> check_position(Point(350000, 3450000), SourceCRS("wgs84"), district_m).problems[0].code
-    'projected-as-degrees'
-    >>> check_position(Point(), SourceCRS("wgs84"), district_m).rejected
-    True
-    """
-    coords = shapely.get_coordinates(geometry) if geometry is not None else np.empty((0, 2))
-    if geometry is None or geometry.is_empty or len(coords) == 0:
-        return PositionCheck(None, (Problem("invalid-geometry", "rejected", "the geometry is empty"),))
-    if not np.all(np.isfinite(coords)):
-        return PositionCheck(None, (Problem("invalid-geometry", "rejected",
-                                            f"the geometry has non-finite numbers: {_fmt(geometry)}"),))
-    if not shapely.is_valid(geometry):
-        return PositionCheck(None, (Problem("invalid-geometry", "rejected",
-                                            f"invalid {geometry.geom_type}: "
-                                            f"{shapely.is_valid_reason(geometry)}"),))
-    magnitude = float(np.abs(coords).max())
-    if not crs.projected:
-        if magnitude >= _PROJECTED_MAGNITUDE:
-            return PositionCheck(None, (Problem(
-                "projected-as-degrees", "rejected",
-                f"{_fmt(geometry)} cannot be degrees ({crs.label} was declared): these look like "
-                "metres of a projected CRS; declare its EPSG code (e.g. EPSG:32651) and import again"),))
-    elif _in_degree_range(coords):
-        return PositionCheck(None, (Problem(
-            "degrees-as-projected", "rejected",
-            f"{_fmt(geometry)} looks like degrees, but {crs.label} (projected, metres) was declared; "
-            "declare wgs84, gcj02 or bd09 instead"),))
-    candidates: list[tuple[BaseGeometry, bool]] = []
-    as_given_ok = crs.projected or _in_degree_range(coords)
-    if as_given_ok:
-        candidates.append((geometry, False))
-    swapped = _swap(geometry)
-    if crs.projected or _in_degree_range(shapely.get_coordinates(swapped)):
-        candidates.append((swapped, True))
-    if not candidates:
-        return PositionCheck(None, (Problem(
-            "out-of-range", "rejected",
-            f"{_fmt(geometry)} is not a longitude/latitude (lon must be within ±180, lat within ±90)"),))
-    first_distance = None
-    for candidate, is_swapped in candidates:
-        wgs = _to_wgs84(candidate, crs)
-        distance = distance_outside_m(wgs, district_m)
-        if first_distance is None:
-            first_distance = distance
-        if distance <= tolerance_m:
-            if not is_swapped:
-                return PositionCheck(wgs)
-            reason = ("lat/lon given in the wrong order" if as_given_ok
-                      else "the first number is not a longitude")
-            return PositionCheck(wgs, (Problem(
-                "swapped", "fixed",
-                f"x and y exchanged: {_fmt(geometry)} lies outside the district, "
-                f"{_fmt(candidate)} inside ({reason})"),))
-    where = ("cannot be converted to WGS-84" if first_distance is None
-             or not math.isfinite(first_distance)
-             else f"lies {first_distance / 1000:.1f} km outside the district")
-    also = ", and so it does with x and y exchanged" if len(candidates) > 1 else ""
-    return PositionCheck(None, (Problem(
-        "outside-district", "rejected",
-        f"{_fmt(geometry)} ({crs.label}) {where} (tolerance {tolerance_m:.0f} m){also}"),))

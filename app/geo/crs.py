@@ -30,10 +30,13 @@ app.errors.UnknownCRSError: unknown CRS 'utm': use one of wgs84, gcj02, bd09 (or
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import overload
 
 import numpy as np
 import shapely
+from pyproj import Transformer
+from pyproj.exceptions import CRSError
 
 from app.errors import UnknownCRSError
 
@@ -44,6 +47,7 @@ __all__ = [
     "convert_geometry",
     "normalize_crs",
     "out_of_china",
+    "transformer",
 ]
 
 #: The three coordinate systems the atlas understands, by their canonical names.
@@ -84,6 +88,29 @@ def normalize_crs(name: str) -> str:
             "(or an alias such as 'EPSG:4326', 'amap', 'baidu')"
         )
     return _ALIASES[key]
+
+
+@lru_cache(maxsize=32)
+def transformer(src: str, dst: str) -> Transformer:
+    """The pyproj transformer from `src` to `dst` (any CRS text pyproj reads), x = lon/easting.
+
+    Built once per pair and shared: building one costs milliseconds, using it microseconds.
+    ``always_xy=True``, so geographic CRSs take and give (lon, lat), whatever their axis order.
+
+    >>> x, y = transformer("EPSG:4326", METRIC_CRS).transform(123.0, 0.0)  # UTM 51N's meridian
+    >>> round(x), round(y)
+    (500000, 0)
+    >>> transformer("EPSG:4326", METRIC_CRS) is transformer("EPSG:4326", METRIC_CRS)
+    True
+    >>> transformer("EPSG:4326", "EPSG:0")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    app.errors.UnknownCRSError: pyproj cannot transform 'EPSG:4326' -> 'EPSG:0': ...
+    """
+    try:
+        return Transformer.from_crs(src, dst, always_xy=True)
+    except CRSError as exc:
+        raise UnknownCRSError(f"pyproj cannot transform {src!r} -> {dst!r}: {exc}") from exc
 
 
 def out_of_china(lon: np.ndarray | float, lat: np.ndarray | float) -> np.ndarray | bool:

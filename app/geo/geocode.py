@@ -17,18 +17,16 @@ was made from: their sources, source CRSs, the method, and the weakest confidenc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely import LineString, MultiPoint, Point
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
 from app.domain.model import Recipe
 from app.errors import GeocodeError, UnknownCRSError
-from app.geo.crs import METRIC_CRS, convert_geometry, normalize_crs
+from app.geo.crs import METRIC_CRS, convert_geometry, normalize_crs, transformer
 from app.geo.gazetteer import CONFIDENCES, DISTRICT_ID, DerivedPlace, Place
 
 __all__ = ["resolve", "resolve_derived", "to_metric", "to_wgs84"]
@@ -38,13 +36,8 @@ __all__ = ["resolve", "resolve_derived", "to_metric", "to_wgs84"]
 _SCHEMATIC = ("line", "hull", "within")
 
 
-@cache
-def _transformer(src: str, dst: str) -> Transformer:
-    return Transformer.from_crs(src, dst, always_xy=True)
-
-
 def _reproject(geometry: BaseGeometry, src: str, dst: str) -> BaseGeometry:
-    t = _transformer(src, dst)
+    t = transformer(src, dst)
     return shapely.transform(geometry, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from app.geo.crs import convert
-from app.geo.nearest import check_position
+from app.geo.position import check_position
 
 __all__ = ["AMAP_MARKER_URL", "BAIDU_MARKER_URL", "amap_link", "baidu_link", "coordinates_for"]
 
@@ -86,7 +86,7 @@ def coordinates_for(lon: float, lat: float) -> dict[str, str]:
     ...
     app.errors.PositionError: lon=31.2183, lat=121.4186 look swapped: latitude must lie within ±90°; in China the longitude is the larger number, so did you mean lon=121.4186, lat=31.2183? Please re-enter the position; the atlas does not swap it for you.
     """
-    lon, lat = check_position(lon, lat)
+    lon, lat = check_position((lon, lat), fix_swaps=False).lonlat()
     result = {}
     for crs in ("wgs84", "gcj02", "bd09"):
         x, y = convert(lon, lat, "wgs84", crs)
@@ -105,7 +105,7 @@ def amap_link(lon_wgs: float, lat_wgs: float, name: str) -> str:
     >>> amap_link(121.4186, 31.2183, "")
     'https://uri.amap.com/marker?position=121.423243,31.216453&name=%E4%BD%8D%E7%BD%AE&src=changning-atlas&coordinate=gaode&callnative=1'
     """
-    lon, lat = check_position(lon_wgs, lat_wgs)
+    lon, lat = check_position((lon_wgs, lat_wgs), fix_swaps=False).lonlat()
     label = _name(name)
     lon_gcj, lat_gcj = convert(lon, lat, "wgs84", "gcj02")
     params = [("position", _pair(lon_gcj, lat_gcj, ",")), ("name", label), ("src", _AMAP_SRC),
@@ -124,7 +124,7 @@ def baidu_link(lon_wgs: float, lat_wgs: float, name: str) -> str:
     >>> baidu_link(121.4186, 31.2183, "天山公园")
     'https://api.map.baidu.com/marker?location=31.222690,121.429698&title=%E5%A4%A9%E5%B1%B1%E5%85%AC%E5%9B%AD&content=WGS-84%2031.218300%2C%20121.418600&output=html&coord_type=bd09ll&src=webapp.changning.atlas'
     """
-    lon, lat = check_position(lon_wgs, lat_wgs)
+    lon, lat = check_position((lon_wgs, lat_wgs), fix_swaps=False).lonlat()
     label = _name(name)
     lon_bd, lat_bd = convert(lon, lat, "wgs84", "bd09")
     params = [("location", _pair(lat_bd, lon_bd, ",")), ("title", label),

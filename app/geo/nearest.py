@@ -1,53 +1,37 @@
-"""Field check: is this a usable position, and which located projects are next to it?
+"""Field check: which located projects are next to the worker?
 
 A field worker's phone reports a position, usually WGS-84 (the browser's geolocation) but
-sometimes copied from a Chinese app in GCJ-02 (AMap) or BD-09 (Baidu). :func:`check_position`
-turns it into WGS-84 and refuses what is clearly wrong (not a number, out of range, latitude and
-longitude swapped, far outside the district) with a message the worker can act on; it never
-"repairs" a position silently. :func:`nearest` then lists the closest located projects with the
-distance and direction from the worker to the nearest point of each project's geometry.
+sometimes copied from a Chinese app in GCJ-02 (AMap) or BD-09 (Baidu).
+``app.geo.position.check_position(..., fix_swaps=False)`` turns it into WGS-84 and refuses what
+is clearly wrong with a message the worker can act on. :func:`nearest` then lists the closest
+located projects with the distance and direction from the worker to the nearest point of each
+project's geometry.
 
 Distances are measured in ``app.geo.crs.METRIC_CRS`` (UTM 51N); bearings are true-north geodesic
 azimuths on the WGS-84 ellipsoid (in Changning, UTM grid north is about 0.8° away from true
 north, and a phone's magnetic compass differs again by the local declination).
 
->>> check_position(121.4186, 31.2183)
-(121.4186, 31.2183)
->>> check_position(31.2183, 121.4186)
-Traceback (most recent call last):
-...
-app.errors.PositionError: lon=31.2183, lat=121.4186 look swapped: latitude must lie within ±90°; in China the longitude is the larger number, so did you mean lon=121.4186, lat=31.2183? Please re-enter the position; the atlas does not swap it for you.
+>>> compass(90.0)
+('东', 'E')
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from functools import cache
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod, Transformer
+from pyproj import Geod
 from shapely import Point
 
 from app.errors import DataError, PositionError
-from app.geo.crs import CRS_NAMES, METRIC_CRS, convert, normalize_crs, out_of_china
+from app.geo.crs import METRIC_CRS, transformer
 from app.geo.geocode import to_metric
 
-__all__ = [
-    "FIELD_TOLERANCE_M",
-    "NEAREST_COLUMNS",
-    "check_position",
-    "compass",
-    "nearest",
-]
-
-#: How far outside the district outline a field position may lie before it is refused (metres).
-#: Wider than ``app.data.atlas.PROJECT_TOLERANCE_M`` (300 m): a phone's fix in a street canyon can be
-#: off by 100 m or more, and a worker checking a border project may stand across the border road.
-FIELD_TOLERANCE_M = 500.0
+__all__ = ["NEAREST_COLUMNS", "compass", "nearest"]
 
 #: Columns of the frame :func:`nearest` returns, in order.
 NEAREST_COLUMNS: tuple[str, ...] = (
@@ -63,11 +47,6 @@ _HERE = ("此处", "here")
 _GEOD = Geod(ellps="WGS84")
 
 
-@cache
-def _to_lonlat() -> Transformer:
-    return Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
-
-
 def _number(value: object, name: str) -> float:
     """`value` as a float, or PositionError naming what was given instead of a number."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -77,85 +56,6 @@ def _number(value: object, name: str) -> float:
 
 def _in_range(lon: float, lat: float) -> bool:
     return -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0
-
-
-def _looks_swapped(lon: float, lat: float) -> bool:
-    """True when (lon, lat) is not a position in China but (lat, lon) is."""
-    if not _in_range(lat, lon):
-        return False
-    return not (_in_range(lon, lat) and not out_of_china(lon, lat)) and not out_of_china(lat, lon)
-
-
-def _swapped_message(lon: float, lat: float, why: str) -> str:
-    return (f"lon={lon!r}, lat={lat!r} look swapped: {why}; in China the longitude is the larger "
-            f"number, so did you mean lon={lat!r}, lat={lon!r}? Please re-enter the position; "
-            "the atlas does not swap it for you.")
-
-
-def _metres_outside(lon: float, lat: float, district_m: shapely.Geometry) -> float:
-    return float(shapely.distance(to_metric(Point(lon, lat)), district_m))
-
-
-def check_position(
-    lon: float,
-    lat: float,
-    crs: str = "wgs84",
-    district: shapely.Geometry | None = None,
-    tolerance_m: float = FIELD_TOLERANCE_M,
-) -> tuple[float, float]:
-    """Check a field position and return it as WGS-84 ``(lon, lat)``.
-
-    `crs` is the system the numbers are in: 'wgs84' (GPS, the browser), 'gcj02' (AMap, Tencent)
-    or 'bd09' (Baidu), or an alias that ``app.geo.crs.normalize_crs`` knows. `district` is a WGS-84
-    geometry (normally ``atlas.places["district-changning"].geometry``); when given, a position
-    more than `tolerance_m` metres outside it is refused.
-
-    Raises ``app.errors.PositionError`` for a value that is not a finite number, out of range,
-    apparently swapped (refused, never swapped back), or too far outside the district (the
-    message suggests another CRS when the numbers would fit it); ``app.errors.UnknownCRSError``
-    for an unknown `crs`.
-
-    >>> lon, lat = check_position(121.423243, 31.216453, crs="gcj02")  # AMap numbers in, WGS-84 out
-    >>> round(lon, 4), round(lat, 4)
-    (121.4186, 31.2183)
-    >>> check_position(float("nan"), 31.2)
-    Traceback (most recent call last):
-    ...
-    app.errors.PositionError: lon must be a finite number, got nan
-    """
-    lon = _number(lon, "lon")
-    lat = _number(lat, "lat")
-    src = normalize_crs(crs)
-    tolerance_m = _number(tolerance_m, "tolerance_m")
-    if not tolerance_m >= 0 or math.isinf(tolerance_m):
-        raise PositionError(f"tolerance_m must be a finite number >= 0, got {tolerance_m!r}")
-    for name, value in (("lon", lon), ("lat", lat)):
-        if not math.isfinite(value):
-            raise PositionError(f"{name} must be a finite number, got {value!r}")
-    if not _in_range(lon, lat):
-        if _looks_swapped(lon, lat):
-            raise PositionError(_swapped_message(lon, lat, "latitude must lie within ±90°"))
-        raise PositionError(f"lon={lon!r}, lat={lat!r} is not a position: longitude must lie "
-                            "within ±180° and latitude within ±90°")
-    if _looks_swapped(lon, lat):
-        raise PositionError(_swapped_message(
-            lon, lat, "as given the point lies outside China, swapped it lies inside"))
-    lon_wgs, lat_wgs = convert(lon, lat, src, "wgs84")
-    if district is None:
-        return lon_wgs, lat_wgs
-    if not isinstance(district, shapely.Geometry) or district.is_empty:
-        raise PositionError(f"district must be a non-empty shapely geometry (WGS-84), got "
-                            f"{type(district).__name__}")
-    district_m = to_metric(district)
-    outside = _metres_outside(lon_wgs, lat_wgs, district_m)
-    if outside <= tolerance_m:
-        return lon_wgs, lat_wgs
-    fits = [other for other in CRS_NAMES if other != src
-            and _metres_outside(*convert(lon, lat, other, "wgs84"), district_m) <= tolerance_m]
-    hint = (f"; if these are {fits[0]} coordinates, say so (crs='{fits[0]}')" if fits else "")
-    raise PositionError(
-        f"position lon={lon!r}, lat={lat!r} ({src}) lies {outside:.0f} m outside the district "
-        f"(tolerance {tolerance_m:.0f} m){hint}")
 
 
 def compass(bearing_deg: float) -> tuple[str, str]:
@@ -208,7 +108,7 @@ def nearest(frame: gpd.GeoDataFrame, lon: float, lat: float, n: int = 5) -> pd.D
     lon, lat = _number(lon, "lon"), _number(lat, "lat")
     if not (math.isfinite(lon) and math.isfinite(lat) and _in_range(lon, lat)):
         raise PositionError(f"lon={lon!r}, lat={lat!r} is not a WGS-84 position; "
-                            "check it with check_position() first")
+                            "check it with app.geo.position.check_position() first")
     missing = [c for c in _FRAME_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(f"frame lacks the column(s) {missing} that nearest() reports")
@@ -226,7 +126,7 @@ def nearest(frame: gpd.GeoDataFrame, lon: float, lat: float, n: int = 5) -> pd.D
     distance = np.round(shapely.distance(shapes, worker), 1)
     # shortest_line(a, b) runs from a to b: its first vertex is the nearest point on a.
     near_xy = shapely.get_coordinates(shapely.shortest_line(shapes, worker)).reshape(-1, 2, 2)[:, 0]
-    near_lon, near_lat = _to_lonlat().transform(near_xy[:, 0], near_xy[:, 1])
+    near_lon, near_lat = transformer(METRIC_CRS, "EPSG:4326").transform(near_xy[:, 0], near_xy[:, 1])
     azimuth, _back, _dist = _GEOD.inv(np.full(len(shapes), lon), np.full(len(shapes), lat),
                                       near_lon, near_lat)
     bearing = np.where(distance > 0, np.round(np.asarray(azimuth) % 360.0, 1) % 360.0, np.nan)

@@ -65,16 +65,10 @@ from app.domain.filters import normalise_text, search_text
 from app.domain.model import check_id
 from app.errors import CoordinateError, ImportFileError
 from app.geo.address import FUZZY_THRESHOLD, AddressMatch, Candidate, Matcher
-from app.geo.coords import (
-    PositionCheck,
-    Problem,
-    SourceCRS,
-    check_position,
-    parse_coordinate,
-    parse_source_crs,
-)
+from app.geo.coords import Problem, SourceCRS, parse_coordinate, parse_source_crs
 from app.geo.gazetteer import CONFIDENCES, DISTRICT_ID
 from app.geo.geocode import to_metric
+from app.geo.position import PositionCheck, check_position
 
 __all__ = [
     "DEFAULT_LAYER",
@@ -804,7 +798,8 @@ def _no_position(method: str, note: str) -> _Position:
 
 def _from_geometry(geom: BaseGeometry, crs: SourceCRS, method: str, row: int, ctx: _Context,
                    problems: list[Problem]) -> _Position:
-    check: PositionCheck = check_position(geom, crs, ctx.district_m, PROJECT_TOLERANCE_M)
+    check: PositionCheck = check_position(geom, crs, ctx.district_m, fix_swaps=True,
+                                          tolerance_m=PROJECT_TOLERANCE_M)
     problems.extend(check.problems)
     if check.rejected:
         return _no_position(method, "; ".join(p.message for p in check.problems))

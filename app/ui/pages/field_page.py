@@ -10,8 +10,10 @@ from streamlit_geolocation import streamlit_geolocation
 from app.domain.roles import FIELD
 from app.errors import AtlasError
 from app.geo.crs import convert
+from app.geo.geocode import to_metric
 from app.geo.navlinks import amap_link, baidu_link, coordinates_for
-from app.geo.nearest import check_position, nearest
+from app.geo.nearest import nearest
+from app.geo.position import FIELD_TOLERANCE_M, check_position
 from app.map.assets import localize
 from app.map.builder import BASEMAPS, build_map
 from app.store.sqlite import MAX_PHOTO_BYTES, Submission, SubmissionError
@@ -71,7 +73,8 @@ def _position(atlas, text: dict) -> tuple[float, float, float | None, str] | Non
         if st.session_state.get("_last_fix") != fix:
             st.session_state["_last_fix"] = fix
             try:
-                lon, lat = check_position(fix[0], fix[1], "wgs84", district)
+                lon, lat = check_position(fix[:2], "wgs84", to_metric(district), fix_swaps=False,
+                                          tolerance_m=FIELD_TOLERANCE_M).lonlat()
                 _set_position(lon, lat, fix[2], "device")
             except AtlasError as exc:
                 st.error(str(exc))
@@ -86,7 +89,8 @@ def _position(atlas, text: dict) -> tuple[float, float, float | None, str] | Non
                 try:
                     if lon is None or lat is None:
                         raise SubmissionError(f"{text['lon']}/{text['lat']}: ?")
-                    wlon, wlat = check_position(lon, lat, crs, district)
+                    wlon, wlat = check_position((lon, lat), crs, to_metric(district), fix_swaps=False,
+                                                tolerance_m=FIELD_TOLERANCE_M).lonlat()
                     _set_position(wlon, wlat, None, "typed")
                 except AtlasError as exc:
                     st.error(str(exc))
@@ -118,7 +122,9 @@ def _map(atlas, frame: pd.DataFrame, pos, lang: str) -> None:
         if BASEMAPS[basemap].crs != "wgs84":  # the map is drawn in GCJ-02: undo the shift
             lon, lat = convert(lon, lat, BASEMAPS[basemap].crs, "wgs84")
         try:
-            lon, lat = check_position(lon, lat, "wgs84", atlas.places["district-changning"].geometry)
+            district_m = to_metric(atlas.places["district-changning"].geometry)
+            lon, lat = check_position((lon, lat), "wgs84", district_m, fix_swaps=False,
+                                      tolerance_m=FIELD_TOLERANCE_M).lonlat()
         except AtlasError as exc:
             st.error(str(exc))
         else:
