@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app.cli import import_cmd as cli_import
@@ -16,6 +16,7 @@ from app.cli import nearest as cli_nearest
 from app.cli import store as cli_store
 from app.data.atlas import Atlas, check_atlas, load_atlas
 from app.domain.filters import Filter, check_filter, parse_where
+from app.domain.model import PRECISIONS
 from app.errors import AtlasError, FilterError
 from app.io import export
 from app.io.export import (
@@ -76,19 +77,19 @@ def current_atlas(data_dir: Path | None, layers_dir: Path | None) -> Atlas:
 def _summary(atlas: Atlas) -> str:
     frame = atlas.projects
     counts = frame.groupby(["layer", "precision"]).size().unstack(fill_value=0)
-    for p in ("site", "street", "area", "unlocated"):
-        if p not in counts:
-            counts[p] = 0
-    counts = counts[["site", "street", "area", "unlocated"]]
+    counts = counts.reindex(columns=list(PRECISIONS), fill_value=0)
+
+    def line(label: str, values: Mapping[str, object], total: object) -> str:
+        cells = "".join(f"{values[p]:>{len(p) + 2}}" for p in PRECISIONS)
+        return f"{label:<18}{cells}{total:>7}"
+
     lines = [f"OK: {len(frame)} projects in {frame['layer'].nunique()} layers, "
              f"{len(atlas.places)} places, data version {atlas.data_version}",
-             f"{'layer':<18}{'site':>6}{'street':>8}{'area':>6}{'unlocated':>11}{'total':>7}"]
+             line("layer", {p: p for p in PRECISIONS}, "total")]
     for layer, row in counts.iterrows():
-        lines.append(f"{layer:<18}{row['site']:>6}{row['street']:>8}{row['area']:>6}"
-                     f"{row['unlocated']:>11}{row.sum():>7}")
+        lines.append(line(layer, row, row.sum()))
     total = counts.sum()
-    lines.append(f"{'all':<18}{total['site']:>6}{total['street']:>8}{total['area']:>6}"
-                 f"{total['unlocated']:>11}{total.sum():>7}")
+    lines.append(line("all", total, total.sum()))
     return "\n".join(lines)
 
 

@@ -22,9 +22,12 @@ from typing import Any
 
 from app.errors import DataError
 
-__all__ = ["PRECISIONS", "REPORT_SECTIONS", "Project", "Recipe", "ReportRef"]
+__all__ = ["LOCATED_PRECISIONS", "PRECISIONS", "REPORT_SECTIONS", "Project", "Recipe", "ReportRef"]
 
-PRECISIONS: tuple[str, ...] = ("site", "street", "area", "unlocated")
+#: How precise a drawn position is: a building or parcel, a road segment, a zone (or its centre).
+LOCATED_PRECISIONS: tuple[str, ...] = ("site", "street", "area")
+#: Every precision a project can have, finest first; 'unlocated' is listed, never drawn.
+PRECISIONS: tuple[str, ...] = (*LOCATED_PRECISIONS, "unlocated")
 REPORT_SECTIONS: tuple[str, ...] = ("一", "二", "三", "四", "五", "六", "七")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 

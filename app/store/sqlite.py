@@ -48,6 +48,7 @@ import shapely
 from shapely import Point
 from shapely.geometry import mapping, shape
 
+from app.domain.model import LOCATED_PRECISIONS
 from app.errors import ConflictError, StoreError, SubmissionError
 
 __all__ = [
@@ -186,7 +187,7 @@ class Submission:
                 raise SubmissionError("a correction needs the new position")
             if not (math.isfinite(self.lon) and math.isfinite(self.lat)):
                 raise SubmissionError(f"the new position is not a number: lon={self.lon!r}, lat={self.lat!r}")
-            if self.precision not in ("site", "street", "area"):
+            if self.precision not in LOCATED_PRECISIONS:
                 raise SubmissionError(f"precision of a correction must be site, street or area, got {self.precision!r}")
             if not self.note.strip():
                 raise SubmissionError("a correction needs a note saying what is wrong with the recorded position")

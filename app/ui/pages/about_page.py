@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.domain.i18n import t
+from app.domain.model import PRECISIONS
 from app.ui.cache import get_atlas
 
 _TEXT = {
@@ -51,4 +52,4 @@ def render() -> None:
                                for k in vocab.statuses]), hide_index=True)
     st.subheader(t("precision", lang))
     st.dataframe(pd.DataFrame([{"code": k, "label": vocab.label("precision", k, lang)}
-                               for k in ("site", "street", "area", "unlocated")]), hide_index=True)
+                               for k in PRECISIONS]), hide_index=True)

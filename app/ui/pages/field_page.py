@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 from streamlit_geolocation import streamlit_geolocation
 
+from app.domain.model import LOCATED_PRECISIONS
 from app.domain.roles import FIELD
 from app.errors import AtlasError
 from app.geo.crs import convert
@@ -174,7 +175,7 @@ def _checkin(atlas, project_id: str, pos, text: dict) -> None:
     with st.form("checkin", clear_on_submit=False):
         kind = st.radio(text["kind"], ["confirm", "correct"], horizontal=True,
                         format_func=lambda v: text[v])
-        precision = st.selectbox(text["precision"], ["site", "street", "area"],
+        precision = st.selectbox(text["precision"], list(LOCATED_PRECISIONS),
                                  format_func=text["precisions"].get)
         note = st.text_area(text["note"], max_chars=2000)
         photo = st.file_uploader(text["photo"], type=["jpg", "jpeg", "png"])
