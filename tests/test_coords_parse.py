@@ -98,6 +98,21 @@ def test_south_and_west_are_negative():
     assert parse_dms("70 30 W") == -70.5
 
 
+@pytest.mark.parametrize("cell", ["3113'", "31°1330\"", "1213°", "31°13'300\""])
+def test_dms_parts_must_be_separated_and_short(cell):
+    # Unseparated or overlong parts have no single reading (3113' could be 311°3' or 31°13');
+    # refusing them is also what keeps the pattern linear (tests/security/test_redos.py).
+    with pytest.raises(CoordinateError, match="not a coordinate"):
+        parse_coordinate(cell)
+
+
+@pytest.mark.parametrize("cell,value", [("31:13:30", 31.225), ("31 13 30 N", 31.225),
+                                        ("31°13.5′N", 31.225), ("31.225°", 31.225),
+                                        ("31d13m30s", 31.225), ("121°E", 121.0)])
+def test_dms_separators(cell, value):
+    assert parse_coordinate(cell).value == pytest.approx(value)
+
+
 def test_parsed_coordinate_refuses_non_finite():
     with pytest.raises(ValueError, match="finite"):
         ParsedCoordinate(float("nan"))

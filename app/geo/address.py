@@ -47,6 +47,7 @@ from shapely.geometry.base import BaseGeometry
 
 from app.domain.filters import normalise_text
 from app.domain.model import PRECISIONS
+from app.errors import GeocodeError
 from app.geo.gazetteer import DISTRICT_ID, Place
 from app.geo.geocode import to_metric
 
@@ -54,6 +55,7 @@ __all__ = [
     "FUZZY_THRESHOLD",
     "KIND_PRECISION",
     "MATCH_METHODS",
+    "MAX_ADDRESS_CHARS",
     "AddressMatch",
     "Candidate",
     "Matcher",
@@ -62,6 +64,10 @@ __all__ = [
     "parse_road_address",
     "strip_admin_prefix",
 ]
+
+#: The longest address or name matched, in characters (after trimming); a longer text is not
+#: an address (it is a pasted paragraph or an attack) and is refused before any parsing.
+MAX_ADDRESS_CHARS = 300
 
 #: Fuzzy matches at or above this score are placed; below it the text stays unlocated.
 FUZZY_THRESHOLD = 0.8
@@ -84,8 +90,25 @@ _CANDIDATES = 5
 # Administrative prefixes dropped before matching (after normalise_text: no spaces, folded).
 _ADMIN = re.compile(r"^(?:中华人民共和国|中国)?(?:上海市|上海(?=长宁区)|shanghai(?:shi)?)?"
                     r"(?:长宁区|changning(?:qu|district))?")
+# Linear time: the road name is bounded, and the house number's digits are possessive (`\d++`
+# never gives digits back to `rest`), so a failed match cannot retry other splits.
 _ROAD = re.compile(r"(?P<road>[\u3400-\u9fff]{1,12}?(?:大道|公路|支路|路|街|巷))"
-                   r"(?:(?P<number>\d+(?:[-~]\d+)?)(?P<unit>号|弄)?)?(?P<rest>.*)")
+                   r"(?:(?P<number>\d++(?:[-~]\d++)?)(?P<unit>号|弄)?)?(?P<rest>.*)", re.DOTALL)
+
+
+def _too_long(text: str) -> str | None:
+    """Why `text` is too long to match (naming MAX_ADDRESS_CHARS), or None."""
+    if len(text) <= MAX_ADDRESS_CHARS:
+        return None
+    return (f"address text too long: {len(text)} characters (at most {MAX_ADDRESS_CHARS} are "
+            f"read), starting {text[:20]!r}")
+
+
+def _check_length(text: str) -> None:
+    """GeocodeError when `text` is longer than MAX_ADDRESS_CHARS."""
+    why = _too_long(text)
+    if why is not None:
+        raise GeocodeError(why)
 
 
 def strip_admin_prefix(text: str) -> str:
@@ -134,7 +157,12 @@ def parse_road_address(text: str) -> RoadAddress | None:
     (RoadAddress(road='愚园路', number='1088', rest='12号'), RoadAddress(road='汇川路', number=None, rest=''))
     >>> parse_road_address("虹桥路站") is None, parse_road_address("") is None
     (True, True)
+    >>> parse_road_address("路" * 301)
+    Traceback (most recent call last):
+    ...
+    app.errors.GeocodeError: address text too long: 301 characters (at most 300 are read), starting '路路路路路路路路路路路路路路路路路路路路'
     """
+    _check_length(text.strip())
     match = _ROAD.fullmatch(normalise_address(text))
     if match is None:
         return None
@@ -239,6 +267,7 @@ class Matcher:
         >>> Matcher.from_places([]).candidates("天山公园")
         ()
         """
+        _check_length(text.strip())
         query = normalise_address(text) or normalise_text(text)
         if not query:
             return ()
@@ -334,6 +363,8 @@ class Matcher:
 
         >>> Matcher.from_places([]).match("火星基地").method
         'no-match'
+        >>> Matcher.from_places([]).match("天" * 301).note[:40]
+        'address text too long: 301 characters (a'
         """
         if not isinstance(text, str):
             text = "" if text is None else str(text)
@@ -341,13 +372,16 @@ class Matcher:
         if raw in self._cache:
             return self._cache[raw]
         result = self._match(raw)
-        if len(self._cache) < 100_000:
+        if len(self._cache) < 100_000 and len(raw) <= MAX_ADDRESS_CHARS:
             self._cache[raw] = result
         return result
 
     def _match(self, raw: str) -> AddressMatch:
         if not raw:
             return AddressMatch(raw, "no-input", "unlocated", note="nothing to match")
+        too_long = _too_long(raw)
+        if too_long is not None:
+            return AddressMatch(raw, "no-match", "unlocated", note=too_long)
         key = normalise_text(raw)
         stripped = strip_admin_prefix(key)
         if not stripped:

@@ -42,6 +42,7 @@ from app.errors import CoordinateError, UnknownCRSError
 from app.geo.crs import CRS_NAMES, normalize_crs
 
 __all__ = [
+    "MAX_CELL_CHARS",
     "MISSING_TEXTS",
     "PROBLEM_ACTIONS",
     "ParsedCoordinate",
@@ -51,6 +52,13 @@ __all__ = [
     "parse_dms",
     "parse_source_crs",
 ]
+
+#: The longest coordinate cell read, in characters; a longer one is refused before parsing.
+#: Generous for any real notation (北纬31度13分30.123456秒 is 20), and it keeps every parse
+#: of user text to a few microseconds whatever the file holds.
+MAX_CELL_CHARS = 200
+
+_MAX_CRS_CHARS = 64  # 'EPSG:32651' is 10; the longest alias is 7
 
 #: Cell texts that mean "no value" (compared after NFKC and case folding).
 MISSING_TEXTS: frozenset[str] = frozenset(
@@ -66,10 +74,14 @@ _HEMISPHERES = (("北纬", "N"), ("南纬", "S"), ("东经", "E"), ("西经", "W
 _MARKS = str.maketrans({"º": "°", "˚": "°", "′": "'", "’": "'", "‘": "'", "″": '"', "”": '"',
                         "“": '"', "度": "°", "分": "'", "秒": '"'})
 # A DMS body once hemisphere markers are gone: degrees, optional minutes, optional seconds.
+# Linear time by construction: every run of digits is bounded, and a separator is required
+# between two parts, so there is exactly one way to split a body into parts. (The pattern this
+# replaces let `\d+` parts touch, and a cell of 800 digits took ten seconds to refuse.)
 _DMS = re.compile(
-    r"(?P<sign>[+-])?(?P<deg>\d+(?:\.\d+)?)(?:°|d|:| )?"
-    r"(?:(?P<min>\d+(?:\.\d+)?)(?:'|m|:| )?)?"
-    r"(?:(?P<sec>\d+(?:\.\d+)?)(?:\"|''|s)?)?"
+    r"(?P<sign>[+-])?(?P<deg>\d{1,3}(?:\.\d{1,20})?)"
+    r"(?:[°d: ](?P<min>\d{1,2}(?:\.\d{1,20})?)"
+    r"(?:['m: ](?P<sec>\d{1,2}(?:\.\d{1,20})?)[\"s]?|['m])?"
+    r"|[°d])?"
 )
 _MINUS = {"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-"}
 
@@ -113,6 +125,14 @@ class ParsedCoordinate:
             raise ValueError(f"a parsed coordinate must be finite, got {self.value!r}")
 
 
+def _check_length(text: str) -> None:
+    """CoordinateError when a cell is longer than MAX_CELL_CHARS (quoting its start only)."""
+    if len(text) > MAX_CELL_CHARS:
+        raise CoordinateError(
+            f"coordinate cell too long: {len(text)} characters (at most {MAX_CELL_CHARS} are "
+            f"read), starting {text[:20]!r}")
+
+
 def _fold(text: str) -> tuple[str, bool]:
     """NFKC-fold `text`; True when that changed any full-width character."""
     folded = unicodedata.normalize("NFKC", text)
@@ -128,7 +148,9 @@ def parse_dms(text: str) -> float:
     Accepts ``°′″``, ASCII ``d m s`` / ``' "``, Chinese ``度分秒``, colons or spaces between the
     parts, and a hemisphere as a letter (``N S E W``) or in Chinese (``北纬``, ``东经``) before or
     after the number. South and west are negative. Minutes and seconds must be below 60 and only
-    the last part may have decimals.
+    the last part may have decimals; parts are separated (``31°13′``, ``31 13``, ``31:13``), and
+    degrees have at most 3 digits, minutes and seconds 2. Text longer than
+    :data:`MAX_CELL_CHARS` is refused unread.
 
     >>> parse_dms("121°25′30.5″E"), parse_dms("北纬31度13分30秒")
     (121.4251388888889, 31.225)
@@ -141,6 +163,7 @@ def parse_dms(text: str) -> float:
     """
     if not isinstance(text, str):
         raise CoordinateError(f"degrees-minutes-seconds must be text, got {type(text).__name__} {text!r}")
+    _check_length(text)
     body = _fold(text.translate(_MARKS))[0].translate(_MARKS).casefold()
     body = body.replace("''", '"')
     hemisphere = None
@@ -205,6 +228,10 @@ def parse_coordinate(value: object) -> ParsedCoordinate:
     Traceback (most recent call last):
     ...
     app.errors.CoordinateError: not a coordinate: True (a bool)
+    >>> parse_coordinate("1" * 201)
+    Traceback (most recent call last):
+    ...
+    app.errors.CoordinateError: coordinate cell too long: 201 characters (at most 200 are read), starting '11111111111111111111'
     """
     if value is None:
         return ParsedCoordinate(None)
@@ -219,6 +246,7 @@ def parse_coordinate(value: object) -> ParsedCoordinate:
         return ParsedCoordinate(number)
     if not isinstance(value, str):
         raise CoordinateError(f"not a coordinate: {value!r} (a {type(value).__name__})")
+    _check_length(value)
     text, full_width = _fold(value)
     fixes = ("full-width",) if full_width else ()
     if text.casefold() in MISSING_TEXTS:
@@ -286,6 +314,9 @@ def parse_source_crs(text: str) -> SourceCRS:
     """
     if not isinstance(text, str):
         raise UnknownCRSError(f"CRS must be text, got {type(text).__name__} {text!r}")
+    if len(text) > _MAX_CRS_CHARS:
+        raise UnknownCRSError(f"CRS text too long: {len(text)} characters (at most "
+                              f"{_MAX_CRS_CHARS} are read), starting {text[:20]!r}")
     try:
         return SourceCRS(normalize_crs(text))
     except UnknownCRSError:
