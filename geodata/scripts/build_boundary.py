@@ -22,12 +22,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pyproj
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
 from app.errors import DataError
-from app.geo.crs import METRIC_CRS, convert_geometry
+from app.geo.crs import METRIC_CRS, convert_geometry, transformer
 
 __all__ = [
     "AREA_RANGE_KM2",
@@ -148,10 +147,10 @@ def to_metric(wgs84: shapely.Geometry) -> shapely.Geometry:
     >>> to_metric(shapely.Point()).is_empty
     True
     """
-    transformer = pyproj.Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+    to_utm = transformer("EPSG:4326", METRIC_CRS)
 
     def _project(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        x, y = to_utm.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
     return shapely.transform(wgs84, _project)
