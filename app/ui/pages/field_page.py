@@ -14,7 +14,7 @@ from app.geo.navlinks import amap_link, baidu_link, coordinates_for
 from app.geo.nearest import check_position, nearest
 from app.map.assets import localize
 from app.map.builder import BASEMAPS, build_map
-from app.store.sqlite import MAX_PHOTO_BYTES, Submission, SubmissionError
+from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
 from app.ui import auth
 from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
 
