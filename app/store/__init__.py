@@ -14,7 +14,8 @@ Where to look:
 
 Callers import from here: ``from app.store import open_store, Submission``. The backends import
 from :mod:`app.store.base` only, never from each other. May import :mod:`app.errors`,
-:mod:`app.domain` and :mod:`app.geo`.
+:mod:`app.domain`, :mod:`app.geo` and :mod:`app.data` (only :func:`app.store.dump.load_curated`
+does, to read the curated register).
 """
 
 from app.errors import ConflictError, StoreError, SubmissionError
