@@ -156,6 +156,10 @@ def test_a_password_is_never_printed(monkeypatch, capsys):
     assert cli("store", "--store", url, "init") == 2
     err = capsys.readouterr().err
     assert "cannot connect" in err and "atlas:***@" in err and "s3cr3t" not in err
+    for malformed in ("postgresql://atlas:s3cr3t@[db/atlas", "postgresql://atlas:s3cr3t@db/a?bogus=1"):
+        assert cli("store", "--store", malformed, "init") == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: not a usable PostgreSQL URL") and "s3cr3t" not in err
     monkeypatch.setenv("ATLAS_DATABASE_URL", "user=atlas password=s3cr3t")
     with pytest.raises(StoreError, match=r"ATLAS_DATABASE_URL must be a postgresql:// URL") as info:
         database_url()

@@ -162,12 +162,19 @@ def check_pending(submission_id: int, status: str, version: int, expected: int |
 
 def check_restore(tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> None:
     """SubmissionError when a history copy's actor, source or any text in its tables holds NUL
-    (naming the table, column and row), or a table is missing."""
+    (naming the table, column and row), or a table is missing.
+
+    >>> tables = {t: pd.DataFrame({c: [] for c in HISTORY_COLUMNS[t]}) for t in HISTORY_COLUMNS}
+    >>> check_restore(tables, "store load", "atlas.gpkg")
+    >>> check_restore({"audit": tables["audit"]}, "store load", "atlas.gpkg")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the history to copy lacks its tables submissions, field_updates
+    """
     check_text(actor, "the name of who copies the history")
     check_text(source, "the history's source")
     missing = [t for t in HISTORY_COLUMNS if t not in tables]
     if missing:
-        raise SubmissionError(f"the history to copy has no {', '.join(missing)} table")
+        raise SubmissionError(f"the history to copy lacks its tables {', '.join(missing)}")
     for table, columns in HISTORY_COLUMNS.items():
         frame = tables[table]
         for column in columns:

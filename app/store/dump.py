@@ -93,7 +93,14 @@ def _normal_history(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def store_content(store: AtlasStore) -> tuple[list[DumpRegister], dict[str, pd.DataFrame]]:
-    """Every register of `store` and its history tables (normalised dtypes)."""
+    """Every register of `store` and its history tables (normalised dtypes).
+
+    >>> import tempfile, pathlib
+    >>> from app.store.sqlite import Store
+    >>> registers, history = store_content(Store(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite"))
+    >>> registers, history["audit"].dtypes["id"]
+    ([], Int64Dtype())
+    """
     registers = [DumpRegister(row.name, row.saved_at, row.saved_by, store.register_report(row.name),
                               store.load_register(row.name))
                  for row in store.registers().itertuples(index=False)]
@@ -283,7 +290,12 @@ def _read_geojson(folder: Path) -> tuple[list[DumpRegister], dict[str, pd.DataFr
 
 
 def read_dump(path: Path) -> tuple[list[DumpRegister], dict[str, pd.DataFrame]]:
-    """The registers and history tables of a dump written by :func:`write_dump`."""
+    """The registers and history tables of a dump written by :func:`write_dump`.
+
+    >>> read_dump(Path("nowhere.gpkg"))
+    Traceback (most recent call last):
+    app.errors.ImportFileError: no dump at nowhere.gpkg
+    """
     path = Path(path)
     if not path.exists():
         raise ImportFileError(f"no dump at {path}")
@@ -321,7 +333,17 @@ def _curated(data_dir: Path | None, layers_dir: Path | None) -> list[tuple[str, 
 def load_curated(store: AtlasStore, data_dir: Path | None = None, layers_dir: Path | None = None,
                  saved_by: str = "store load") -> list[tuple[str, int, int]]:
     """Save the curated register and the gazetteer into `store` as :data:`CURATED_REGISTER`
-    and :data:`GAZETTEER_REGISTER`; return (name, rows, located rows) of each."""
+    and :data:`GAZETTEER_REGISTER`; return (name, rows, located rows) of each. Saving again
+    replaces them.
+
+    >>> import tempfile, pathlib
+    >>> from app.store.sqlite import Store
+    >>> store = Store(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite")
+    >>> [name for name, rows, located in load_curated(store)]
+    ['curated', 'gazetteer']
+    >>> _ = load_curated(store); store.registers()["name"].tolist()
+    ['curated', 'gazetteer']
+    """
     done = []
     for name, frame, report in _curated(data_dir, layers_dir):
         store.save_register(name, frame, report, saved_by=saved_by)
@@ -335,6 +357,14 @@ def load_dump(store: AtlasStore, source: Path, saved_by: str, *,
     any, SubmissionError otherwise) unless `registers_only`, then every register.
 
     Returns (rows copied per history table, empty when none were; (name, rows) per register).
+
+    >>> import tempfile, pathlib
+    >>> from app.store.sqlite import Store
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_dump(Store(folder / "a.sqlite"), "gpkg", folder / "a.gpkg")[0]
+    0
+    >>> load_dump(Store(folder / "b.sqlite"), folder / "a.gpkg", "me")  # an empty dump
+    ({}, [])
     """
     registers, history = read_dump(source)
     copied: dict[str, int] = {}

@@ -190,7 +190,10 @@ class PostgisStore:
 
     def __init__(self, url: str, *, migrate: bool = True, connect_timeout_s: int = 10,
                  lock_timeout_s: float = 15.0, idle_timeout_s: float = 60.0) -> None:
-        params = conninfo_to_dict(url)
+        try:
+            params = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:  # its message quotes the URL, password included
+            raise StoreError(f"not a usable PostgreSQL URL: {mask_password(str(exc))}") from None
         options = (f"-c TimeZone=UTC -c lock_timeout={int(lock_timeout_s * 1000)}"
                    f" -c idle_in_transaction_session_timeout={int(idle_timeout_s * 1000)}")
         params["options"] = f"{params.get('options', '')} {options}".strip()
