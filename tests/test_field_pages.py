@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.store.sqlite import Store
+from app.store import Store
 
 
 def field_app() -> AppTest:
@@ -98,7 +98,7 @@ def test_bad_typed_positions_are_refused(lon, lat, message):
 
 
 def test_reviewer_accepts_and_the_map_data_changes(monkeypatch, isolated_store):
-    from app.store.sqlite import Submission
+    from app.store import Submission
 
     store = Store(isolated_store)
     sid = store.submit(Submission("tianshan-park", "correct", "王工", lon=121.4105, lat=31.2125,

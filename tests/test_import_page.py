@@ -142,7 +142,7 @@ def test_english_labels():
 
 
 def test_save_into_the_store(isolated_store: Path):
-    from app.store.sqlite import Store
+    from app.store import Store
 
     at = upload(start(), "清单.csv", CSV.encode())
     at.button(key="imp_run").click().run()

@@ -584,7 +584,7 @@ def test_cli_unusable_input_exits_2(tmp_path, capsys, argv):
 
 
 def test_cli_save_into_the_store(tmp_path, isolated_store, capsys):
-    from app.store.sqlite import Store
+    from app.store import Store
 
     source = tmp_path / "r.csv"
     source.write_text(csv_text(), encoding="utf-8")
@@ -597,7 +597,7 @@ def test_cli_save_into_the_store(tmp_path, isolated_store, capsys):
 
 
 def test_cli_without_a_store_exits_2(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "app.store.sqlite", None)  # import app.store.sqlite now fails
+    monkeypatch.setitem(sys.modules, "app.store", None)  # import app.store now fails
     source = tmp_path / "r.csv"
     source.write_text(csv_text(), encoding="utf-8")
     assert cli("import", str(source), "--save", "x") == 2

@@ -1,26 +1,31 @@
-"""The embedded store with real SQLite files: transactions, audit rows, races and kills."""
+"""The store without a database server: the SQLite file itself, choosing a store from a setting
+or a name a user typed, the checks made before anything is written, and the package's shape.
+
+Every behaviour both backends share is tested once, over both, in tests/test_store_backends.py.
+"""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
+import argparse
+import ast
+import doctest
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from app.store.sqlite import (
-    MAX_PHOTO_BYTES,
-    ConflictError,
-    Store,
-    Submission,
-    SubmissionError,
-    apply_field_updates,
-)
+import app.cli.store
+import app.store
+import app.store.base
+import app.store.dump
+import app.store.postgis
+import app.store.select
+import app.store.sqlite
+from app.cli.store import add_parser, run
+from app.errors import StoreError, SubmissionError
+from app.store import MAX_PHOTO_BYTES, Store, Submission, database_url, open_store
 
+ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -36,79 +41,45 @@ def correction(**kw) -> Submission:
     return Submission(**values)
 
 
-def test_wal_mode_and_schema_version(store):
-    import sqlite3
-
-    conn = sqlite3.connect(store.path)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-    Store(store.path)  # reopening migrates nothing and loses nothing
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+def cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="atlas")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    return run(parser.parse_args(list(argv)))
 
 
-def test_submission_writes_an_audit_row(store):
-    sid = store.submit(correction(), old_wkt="POINT (121.41 31.21)")
-    audit = store.audit("tianshan-park")
-    assert audit[["action", "submission_id", "actor"]].values.tolist() == [["submit", sid, "王工"]]
-    assert audit.loc[0, "old_wkt"] == "POINT (121.41 31.21)"
-    assert audit.loc[0, "new_wkt"] == "POINT (121.4105 31.2125)"
-    assert audit.loc[0, "accuracy_m"] == 6.0
+@pytest.mark.parametrize("module", [app.store.base, app.store.sqlite, app.store.postgis,
+                                    app.store.select, app.store.dump, app.cli.store],
+                         ids=lambda m: m.__name__)
+def test_doctests(module):
+    result = doctest.testmod(module)
+    assert result.failed == 0 and (result.attempted > 0 or module is app.cli.store)
 
 
-def test_accepting_a_correction_updates_the_atlas_with_field_provenance(store, atlas):
-    sid = store.submit(correction(photo=PNG))
-    assert store.photo(sid) == (PNG, "image/png")
-    before = apply_field_updates(atlas, store)
-    row = before.projects.set_index("id").loc["tianshan-park"]
-    assert row["pos_method"] != "field"  # nothing applied before review
-    store.review(sid, "李审", accept=True, reason="与现场一致", old_wkt=row.geometry.wkt)
-    after = apply_field_updates(atlas, store)
-    row = after.projects.set_index("id").loc["tianshan-park"]
-    assert (row.geometry.x, row.geometry.y) == (121.4105, 31.2125)
-    assert row["pos_method"] == "field" and row["pos_source_crs"] == "wgs84"
-    assert "李审" in row["pos_source"] and row["pos_confidence"] == "high"
-    assert after.data_version != before.data_version
-    assert atlas.projects.set_index("id").loc["tianshan-park"]["pos_method"] != "field"
-    assert store.audit("tianshan-park")["action"].tolist() == ["submit", "accept"]
+# -- the package's shape -------------------------------------------------------------------
+
+def _imports(path: Path) -> list[tuple[str, str]]:
+    """(module, name) of every ``from app… import name`` in the file at `path`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [(node.module, alias.name) for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app")
+            for alias in node.names]
 
 
-def test_a_correction_can_locate_an_unlocated_project(store, atlas):
-    sid = store.submit(correction(project_id="jingya-wuyi", precision="street"))
-    store.review(sid, "李审", accept=True, reason="武夷路实地")
-    row = apply_field_updates(atlas, store).projects.set_index("id").loc["jingya-wuyi"]
-    assert row.geometry is not None and row["precision"] == "street"
+def test_backends_share_base_and_no_private_name_crosses_a_module():
+    files = [*sorted((ROOT / "app" / "store").glob("*.py")), ROOT / "app" / "cli" / "store.py"]
+    imports = {path.name if path.parent.name == "store" else "cli/store.py": _imports(path)
+               for path in files}
+    private = [(f, m, n) for f, pairs in imports.items() for m, n in pairs if n.startswith("_")]
+    assert private == []
+    assert {m for m, _ in imports["sqlite.py"]} == {"app.errors", "app.store.base"}
+    assert {m for m, _ in imports["postgis.py"]} == {"app.errors", "app.store.base"}
+    assert set(app.store.__all__) <= set(dir(app.store))
+    for name in ("open_store", "existing_store", "Submission", "apply_field_updates",
+                 "AtlasStore", "ConflictError", "MAX_PHOTO_BYTES", "save_register"):
+        assert name in app.store.__all__, name
 
 
-def test_rejection_changes_nothing_but_is_audited(store, atlas):
-    sid = store.submit(correction())
-    store.review(sid, "李审", accept=False, reason="位置不对")
-    assert store.field_updates().empty
-    assert store.submissions()["status"].tolist() == ["rejected"]
-    assert store.audit()["action"].tolist() == ["submit", "reject"]
-    assert apply_field_updates(atlas, store).projects.equals(atlas.projects)
-
-
-def test_confirmation_accepted_keeps_the_geometry(store):
-    sid = store.submit(Submission("tianshan-park", "confirm", "王工", accuracy_m=8.0))
-    store.review(sid, "李审", accept=True, reason="ok")
-    assert store.field_updates().empty
-    assert store.submissions()["status"].tolist() == ["accepted"]
-
-
-def test_a_decided_submission_cannot_be_reviewed_again(store):
-    sid = store.submit(correction())
-    store.review(sid, "李审", accept=True, reason="ok")
-    with pytest.raises(ConflictError, match="already accepted"):
-        store.review(sid, "张审", accept=False, reason="late")
-    assert store.audit()["action"].tolist() == ["submit", "accept"]
-
-
-def test_stale_version_is_a_conflict(store):
-    sid = store.submit(correction())
-    with pytest.raises(ConflictError):
-        store.review(sid, "李审", accept=True, reason="ok", expected_version=7)
-    assert store.submissions()["status"].tolist() == ["pending"]
-
+# -- what is refused before anything is written ----------------------------------------------
 
 @pytest.mark.parametrize("kw,message", [
     ({"note": "  "}, "needs a note"),
@@ -116,11 +87,16 @@ def test_stale_version_is_a_conflict(store):
     ({"lon": None}, "needs the new position"),
     ({"precision": "unlocated"}, "precision"),
     ({"submitted_by": " "}, "who made it"),
+    ({"project_id": ""}, "the project it is about"),
     ({"kind": "delete"}, "'delete'"),
     ({"accuracy_m": -3.0}, "accuracy"),
     ({"photo": b"GIF89a"}, "JPEG or PNG"),
     ({"photo": PNG + b"\x00" * MAX_PHOTO_BYTES}, "at most"),
     ({"note": "x" * 5000}, "5000 characters"),
+    ({"note": "入口\x00在北侧"}, r"the note contains a NUL character \(\\x00\)"),
+    ({"submitted_by": "王\x00工"}, "the submitter's name contains a NUL"),
+    ({"team": "一\x00组"}, "the team contains a NUL"),
+    ({"project_id": "tianshan\x00park"}, "the project id contains a NUL"),
 ])
 def test_bad_submissions_store_nothing(store, kw, message):
     with pytest.raises(SubmissionError, match=message):
@@ -128,82 +104,65 @@ def test_bad_submissions_store_nothing(store, kw, message):
     assert store.submissions().empty and store.audit().empty
 
 
-WRITER = textwrap.dedent("""
-    import sys
-    from app.store.sqlite import Store, Submission
-    store = Store(sys.argv[1])
-    for i in range(int(sys.argv[2])):
-        store.submit(Submission("tianshan-park", "confirm", sys.argv[3], note=str(i)))
-    print("done", flush=True)
-""")
+# -- the SQLite file ------------------------------------------------------------------------
+
+def test_wal_mode_and_schema_version(store):
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    Store(store.path)  # reopening migrates nothing and loses nothing
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
 
 
-def test_two_processes_submitting_at_once_both_succeed(tmp_path):
-    path = tmp_path / "atlas.sqlite"
-    Store(path)
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), "60", who],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for who in ("甲", "乙")]
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert all(p.returncode == 0 for p in procs), outs
-    store = Store(path)
-    counts = store.submissions()["submitted_by"].value_counts().to_dict()
-    assert counts == {"甲": 60, "乙": 60}
-    assert len(store.audit()) == 120
+def test_an_unusable_file_is_a_store_error_naming_it(tmp_path):
+    not_a_database = tmp_path / "notes.sqlite"
+    not_a_database.write_text("这不是数据库\n" * 200, encoding="utf-8")
+    with pytest.raises(StoreError, match=f"SQLite store at {not_a_database}.*not a database"):
+        Store(not_a_database)
+    folder = tmp_path / "folder.sqlite"
+    folder.mkdir()
+    with pytest.raises(StoreError, match="folder.sqlite"):
+        Store(folder)
+    with pytest.raises(StoreError, match="cannot create the folder"):
+        Store(not_a_database / "inside.sqlite")  # its 'folder' is a file
+    assert not_a_database.read_text(encoding="utf-8").startswith("这不是数据库")
 
 
-def test_a_process_killed_mid_submission_leaves_a_consistent_store(tmp_path):
-    path = tmp_path / "atlas.sqlite"
-    Store(path).submit(Submission("tianshan-park", "confirm", "early", note="before"))
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "100000", "victim"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    store = Store(path)
-    while time.monotonic() < deadline and len(store.submissions()) < 30:
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    store = Store(path)
-    assert store.integrity_ok()
-    subs = store.submissions()
-    audit = store.audit()
-    assert "early" in subs["submitted_by"].tolist()
-    assert len(subs) > 30
-    # every stored submission has exactly its audit row, and no audit row is orphaned
-    assert sorted(audit["submission_id"].tolist()) == sorted(subs["id"].tolist())
+# -- choosing a store -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["host=db.internal password=s3cr3t dbname=atlas",
+                                   "atlas", "var/atlas.gpkg", "mysql://atlas:s3cr3t@db/atlas"])
+def test_a_store_name_that_is_neither_url_nor_sqlite_file_is_refused(value, tmp_path,
+                                                                     monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli("store", "--store", value, "init") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: a store is a postgresql:// URL or an SQLite file ending in")
+    assert "s3cr3t" not in err and list(tmp_path.iterdir()) == []  # nothing created
+    if "s3cr3t" in value:
+        assert "***" in err
 
 
-RACER = textwrap.dedent("""
-    import sys
-    from app.store.sqlite import ConflictError, Store
-    store = Store(sys.argv[1])
-    try:
-        store.review(int(sys.argv[2]), sys.argv[3], accept=sys.argv[3] == "A", reason="race")
-        print("applied")
-    except ConflictError:
-        print("conflict")
-""")
+@pytest.mark.parametrize("name", ["a.sqlite", "b.SQLITE3", "sub/c.db"])
+def test_sqlite_file_names_are_accepted(name, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli("store", "--store", name, "init") == 0
+    assert "schema version 1" in capsys.readouterr().out and (tmp_path / name).is_file()
 
 
-def test_racing_reviews_apply_once(tmp_path):
-    path = tmp_path / "atlas.sqlite"
-    store = Store(path)
-    results = []
-    for _ in range(5):
-        sid = store.submit(correction())
-        procs = [subprocess.Popen([sys.executable, "-c", RACER, str(path), str(sid), who],
-                                  stdout=subprocess.PIPE, text=True) for who in ("A", "B")]
-        results.append(sorted(p.communicate(timeout=60)[0].strip() for p in procs))
-    assert results == [["applied", "conflict"]] * 5
-    audit = store.audit()
-    assert len(audit[audit["action"].isin(["accept", "reject"])]) == 5
-
-
-def test_saved_registers_round_trip(store, atlas):
-    frame = atlas.projects[atlas.projects.geometry.notna()][["id", "name_zh", "geometry"]]
-    store.save_register("district-2025", frame, {"summary": {"placed": len(frame)}})
-    back = store.load_register("district-2025")
-    assert sorted(back["id"]) == sorted(frame["id"])
-    assert store.registers()["name"].tolist() == ["district-2025"]
-    with pytest.raises(SubmissionError, match="register name"):
-        store.save_register("../evil", frame, {})
+def test_a_password_is_never_printed(monkeypatch, capsys):
+    url = "postgresql://atlas:s3cr3t@127.0.0.1:1/atlas?connect_timeout=2"
+    assert open_store(url, migrate=False).describe() == "PostGIS store postgresql://atlas:***@127.0.0.1:1/atlas"
+    assert cli("store", "--store", url, "init") == 2
+    err = capsys.readouterr().err
+    assert "cannot connect" in err and "atlas:***@" in err and "s3cr3t" not in err
+    for malformed in ("postgresql://atlas:s3cr3t@[db/atlas", "postgresql://atlas:s3cr3t@db/a?bogus=1"):
+        assert cli("store", "--store", malformed, "init") == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: not a usable PostgreSQL URL") and "s3cr3t" not in err
+    monkeypatch.setenv("ATLAS_DATABASE_URL", "user=atlas password=s3cr3t")
+    with pytest.raises(StoreError, match=r"ATLAS_DATABASE_URL must be a postgresql:// URL") as info:
+        database_url()
+    assert "s3cr3t" not in str(info.value) and "password=***" in str(info.value)
+    assert cli("store", "init") == 2
+    assert "s3cr3t" not in capsys.readouterr().err

@@ -1,13 +1,15 @@
 """Both stores, SQLite and PostGIS, against one set of behaviours; then what only PostGIS does.
 
-Real components only: SQLite files, a real PostgreSQL + PostGIS server (see tests/pg_support.py;
-the PostGIS cases are skipped loudly, "POSTGIS NOT AVAILABLE: …", when no server can be had, and
-fail under CI), and real processes for the races and the kills.
+Every shared behaviour is tested here once, over both backends (the ``target`` fixture); what
+needs no server (the SQLite file itself, choosing a store, the checks of a submission) is in
+tests/test_store.py. Real components only: SQLite files, a real PostgreSQL + PostGIS server (see
+tests/pg_support.py: ``$ATLAS_TEST_DATABASE_URL``, or one it starts; the PostGIS cases are
+skipped loudly, "POSTGIS NOT AVAILABLE: …", when no server can be had, and fail under CI), and
+real processes for the races and the kills.
 """
 
 from __future__ import annotations
 
-import doctest
 import json
 import os
 import signal
@@ -23,13 +25,9 @@ import psycopg
 import pytest
 import shapely
 
-import app.cli.store
-import app.store.postgis
-import app.store.sqlite
-from app.cli.store import add_parser, open_target, read_dump, run
+from app.cli.store import add_parser, run
 from app.errors import ConflictError, StoreError, SubmissionError
-from app.store.postgis import MIGRATIONS, PostgisStore
-from app.store.sqlite import (
+from app.store import (
     CURATED_REGISTER,
     GAZETTEER_REGISTER,
     AtlasStore,
@@ -40,6 +38,8 @@ from app.store.sqlite import (
     open_store,
     save_register,
 )
+from app.store.dump import read_dump
+from app.store.postgis import MIGRATIONS, PostgisStore
 from tests import pg_support
 
 postgis_server = pg_support.postgis_server  # the fixtures: a server per session, a database per test
@@ -59,7 +59,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture()
 def store(target: str) -> AtlasStore:
-    return open_target(target)
+    return open_store(target)
 
 
 def correction(**kw) -> Submission:
@@ -74,11 +74,6 @@ def child(script: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=Path(__file__).resolve().parent.parent)
-
-
-def test_doctests():
-    for module in (app.store.sqlite, app.store.postgis, app.cli.store):
-        assert doctest.testmod(module).failed == 0, module.__name__
 
 
 # -- the same behaviour on both ----------------------------------------------------------
@@ -108,20 +103,39 @@ def test_submission_writes_its_audit_row(store):
 def test_accepting_a_correction_updates_the_atlas(store, atlas):
     sid = store.submit(correction())
     before = apply_field_updates(atlas, store)
+    assert before.projects.set_index("id").loc["tianshan-park"]["pos_method"] != "field"
     store.review(sid, "李审", accept=True, reason="与现场一致", old_wkt="POINT (121.41 31.21)",
                  expected_version=1)
     after = apply_field_updates(atlas, store)
     row = after.projects.set_index("id").loc["tianshan-park"]
     assert (row.geometry.x, row.geometry.y) == (121.4105, 31.2125)
     assert row["pos_method"] == "field" and row["pos_confidence"] == "high"
+    assert row["pos_source_crs"] == "wgs84"
     assert "李审" in row["pos_source"] and f"submission {sid}" in row["pos_source"]
     assert after.data_version != before.data_version
+    assert atlas.projects.set_index("id").loc["tianshan-park"]["pos_method"] != "field"
     assert store.audit("tianshan-park")["action"].tolist() == ["submit", "accept"]
     assert store.field_updates()[["project_id", "geometry_wkt", "precision", "submission_id"]
                                  ].values.tolist() == [["tianshan-park", "POINT (121.4105 31.2125)",
                                                         "site", sid]]
     assert store.submissions().loc[0, ["status", "reviewed_by", "version"]].tolist() == [
         "accepted", "李审", 2]
+
+
+def test_a_correction_can_locate_an_unlocated_project(store, atlas):
+    assert atlas.projects.set_index("id").loc["jingya-wuyi"].geometry is None
+    sid = store.submit(correction(project_id="jingya-wuyi", precision="street"))
+    store.review(sid, "李审", accept=True, reason="武夷路实地")
+    row = apply_field_updates(atlas, store).projects.set_index("id").loc["jingya-wuyi"]
+    assert row.geometry is not None and row["precision"] == "street"
+
+
+def test_confirmation_accepted_keeps_the_geometry(store, atlas):
+    sid = store.submit(Submission("tianshan-park", "confirm", "王工", accuracy_m=8.0))
+    store.review(sid, "李审", accept=True, reason="ok")
+    assert store.field_updates().empty
+    assert store.submissions()["status"].tolist() == ["accepted"]
+    assert apply_field_updates(atlas, store).projects.equals(atlas.projects)
 
 
 def test_rejection_changes_nothing_but_is_audited(store, atlas):
@@ -133,13 +147,18 @@ def test_rejection_changes_nothing_but_is_audited(store, atlas):
     assert apply_field_updates(atlas, store).projects.equals(atlas.projects)
 
 
-def test_a_decided_or_stale_review_is_a_conflict(store):
+def test_a_decided_or_stale_review_is_a_conflict_that_names_the_winner(store):
     sid = store.submit(correction())
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match=f"submission {sid} changed since it was shown"):
         store.review(sid, "李审", accept=True, reason="ok", expected_version=7)
+    assert store.submissions()["status"].tolist() == ["pending"]
     store.review(sid, "李审", accept=True, reason="ok")
-    with pytest.raises(ConflictError, match="already accepted"):
+    at = store.submissions().loc[0, "reviewed_at"]
+    with pytest.raises(ConflictError) as info:
         store.review(sid, "张审", accept=False, reason="late")
+    assert str(info.value) == (f"submission {sid} was already accepted by 李审 at {at} (version 2);"
+                               " this review was not applied")
+    assert at.endswith("+00:00")
     with pytest.raises(SubmissionError, match="no submission"):
         store.review(9999, "张审", accept=False, reason="none")
     assert store.audit()["action"].tolist() == ["submit", "accept"]
@@ -165,11 +184,55 @@ def test_registers_round_trip_exactly(store, atlas):
         store.load_register("missing")
 
 
+def test_text_with_a_nul_character_is_refused_alike(store, atlas):
+    """PostgreSQL cannot store NUL in text and SQLite can: both refuse it before writing, with
+    the same message naming the field."""
+    sid = store.submit(correction())
+    frame = atlas.projects[["id", "name_zh", "geometry"]].head(2).copy()
+    bad_cell = frame.copy()
+    bad_cell.loc[bad_cell.index[1], "name_zh"] = "天山\x00公园"
+    history = store.history()
+    history["audit"].loc[0, "note"] = "坏\x00"
+    cases = {
+        "the reviewer's name contains a NUL": lambda: store.review(sid, "李\x00审", accept=True,
+                                                                  reason="ok"),
+        "the review reason contains a NUL": lambda: store.review(sid, "李审", accept=True,
+                                                                 reason="o\x00k"),
+        "the recorded position contains a NUL": lambda: store.review(
+            sid, "李审", accept=True, reason="ok", old_wkt="POINT (121.41 31.21)\x00"),
+        "the recorded position is not a WKT geometry": lambda: store.submit(correction(),
+                                                                            old_wkt="here"),
+        "register name must be letters": lambda: store.save_register("a\x00b", frame, {}),
+        "the saver's name contains a NUL": lambda: store.save_register("ok", frame, {},
+                                                                       saved_by="导\x00入"),
+        "register column 'name_zh' row 1 contains a NUL": lambda: store.save_register(
+            "ok", bad_cell, {}),
+        "audit row 0 column 'note' contains a NUL": lambda: store.restore_history(
+            history, "me", "dump.gpkg"),
+        "the name of who copies the history contains a NUL": lambda: store.restore_history(
+            history, "m\x00e", "dump.gpkg"),
+    }
+    revision = store.revision()
+    for message, write in cases.items():
+        with pytest.raises(SubmissionError, match=message):
+            write()
+    assert store.revision() == revision and store.registers().empty
+    assert store.submissions()["status"].tolist() == ["pending"]
+    with pytest.raises(SubmissionError, match="the project id contains a NUL"):
+        store.audit("tianshan\x00park")
+    with pytest.raises(SubmissionError, match="the project id contains a NUL"):
+        store.submissions("tianshan\x00park")
+    with pytest.raises(SubmissionError, match="register name must be letters"):
+        store.load_register("a\x00b")
+    with pytest.raises(SubmissionError, match="register name must be letters"):
+        store.register_report("a\x00b")
+
+
 WRITER = """
     import sys
-    from app.cli.store import open_target
-    from app.store.sqlite import Submission
-    store = open_target(sys.argv[1])
+    from app.store import open_store
+    from app.store import Submission
+    store = open_store(sys.argv[1])
     for i in range(int(sys.argv[2])):
         store.submit(Submission("tianshan-park", "confirm", sys.argv[3], note=str(i)))
     print("done", flush=True)
@@ -189,9 +252,9 @@ def test_three_processes_submitting_at_once_all_succeed(store, target):
 
 RACER = """
     import sys
-    from app.cli.store import open_target
+    from app.store import open_store
     from app.errors import ConflictError
-    store = open_target(sys.argv[1])
+    store = open_store(sys.argv[1])
     try:
         store.review(int(sys.argv[2]), sys.argv[3], accept=sys.argv[3] == "A", reason="race",
                      expected_version=1)
@@ -220,7 +283,7 @@ def test_a_review_waits_for_the_one_in_progress_then_is_rejected(store, target):
     """The second reviewer of a submission blocks while the first one's transaction is open
     (SQLite: the write lock; PostGIS: the row lock), then finds it decided."""
     sid = store.submit(correction())
-    first = open_target(target)
+    first = open_store(target)
     inside, release = threading.Event(), threading.Event()
     audit = first._audit
 
@@ -242,7 +305,7 @@ def test_a_review_waits_for_the_one_in_progress_then_is_rejected(store, target):
     a = threading.Thread(target=review, args=("A", first))
     a.start()
     assert inside.wait(30)
-    b = threading.Thread(target=review, args=("B", open_target(target)))
+    b = threading.Thread(target=review, args=("B", open_store(target)))
     b.start()
     b.join(timeout=1.0)
     assert b.is_alive() and not outcome  # B is waiting for A's transaction
@@ -256,9 +319,9 @@ def test_a_review_waits_for_the_one_in_progress_then_is_rejected(store, target):
 
 STALLER = """
     import sys, time
-    from app.cli.store import open_target
-    from app.store.sqlite import Submission
-    store = open_target(sys.argv[1])
+    from app.store import open_store
+    from app.store import Submission
+    store = open_store(sys.argv[1])
     def stall(*args, **kwargs):  # the submission row is written, its audit row is not
         print("inside the transaction", flush=True)
         time.sleep(120)
@@ -273,13 +336,29 @@ def test_a_client_killed_mid_transaction_leaves_no_partial_change(store, target)
     assert proc.stdout.readline().strip() == "inside the transaction"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-    reopened = open_target(target)
+    reopened = open_store(target)
     assert reopened.submissions()["submitted_by"].tolist() == ["early"]
     assert reopened.audit()["submission_id"].tolist() == reopened.submissions()["id"].tolist()
     started = time.monotonic()
     sid = reopened.submit(correction())  # no lock is left behind
     assert time.monotonic() - started < 5
     assert reopened.integrity_ok() and sid not in (None, 0)
+
+
+def test_a_writer_killed_at_any_moment_leaves_a_consistent_store(store, target):
+    store.submit(Submission("tianshan-park", "confirm", "early", note="before"))
+    proc = child(WRITER, target, "100000", "victim")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(store.submissions()) < 30:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    reopened = open_store(target)
+    assert reopened.integrity_ok()
+    subs = reopened.submissions()
+    assert "early" in subs["submitted_by"].tolist() and len(subs) > 30
+    # every stored submission has exactly its audit row, and no audit row is orphaned
+    assert sorted(reopened.audit()["submission_id"]) == sorted(subs["id"])
 
 
 def test_open_store_follows_the_setting(monkeypatch, tmp_path, target):
@@ -330,7 +409,7 @@ def test_the_field_and_review_pages_work_on_either_store(monkeypatch, target):
     at.selectbox(key="field_pick").set_value("tianshan-park").run()
     at.button[[b.label for b in at.button].index("提交")].click().run()
     assert any("已保存" in s.value for s in at.success), [e.value for e in at.error]
-    store = open_target(target)
+    store = open_store(target)
     sid = store.submit(correction())
     at = sign_in(page("review_page"), "reviewer", "李审", "review-pass")
     assert at.selectbox(key="review_pick").value == 1
@@ -384,7 +463,7 @@ def test_cli_init_load_review_dump(target, tmp_path, atlas, capsys):
     assert cli("store", "--store", target, "load") == 0
     out = capsys.readouterr().out
     assert "'curated': 38 rows" in out and "'gazetteer'" in out
-    store = open_target(target)
+    store = open_store(target)
     store.review(store.submit(correction(photo=PNG)), "李审", accept=True, reason="ok")
     for fmt, name in (("gpkg", "dump.gpkg"), ("geojson", "dump-geojson")):
         assert cli("store", "--store", target, "dump", "--format", fmt,
@@ -410,7 +489,7 @@ def test_cli_init_load_review_dump(target, tmp_path, atlas, capsys):
 def test_round_trip_geopackage_postgis_geopackage(tmp_path, pg_url, atlas, capsys):
     sqlite = str(tmp_path / "field.sqlite")
     assert cli("store", "--store", sqlite, "load") == 0
-    embedded = open_target(sqlite)
+    embedded = open_store(sqlite)
     sid = embedded.submit(correction(photo=PNG), old_wkt="POINT (121.41 31.21)")
     embedded.review(sid, "李审", accept=True, reason="ok")
     embedded.review(embedded.submit(correction(kind="confirm", lon=None, lat=None,
@@ -428,7 +507,7 @@ def test_round_trip_geopackage_postgis_geopackage(tmp_path, pg_url, atlas, capsy
     copied = hist2["audit"].iloc[:len(hist1["audit"])]
     pd.testing.assert_frame_equal(hist1["audit"], copied)
     assert hist2["audit"]["action"].iloc[len(hist1["audit"]):].tolist() == ["save_register"] * 3
-    postgis = open_target(pg_url)
+    postgis = open_store(pg_url)
     assert apply_field_updates(atlas, postgis).projects.equals(
         apply_field_updates(atlas, embedded).projects)
     assert postgis.submit(correction()) == 3  # ids continue after the copied ones
@@ -496,7 +575,7 @@ def test_an_uninitialised_or_unreachable_database_is_a_store_error(pg_url, monke
         existing_store().field_updates()  # a reader never creates the schema
     with pytest.raises(StoreError, match="cannot connect") as info:
         PostgisStore("postgresql://atlas:secret@127.0.0.1:1/atlas")
-    assert "secret" not in str(info.value)
+    assert "secret" not in str(info.value) and "atlas:***@127.0.0.1:1" in str(info.value)
 
 
 def test_revision_follows_commit_order(pg_url):

@@ -146,9 +146,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote the report to {args.report}", file=info)
     if args.save:
         try:
-            from app.store.sqlite import save_register
+            from app.store import save_register
         except ImportError:
-            print("error: store not available (app.store.sqlite.save_register is missing); "
+            print("error: store not available (app.store.save_register is missing); "
                   "nothing was saved", file=sys.stderr)
             return 2
         try:

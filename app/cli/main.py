@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 def current_atlas(data_dir: Path | None, layers_dir: Path | None) -> Atlas:
     """The register's atlas with accepted field corrections of the store applied (when a store
     exists: reading never creates one; ATLAS_DATABASE_URL selects PostGIS)."""
-    from app.store.sqlite import apply_field_updates, existing_store
+    from app.store import apply_field_updates, existing_store
 
     atlas = load_atlas(data_dir, layers_dir)
     store = existing_store()

@@ -7,345 +7,28 @@
   unlocated rows included) and the gazetteer into the store as the registers ``curated`` and
   ``gazetteer``. ``load --from DUMP`` instead loads a dump written by ``dump``: every register
   in it, and its submissions, field updates and audit trail (ids kept) when the store has none.
-* ``dump --format gpkg|geojson --output PATH`` writes everything in the store: one layer per
-  register (``register_<name>``), a table describing them (``atlas_registers``), and the history
-  (``atlas_submissions``, ``atlas_field_updates``, ``atlas_audit``). GeoPackage is one file;
-  GeoJSON is a folder with one ``<layer>.geojson`` per layer. Loading a dump into another store
-  and dumping that again gives the same registers and history: column order, dtypes, lists,
-  nulls, unlocated rows and coordinates (bit for bit) survive.
+* ``dump --format gpkg|geojson --output PATH`` writes everything in the store to a GeoPackage
+  file or a folder of GeoJSON files (see :mod:`app.store.dump`).
 
 The store is the configured one (``$ATLAS_DATABASE_URL``, else ``$ATLAS_STORE`` or
-``var/atlas.sqlite``) unless ``--store`` names a PostgreSQL URL or an SQLite file. Errors the
-user can fix print one line and exit with status 2.
+``var/atlas.sqlite``) unless ``--store`` names a ``postgresql://`` URL or an SQLite file ending in
+``.sqlite``, ``.sqlite3`` or ``.db``. Errors the user can fix print one line (passwords as
+``***``) and exit with status 2. The work is done in :mod:`app.store`; this module only reads
+the arguments and prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import json
-import os
-import shutil
 import sys
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
-import pyogrio
-import shapely
-from shapely.geometry import mapping, shape
+from app.errors import AtlasError
+from app.store import AtlasStore, open_store
+from app.store.dump import load_curated, load_dump, write_dump
 
-from app.errors import AtlasError, ExportError, ImportFileError
-from app.store.sqlite import (
-    CURATED_REGISTER,
-    GAZETTEER_REGISTER,
-    HISTORY_COLUMNS,
-    AtlasStore,
-    Store,
-    _plain,
-    open_store,
-    register_frame,
-    register_rows,
-)
+__all__ = ["add_parser", "run"]
 
-__all__ = ["DumpRegister", "add_parser", "open_target", "read_dump", "run", "store_content",
-           "write_dump"]
-
-#: Columns of the history tables that hold whole numbers or decimals (the rest are text).
-_INTEGERS = {"id", "version", "submission_id"}
-_FLOATS = {"lon", "lat", "accuracy_m"}
-_DUMP_FORMAT = "changning-atlas store dump 1"
-
-
-@dataclass(frozen=True)
-class DumpRegister:
-    """One register of a store, with what was saved alongside it."""
-
-    name: str
-    saved_at: str
-    saved_by: str
-    report: str
-    frame: gpd.GeoDataFrame
-
-
-@dataclass(frozen=True)
-class _SavedReport:
-    """A report kept as the exact JSON text it was saved with."""
-
-    text: str
-
-    def to_json(self) -> str:
-        """The saved text, unchanged."""
-        return self.text
-
-
-# -- the store's content ------------------------------------------------------------------
-
-def open_target(target: str | None, *, migrate: bool = True) -> AtlasStore:
-    """The store named on the command line: a PostgreSQL URL, an SQLite path, or None for the
-    configured one.
-
-    >>> import tempfile
-    >>> open_target(tempfile.mkdtemp() + "/s.sqlite").describe().startswith("SQLite store at ")
-    True
-    """
-    if target is None:
-        if migrate:
-            return open_store()
-        from app.store.sqlite import database_url
-
-        url = database_url()
-        if url:
-            from app.store.postgis import PostgisStore
-
-            return PostgisStore(url, migrate=False)
-        return open_store()
-    if target.startswith(("postgresql://", "postgres://")):
-        from app.store.postgis import PostgisStore
-
-        return PostgisStore(target, migrate=migrate)
-    return Store(Path(target))
-
-
-def _normal_history(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """A history table with the same dtypes whichever store or file it came from."""
-    out = pd.DataFrame(index=range(len(frame)))
-    for column in HISTORY_COLUMNS[table]:
-        values = frame[column].tolist() if column in frame else [None] * len(frame)
-        if column in _INTEGERS:
-            out[column] = pd.array([None if v is None or pd.isna(v) else int(v) for v in values],
-                                   dtype="Int64")
-        elif column in _FLOATS:
-            out[column] = pd.array([None if v is None or pd.isna(v) else float(v) for v in values],
-                                   dtype="float64")
-        else:
-            out[column] = pd.Series([_plain(v) for v in values], dtype=object)
-    return out
-
-
-def store_content(store: AtlasStore) -> tuple[list[DumpRegister], dict[str, pd.DataFrame]]:
-    """Every register of `store` and its history tables (normalised dtypes)."""
-    registers = [DumpRegister(row.name, row.saved_at, row.saved_by, store.register_report(row.name),
-                              store.load_register(row.name))
-                 for row in store.registers().itertuples(index=False)]
-    history = {table: _normal_history(frame, table) for table, frame in store.history().items()}
-    return registers, history
-
-
-def _history_geometry(table: str, row: dict) -> shapely.Geometry | None:
-    """The geometry shown for a history row in GIS software (the text columns stay the data)."""
-    if table == "submissions" and row["lon"] is not None:
-        return shapely.Point(row["lon"], row["lat"])
-    if table == "field_updates":
-        return shapely.from_wkt(row["geometry_wkt"])
-    return None
-
-
-def _history_records(frame: pd.DataFrame) -> list[dict]:
-    """History rows as plain dicts, photos as base64 text."""
-    records = []
-    for row in frame.to_dict("records"):
-        row = {k: _plain(v) for k, v in row.items()}
-        if row.get("photo") is not None:
-            row["photo"] = base64.b64encode(row["photo"]).decode("ascii")
-        records.append(row)
-    return records
-
-
-def _history_frame(records: list[dict], table: str) -> pd.DataFrame:
-    """The inverse of :func:`_history_records`."""
-    for row in records:
-        if row.get("photo") is not None:
-            row["photo"] = base64.b64decode(row["photo"])
-    return _normal_history(pd.DataFrame(records, columns=list(HISTORY_COLUMNS[table])), table)
-
-
-# -- writing a dump -----------------------------------------------------------------------
-
-def _json_columns(frame: gpd.GeoDataFrame) -> set[str]:
-    """Object columns holding anything but text (lists, numbers mixed with text): these are
-    written to GeoPackage as JSON text."""
-    return {c for c in frame.columns if c != frame.geometry.name and frame[c].dtype == object
-            and any(v is not None and not isinstance(v, str) and not (
-                isinstance(v, float) and pd.isna(v)) for v in frame[c])}
-
-
-def _write_gpkg(path: Path, registers: list[DumpRegister], history: dict[str, pd.DataFrame],
-                source: str) -> None:
-    meta = []
-    for register in registers:
-        frame = register.frame
-        encoded = _json_columns(frame)
-        columns, _, _ = register_rows(frame)
-        layer = f"register_{register.name}"
-        flat = frame.copy()
-        for column in encoded:
-            flat[column] = [None if v is None else json.dumps(v, ensure_ascii=False)
-                            for v in flat[column]]
-        pyogrio.write_dataframe(flat, path, layer=layer, driver="GPKG", promote_to_multi=False)
-        meta.append({"name": register.name, "layer": layer, "saved_at": register.saved_at,
-                     "saved_by": register.saved_by, "report": register.report,
-                     "columns": json.dumps([[name, dtype, "json" if name in encoded else ""]
-                                            for name, dtype in columns], ensure_ascii=False)})
-    pyogrio.write_dataframe(pd.DataFrame(meta, columns=["name", "layer", "saved_at", "saved_by",
-                                                        "report", "columns"], dtype=object),
-                            path, layer="atlas_registers", driver="GPKG")
-    for table, frame in history.items():
-        records = _history_records(frame)
-        flat = gpd.GeoDataFrame(pd.DataFrame(records, columns=list(HISTORY_COLUMNS[table])),
-                                geometry=[_history_geometry(table, r) for r in records],
-                                crs="EPSG:4326")
-        for column in HISTORY_COLUMNS[table]:
-            if column in _INTEGERS:
-                flat[column] = flat[column].astype("Int64")
-        pyogrio.write_dataframe(flat, path, layer=f"atlas_{table}", driver="GPKG",
-                                promote_to_multi=False)
-    pyogrio.write_dataframe(pd.DataFrame({"key": ["format", "source"],
-                                          "value": [_DUMP_FORMAT, source]}),
-                            path, layer="atlas_dump", driver="GPKG")
-
-
-def _feature_collection(name: str, properties: list[dict], geometries: list, **members) -> str:
-    return json.dumps({"type": "FeatureCollection", "name": name, **members, "features": [
-        {"type": "Feature", "properties": props, "geometry": None if geom is None else mapping(geom)}
-        for props, geom in zip(properties, geometries, strict=True)]}, ensure_ascii=False)
-
-
-def _write_geojson(folder: Path, registers: list[DumpRegister], history: dict[str, pd.DataFrame],
-                   source: str) -> None:
-    folder.mkdir()
-    for register in registers:
-        columns, properties, geometries = register_rows(register.frame)
-        (folder / f"register_{register.name}.geojson").write_text(_feature_collection(
-            register.name, properties, geometries, atlas_register={
-                "name": register.name, "saved_at": register.saved_at,
-                "saved_by": register.saved_by, "report": register.report, "columns": columns}),
-            encoding="utf-8")
-    for table, frame in history.items():
-        records = _history_records(frame)
-        (folder / f"atlas_{table}.geojson").write_text(_feature_collection(
-            f"atlas_{table}", records, [_history_geometry(table, r) for r in records]),
-            encoding="utf-8")
-    (folder / "atlas_dump.json").write_text(json.dumps({"format": _DUMP_FORMAT, "source": source},
-                                                       ensure_ascii=False), encoding="utf-8")
-
-
-def write_dump(store: AtlasStore, fmt: str, output: Path) -> tuple[int, dict[str, int]]:
-    """Dump `store` to `output` (``gpkg``: a file; ``geojson``: a folder), replacing an earlier
-    dump there only once the new one is complete. Returns (registers, rows per history table)."""
-    if fmt not in ("gpkg", "geojson"):
-        raise ExportError(f"dump format must be gpkg or geojson, got {fmt!r}")
-    output = Path(output)
-    folder = output.parent if str(output.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportError(f"cannot write {output}: folder {folder} does not exist")
-    if fmt == "geojson" and output.exists() and not (output / "atlas_dump.json").exists():
-        raise ExportError(f"cannot write the dump to {output}: it exists and is not a dump folder")
-    if fmt == "gpkg" and output.is_dir():
-        raise ExportError(f"cannot write {output}: it is a folder")
-    registers, history = store_content(store)
-    work = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=folder))
-    try:
-        staged = work / output.name
-        if fmt == "gpkg":
-            _write_gpkg(staged, registers, history, store.describe())
-        else:
-            _write_geojson(staged, registers, history, store.describe())
-        if output.is_dir():
-            shutil.rmtree(output)
-        os.replace(staged, output)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return len(registers), {table: len(frame) for table, frame in history.items()}
-
-
-# -- reading a dump -----------------------------------------------------------------------
-
-def _read_gpkg(path: Path) -> tuple[list[DumpRegister], dict[str, pd.DataFrame]]:
-    layers = {str(name) for name, _ in pyogrio.list_layers(path)}
-    if "atlas_registers" not in layers:
-        raise ImportFileError(f"{path} is not a store dump (it has no atlas_registers table)")
-    registers = []
-    for meta in pyogrio.read_dataframe(path, layer="atlas_registers").to_dict("records"):
-        columns = json.loads(meta["columns"])
-        flat = pyogrio.read_dataframe(path, layer=meta["layer"])
-        encoded = {name for name, _, encoding in columns if encoding == "json"}
-        properties = [{name: (json.loads(row[name]) if name in encoded and row[name] is not None
-                              else row[name]) for name, dtype, _ in columns if dtype != "geometry"}
-                      for row in ({k: _plain(v) for k, v in r.items()}
-                                  for r in pd.DataFrame(flat.drop(columns="geometry")).to_dict("records"))]
-        frame = register_frame([c[:2] for c in columns], properties, list(flat.geometry))
-        registers.append(DumpRegister(meta["name"], meta["saved_at"], meta["saved_by"],
-                                      meta["report"], frame))
-    history = {}
-    for table in HISTORY_COLUMNS:
-        flat = pyogrio.read_dataframe(path, layer=f"atlas_{table}")
-        records = [{k: _plain(v) for k, v in row.items()}
-                   for row in pd.DataFrame(flat.drop(columns="geometry")).to_dict("records")]
-        history[table] = _history_frame(records, table)
-    return registers, history
-
-
-def _read_collection(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _read_geojson(folder: Path) -> tuple[list[DumpRegister], dict[str, pd.DataFrame]]:
-    if not (folder / "atlas_dump.json").exists():
-        raise ImportFileError(f"{folder} is not a store dump folder (it has no atlas_dump.json)")
-    registers = []
-    for path in sorted(folder.glob("register_*.geojson")):
-        data = _read_collection(path)
-        meta = data["atlas_register"]
-        frame = register_frame(meta["columns"], [f["properties"] for f in data["features"]],
-                               [None if f["geometry"] is None else shape(f["geometry"])
-                                for f in data["features"]])
-        registers.append(DumpRegister(meta["name"], meta["saved_at"], meta["saved_by"],
-                                      meta["report"], frame))
-    history = {table: _history_frame([f["properties"] for f in _read_collection(
-        folder / f"atlas_{table}.geojson")["features"]], table) for table in HISTORY_COLUMNS}
-    return registers, history
-
-
-def read_dump(path: Path) -> tuple[list[DumpRegister], dict[str, pd.DataFrame]]:
-    """The registers and history tables of a dump written by :func:`write_dump`."""
-    path = Path(path)
-    if not path.exists():
-        raise ImportFileError(f"no dump at {path}")
-    if path.is_dir():
-        return _read_geojson(path)
-    try:
-        return _read_gpkg(path)
-    except pyogrio.errors.DataSourceError as exc:
-        raise ImportFileError(f"{path} is not a GeoPackage store dump: {exc}") from exc
-
-
-# -- the curated data ---------------------------------------------------------------------
-
-def _curated(data_dir: Path | None, layers_dir: Path | None) -> list[tuple[str, gpd.GeoDataFrame, dict]]:
-    """The curated register and the gazetteer as (register name, frame, report)."""
-    from app.data.atlas import PROJECT_COLUMNS, default_data_dir, load_atlas
-
-    atlas = load_atlas(data_dir, layers_dir)
-    projects = atlas.projects[[*PROJECT_COLUMNS, atlas.projects.geometry.name]]
-    folder = data_dir or default_data_dir()
-    gazetteer = json.loads((folder / "gazetteer.geojson").read_text(encoding="utf-8"))
-    features = gazetteer["features"]
-    places = register_frame([], [f["properties"] for f in features],
-                            [None if f["geometry"] is None else shape(f["geometry"])
-                             for f in features])
-    base = {"data_version": atlas.data_version}
-    return [(CURATED_REGISTER, projects, {**base, "source": "geodata/register.toml",
-                                          "rows": len(projects),
-                                          "located": int(projects.geometry.notna().sum())}),
-            (GAZETTEER_REGISTER, places, {**base, "source": "geodata/gazetteer.geojson",
-                                          "rows": len(places),
-                                          "located": int(places.geometry.notna().sum())})]
-
-
-# -- the command --------------------------------------------------------------------------
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``store`` sub-command to the CLI's sub-parsers."""
@@ -353,8 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "store", help="create, migrate, fill or dump the store (SQLite or PostGIS)",
         description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", metavar="URL_OR_PATH",
-                        help="postgresql://… or an SQLite file (default: $ATLAS_DATABASE_URL, "
-                             "else $ATLAS_STORE or var/atlas.sqlite)")
+                        help="postgresql://… or an SQLite file ending in .sqlite, .sqlite3 or .db "
+                             "(default: $ATLAS_DATABASE_URL, else $ATLAS_STORE or var/atlas.sqlite)")
     actions = parser.add_subparsers(dest="store_command", required=True)
     actions.add_parser("init", help="create the store's schema (idempotent)")
     actions.add_parser("migrate", help="apply pending schema migrations (idempotent)")
@@ -372,40 +55,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def _load(store: AtlasStore, args: argparse.Namespace) -> int:
+    """``store load``: the curated data, or a dump."""
     if args.source is None:
-        for name, frame, report in _curated(getattr(args, "data_dir", None),
-                                            getattr(args, "layers_dir", None)):
-            store.save_register(name, frame, report, saved_by=args.by)
-            print(f"loaded register {name!r}: {len(frame)} rows "
-                  f"({report['located']} located) into the {store.describe()}")
+        for name, rows, located in load_curated(store, getattr(args, "data_dir", None),
+                                                getattr(args, "layers_dir", None), args.by):
+            print(f"loaded register {name!r}: {rows} rows ({located} located) "
+                  f"into the {store.describe()}")
         return 0
-    registers, history = read_dump(args.source)
-    rows = sum(len(frame) for frame in history.values())
-    if rows and not args.registers_only:
-        copied = store.restore_history(history, args.by, str(args.source))
-        print(f"copied the history: {copied} rows "
-              f"({', '.join(f'{len(f)} {t}' for t, f in history.items())})")
-    for register in registers:
-        store.save_register(register.name, register.frame, _SavedReport(register.report),
-                            saved_by=args.by)
-        print(f"loaded register {register.name!r}: {len(register.frame)} rows")
+    copied, registers = load_dump(store, args.source, args.by, registers_only=args.registers_only)
+    if copied:
+        print(f"copied the history: {sum(copied.values())} rows "
+              f"({', '.join(f'{n} {t}' for t, n in copied.items())})")
+    for name, rows in registers:
+        print(f"loaded register {name!r}: {rows} rows")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``store …``; returns the exit status (2 with one message for a fixable error)."""
     try:
-        if args.store_command == "init":
-            store = open_target(args.store)
-            print(f"{store.describe()}: schema version {store.schema_version()}")
-            return 0
         if args.store_command == "migrate":
-            store = open_target(args.store, migrate=False)
+            store = open_store(args.store, migrate=False)
             applied = store.migrate()
             done = f"applied {', '.join(map(str, applied))}" if applied else "nothing to apply"
             print(f"{store.describe()}: schema version {store.schema_version()} ({done})")
             return 0
-        store = open_target(args.store)
+        store = open_store(args.store)
+        if args.store_command == "init":
+            print(f"{store.describe()}: schema version {store.schema_version()}")
+            return 0
         if args.store_command == "load":
             return _load(store, args)
         count, rows = write_dump(store, args.format, args.output)

@@ -1,8 +1,9 @@
-"""The PostGIS store: :class:`app.store.sqlite.AtlasStore` over PostgreSQL + PostGIS, for many users.
+"""The PostGIS store: :class:`app.store.base.AtlasStore` over PostgreSQL + PostGIS, for many users.
 
 Selected by ``ATLAS_DATABASE_URL=postgresql://user@host:port/dbname`` (see docs/store.md). The
-methods and their results are those of the embedded SQLite store (``app.store.sqlite.Store``): the app,
-the CLI and the exports cannot tell the two apart. What PostGIS adds:
+methods and their results are those of the embedded SQLite store (``app.store.sqlite.Store``),
+and the checks made before writing are the same ones (:mod:`app.store.base`): the app, the CLI
+and the exports cannot tell the two apart. What PostGIS adds:
 
 * geometry columns in EPSG:4326 with GIST indexes, and ``CHECK (ST_IsValid(geom))``: the database
   itself refuses an invalid geometry, whoever writes it;
@@ -17,10 +18,11 @@ the CLI and the exports cannot tell the two apart. What PostGIS adds:
 Each method opens its own short connection (about 5 ms on a local socket), so one store object
 can be shared by the threads of a Streamlit process. Database errors reach callers as the
 atlas's named errors: data the database refused as :class:`~app.errors.SubmissionError`, and
-an unreachable or unusable database as :class:`~app.errors.StoreError`.
+an unreachable or unusable database as :class:`~app.errors.StoreError`. A password never shows
+in a message: it is written ``***``.
 
 >>> PostgisStore("postgresql://atlas:secret@db.example:5432/atlas", migrate=False).describe()
-'PostGIS store postgresql://atlas@db.example:5432/atlas'
+'PostGIS store postgresql://atlas:***@db.example:5432/atlas'
 """
 
 from __future__ import annotations
@@ -36,17 +38,21 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
 from app.errors import ConflictError, StoreError, SubmissionError
-from app.store.sqlite import (
+from app.store.base import (
     HISTORY_COLUMNS,
     Submission,
-    _check_pending,
-    _check_review,
-    _report_text,
-    _restore_note,
-    _rows,
+    check_pending,
     check_register_name,
+    check_restore,
+    check_review,
+    check_text,
+    check_wkt,
+    history_rows,
+    mask_password,
     register_frame,
     register_rows,
+    report_text,
+    restore_note,
 )
 
 __all__ = ["MIGRATIONS", "PostgisStore", "safe_url"]
@@ -158,15 +164,16 @@ def _wkt(wkb: bytes | None) -> str | None:
 
 
 def safe_url(conninfo: str) -> str:
-    """A connection string as a URL without its password, for messages.
+    """A connection string as a URL for messages: its password as ``***``, no query.
 
     >>> safe_url("postgresql://u:pw@h:5433/d?sslmode=require")
-    'postgresql://u@h:5433/d'
+    'postgresql://u:***@h:5433/d'
     >>> safe_url("dbname=atlas")
     'postgresql://localhost/atlas'
     """
     parts = conninfo_to_dict(conninfo)
-    user = f"{parts['user']}@" if parts.get("user") else ""
+    secret = ":***" if parts.get("password") else ""
+    user = f"{parts.get('user') or ''}{secret}@" if parts.get("user") or secret else ""
     port = f":{parts['port']}" if parts.get("port") else ""
     return f"postgresql://{user}{parts.get('host') or 'localhost'}{port}/{parts.get('dbname', '')}"
 
@@ -183,7 +190,10 @@ class PostgisStore:
 
     def __init__(self, url: str, *, migrate: bool = True, connect_timeout_s: int = 10,
                  lock_timeout_s: float = 15.0, idle_timeout_s: float = 60.0) -> None:
-        params = conninfo_to_dict(url)
+        try:
+            params = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:  # its message quotes the URL, password included
+            raise StoreError(f"not a usable PostgreSQL URL: {mask_password(str(exc))}") from None
         options = (f"-c TimeZone=UTC -c lock_timeout={int(lock_timeout_s * 1000)}"
                    f" -c idle_in_transaction_session_timeout={int(idle_timeout_s * 1000)}")
         params["options"] = f"{params.get('options', '')} {options}".strip()
@@ -191,6 +201,7 @@ class PostgisStore:
         params.setdefault("application_name", "changning-atlas")
         self.url = safe_url(url)
         self._params = params
+        self._password = str(params.get("password") or "")
         if migrate:
             self.migrate()
 
@@ -199,6 +210,11 @@ class PostgisStore:
         return f"PostGIS store {self.url}"
 
     # -- connections ----------------------------------------------------------------------
+
+    def _masked(self, exc: BaseException) -> str:
+        """The text of a driver error with this store's password written ``***``."""
+        text = mask_password(str(exc).strip())
+        return text.replace(self._password, "***") if self._password else text
 
     @contextmanager
     def _connect(self) -> Iterator[psycopg.Connection]:
@@ -210,7 +226,7 @@ class PostgisStore:
             conn = psycopg.connect(**self._params)
         except psycopg.OperationalError as exc:
             raise StoreError(f"cannot connect to the {self.describe()}: "
-                             f"{str(exc).strip().splitlines()[-1]}") from exc
+                             f"{self._masked(exc).splitlines()[-1]}") from exc
         notices: list[str] = []
         conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
         try:
@@ -225,7 +241,8 @@ class PostgisStore:
             raise SubmissionError(f"the database refused the data (check {constraint}); "
                                   "nothing was saved") from exc
         except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
-            raise SubmissionError(f"the database refused the data: {exc.diag.message_primary}; "
+            raise SubmissionError(f"the database refused the data: "
+                                  f"{mask_password(exc.diag.message_primary or '')}; "
                                   "nothing was saved") from exc
         except psycopg.errors.UndefinedTable as exc:
             raise StoreError(f"the {self.describe()} has no atlas schema yet: "
@@ -234,7 +251,7 @@ class PostgisStore:
             raise StoreError(f"the {self.describe()} is busy (a lock was held too long); "
                              "nothing was changed, try again") from exc
         except psycopg.Error as exc:
-            raise StoreError(f"{self.describe()}: {str(exc).strip()}") from exc
+            raise StoreError(f"{self.describe()}: {self._masked(exc)}") from exc
 
     def _audit(self, conn: psycopg.Connection, actor: str, action: str, *,
                project_id: str | None = None, submission_id: int | None = None,
@@ -299,6 +316,7 @@ class PostgisStore:
 
     def submit(self, sub: Submission, old_wkt: str | None = None) -> int:
         """Store a submission and its audit row in one transaction; return its id."""
+        check_wkt(old_wkt, "the recorded position")
         with self._connect() as conn:
             sid = int(conn.execute(
                 "INSERT INTO submissions (project_id, kind, submitted_by, team, geom, precision,"
@@ -320,16 +338,18 @@ class PostgisStore:
         The submission's row is locked first; a second reviewer waits for the first to commit
         and then gets ConflictError (it is no longer pending): nothing is applied twice.
         """
-        _check_review(reviewer, reason)
+        check_review(reviewer, reason)
+        check_wkt(old_wkt, "the recorded position")
         status = "accepted" if accept else "rejected"
         with self._connect() as conn:
-            row = conn.execute("SELECT project_id, kind, ST_X(geom), ST_Y(geom), accuracy_m,"
-                               " version, status FROM submissions WHERE id = %s FOR UPDATE",
+            row = conn.execute("SELECT project_id, kind, ST_X(geom), ST_Y(geom), accuracy_m,"  # noqa: S608
+                               " version, status, reviewed_by, " + _iso("reviewed_at")
+                               + " FROM submissions WHERE id = %s FOR UPDATE",
                                (submission_id,)).fetchone()
             if row is None:
                 raise SubmissionError(f"no submission with id {submission_id!r}")
-            project_id, kind, lon, lat, accuracy, version, current = row
-            _check_pending(submission_id, current, version, expected_version)
+            project_id, kind, lon, lat, accuracy, version, current, by, when = row
+            check_pending(submission_id, current, version, expected_version, by, when)
             updated = conn.execute(
                 "UPDATE submissions SET status = %s, reviewed_by = %s,"
                 " reviewed_at = date_trunc('second', now()), review_reason = %s,"
@@ -364,6 +384,7 @@ class PostgisStore:
         database; column order and dtypes are kept with the register.
         """
         check_register_name(name)
+        check_text(saved_by, "the saver's name")
         columns, properties, geometries = register_rows(frame)
         wkbs = [None if g is None else shapely.to_wkb(g) for g in geometries]
         with self._connect() as conn:
@@ -371,7 +392,7 @@ class PostgisStore:
                          " VALUES (%s, %s, %s, %s::json) ON CONFLICT (name) DO UPDATE SET"
                          " saved_at = date_trunc('second', now()), saved_by = excluded.saved_by,"
                          " columns = excluded.columns, report = excluded.report",
-                         (name, saved_by, Jsonb(columns), _report_text(report)))
+                         (name, saved_by, Jsonb(columns), report_text(report)))
             conn.execute("DELETE FROM register_features WHERE register_name = %s", (name,))
             with conn.cursor() as cur:
                 cur.executemany("INSERT INTO register_features (register_name, seq, properties,"
@@ -384,6 +405,7 @@ class PostgisStore:
     def restore_history(self, tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> int:
         """Copy submissions, field updates and audit rows (ids kept) into this store, which must
         have none yet; one more audit row records the copy. Returns the number of rows copied."""
+        check_restore(tables, actor, source)
         sql = {
             "submissions": "INSERT INTO submissions (id, project_id, kind, submitted_by, team,"
                            " submitted_at, geom, precision, accuracy_m, note, photo, photo_type,"
@@ -409,13 +431,13 @@ class PostgisStore:
                 for table, columns in HISTORY_COLUMNS.items():
                     rows = [tuple(_wkb(v) if c in geometry_columns else v
                                   for c, v in zip(columns, row, strict=True))
-                            for row in _rows(tables[table], columns)]
+                            for row in history_rows(tables[table], columns)]
                     cur.executemany(sql[table], rows)
                     copied += len(rows)
             for table in ("submissions", "audit"):
                 conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608
                              f" greatest((SELECT max(id) FROM {table}), 1))")
-            self._audit(conn, actor, "save_register", note=_restore_note(source, tables))
+            self._audit(conn, actor, "save_register", note=restore_note(source, tables))
             self._bump(conn)
         return copied
 
@@ -445,6 +467,7 @@ class PostgisStore:
 
     def submissions(self, project_id: str | None = None) -> pd.DataFrame:
         """All submissions (optionally of one project), newest first, without photos."""
+        check_text(project_id, "the project id")
         return self._frame(f"SELECT {self._SUBMISSION}, status, reviewed_by, "  # noqa: S608
                            + _iso("reviewed_at") + ", review_reason, version FROM submissions"
                            " WHERE (%s::text IS NULL OR project_id = %s) ORDER BY id DESC",
@@ -463,6 +486,7 @@ class PostgisStore:
 
     def audit(self, project_id: str | None = None) -> pd.DataFrame:
         """The audit trail (optionally of one project), oldest first."""
+        check_text(project_id, "the project id")
         return self._frame(self._AUDIT + " WHERE (%s::text IS NULL OR project_id = %s) ORDER BY id",
                            (project_id, project_id), convert={"old_wkt": _wkt, "new_wkt": _wkt})
 
@@ -497,6 +521,7 @@ class PostgisStore:
 
     def load_register(self, name: str) -> gpd.GeoDataFrame:
         """A saved register as a WGS-84 frame, columns and dtypes as saved."""
+        check_register_name(name)
         with self._connect() as conn:
             row = conn.execute("SELECT columns FROM registers WHERE name = %s", (name,)).fetchone()
             if row is None:
@@ -508,6 +533,7 @@ class PostgisStore:
 
     def register_report(self, name: str) -> str:
         """The JSON text of the report saved with a register."""
+        check_register_name(name)
         with self._connect() as conn:
             row = conn.execute("SELECT report::text FROM registers WHERE name = %s",
                                (name,)).fetchone()

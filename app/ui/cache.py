@@ -23,7 +23,7 @@ from app.domain.filters import Filter, apply_filter
 from app.io.export import export_bytes
 from app.map.assets import ensure_static_assets
 from app.map.builder import MapLayer, project_layers
-from app.store.sqlite import Store, apply_field_updates, open_store
+from app.store import Store, apply_field_updates, open_store
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 

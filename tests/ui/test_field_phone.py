@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from app.data.atlas import load_atlas
-from app.store.sqlite import Store
+from app.store import Store
 from tests.ui.conftest import PHONE, assert_only_local_requests, record_requests, wait_for_app
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.io.importer import UPLOAD_LIMIT_BYTES
-from app.store.sqlite import Store
+from app.store import Store
 
 from .conftest import assert_only_local_requests, record_requests, wait_for_app, wait_for_map
 

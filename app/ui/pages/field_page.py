@@ -17,7 +17,7 @@ from app.geo.nearest import nearest
 from app.geo.position import FIELD_TOLERANCE_M, check_position
 from app.map.assets import localize
 from app.map.builder import BASEMAPS, build_map
-from app.store.sqlite import MAX_PHOTO_BYTES, Submission, SubmissionError
+from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
 from app.ui import auth
 from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
 

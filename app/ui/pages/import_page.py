@@ -212,7 +212,7 @@ def _save(result: ImportResult, lang: str) -> None:
     if not right.button(text("save_button", lang), key="imp_save", disabled=not name):
         return
     try:
-        from app.store.sqlite import save_register
+        from app.store import save_register
     except ImportError:
         st.warning(text("store_missing", lang))
         return

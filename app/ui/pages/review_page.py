@@ -12,7 +12,7 @@ from app.geo.crs import convert_geometry
 from app.geo.geocode import to_metric
 from app.map.assets import localize
 from app.map.builder import BASEMAPS, build_map
-from app.store.sqlite import ConflictError, SubmissionError
+from app.store import ConflictError, SubmissionError
 from app.ui import auth
 from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
 

@@ -1,0 +1,530 @@
+"""What every store shares: the :class:`AtlasStore` interface, the :class:`Submission` it stores,
+the checks both backends make before writing, and the conversions of registers and history.
+
+Both backends (:mod:`app.store.sqlite`, :mod:`app.store.postgis`) import from here and never
+from each other, so one check is written once and behaves the same on either store: text with a
+NUL character, a register name that could not name a file, a review without a reason, or a
+review that lost a race are refused with the same named error and the same message.
+
+>>> sub = Submission("tianshan-park", "confirm", "王工", note="在此")
+>>> sub.wkt is None
+True
+>>> Submission("tianshan-park", "confirm", "王\\x00工")
+Traceback (most recent call last):
+app.errors.SubmissionError: the submitter's name contains a NUL character (\\x00); remove it
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely import Point
+
+from app.domain.model import LOCATED_PRECISIONS
+from app.errors import ConflictError, SubmissionError
+
+__all__ = [
+    "CURATED_REGISTER",
+    "GAZETTEER_REGISTER",
+    "HISTORY_COLUMNS",
+    "MAX_NOTE_CHARS",
+    "MAX_PHOTO_BYTES",
+    "AtlasStore",
+    "Submission",
+    "apply_field_updates",
+        "check_pending",
+    "check_register_name",
+    "check_restore",
+    "check_review",
+    "check_text",
+    "check_wkt",
+    "history_rows",
+    "mask_password",
+    "plain_value",
+    "register_frame",
+    "register_rows",
+    "report_text",
+    "restore_note",
+]
+
+#: Largest photo accepted with a submission (bytes).
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+#: Longest note accepted with a submission (characters).
+MAX_NOTE_CHARS = 2000
+_PHOTO_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+#: Register names reserved for the curated data (written by ``python -m app store load``).
+CURATED_REGISTER = "curated"
+GAZETTEER_REGISTER = "gazetteer"
+
+#: The columns of the history tables, the same on every store (what ``store dump`` writes).
+HISTORY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "submissions": ("id", "project_id", "kind", "submitted_by", "team", "submitted_at", "lon", "lat",
+                    "precision", "accuracy_m", "note", "photo", "photo_type", "status",
+                    "reviewed_by", "reviewed_at", "review_reason", "version"),
+    "field_updates": ("project_id", "geometry_wkt", "precision", "accuracy_m", "updated_by",
+                      "updated_at", "submission_id"),
+    "audit": ("id", "at", "actor", "action", "project_id", "submission_id", "old_wkt", "new_wkt",
+              "accuracy_m", "note"),
+}
+
+
+# -- checks made before anything is written ---------------------------------------------
+
+def check_text(value: str | None, field: str) -> str | None:
+    """`value` (None too) unless it holds a NUL character, which PostgreSQL cannot store
+    (SubmissionError naming `field`).
+
+    >>> check_text("入口在北侧", "the note")
+    '入口在北侧'
+    >>> check_text("a\\x00b", "the note")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the note contains a NUL character (\\x00); remove it
+    """
+    if value is not None and "\x00" in value:
+        raise SubmissionError(f"{field} contains a NUL character (\\x00); remove it")
+    return value
+
+
+def check_wkt(wkt: str | None, field: str) -> str | None:
+    """`wkt` when it is None or a WKT geometry, else SubmissionError naming `field`.
+
+    >>> check_wkt("POINT (121.4 31.2)", "the recorded position")
+    'POINT (121.4 31.2)'
+    >>> check_wkt("here", "the recorded position")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the recorded position is not a WKT geometry: 'here'
+    """
+    if wkt is None:
+        return None
+    check_text(wkt, field)
+    try:
+        shapely.from_wkt(wkt)
+    except shapely.errors.GEOSException:
+        raise SubmissionError(f"{field} is not a WKT geometry: {wkt[:80]!r}") from None
+    return wkt
+
+
+def check_register_name(name: str) -> str:
+    """`name` when it can name a register (letters, digits, - or _), else SubmissionError.
+
+    >>> check_register_name("district-2025")
+    'district-2025'
+    >>> check_register_name("../evil")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: register name must be letters, digits, - or _, got '../evil'
+    """
+    if not name or not name.replace("-", "").replace("_", "").isalnum():
+        raise SubmissionError(f"register name must be letters, digits, - or _, got {name!r}")
+    return name
+
+
+def check_review(reviewer: str, reason: str) -> None:
+    """SubmissionError unless a review names its reviewer and reason, both free of NUL.
+
+    >>> check_review("李审", "与现场一致")
+    >>> check_review("李审", " ")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: a review needs a reason
+    """
+    if not check_text(reviewer, "the reviewer's name").strip():
+        raise SubmissionError("a review needs the reviewer's name")
+    if not check_text(reason, "the review reason").strip():
+        raise SubmissionError("a review needs a reason")
+
+
+def check_pending(submission_id: int, status: str, version: int, expected: int | None,
+                  reviewed_by: str | None = None, reviewed_at: str | None = None) -> None:
+    """ConflictError unless the submission is still pending (at the expected version); the
+    message says who decided it, what and when.
+
+    >>> check_pending(3, "pending", 1, 1)
+    >>> check_pending(3, "accepted", 2, 1, "李审", "2025-01-08T09:30:00+00:00")
+    Traceback (most recent call last):
+    app.errors.ConflictError: submission 3 was already accepted by 李审 at 2025-01-08T09:30:00+00:00 (version 2); this review was not applied
+    """
+    if status != "pending":
+        who = f" by {reviewed_by}" if reviewed_by else ""
+        when = f" at {reviewed_at}" if reviewed_at else ""
+        raise ConflictError(f"submission {submission_id} was already {status}{who}{when} "
+                            f"(version {version}); this review was not applied")
+    if expected is not None and version != expected:
+        raise ConflictError(f"submission {submission_id} changed since it was shown (version "
+                            f"{version}, not {expected}); this review was not applied")
+
+
+def check_restore(tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> None:
+    """SubmissionError when a history copy's actor, source or any text in its tables holds NUL
+    (naming the table, column and row), or a table is missing.
+
+    >>> tables = {t: pd.DataFrame({c: [] for c in HISTORY_COLUMNS[t]}) for t in HISTORY_COLUMNS}
+    >>> check_restore(tables, "store load", "atlas.gpkg")
+    >>> check_restore({"audit": tables["audit"]}, "store load", "atlas.gpkg")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the history to copy lacks its tables submissions, field_updates
+    """
+    check_text(actor, "the name of who copies the history")
+    check_text(source, "the history's source")
+    missing = [t for t in HISTORY_COLUMNS if t not in tables]
+    if missing:
+        raise SubmissionError(f"the history to copy lacks its tables {', '.join(missing)}")
+    for table, columns in HISTORY_COLUMNS.items():
+        frame = tables[table]
+        for column in columns:
+            if column not in frame or pd.api.types.is_numeric_dtype(frame[column]):
+                continue
+            for row, value in enumerate(frame[column]):
+                if isinstance(value, str):
+                    check_text(value, f"{table} row {row} column {column!r}")
+
+
+def mask_password(text: str) -> str:
+    """`text` with every password of a connection URL or libpq string shown as ``***``.
+
+    >>> mask_password("postgresql://atlas:s3cret@db:5432/atlas?password=again")
+    'postgresql://atlas:***@db:5432/atlas?password=***'
+    >>> mask_password("host=db password='a b' dbname=atlas")
+    'host=db password=*** dbname=atlas'
+    """
+    text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    return re.sub(r"(password\s*=\s*)('[^']*'|[^\s&]+)", r"\1***", text, flags=re.IGNORECASE)
+
+
+# -- what a store is given ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Submission:
+    """A field worker's confirmation of a recorded position, or a correction of it.
+
+    Corrections carry a WGS-84 position (already converted and checked by the caller, see
+    ``app.geo.position.check_position``), a precision and a non-empty note.
+
+    >>> Submission("tianshan-park", "correct", "王工", lon=121.41, lat=31.21, precision="site",
+    ...            note="入口在北侧").wkt
+    'POINT (121.41 31.21)'
+    >>> Submission("tianshan-park", "correct", "王工", lon=121.41, lat=31.21, precision="site")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: a correction needs a note saying what is wrong with the recorded position
+    """
+
+    project_id: str
+    kind: str
+    submitted_by: str
+    team: str = ""
+    lon: float | None = None
+    lat: float | None = None
+    precision: str | None = None
+    accuracy_m: float | None = None
+    note: str = ""
+    photo: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("confirm", "correct"):
+            raise SubmissionError(f"kind must be 'confirm' or 'correct', got {self.kind!r}")
+        if not check_text(self.project_id, "the project id"):
+            raise SubmissionError("a submission needs the project it is about")
+        if not check_text(self.submitted_by, "the submitter's name").strip():
+            raise SubmissionError("a submission needs the name of who made it")
+        check_text(self.team, "the team")
+        check_text(self.note, "the note")
+        if len(self.note) > MAX_NOTE_CHARS:
+            raise SubmissionError(f"the note is {len(self.note)} characters; at most {MAX_NOTE_CHARS}")
+        if self.accuracy_m is not None and not (math.isfinite(self.accuracy_m) and self.accuracy_m >= 0):
+            raise SubmissionError(f"device accuracy must be a distance in metres, got {self.accuracy_m!r}")
+        if self.kind == "correct":
+            self._check_correction()
+        if self.photo is not None:
+            if len(self.photo) > MAX_PHOTO_BYTES:
+                raise SubmissionError(f"the photo is {len(self.photo) / 1e6:.1f} MB; "
+                                      f"at most {MAX_PHOTO_BYTES / 1e6:.0f} MB")
+            if self.photo_type is None:
+                raise SubmissionError("the photo must be a JPEG or PNG image")
+
+    def _check_correction(self) -> None:
+        """SubmissionError unless a correction has a finite position, a precision and a note."""
+        if self.lon is None or self.lat is None:
+            raise SubmissionError("a correction needs the new position")
+        if not (math.isfinite(self.lon) and math.isfinite(self.lat)):
+            raise SubmissionError(f"the new position is not a number: lon={self.lon!r}, lat={self.lat!r}")
+        if self.precision not in LOCATED_PRECISIONS:
+            raise SubmissionError(f"precision of a correction must be one of {', '.join(LOCATED_PRECISIONS)}, got {self.precision!r}")
+        if not self.note.strip():
+            raise SubmissionError("a correction needs a note saying what is wrong with the recorded position")
+
+    @property
+    def photo_type(self) -> str | None:
+        """MIME type of the photo from its first bytes (None when absent or unknown)."""
+        if not self.photo:
+            return None
+        return next((t for magic, t in _PHOTO_TYPES.items() if self.photo.startswith(magic)), None)
+
+    @property
+    def wkt(self) -> str | None:
+        """The submitted position as WKT (None for a confirmation without position)."""
+        if self.lon is None or self.lat is None:
+            return None
+        return Point(self.lon, self.lat).wkt
+
+
+def report_text(report: object) -> str:
+    """A register's import report as JSON text.
+
+    >>> report_text({"rows": 2, "source": "表.csv"})
+    '{"rows": 2, "source": "表.csv"}'
+    >>> report_text(None)
+    'null'
+    """
+    return report.to_json() if hasattr(report, "to_json") else json.dumps(report, ensure_ascii=False)
+
+
+def restore_note(source: str, tables: Mapping[str, pd.DataFrame]) -> str:
+    """The audit note of a history copy.
+
+    >>> restore_note("a.gpkg", {t: pd.DataFrame() for t in HISTORY_COLUMNS})
+    'history copied from a.gpkg: 0 submissions, 0 field updates, 0 audit'
+    """
+    counts = ", ".join(f"{len(tables[t])} {t.replace('_', ' ')}" for t in HISTORY_COLUMNS)
+    return f"history copied from {source}: {counts}"
+
+
+# -- registers and history as plain values ------------------------------------------------
+
+def plain_value(value: object) -> object:
+    """A value ready for a database driver or JSON: numpy scalars unwrapped, NaN/NA as None.
+
+    >>> import numpy as np
+    >>> plain_value(np.int64(3)), plain_value(float("nan")), plain_value(pd.NA), plain_value([1])
+    (3, None, None, [1])
+    """
+    if isinstance(value, (bytes, str, list, dict)) or value is None:
+        return value
+    if pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def history_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple]:
+    """The rows of `frame` as tuples of plain values, in the order of `columns`.
+
+    >>> history_rows(pd.DataFrame({"b": [1.5, None], "a": ["x", "y"]}), ["a", "b"])
+    [('x', 1.5), ('y', None)]
+    """
+    return [tuple(plain_value(v) for v in row) for row in frame[list(columns)].itertuples(index=False)]
+
+
+def register_rows(frame: gpd.GeoDataFrame) -> tuple[list[tuple[str, str]], list[dict], list]:
+    """A register as (columns with their dtypes, JSON-ready properties, geometries), in WGS-84.
+
+    The columns, geometry column included, keep the frame's order and dtypes so that
+    :func:`register_frame` rebuilds the same frame from any store; properties are plain JSON
+    values (lists stay lists, NA is None). A text holding a NUL character is refused
+    (SubmissionError naming the column and row): PostgreSQL could not store it.
+
+    >>> frame = gpd.GeoDataFrame({"id": ["a", "b"], "year": pd.array([2025, None], dtype="Int64")},
+    ...                          geometry=[Point(121.4, 31.2), None], crs="EPSG:4326")
+    >>> columns, props, geoms = register_rows(frame)
+    >>> columns
+    [('id', 'str'), ('year', 'Int64'), ('geometry', 'geometry')]
+    >>> props, [g if g is None else g.wkt for g in geoms]
+    ([{'id': 'a', 'year': 2025}, {'id': 'b', 'year': None}], ['POINT (121.4 31.2)', None])
+    """
+    if len(frame):
+        frame = frame.to_crs("EPSG:4326")
+    columns = [(str(c), "geometry" if c == frame.geometry.name else str(frame[c].dtype))
+               for c in frame.columns]
+    for name, _ in columns:
+        check_text(name, "a register column name")
+    text = frame.to_json(drop_id=True) if len(frame) else '{"features": []}'
+    collection = json.loads(text)
+    properties = [feature["properties"] for feature in collection["features"]]
+    if "\\u0000" in text:  # JSON escapes NUL: only then look for where it is
+        _check_properties(properties)
+    return columns, properties, list(frame.geometry)
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether a JSON value (text, or a list or mapping of them) has a NUL character in a text."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_holds_nul(v) for v in value)
+
+
+def _check_properties(properties: Sequence[Mapping]) -> None:
+    """SubmissionError naming the first register cell whose text holds a NUL character."""
+    for row, props in enumerate(properties):
+        for name, value in props.items():
+            if _holds_nul(value):
+                raise SubmissionError(f"register column {name!r} row {row} contains a NUL "
+                                      "character (\\x00); remove it")
+
+
+def register_frame(columns: Sequence[Sequence[str]], properties: Sequence[Mapping],
+                   geometries: Sequence) -> gpd.GeoDataFrame:
+    """The WGS-84 frame of a stored register: the inverse of :func:`register_rows`.
+
+    Without `columns` (registers saved before columns were recorded) the property names are
+    taken in order of appearance, dtypes are inferred and the geometry comes last.
+
+    >>> register_frame([("id", "str"), ("geometry", "geometry"), ("year", "Int64")],
+    ...                [{"id": "a", "year": 2025}, {"year": None, "id": "b"}],
+    ...                [Point(121.4, 31.2), None]).dtypes.astype(str).tolist()
+    ['str', 'geometry', 'Int64']
+    >>> len(register_frame([], [], []))
+    0
+    """
+    geometry = next((c[0] for c in columns if c[1] == "geometry"), "geometry")
+    names = ([c[0] for c in columns if c[1] != "geometry"]
+             or list(dict.fromkeys(k for p in properties for k in p)))
+    data = {name: [p.get(name) for p in properties] for name in names}
+    frame = gpd.GeoDataFrame(pd.DataFrame(data, columns=names),
+                             geometry=gpd.GeoSeries(list(geometries), crs="EPSG:4326"))
+    if geometry != "geometry":
+        frame = frame.rename_geometry(geometry)
+    if any(c[1] == "geometry" for c in columns):
+        frame = frame[[c[0] for c in columns]]
+    for name, dtype in columns:
+        if dtype not in ("geometry", str(frame[name].dtype)):
+            try:
+                frame[name] = frame[name].astype(dtype)
+            except (TypeError, ValueError):
+                pass  # a dtype this pandas cannot rebuild from JSON values: keep what was read
+    return frame
+
+
+# -- the interface ------------------------------------------------------------------------
+
+@runtime_checkable
+class AtlasStore(Protocol):
+    """What the app, the CLI and the exports need from a store; ``app.store.sqlite.Store``
+    (SQLite) and ``app.store.postgis.PostgisStore`` (PostGIS) both provide it, with the same
+    behaviour."""
+
+    def describe(self) -> str:
+        """Which store this is, for messages (a password shows as ``***``)."""
+        ...
+
+    def schema_version(self) -> int:
+        """The schema version the store is at."""
+        ...
+
+    def migrate(self) -> list[int]:
+        """Apply pending schema migrations; return the versions applied (empty when current)."""
+        ...
+
+    def submit(self, sub: Submission, old_wkt: str | None = None) -> int:
+        """Store a submission with its audit row; return its id."""
+        ...
+
+    def review(self, submission_id: int, reviewer: str, *, accept: bool, reason: str,
+               old_wkt: str | None = None, expected_version: int | None = None) -> None:
+        """Accept or reject a pending submission (ConflictError when a racing review won)."""
+        ...
+
+    def save_register(self, name: str, frame: gpd.GeoDataFrame, report: object,
+                      saved_by: str = "import") -> None:
+        """Save a register under `name`, replacing one of that name, audited."""
+        ...
+
+    def load_register(self, name: str) -> gpd.GeoDataFrame:
+        """A saved register as a WGS-84 frame (SubmissionError when there is none)."""
+        ...
+
+    def register_report(self, name: str) -> str:
+        """The JSON text of the report saved with a register."""
+        ...
+
+    def registers(self) -> pd.DataFrame:
+        """Names, save times and savers of the saved registers."""
+        ...
+
+    def pending(self) -> pd.DataFrame:
+        """Pending submissions, oldest first, without photos."""
+        ...
+
+    def submissions(self, project_id: str | None = None) -> pd.DataFrame:
+        """All submissions (optionally of one project), newest first, without photos."""
+        ...
+
+    def photo(self, submission_id: int) -> tuple[bytes, str] | None:
+        """(bytes, MIME type) of a submission's photo, or None."""
+        ...
+
+    def audit(self, project_id: str | None = None) -> pd.DataFrame:
+        """The audit trail (optionally of one project), oldest first."""
+        ...
+
+    def field_updates(self) -> pd.DataFrame:
+        """Accepted corrections, one per project."""
+        ...
+
+    def revision(self) -> int:
+        """A number that grows with every committed change (for cache keys)."""
+        ...
+
+    def history(self) -> dict[str, pd.DataFrame]:
+        """Submissions (with photos), field updates and audit rows, in :data:`HISTORY_COLUMNS`."""
+        ...
+
+    def restore_history(self, tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> int:
+        """Copy another store's :meth:`history` into this empty one, ids kept; return rows copied."""
+        ...
+
+    def integrity_ok(self) -> bool:
+        """The store's own consistency check."""
+        ...
+
+
+# -- reading the store into the atlas -----------------------------------------------------
+
+def _confidence(accuracy_m: float | None) -> str:
+    """Position confidence from a device's accuracy (medium when unknown)."""
+    if accuracy_m is None or not math.isfinite(accuracy_m):
+        return "medium"
+    return "high" if accuracy_m <= 10 else "medium" if accuracy_m <= 50 else "low"
+
+
+def apply_field_updates(atlas, store: AtlasStore):
+    """The atlas with accepted field corrections applied (geometry, precision, provenance).
+
+    The data version gains the store's revision, so caches keyed on it see the change; the
+    given atlas is not modified. Updates of projects the atlas does not have are skipped.
+
+    >>> import tempfile, pathlib
+    >>> from app.data.atlas import load_atlas
+    >>> from app.store.sqlite import Store
+    >>> atlas = load_atlas()
+    >>> empty = Store(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite")
+    >>> apply_field_updates(atlas, empty).data_version == atlas.data_version + "+0"
+    True
+    """
+    updates = store.field_updates()
+    if updates.empty:
+        return replace(atlas, data_version=f"{atlas.data_version}+{store.revision()}")
+    projects = atlas.projects.copy()
+    index = {pid: i for i, pid in zip(projects.index, projects["id"], strict=True)}
+    for row in updates.itertuples(index=False):
+        i = index.get(row.project_id)
+        if i is None:
+            continue
+        accuracy = "" if row.accuracy_m is None or pd.isna(row.accuracy_m) else f", device accuracy {row.accuracy_m:.0f} m"
+        projects.at[i, "geometry"] = shapely.from_wkt(row.geometry_wkt)
+        projects.at[i, "precision"] = row.precision
+        projects.at[i, "pos_method"] = "field"
+        projects.at[i, "pos_source"] = (f"field check accepted by {row.updated_by} on "
+                                        f"{row.updated_at[:10]} (submission {row.submission_id}{accuracy})")
+        projects.at[i, "pos_source_crs"] = "wgs84"
+        projects.at[i, "pos_confidence"] = _confidence(row.accuracy_m)
+        projects.at[i, "pos_refs"] = []
+        projects.at[i, "position_note"] = "Position from an accepted field check (see the audit trail)."
+    projects = gpd.GeoDataFrame(projects, geometry="geometry", crs="EPSG:4326")
+    return replace(atlas, projects=projects, data_version=f"{atlas.data_version}+{store.revision()}")
