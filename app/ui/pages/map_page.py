@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app.data.atlas import Atlas
-from app.domain.filters import FILTER_FIELDS, Filter
+from app.domain.filters import Filter
 from app.domain.i18n import field_label, t
 from app.domain.viewstate import BASEMAPS as BASEMAP_IDS
 from app.io.export import FORMATS, export_bytes
@@ -57,7 +57,7 @@ def _sidebar(atlas: Atlas, lang: str) -> None:
     labels = _label_funcs(atlas, lang)
     allowed = state.allowed_values(atlas)
     with side.expander(t("filters", lang), expanded=True):
-        for name in FILTER_FIELDS:
+        for name in allowed:  # the fields some layer declares filterable
             st.multiselect(t(name, lang), allowed[name], key=f"w_f_{name}",
                            format_func=labels[name], placeholder="—")
         st.button(t("reset", lang), on_click=state.clear_filters, width="stretch")
