@@ -40,7 +40,7 @@ from xyzservices import TileProvider
 
 from app.domain.viewstate import BASEMAP_IDS
 
-__all__ = ["BASEMAPS", "BASEMAP_CRSS", "basemap_title", "keyless_basemaps"]
+__all__ = ["BASEMAPS", "BASEMAP_CRSS", "basemap_title", "check_basemaps", "keyless_basemaps"]
 
 #: CRSs a basemap's tiles may be drawn in.
 BASEMAP_CRSS: tuple[str, ...] = ("wgs84", "gcj02")
@@ -81,8 +81,15 @@ _ENTRIES = (
 BASEMAPS: dict[str, TileProvider] = {p.name.removeprefix("atlas."): p for p in _ENTRIES}
 
 
-def _check(registry: dict[str, TileProvider]) -> None:
-    """Raise ValueError naming the entry and value that break the registry's contract."""
+def check_basemaps(registry: dict[str, TileProvider]) -> None:
+    """Raise ValueError naming the entry and value that break the registry's contract: the
+    ids of BASEMAP_IDS in their order, each with a known ``crs``, titles and ``overlays``.
+
+    >>> check_basemaps({**BASEMAPS, "osm": BASEMAPS["osm"](crs="bd09")})
+    Traceback (most recent call last):
+    ...
+    ValueError: basemap 'osm': crs 'bd09' is not one of ('wgs84', 'gcj02')
+    """
     if tuple(registry) != BASEMAP_IDS:
         raise ValueError(f"basemap registry {tuple(registry)} differs from BASEMAP_IDS {BASEMAP_IDS}")
     for key, provider in registry.items():
@@ -93,7 +100,7 @@ def _check(registry: dict[str, TileProvider]) -> None:
             raise ValueError(f"basemap {key!r}: missing {missing}")
 
 
-_check(BASEMAPS)
+check_basemaps(BASEMAPS)
 
 
 def basemap_title(basemap_id: str, lang: str) -> str:
