@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from app.data.layers import LayerSpec, load_layer_specs
+from app.data.layers import (
+    FILTERABLE_FIELDS,
+    PROJECT_FIELDS,
+    REFERENCE_FIELDS,
+    LayerSpec,
+    load_layer_specs,
+)
 from app.errors import LayerSpecError
 
 LAYERS = sorted((Path(__file__).resolve().parent.parent / "layers").glob("*.toml"))
@@ -23,15 +29,16 @@ def test_every_spec_is_valid_and_used(path, atlas):
         assert len(rows), f"no register entry uses layer {spec.id}"
         assert set(rows["category"]) <= set(spec.legend_values())
         assert spec.legend_field == "category"
-        assert set(spec.filterable) <= {"category", "status", "action", "subdistrict",
-                                        "report_section", "precision"}
+        assert set(spec.filterable) <= set(FILTERABLE_FIELDS)
+        assert set(spec.tooltip + spec.card) <= set(PROJECT_FIELDS)
     else:
         frame = atlas.reference_frame(spec)
         assert len(frame), f"reference layer {spec.id} shows nothing"
         if spec.legend:
             assert set(frame[spec.legend_field]) <= set(spec.legend_values())
-    for field in spec.tooltip + spec.card:
-        assert field, "empty field name"
+        assert spec.filterable == ()
+        assert set(spec.tooltip + spec.card) <= set(REFERENCE_FIELDS)
+    assert spec.tooltip and spec.card
 
 
 def test_specs_load_in_display_order():
@@ -54,6 +61,15 @@ GOOD = {"id": "demo", "title_zh": "示例", "title_en": "Demo", "kind": "project
     ({"legend": [{"value": "a", "zh": "甲", "en": "A", "color": "#ff0000"}] * 2}, "repeat"),
     ({"kind": "reference"}, "place_ids"),
     ({"tooltip": []} | {"extra": 1}, "extra"),
+    ({"tooltip": []}, "should be non-empty"),
+    ({"card": ["name", "colour"]}, "'colour' is not one of"),
+    ({"card": ["name", "line"]}, "'line' is not one of"),  # a reference field on a project layer
+    ({"filterable": ["layer"]}, "'layer' is not one of"),  # the layer filter is always there
+    ({"filterable": ["category", "category"]}, "non-unique"),
+    ({"kind": "reference", "place_kinds": ["metro_station"], "filterable": ["line"]},
+     "a reference layer is shown or hidden whole and has no filters"),
+    ({"kind": "reference", "place_kinds": ["metro_station"], "card": ["name", "status"]},
+     "'status' is not one of"),
 ])
 def test_bad_specs_are_refused_with_the_bad_value(change, message):
     with pytest.raises(LayerSpecError, match=message):

@@ -1,9 +1,13 @@
-"""Map builder: what reaches the browser is data, escaped, and in the right CRS, at any size.
+"""Map builder: what reaches the browser is data, escaped, and in the right CRS, at any size,
+and shows what the layer specs say.
 
 City-scale layers travel as compressed columnar payloads; :func:`decode_part` reads one back
-the way app/atlas_map.js does, so the tests can check what the browser gets."""
+the way app/map/static/atlas_map.js does, and :func:`svg_features` reads an SVG layer's
+GeoJSON, so the tests can check what the browser gets."""
 
 import base64
+import doctest
+import importlib
 import json
 import re
 import zlib
@@ -17,15 +21,11 @@ import shapely
 from app.bench.synthetic import synthetic_atlas
 from app.domain.filters import Filter, apply_filter
 from app.geo.crs import convert
-from app.map.builder import (
-    COORD_SCALE,
-    SVG_MAX_FEATURES,
-    build_map,
-    legend_spec,
-    project_layers,
-    project_payload,
-    safe_json,
-)
+from app.map.builder import build_map
+from app.map.legend import legend_spec
+from app.map.payload import COORD_SCALE
+from app.map.project_layers import SVG_MAX_FEATURES, project_layers
+from app.map.scriptjson import script_json
 
 REFS = ("district_boundary", "metro_stations", "metro_viaduct")
 
@@ -35,10 +35,32 @@ def rendered(atlas, frame=None, **kw):
     return m.get_root().render()
 
 
-def test_safe_json_cannot_close_a_script():
-    text = safe_json({"name": "</script><img src=x onerror=alert(1)>", "t": "${alert(1)}"})
-    assert "<" not in text and ">" not in text
-    assert json.loads(text)["name"].startswith("</script>")
+MAP_MODULES = ("basemaps", "builder", "elements", "fields", "geojson", "legend", "payload",
+               "project_layers", "scriptjson", "style")
+
+
+@pytest.mark.parametrize("name", MAP_MODULES)
+def test_doctests(name):
+    module = importlib.import_module(f"app.map.{name}")
+    result = doctest.testmod(module)
+    assert result.failed == 0 and result.attempted > 0
+
+
+def svg_features(layer) -> list[dict]:
+    """The GeoJSON features of an SVG-drawn layer, as atlasMap.geojson receives them."""
+    features = []
+    for part in layer.parts:
+        collection, _ = json.JSONDecoder().raw_decode(part)
+        features += collection["features"]
+    return features
+
+
+def test_script_json_cannot_close_a_script():
+    value = {"name": "</script><img src=x onerror=alert(1)>", "t": "${alert(1)}", "q": "it's & \u2028"}
+    text = script_json(value)
+    assert not set("<>&'") & set(text)
+    assert json.loads(text) == value  # escaped, not altered
+    assert "长宁" in script_json("长宁")  # UTF-8 text stays UTF-8
 
 
 def test_register_text_reaches_the_page_only_as_escaped_data(atlas):
@@ -69,24 +91,21 @@ def test_every_located_project_is_drawn_once_and_unlocated_never(atlas):
 
 
 def test_amap_basemap_shifts_overlays_to_gcj02(atlas):
-    wgs = project_payload(atlas.projects, atlas, "zh", "wgs84").set_index("id")
-    gcj = project_payload(atlas.projects, atlas, "zh", "gcj02").set_index("id")
-    p = wgs.loc["tianshan-park"].geometry
-    q = gcj.loc["tianshan-park"].geometry
-    assert (q.x, q.y) == pytest.approx(convert(p.x, p.y, "wgs84", "gcj02"), abs=1e-9)
-    assert atlas.projects.set_index("id").loc["tianshan-park"].geometry.equals(p)  # data untouched
+    def point(crs):
+        layer = project_layers(atlas, atlas.projects, "zh", crs, only=["public_space"])["public_space"]
+        (feature,) = [f for f in svg_features(layer) if f["id"] == "tianshan-park"]
+        return feature["geometry"]["coordinates"]
+
+    source = atlas.projects.set_index("id").loc["tianshan-park"].geometry
+    assert point("wgs84") == pytest.approx([source.x, source.y], abs=1e-6)
+    assert point("gcj02") == pytest.approx(convert(source.x, source.y, "wgs84", "gcj02"), abs=1e-6)
+    assert atlas.projects.set_index("id").loc["tianshan-park"].geometry.equals(source)  # untouched
 
 
 def test_no_basemap_means_no_tile_url(atlas):
     html = rendered(atlas, basemap="none")
     assert "tile.openstreetmap.org" not in html and "autonavi" not in html
     assert "tile.openstreetmap.org" in rendered(atlas, basemap="osm")
-
-
-def test_tianditu_without_key_is_refused(atlas):
-    with pytest.raises(ValueError, match="TIANDITU_KEY"):
-        build_map(atlas, atlas.projects, basemap="tianditu")
-    assert "tk=abc123" in rendered(atlas, basemap="tianditu", tianditu_key="abc123")
 
 
 def test_map_tools_are_present(atlas):
@@ -229,7 +248,10 @@ def test_canvas_labels_follow_the_language(city):
                                     svg_max=0)["renewal"].parts[-1])[2]
     assert set(en["status"]) <= {city.vocab.status_label(s, "en") for s in city.vocab.statuses}
     assert set(zh["status"]) <= {city.vocab.status_label(s, "zh") for s in city.vocab.statuses}
-    assert en["name"] == en["name"] and en["name"] != zh["name"]
+    by_id = city.projects.set_index("id")
+    assert en["name"] == by_id.loc[en["id"], "name_en"].tolist()
+    assert zh["name"] == by_id.loc[zh["id"], "name_zh"].tolist()
+    assert en["name_other"] == zh["name"]  # the same features, the other language's name
 
 
 def test_canvas_coordinates_are_shifted_on_the_amap_basemap(city):
@@ -268,7 +290,7 @@ def test_register_text_never_runs_at_any_size(atlas, svg_max):
         assert "{{ 7*7 }}" in html  # shipped as data, not evaluated as a Jinja template
         assert "{% raw %}" in html
     else:  # the canvas payload is compressed data: find the text after inflating it
-        parts = re.findall(r"atlasMap\.canvas\(map_[0-9a-f]+\)\.add\((\{.*?\}), \{\"title\"", html)
+        parts = re.findall(r"atlasMap\.canvas\(map_[0-9a-f]+\)\.add\((\{.*?\}), \{\"tooltip\"", html)
         columns = [decode_part(text)[2] for text in parts]
         assert "<img src=x onerror=alert(1)>{{ 7*7 }}" in {n for c in columns for n in c["name"]}
         assert ("</script><script>alert(2)</script>${alert(3)}{% raw %}"
@@ -303,3 +325,110 @@ def test_the_page_rebuilds_only_the_layers_whose_rows_changed(city):
     operating = apply_filter(city.projects, Filter(values={"status": ("operating",)})).to_numpy()
     rebuilt = data.map_layers(city, operating, "zh", "wgs84")
     assert rebuilt == project_layers(city, city.projects[operating])
+
+
+# -- the layer specs decide what tooltips, cards and filters show -------------------------------
+
+
+def _config(layer) -> dict:
+    return json.loads(layer.config)
+
+
+@pytest.mark.parametrize("svg_max", [SVG_MAX_FEATURES, 0])
+def test_tooltips_and_cards_show_exactly_the_specs_fields(atlas, svg_max):
+    from app.domain.i18n import field_label
+
+    layers = project_layers(atlas, atlas.projects, "en", svg_max=svg_max)
+    for spec in atlas.project_layers:
+        layer = layers[spec.id]
+        cfg = _config(layer)
+        assert cfg["tooltip"] == list(spec.tooltip)
+        assert [cfg["title"], *(row[0] for row in cfg["card"])] == list(spec.card)
+        assert [row[1] for row in cfg["card"]] == [field_label(f, "en") for f in spec.card[1:]]
+        shipped = {"id", *spec.tooltip, *spec.card}
+        if layer.strategy == "svg":
+            assert all(set(f["properties"]) == shipped for f in svg_features(layer))
+        else:
+            assert all(set(decode_part(part)[2]) == shipped for part in layer.parts)
+
+
+def test_reference_layers_show_their_specs_fields(atlas):
+    html = rendered(atlas, basemap="none", lang="en")
+    for spec in atlas.reference_layers:
+        cfg = {"tooltip": list(spec.tooltip), "title": spec.card[0]}
+        marker = f', {json.dumps(cfg)[:-1]}, "card": '
+        assert marker in html, spec.id
+
+
+def _set(path, key: str, value: list[str]) -> None:
+    """Replace the `key = [...]` line of a layer spec file."""
+    text = path.read_text(encoding="utf-8")
+    text, n = re.subn(rf"^{key} = .*$", f"{key} = {json.dumps(value)}", text, flags=re.M)
+    assert n == 1, f"{path.name} has no {key} line"
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture()
+def edited(data_copy, layers_copy):
+    """An atlas whose specs were edited: renewal's tooltip and card reordered and cut; no
+    layer filters by precision; only the streets layer filters by status, not by category."""
+    from app.data.atlas import load_atlas
+
+    _set(layers_copy / "renewal.toml", "tooltip", ["name_en", "address"])
+    _set(layers_copy / "renewal.toml", "card", ["address", "description", "name"])
+    for path in layers_copy.glob("*.toml"):
+        if 'kind = "projects"' in path.read_text(encoding="utf-8"):
+            _set(path, "filterable", ["status"] if path.stem == "streets" else ["category", "subdistrict"])
+    return load_atlas(data_copy, layers_copy)
+
+
+@pytest.mark.parametrize("svg_max", [SVG_MAX_FEATURES, 0])
+def test_an_edited_spec_changes_what_the_browser_gets(edited, svg_max):
+    layer = project_layers(edited, edited.projects, "en", svg_max=svg_max, only=["renewal"])["renewal"]
+    assert _config(layer) == {"tooltip": ["name_en", "address"], "title": "address",
+                              "card": [["description", "Description"], ["name", "Name"]]}
+    if layer.strategy == "svg":
+        properties = [f["properties"] for f in svg_features(layer)]
+    else:
+        properties = [dict(zip(cols, values, strict=True)) for part in layer.parts
+                      for cols in [decode_part(part)[2]] for values in zip(*cols.values(), strict=True)]
+    by_id = edited.projects.set_index("id")
+    assert len(properties) == layer.count > 0
+    for props in properties:
+        assert list(props) == ["id", "name_en", "address", "description", "name"]
+        assert props["name"] == by_id.loc[props["id"], "name_en"]  # 'name' is in the page language
+    html = build_map(edited, edited.projects, basemap="none", lang="en", svg_max=svg_max).get_root().render()
+    assert f", {layer.config});" in html
+
+
+def test_filterable_decides_which_filters_exist(edited, atlas, capsys, data_copy, layers_copy):
+    from app.cli.main import main
+
+    values = edited.filter_values()
+    assert list(values) == ["layer", "category", "status", "subdistrict"]  # no precision, etc.
+    streets = set(edited.spec("streets").legend_values())
+    assert streets and not streets & set(values["category"])  # streets do not filter by category
+    assert set(values["category"]) | streets == set(atlas.filter_values()["category"])
+    assert list(atlas.filter_values()) == ["layer", "category", "status", "action", "subdistrict",
+                                           "report_section", "precision"]
+    code = main(["--data-dir", str(data_copy), "--layers-dir", str(layers_copy), "export",
+                 "--output", str(data_copy / "x.geojson"), "--where", "precision=site"])
+    assert code == 2
+    assert "no layer is filterable by 'precision'" in capsys.readouterr().err
+
+
+def test_the_map_page_offers_only_declared_filters(edited, data_copy, layers_copy, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(data_copy))
+    monkeypatch.setenv("ATLAS_LAYERS_DIR", str(layers_copy))
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.query_params.update({"basemap": "none", "precision": "site", "status": "operating"})
+    at.run()
+    assert not at.exception
+    filters = [m.key for m in at.multiselect if m.key.startswith("w_f_")]
+    assert filters == ["w_f_layer", "w_f_category", "w_f_status", "w_f_subdistrict"]
+    assert at.multiselect(key="w_f_status").value == ["operating"]
+    assert any("precision='site'" in w.value for w in at.warning)  # dropped, and said so

@@ -99,7 +99,7 @@ def test_filters_search_exports_and_the_map_work_on_it(atlas):
     assert apply_filter(big.projects, Filter(query=road)).any()
     text = frame_bytes(big.projects, "geojson", {}).decode("utf-8")
     assert text.count('"type":"Feature"') == len(big.projects)
-    from app.map.builder import project_layers
+    from app.map.project_layers import project_layers
 
     layers = project_layers(big, big.projects, svg_max=100)
     assert {layer.strategy for layer in layers.values() if layer.count > 100} == {"canvas"}

@@ -58,7 +58,9 @@ from app.data.atlas import PROJECT_COLUMNS, Atlas, load_atlas
 from app.domain.filters import Filter, apply_filter
 from app.io.export import atomic_write, frame_bytes
 from app.map.assets import DEFAULT_BASE_URL, ensure_static_assets, localize
-from app.map.builder import build_map, project_layers
+from app.map.builder import build_map
+from app.map.project_layers import project_layers
+from app.map.scriptjson import script_json
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "FIELDS", "BenchError", "choose_filters", "floor_text",
            "main", "report", "run", "serve", "summarise"]
@@ -137,19 +139,10 @@ def floor_text(frame: gpd.GeoDataFrame, columns: Sequence[str] = FIELDS) -> str:
     return '{"type":"FeatureCollection","features":[' + body + "]}"
 
 
-def _script_string(text: str) -> str:
-    """`text` as a JS string literal that cannot end its <script> element."""
-    out = json.dumps(text, ensure_ascii=False)
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        out = out.replace(char, escape)
-    return out
-
-
 def _floor_page(frame: gpd.GeoDataFrame, columns: Sequence[str] = FIELDS) -> str:
     leaflet = next(p.name for p in _vendor().iterdir() if p.name.startswith("xstatic-leaflet-1"))
     return _FLOOR_PAGE.format(base=DEFAULT_BASE_URL, leaflet=leaflet,
-                              text=_script_string(floor_text(frame, columns)))
+                              text=script_json(floor_text(frame, columns)))
 
 
 @functools.lru_cache(maxsize=1)

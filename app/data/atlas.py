@@ -115,11 +115,16 @@ class Atlas:
     def filter_values(self) -> dict[str, list[str]]:
         """Permitted values of each filter field: the vocabularies, not only what is present.
 
+        ``layer``, then the fields some project layer declares ``filterable``, in FILTER_FIELDS
+        order; the categories are those of the layers that filter by category. A field no
+        layer declares has no entry, so no widget, URL parameter or ``--where`` uses it.
         One definition for the app's widgets, URL parsing and the CLI's --where checks.
         """
-        return {
+        declared = {f for s in self.project_layers for f in s.filterable}
+        vocab = {
             "layer": [s.id for s in self.project_layers],
-            "category": list(dict.fromkeys(e.value for s in self.project_layers for e in s.legend)),
+            "category": list(dict.fromkeys(e.value for s in self.project_layers
+                                           if "category" in s.filterable for e in s.legend)),
             "status": list(self.vocab.statuses),
             "action": list(self.vocab.actions),
             "subdistrict": ["unknown"] + sorted(p.name_zh for p in self.places.values()
@@ -127,6 +132,7 @@ class Atlas:
             "report_section": list(REPORT_SECTIONS),
             "precision": list(PRECISIONS),
         }
+        return {name: values for name, values in vocab.items() if name == "layer" or name in declared}
 
     def reference_frame(self, spec: LayerSpec) -> gpd.GeoDataFrame:
         """The located places a reference layer shows, as a WGS-84 frame."""

@@ -4,16 +4,38 @@ A spec says which features a layer shows (register projects of one ``layer`` val
 places by id or kind), how they look (Leaflet path options), which categories its legend has,
 and which fields its tooltip, card and filters use. Adding a layer is adding a file.
 
->>> spec = LayerSpec.from_mapping({"id": "demo", "title_zh": "示例", "title_en": "Demo",
+What the field lists do (the map builder and the filters read them; nothing else decides):
+
+``tooltip``
+    the fields shown on hover, in order, the first in bold;
+``card``
+    the fields of the card a click opens, in order: the first is the card's title, each other
+    one a labelled row;
+``filterable`` (project layers only)
+    the attributes a planner may filter this layer's projects by. A filter widget (and a URL or
+    ``--where`` filter) exists for a field when at least one project layer lists it; the
+    filter then applies to every project, as every project has every attribute. ``layer``
+    itself is always a filter.
+
+Tooltip and card fields are the display fields of :data:`PROJECT_FIELDS` or
+:data:`REFERENCE_FIELDS`; ``name`` is the name in the page's language, ``name_other`` the name
+in the other one.
+
+>>> DEMO = {"id": "demo", "title_zh": "示例", "title_en": "Demo",
 ...     "kind": "projects", "order": 1, "geometry": ["point"], "style": {"color": "#123456"},
 ...     "legend_field": "category", "legend": [{"value": "a", "zh": "甲", "en": "A", "color": "#ff0000"}],
-...     "tooltip": ["name_zh"], "card": ["name_zh"], "filterable": ["category"]}, "demo.toml")
+...     "tooltip": ["name"], "card": ["name", "status"], "filterable": ["category"]}
+>>> spec = LayerSpec.from_mapping(DEMO, "demo.toml")
 >>> spec.colour_for("a"), spec.colour_for("unknown")
 ('#ff0000', '#123456')
 >>> LayerSpec.from_mapping({"id": "Bad Id"}, "bad.toml")
 Traceback (most recent call last):
 ...
 app.errors.LayerSpecError: bad.toml: 'title_zh' is a required property (at top level)
+>>> LayerSpec.from_mapping({**DEMO, "card": ["name", "colour"]}, "demo.toml")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+app.errors.LayerSpecError: demo.toml: 'colour' is not one of ['id', 'name', ...] (at card/1)
 """
 
 from __future__ import annotations
@@ -26,12 +48,41 @@ from typing import Any
 
 import jsonschema
 
+from app.domain.filters import FILTER_FIELDS
 from app.errors import LayerSpecError
 
-__all__ = ["LAYER_SCHEMA", "LegendEntry", "LayerSpec", "geometry_kind", "load_layer_specs"]
+__all__ = ["FILTERABLE_FIELDS", "LAYER_SCHEMA", "PROJECT_FIELDS", "REFERENCE_FIELDS", "LegendEntry",
+           "LayerSpec", "geometry_kind", "load_layer_specs"]
+
+#: Display fields a project layer's tooltip and card may name (app/map/fields.py labels them).
+PROJECT_FIELDS: tuple[str, ...] = (
+    "id", "name", "name_other", "name_zh", "name_en", "layer", "category", "status", "action",
+    "target_year", "subdistrict", "address", "precision", "pos_confidence", "pos_method",
+    "pos_source", "position_note", "report_ref", "description",
+)
+#: Display fields a reference layer's tooltip and card may name.
+REFERENCE_FIELDS: tuple[str, ...] = (
+    "id", "name", "name_other", "name_zh", "name_en", "line", "source", "method", "confidence",
+    "note",
+)
+#: Attributes a project layer may declare filterable (``layer`` is always a filter).
+FILTERABLE_FIELDS: tuple[str, ...] = tuple(f for f in FILTER_FIELDS if f != "layer")
 
 _COLOUR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
 _FIELDS = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
+
+
+def _fields_of(names: tuple[str, ...], min_items: int = 1) -> dict[str, Any]:
+    """Schema of a list of distinct field names drawn from `names`."""
+    return {"type": "array", "items": {"enum": list(names)}, "uniqueItems": True,
+            "minItems": min_items}
+
+
+def _kind_rule(kind: str, fields: tuple[str, ...], filterable: dict[str, Any] | bool) -> dict[str, Any]:
+    """The field lists a layer of `kind` may have."""
+    return {"if": {"properties": {"kind": {"const": kind}}},
+            "then": {"properties": {"tooltip": _fields_of(fields), "card": _fields_of(fields),
+                                    "filterable": filterable}}}
 
 #: JSON Schema of a layer spec file (after TOML parsing).
 LAYER_SCHEMA: dict[str, Any] = {
@@ -80,6 +131,9 @@ LAYER_SCHEMA: dict[str, Any] = {
         "card": _FIELDS,
         "filterable": _FIELDS,
     },
+    # reference layers are shown or hidden whole: they have no filterable fields
+    "allOf": [_kind_rule("projects", PROJECT_FIELDS, _fields_of(FILTERABLE_FIELDS, 0)),
+              _kind_rule("reference", REFERENCE_FIELDS, False)],
 }
 
 _VALIDATOR = jsonschema.Draft202012Validator(LAYER_SCHEMA)
@@ -119,6 +173,9 @@ class LayerSpec:
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], where: str) -> LayerSpec:
         """Validate `raw` against LAYER_SCHEMA; the error names the file and the bad value."""
+        if raw.get("kind") == "reference" and "filterable" in raw:
+            raise LayerSpecError(f"{where}: a reference layer is shown or hidden whole and has no "
+                                 f"filters: remove filterable = {raw['filterable']!r}")
         errors = sorted(_VALIDATOR.iter_errors(dict(raw)), key=lambda e: list(e.absolute_path))
         if errors:
             first = errors[0]

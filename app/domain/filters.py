@@ -108,7 +108,9 @@ def check_filter(frame: pd.DataFrame, flt: Filter, allowed: Mapping[str, Iterabl
     for name, accepted in flt.values.items():
         if name not in FILTER_FIELDS:
             raise FilterError(f"unknown filter field {name!r}; use one of {', '.join(FILTER_FIELDS)}")
-        permitted = set(allowed[name]) if allowed and name in allowed else set(frame[name].astype(str))
+        if allowed is not None and name not in allowed:
+            raise FilterError(f"no layer is filterable by {name!r}; use one of {', '.join(allowed)}")
+        permitted = set(allowed[name]) if allowed is not None else set(frame[name].astype(str))
         bad = [v for v in accepted if v not in permitted]
         if bad:
             raise FilterError(f"unknown value(s) {bad} for {name!r}; known: {sorted(permitted)}")

@@ -4,7 +4,7 @@ Parameters (all optional; lists are comma-separated or repeated):
 
 =============  ==========================================================
 ``lang``       ``zh`` (default) or ``en``
-``basemap``    ``none``, ``osm`` (default), ``amap`` or ``tianditu``
+``basemap``    one of :data:`BASEMAP_IDS` (default ``osm``)
 ``ref``        visible reference layers, e.g. ``district_boundary,metro_stations``
 ``layer``      project layers to show (filter)
 ``category``, ``status``, ``action``, ``subdistrict``, ``section``, ``precision``: filters
@@ -33,10 +33,12 @@ from dataclasses import dataclass, field, replace
 
 from app.domain.filters import FILTER_FIELDS, Filter
 
-__all__ = ["BASEMAPS", "LANGS", "ViewState", "parse_view", "to_query"]
+__all__ = ["BASEMAP_IDS", "LANGS", "ViewState", "parse_view", "to_query"]
 
 LANGS: tuple[str, ...] = ("zh", "en")
-BASEMAPS: tuple[str, ...] = ("osm", "amap", "tianditu", "none")
+#: Basemap ids, in picker order. The basemaps themselves (tiles, CRS, titles) are the registry
+#: in app/map/basemaps.py, which checks on import that its keys are exactly these.
+BASEMAP_IDS: tuple[str, ...] = ("osm", "amap", "tianditu", "none")
 #: URL parameter name of each filter field (the report section is shortened to ``section``).
 PARAM_OF: dict[str, str] = {f: ("section" if f == "report_section" else f) for f in FILTER_FIELDS}
 
@@ -106,7 +108,7 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
         return default
 
     lang = one_of("lang", LANGS, view.lang)
-    basemap = one_of("basemap", BASEMAPS, view.basemap)
+    basemap = one_of("basemap", BASEMAP_IDS, view.basemap)
     filters: dict[str, tuple[str, ...]] = {}
     for fieldname, param in PARAM_OF.items():
         if param not in params:

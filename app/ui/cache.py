@@ -22,7 +22,8 @@ from app.data.atlas import Atlas, data_version, default_data_dir, default_layers
 from app.domain.filters import Filter, apply_filter
 from app.io.export import export_bytes
 from app.map.assets import ensure_static_assets
-from app.map.builder import MapLayer, project_layers
+from app.map.basemaps import BASEMAPS
+from app.map.project_layers import MapLayer, project_layers
 from app.store import Store, apply_field_updates, open_store
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
@@ -138,7 +139,7 @@ def map_layers(atlas: Atlas, mask: np.ndarray, lang: str, crs: str) -> dict[str,
 def field_basemap() -> str:
     """The basemap chosen on the map page, for the field and review maps (no key -> none)."""
     chosen = st.session_state.get("w_basemap") or st.query_params.get("basemap") or "osm"
-    return "none" if chosen not in ("osm", "amap", "none") else chosen
+    return "none" if chosen not in BASEMAPS or BASEMAPS[chosen].requires_token() else chosen
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

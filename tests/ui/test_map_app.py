@@ -26,6 +26,7 @@ from playwright.sync_api import FrameLocator, Locator, Page, expect
 from app.data.atlas import Atlas, load_atlas
 from app.domain.filters import Filter, apply_filter
 from app.domain.i18n import t
+from app.map.basemaps import basemap_title
 
 from .conftest import (
     assert_only_local_requests,
@@ -256,7 +257,7 @@ def test_url_with_filters_reproduces_the_view(atlas_app: str, atlas: Atlas, desk
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_role("radio", name="English")).to_be_checked()
     expect(sidebar.get_by_role("combobox", name=t("basemap", "en"))).to_have_value(
-        t("basemap_none", "en"))
+        basemap_title("none", "en"))
 
     assert parse_qs(urlsplit(page.url).query) == parse_qs(query), page.url
 

@@ -6,7 +6,7 @@
  * number of features.
  *
  * Small layers arrive as GeoJSON and become one SVG path per feature (geojson + bind). Big
- * layers arrive as columnar payloads (see app/map/builder.py): geometry as raw-deflated Int32
+ * layers arrive as columnar payloads (see app/map/payload.py): geometry as raw-deflated Int32
  * vertex steps plus part/ring/vertex counts, inflated natively (DecompressionStream) and
  * projected once to Web Mercator fractions; property columns deflated too, decoded on first
  * use. One painter per map draws them on one <canvas> between the tiles and the SVG overlays:
@@ -32,7 +32,10 @@ window.atlasMap = (function () {
     return String(value);
   }
 
-  /* `get(key)` reads one property of one feature, whatever its storage. */
+  /* `cfg` is a layer's tooltip/card configuration (app/map/fields.py card_config): the
+   * tooltip fields (the first in bold), the card's title field and its [field, label] rows,
+   * all in the layer spec's order. `get(key)` reads one property of one feature, whatever its
+   * storage. */
   function tooltipNode(cfg, get) {
     var box = el("div", "atlas-tip");
     cfg.tooltip.forEach(function (key, i) {
@@ -45,7 +48,6 @@ window.atlasMap = (function () {
     var box = el("div", "atlas-card");
     box.setAttribute("data-project-id", show(get("id")));
     box.appendChild(el("div", "atlas-card-title", show(get(cfg.title))));
-    if (cfg.subtitle) { box.appendChild(el("div", "atlas-card-subtitle", show(get(cfg.subtitle)))); }
     var table = el("table");
     cfg.card.forEach(function (row) {
       var tr = el("tr");

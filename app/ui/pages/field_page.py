@@ -16,7 +16,8 @@ from app.geo.navlinks import amap_link, baidu_link, coordinates_for
 from app.geo.nearest import nearest
 from app.geo.position import FIELD_TOLERANCE_M, check_position
 from app.map.assets import localize
-from app.map.builder import BASEMAPS, build_map
+from app.map.basemaps import BASEMAPS
+from app.map.builder import build_map
 from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
 from app.ui import auth
 from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
@@ -120,8 +121,8 @@ def _map(atlas, frame: pd.DataFrame, pos, lang: str) -> None:
     if clicked and st.session_state.get("_last_tap") != clicked:
         st.session_state["_last_tap"] = clicked
         lon, lat = clicked["lng"], clicked["lat"]
-        if BASEMAPS[basemap].crs != "wgs84":  # the map is drawn in GCJ-02: undo the shift
-            lon, lat = convert(lon, lat, BASEMAPS[basemap].crs, "wgs84")
+        if BASEMAPS[basemap]["crs"] != "wgs84":  # the map is drawn in GCJ-02: undo the shift
+            lon, lat = convert(lon, lat, BASEMAPS[basemap]["crs"], "wgs84")
         try:
             district_m = to_metric(atlas.places["district-changning"].geometry)
             lon, lat = check_position((lon, lat), "wgs84", district_m, fix_swaps=False,

@@ -35,6 +35,7 @@ from app.io.importer import (
     read_table,
 )
 from app.map.assets import localize
+from app.map.basemaps import basemap_title, keyless_basemaps
 from app.map.builder import build_map
 from app.ui.cache import get_atlas, static_assets
 
@@ -45,7 +46,7 @@ UPLOAD_TYPES: tuple[str, ...] = ("csv", "txt", "xlsx", "geojson", "json", "gpkg"
 _PREVIEW_ROWS = 5
 _ENCODINGS = ("auto", "utf-8", "gb18030", "utf-16")
 _CRS_CHOICES = ("wgs84", "gcj02", "bd09", "epsg")
-_BASEMAPS = ("osm", "amap", "none")
+_BASEMAPS = keyless_basemaps()  # the import page asks for no key
 _NONE = ""
 
 #: This page's UI strings: key -> (zh, en).
@@ -195,8 +196,7 @@ def _summary(result: ImportResult, lang: str) -> None:
 def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
     st.subheader(text("map", lang))
     basemap = st.selectbox(text("basemap", lang), _BASEMAPS, key="imp_basemap",
-                           format_func=lambda v: {"osm": "OpenStreetMap", "amap": "高德 AMap (GCJ-02)",
-                                                  "none": "—"}[v])
+                           format_func=lambda v: basemap_title(v, lang))
     static_assets()
     m = build_map(replace(atlas, projects=frame), frame, lang=lang, basemap=basemap,
                   visible_refs=("district_boundary",), height=450)

@@ -18,12 +18,13 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app.data.atlas import Atlas
-from app.domain.filters import FILTER_FIELDS, Filter
+from app.domain.filters import Filter
 from app.domain.i18n import field_label, t
-from app.domain.viewstate import BASEMAPS as BASEMAP_IDS
+from app.domain.viewstate import BASEMAP_IDS
 from app.io.export import FORMATS, export_bytes
 from app.map.assets import localize
-from app.map.builder import BASEMAPS, build_map
+from app.map.basemaps import BASEMAPS, basemap_title
+from app.map.builder import build_map
 from app.ui import state
 from app.ui.cache import export_file, export_name, filter_mask, get_atlas, map_layers, static_assets
 
@@ -57,14 +58,14 @@ def _sidebar(atlas: Atlas, lang: str) -> None:
     labels = _label_funcs(atlas, lang)
     allowed = state.allowed_values(atlas)
     with side.expander(t("filters", lang), expanded=True):
-        for name in FILTER_FIELDS:
+        for name in allowed:  # the fields some layer declares filterable
             st.multiselect(t(name, lang), allowed[name], key=f"w_f_{name}",
                            format_func=labels[name], placeholder="—")
         st.button(t("reset", lang), on_click=state.clear_filters, width="stretch")
     side.multiselect(t("ref_layers", lang), [s.id for s in atlas.reference_layers], key="w_refs",
                      format_func=lambda v: atlas.spec(v).title(lang))
     side.selectbox(t("basemap", lang), BASEMAP_IDS, key="w_basemap",
-                   format_func=lambda v: t(f"basemap_{v}", lang))
+                   format_func=lambda v: basemap_title(v, lang))
     side.caption(f"{t('data_version', lang)}: `{atlas.data_version}`")
 
 
@@ -97,11 +98,11 @@ def _on_table_select() -> None:
 def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, view) -> None:
     basemap = view.basemap
     key = os.environ.get("TIANDITU_KEY") or None
-    if BASEMAPS[basemap].needs_key and not key:
+    if BASEMAPS[basemap].requires_token() and not key:
         st.info(t("tianditu_needs_key", lang))
         basemap = "none"
     static_assets()
-    layers = map_layers(atlas, mask, lang, BASEMAPS[basemap].crs)
+    layers = map_layers(atlas, mask, lang, BASEMAPS[basemap]["crs"])
     m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=view.ref_layers or (),
                   focus=view.project, centre=(view.lat, view.lon) if view.lat is not None else None,
                   zoom=view.zoom, tianditu_key=key, layers=layers)

@@ -11,7 +11,8 @@ from app.domain.roles import REVIEWER
 from app.geo.crs import convert_geometry
 from app.geo.geocode import to_metric
 from app.map.assets import localize
-from app.map.builder import BASEMAPS, build_map
+from app.map.basemaps import BASEMAPS
+from app.map.builder import build_map
 from app.store import ConflictError, SubmissionError
 from app.ui import auth
 from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
@@ -125,7 +126,7 @@ def render() -> None:
         m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=("district_boundary",),
                       focus=row["project_id"], here=here, height=360)
         if here is not None and recorded is not None:
-            m.fit_bounds(_bounds(recorded, row["lon"], row["lat"], BASEMAPS[basemap].crs), max_zoom=18)
+            m.fit_bounds(_bounds(recorded, row["lon"], row["lat"], BASEMAPS[basemap]["crs"]), max_zoom=18)
         localize(m)
         st_folium(m, key=f"review_map_{sid}", height=360, use_container_width=True,
                   returned_objects=[])

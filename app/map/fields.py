@@ -1,0 +1,185 @@
+"""Display fields: what a layer spec's ``tooltip`` and ``card`` name, labelled in the page's
+language, and the tooltip/card configuration the browser builds them from.
+
+Every field of :data:`app.data.layers.PROJECT_FIELDS` (projects) and
+:data:`~app.data.layers.REFERENCE_FIELDS` (reference places) has a *source* here: the column
+it comes from and the label function of its values. Columns are factorised and each distinct
+value is labelled once, so a label costs time per distinct value, not per row.
+
+>>> from app.data.atlas import load_atlas
+>>> atlas = load_atlas()
+>>> card_config(atlas.spec("district_boundary"), "en")["card"][0]
+['name_other', 'Other name']
+>>> shipped_fields(atlas.spec("district_boundary"))
+('id', 'name', 'name_other', 'source', 'method', 'confidence')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from app.data.atlas import Atlas
+from app.data.layers import LayerSpec
+from app.domain.i18n import field_label, t
+
+__all__ = ["Column", "Source", "card_config", "columns_of", "labelled", "project_sources", "reference_sources",
+           "shipped_fields", "take", "used"]
+
+#: A display field's column and the label function of its values (None: shown as it is).
+Source = tuple[pd.Series, Callable[[Any], Any] | None]
+#: A labelled column: per-row codes (-1 = missing) and the label of each code.
+Column = tuple[np.ndarray, np.ndarray]
+
+_SEP = "\x1f"  # joins two columns into one key where a label needs both
+
+
+def _names(frame: pd.DataFrame, lang: str) -> dict[str, Source]:
+    """The name fields: in the page's language, in the other one, and each language's."""
+    en = lang == "en"
+    return {"name": (frame["name_en" if en else "name_zh"], None),
+            "name_other": (frame["name_zh" if en else "name_en"], None),
+            "name_zh": (frame["name_zh"], None), "name_en": (frame["name_en"], None)}
+
+
+def project_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, Source]:
+    """Per project display field: the column of `frame` it comes from and its label function.
+
+    >>> from app.data.atlas import load_atlas
+    >>> from app.data.layers import PROJECT_FIELDS
+    >>> atlas = load_atlas()
+    >>> tuple(project_sources(atlas, atlas.projects, "en")) == PROJECT_FIELDS
+    True
+    >>> project_sources(atlas, atlas.projects.iloc[0:0], "zh")["status"][0].size
+    0
+    """
+    vocab = atlas.vocab
+    titles = {s.id: s.title(lang) for s in atlas.specs}
+
+    def category(key: str) -> str:
+        layer, _, value = key.partition(_SEP)
+        return atlas.spec(layer).legend_label(value, lang) if layer in titles else value
+
+    def action(key: str) -> str:
+        value, _, english = key.partition(_SEP)
+        return f"{value} ({english})" if english else value
+
+    en = lang == "en"
+    return {
+        "id": (frame["id"], None),
+        **_names(frame, lang),
+        "layer": (frame["layer"], lambda v: titles.get(v, v)),
+        "category": (frame["layer"].astype(str) + _SEP + frame["category"].astype(str), category),
+        "status": (frame["status"], lambda v: vocab.status_label(v, lang)),
+        "action": ((frame["action"].astype(str) + _SEP + frame["action_en"].fillna("").astype(str),
+                    action) if en else (frame["action"], None)),
+        "target_year": (frame["target_year"], None),
+        "subdistrict": (frame["subdistrict"], lambda v: t("unknown", lang) if v == "unknown" else v),
+        "address": (frame["address"], None),
+        "precision": (frame["precision"], lambda v: vocab.label("precision", v, lang)),
+        "pos_confidence": (frame["pos_confidence"], lambda v: vocab.label("confidence", v, lang)),
+        "pos_method": (frame["pos_method"], None),
+        "pos_source": (frame["pos_source"], None),
+        "position_note": (frame["position_note"], None),
+        "report_ref": (frame["report_ref"], None),
+        "description": (frame["description"], None),
+    }
+
+
+def reference_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, Source]:
+    """Per reference display field: the column of `frame` (a reference frame) and its labels.
+
+    >>> from app.data.atlas import load_atlas
+    >>> from app.data.layers import REFERENCE_FIELDS
+    >>> atlas = load_atlas()
+    >>> frame = atlas.reference_frame(atlas.spec("metro_stations"))
+    >>> tuple(reference_sources(atlas, frame, "zh")) == REFERENCE_FIELDS
+    True
+    """
+    return {
+        "id": (frame["id"], None),
+        **_names(frame, lang),
+        **{name: (frame[name], None) for name in ("line", "source", "method")},
+        "confidence": (frame["confidence"], lambda v: atlas.vocab.label("confidence", v, lang)),
+        "note": (frame["note"], None),
+    }
+
+
+def shipped_fields(spec: LayerSpec) -> tuple[str, ...]:
+    """The properties a feature of `spec` carries to the browser: its id (to find and open
+    it), then its tooltip and card fields, each once.
+
+    >>> spec = LayerSpec.from_mapping({"id": "x", "title_zh": "x", "title_en": "x",
+    ...     "kind": "projects", "order": 1, "geometry": ["point"], "style": {"color": "#000000"},
+    ...     "legend": [], "tooltip": ["name", "id"], "card": ["name"]}, "x.toml")
+    >>> shipped_fields(spec)
+    ('id', 'name')
+    """
+    return tuple(dict.fromkeys(("id", *spec.tooltip, *spec.card)))
+
+
+def card_config(spec: LayerSpec, lang: str) -> dict[str, Any]:
+    """What atlas_map.js builds a feature's tooltip and card from: the tooltip fields, the
+    card's title field (the first card field) and the other card fields with their labels."""
+    return {"tooltip": list(spec.tooltip), "title": spec.card[0],
+            "card": [[name, field_label(name, lang)] for name in spec.card[1:]]}
+
+
+def labelled(source: Source) -> Column:
+    """(codes, labels) of a column: code -1 is a missing value; labels (an object array) are
+    plain JSON values, the label function run once per distinct value.
+
+    >>> codes, labels = labelled((pd.Series(["a", None, "a"]), str.upper))
+    >>> codes.tolist(), labels.tolist()
+    ([0, -1, 0], ['A'])
+    """
+    values, label = source
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    plain = uniques.tolist()  # Python scalars, except from object columns of numpy values
+    if pd.api.types.is_object_dtype(getattr(uniques, "dtype", None)):
+        plain = [_plain(u) for u in plain]
+    out = np.empty(len(plain), dtype=object)
+    out[:] = plain if label is None else [label(u) for u in plain]
+    return codes, out
+
+
+def take(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-row values (None where missing), in time proportional to the rows only.
+
+    >>> take(np.array([1, -1]), np.array(["a", "b"], dtype=object)).tolist()
+    ['b', None]
+    >>> take(np.array([-1]), np.array([], dtype=object)).tolist()
+    [None]
+    """
+    if len(labels) == 0:
+        return np.full(len(codes), None, dtype=object)
+    return np.where(codes >= 0, labels[codes], None)
+
+
+def used(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(used codes, each row's index among them) -- code -1 (missing) first when present --
+    by counting, in time linear in rows and labels (no sort).
+
+    >>> [a.tolist() for a in used(np.array([2, -1, 2]), 3)]
+    [[-1, 2], [1, 0, 1]]
+    """
+    present = np.zeros(size + 1, dtype=bool)
+    present[codes + 1] = True
+    return np.flatnonzero(present) - 1, (np.cumsum(present) - 1)[codes + 1]
+
+
+def _plain(value: Any) -> Any:
+    """A value as plain JSON data (numpy scalars unwrapped, NaN as None)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def columns_of(sources: Mapping[str, Source], names: tuple[str, ...]) -> dict[str, Column]:
+    """The labelled columns of the fields `names`, in that order."""
+    return {name: labelled(sources[name]) for name in names}
