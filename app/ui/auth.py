@@ -1,9 +1,11 @@
 """Sign-in for the pages that write: Streamlit OIDC when configured, else passphrases.
 
-Passphrase guessing is slowed per session and per client address (``st.context.ip_address``,
-which Streamlit gives when the browser connects directly or through a proxy it trusts; when it
-is None, as in tests, the session alone is counted) by one process-wide
-:class:`~app.domain.roles.AttemptLimiter`.
+Passphrase guessing is slowed by two process-wide :class:`~app.domain.roles.AttemptLimiter`:
+one per browser session (3 free tries, locked after 5 wrong ones in a row) and one per client
+address (``st.context.ip_address``; 10 free, locked after 20), so that opening a new session
+does not buy new guesses. Streamlit gives no address for a browser on localhost (as in tests),
+and behind a reverse proxy every client has the proxy's address: hence the address budget is
+larger, and where there is none the session alone is counted.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from app.domain.roles import (
 )
 from app.ui.safe import notice
 
-__all__ = ["identity", "limiter", "require"]
+__all__ = ["identity", "limiters", "require"]
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +58,20 @@ def _oidc_configured() -> bool:
 
 
 @st.cache_resource(show_spinner=False)
-def limiter() -> AttemptLimiter:
-    """The process-wide limiter of passphrase attempts (shared by every session)."""
-    return AttemptLimiter()
+def limiters() -> dict[str, AttemptLimiter]:
+    """The process-wide limiters of passphrase attempts: per session and per client address."""
+    return {"session": AttemptLimiter(free=3, lockout_after=5),
+            "address": AttemptLimiter(free=10, lockout_after=20)}
 
 
-def _attempt_keys() -> list[str]:
-    """The keys an attempt is counted under: this session and, when known, the client address."""
+def _attempt_keys() -> list[tuple[AttemptLimiter, str]]:
+    """(limiter, key) pairs an attempt counts under: this session and, when known, its address."""
+    guards = limiters()
     session = st.session_state.setdefault("_signin_session", uuid.uuid4().hex)
-    keys = [f"session:{session}"]
+    keys = [(guards["session"], f"session:{session}")]
     address = getattr(st.context, "ip_address", None)
     if address:
-        keys.append(f"ip:{address}")
+        keys.append((guards["address"], f"address:{address}"))
     return keys
 
 
@@ -95,8 +99,7 @@ def _try_passphrase(role: str, lang: str, name: str, given: str, expected: str,
                     who: Identity | None) -> None:
     """Check one sign-in attempt against the limiter and the passphrase."""
     keys = _attempt_keys()
-    guard = limiter()
-    wait = max(guard.wait_s(k) for k in keys)
+    wait = max(guard.wait_s(key) for guard, key in keys)
     if wait > 0:
         notice("error", "auth.locked", lang, seconds=math.ceil(wait))
         return
@@ -104,15 +107,16 @@ def _try_passphrase(role: str, lang: str, name: str, given: str, expected: str,
         notice("error", "auth.no_name", lang)
         return
     if not check_passphrase(given, expected):
-        locked = [k for k in keys if guard.failed(k)]
-        if locked:
+        locked = [(guard, key) for guard, key in keys if guard.failed(key)]
+        for guard, key in locked:
             log.warning("passphrase sign-in for the %s role locked for %.0f s after %d failures (%s)",
-                        role, guard.lockout_s, guard.lockout_after, ", ".join(locked))
-            notice("error", "auth.locked", lang, seconds=math.ceil(guard.lockout_s))
+                        role, guard.lockout_s, guard.lockout_after, key)
+        if locked:
+            notice("error", "auth.locked", lang, seconds=math.ceil(max(g.lockout_s for g, _ in locked)))
         else:
             notice("error", "auth.wrong", lang)
         return
-    for key in keys:
+    for guard, key in keys:
         guard.succeeded(key)
     st.session_state["_identity"] = Identity(
         name.strip(), st.session_state.get(f"signin_team_{role}", "").strip(),
