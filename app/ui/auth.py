@@ -32,6 +32,7 @@ from app.ui.safe import notice
 __all__ = ["identity", "limiters", "require"]
 
 log = logging.getLogger(__name__)
+_WARNED_BLANK: set[str] = set()  # roles whose blank passphrase was logged (once per process)
 
 
 def _secrets() -> dict:
@@ -140,8 +141,10 @@ def require(role: str, lang: str) -> Identity | None:
         return None
     expected, blank = _passphrase(role)
     if blank:
-        log.warning("the %s passphrase (%s / [atlas] %s) is empty or whitespace: sign-in disabled",
-                    role, SECRET_ENV[role], SECRET_KEYS[role])
+        if role not in _WARNED_BLANK:
+            _WARNED_BLANK.add(role)
+            log.warning("the %s passphrase (%s / [atlas] %s) is empty or whitespace: sign-in disabled",
+                        role, SECRET_ENV[role], SECRET_KEYS[role])
         notice("warning", "auth.blank_secret", lang, role=role_name)
         return None
     if expected is None:

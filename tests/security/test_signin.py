@@ -127,6 +127,9 @@ def signed_in(at: AppTest) -> bool:
 
 @pytest.mark.parametrize("secret", ["", "   ", "\t\n"])
 def test_a_blank_secret_disables_sign_in_with_a_message(monkeypatch, caplog, secret):
+    from app.ui import auth
+
+    monkeypatch.setattr(auth, "_WARNED_BLANK", set())  # logged once per process: start afresh
     monkeypatch.setenv("ATLAS_FIELD_SECRET", secret)
     with caplog.at_level(logging.WARNING, logger="app.ui.auth"):
         at = field_app().run()

@@ -24,9 +24,9 @@ _CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 _PRECISIONS = ("site", "street", "area")
 
 
-def _crs_label(crs: str) -> str:
+def _crs_label(crs: str, lang: str) -> str:
     """Display name of a coordinate system (the same in both languages but for the app names)."""
-    return t(f"crs_label_{crs}", st.session_state.get("w_lang") or "zh")
+    return t(f"crs_label_{crs}", lang)
 
 
 def _set_position(lon: float, lat: float, accuracy: float | None, source: str) -> None:
@@ -55,7 +55,7 @@ def _position(atlas, lang: str) -> tuple[float, float, float | None, str] | None
         st.caption(t("field.locate", lang))
     with st.expander(t("field.manual", lang)):
         with st.form("typed_position"):
-            crs = st.selectbox(t("field.crs", lang), _CRS_CHOICES, format_func=_crs_label)
+            crs = st.selectbox(t("field.crs", lang), _CRS_CHOICES, format_func=lambda v: _crs_label(v, lang))
             lon = st.number_input(t("field.lon", lang), value=None, format="%.6f", step=0.000001)
             lat = st.number_input(t("field.lat", lang), value=None, format="%.6f", step=0.000001)
             if st.form_submit_button(t("field.use", lang), width="stretch"):
@@ -133,7 +133,7 @@ def _navigate(atlas, project_id: str, lang: str) -> None:
     point = row.geometry if row.geometry.geom_type == "Point" else row.geometry.representative_point()
     st.caption(t("field.coords", lang))
     for crs, value in coordinates_for(point.x, point.y).items():
-        st.code(f"{_crs_label(crs)}: {value}", language=None)
+        st.code(f"{_crs_label(crs, lang)}: {value}", language=None)
     name = row["name_en" if lang == "en" else "name_zh"]
     left, right = st.columns(2)
     left.link_button(t("field.amap", lang), amap_link(point.x, point.y, name), width="stretch")
