@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import pandas as pd
 import streamlit as st
 
@@ -9,7 +11,7 @@ from app.domain.i18n import t
 from app.ui.cache import get_atlas
 
 
-def _codes(codes, label, lang: str) -> pd.DataFrame:
+def _codes(codes: Sequence[str], label: Callable[[str], str], lang: str) -> pd.DataFrame:
     """A two-column table of codes and their labels in `lang`."""
     return pd.DataFrame({t("about.code", lang): list(codes),
                          t("about.label", lang): [label(k) for k in codes]})

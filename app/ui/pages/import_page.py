@@ -4,7 +4,8 @@ Everything the page does goes through :mod:`app.io.importer` (the same code as
 ``python -m app import``); this module only draws widgets. Uploads are limited to
 :data:`app.io.importer.UPLOAD_LIMIT_MB` MB: the uploader refuses larger files in the browser (the
 file's name turns red, and the page's hint states the limit), and the page checks the size of
-whatever reaches it again and says so in the user's language.
+whatever reaches it again and says so in the user's language. Anyone may preview an import;
+saving it into the store needs the planner role, and the audit row names the planner.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ _ENCODINGS = ("auto", "utf-8", "gb18030", "utf-16")
 _CRS_CHOICES = ("wgs84", "gcj02", "bd09", "epsg")
 _BASEMAPS = ("osm", "amap", "none")
 _NONE = ""
+
 
 def _reset_mapping(table: RawTable, digest: str) -> None:
     """A new file: set every mapping selectbox to the inferred column (before they are drawn)."""
