@@ -8,14 +8,17 @@ upload's do, so the page's own code path is the one a user takes.
 from __future__ import annotations
 
 import doctest
+import re
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.domain.i18n import STRINGS
 from app.io.importer import MAPPING_FIELDS, UPLOAD_LIMIT_BYTES
 from app.ui.pages import import_page
-from app.ui.pages.import_page import STRINGS
 
+PLANNER_PASS = "plan-pass"  # noqa: S105 (a test passphrase)
 CSV = ("项目名称,地址,经度,纬度,状态\n"
        "天山公园改造,,121.4110,31.2121,运营提升\n"
        "交换坐标,,31.2183,121.4186,\n"
@@ -38,6 +41,18 @@ def start(lang: str = "zh") -> AppTest:
 
 def upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
     return at.file_uploader(key="imp_file").set_value((name, data, mime)).run()
+
+
+def plain(markdown: str) -> str:
+    """Markdown source with its backslash escapes removed (the text a reader sees)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def sign_in_planner(at: AppTest, name: str = "赵规划", passphrase: str = PLANNER_PASS) -> AppTest:
+    at.text_input(key="signin_name_planner").input(name)
+    at.text_input(key="signin_team_planner").input("规划科")
+    at.text_input(key="signin_pass_planner").input(passphrase)
+    return at.button[[b.label for b in at.button].index("登录")].click().run()
 
 
 def report_table(at: AppTest):
@@ -130,7 +145,7 @@ def test_a_file_over_the_limit_gets_a_clear_message():
 def test_an_unusable_file_says_why():
     at = upload(start("en"), "broken.gpkg", b"not a geopackage", "application/geopackage+sqlite3")
     assert not at.exception
-    assert at.error[0].value.startswith("This file cannot be imported: broken.gpkg:")
+    assert plain(at.error[0].value).startswith("This file cannot be imported: broken.gpkg:")
 
 
 def test_english_labels():
@@ -141,22 +156,49 @@ def test_english_labels():
     assert "Result" in report_table(at).columns
 
 
-def test_save_into_the_store(isolated_store: Path):
+def test_saving_needs_the_planner_role(isolated_store: Path, monkeypatch: pytest.MonkeyPatch):
     from app.store import Store
 
+    monkeypatch.setenv("ATLAS_PLANNER_SECRET", "plan-pass")
     at = upload(start(), "清单.csv", CSV.encode())
     at.button(key="imp_run").click().run()
+    assert metrics(at)  # the preview, report and map stay open to everyone
+    assert any("规划师" in i.value for i in at.info)
+    assert "imp_save" not in [b.key for b in at.button]  # no save button before signing in
+    assert Store(isolated_store).registers().empty
+
+
+def test_a_planner_saves_into_the_store_under_their_name(isolated_store: Path,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    from app.store.sqlite import Store
+
+    monkeypatch.setenv("ATLAS_PLANNER_SECRET", "plan-pass")
+    at = upload(start(), "清单.csv", CSV.encode())
+    at.button(key="imp_run").click().run()
+    at = sign_in_planner(at)
     at.text_input(key="imp_save_name").input("parks-2025").run()
     at.button(key="imp_save").click().run()
     assert not at.exception and not at.error
-    assert at.success[0].value == "已保存清单 parks-2025:4 个项目。"
-    assert Store(isolated_store).registers()["name"].tolist() == ["parks-2025"]
+    assert plain(at.success[0].value) == "已保存清单 parks-2025:4 个项目。"
+    store = Store(isolated_store)
+    assert store.registers()[["name", "saved_by"]].values.tolist() == [["parks-2025", "赵规划"]]
+    audit = store.audit()
+    assert audit.loc[audit["action"] == "save_register", "actor"].tolist() == ["赵规划"]
 
 
-def test_every_string_has_both_languages():
-    assert all(zh and en and zh != en for key, (zh, en) in STRINGS.items()
-               if not key.startswith("col_") or key == "col_row")
-    assert all(f"field_{name}" in STRINGS for name in MAPPING_FIELDS)
+def test_a_reserved_register_name_is_refused_in_the_users_language(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ATLAS_PLANNER_SECRET", "plan-pass")
+    at = upload(start(), "清单.csv", CSV.encode())
+    at.button(key="imp_run").click().run()
+    at = sign_in_planner(at)
+    at.text_input(key="imp_save_name").input("curated").run()
+    at.button(key="imp_save").click().run()
+    assert not at.exception
+    assert plain(at.error[0].value).startswith("保存失败:")
+
+
+def test_every_mapping_field_has_a_label():
+    assert all(f"import.field_{name}" in STRINGS for name in MAPPING_FIELDS)
 
 
 def test_doctests():

@@ -20,6 +20,7 @@ app.errors.ImportFileError: --map needs FIELD=COLUMN, got 'name'
 from __future__ import annotations
 
 import argparse
+import getpass
 import sqlite3
 import sys
 import unicodedata
@@ -152,9 +153,14 @@ def run(args: argparse.Namespace) -> int:
                   "nothing was saved", file=sys.stderr)
             return 2
         try:
-            save_register(args.save, result.frame, result.report)
+            save_register(args.save, result.frame, result.report, saved_by=_operator())
         except (AtlasError, OSError, sqlite3.Error) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"saved register {args.save!r}: {len(result.frame)} projects", file=info)
     return 0
+
+
+def _operator() -> str:
+    """Who saves from the command line: the operating-system account running it."""
+    return f"cli:{getpass.getuser()}"

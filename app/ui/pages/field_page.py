@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 from streamlit_geolocation import streamlit_geolocation
 
+from app.domain.i18n import t
 from app.domain.model import LOCATED_PRECISIONS
 from app.domain.roles import FIELD
 from app.errors import AtlasError
@@ -21,53 +22,27 @@ from app.map.builder import build_map
 from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
 from app.ui import auth
 from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
+from app.ui.safe import notice
 
-_TEXT = {
-    "zh": {
-        "title": "现场核查", "where": "我的位置", "locate": "点击上方按钮获取设备定位(需允许浏览器定位)。",
-        "manual": "手动输入坐标或在地图上点选", "crs": "坐标系", "lon": "经度", "lat": "纬度",
-        "use": "使用此坐标", "tap": "在下方地图上点一下,也可设为当前位置。",
-        "pos": "当前位置(WGS-84):{lat:.6f}, {lon:.6f}", "acc": ",精度约 ±{a:.0f} 米",
-        "src": {"device": "设备定位", "typed": "手动输入", "tap": "地图点选"},
-        "nearby": "附近项目", "none_yet": "先确定位置,再列出附近项目。", "pick": "选择项目",
-        "coords": "坐标(可复制)", "amap": "在高德地图中打开", "baidu": "在百度地图中打开",
-        "checkin": "现场核查提交", "kind": "核查结果", "confirm": "登记位置正确",
-        "correct": "位置需要更正", "new_pos": "更正后的位置", "precision": "更正位置的精度",
-        "note": "说明(更正时必填)", "photo": "现场照片(可选,JPEG/PNG,≤5 MB)", "submit": "提交",
-        "stored": "已保存(编号 {sid}),等待审核。", "need_pos": "更正需要一个位置:请先定位或点选地图。",
-        "precisions": {"site": "地块/建筑", "street": "路段", "area": "片区"},
-        "unlocated_note": "该项目尚未定位,可提交其实际位置。", "n": "显示数量",
-        "dist": "距离(米)", "dir": "方向", "name": "名称",
-    },
-    "en": {
-        "title": "Field check", "where": "My position",
-        "locate": "Tap the button above to use the device's position (allow location access).",
-        "manual": "Type coordinates or tap the map", "crs": "Coordinate system", "lon": "Longitude",
-        "lat": "Latitude", "use": "Use these coordinates", "tap": "A tap on the map below also sets your position.",
-        "pos": "Position (WGS-84): {lat:.6f}, {lon:.6f}", "acc": ", accuracy about ±{a:.0f} m",
-        "src": {"device": "device", "typed": "typed", "tap": "map tap"},
-        "nearby": "Nearby projects", "none_yet": "Set a position first to list nearby projects.",
-        "pick": "Project", "coords": "Coordinates (copy)", "amap": "Open in AMap", "baidu": "Open in Baidu Maps",
-        "checkin": "Check-in", "kind": "Result", "confirm": "Recorded position is right",
-        "correct": "Position needs correcting", "new_pos": "Corrected position",
-        "precision": "Precision of the corrected position", "note": "Note (required for a correction)",
-        "photo": "Photo (optional, JPEG/PNG, ≤ 5 MB)", "submit": "Submit",
-        "stored": "Saved (no. {sid}); waiting for review.",
-        "need_pos": "A correction needs a position: locate yourself or tap the map first.",
-        "precisions": {"site": "Site", "street": "Street", "area": "Area"},
-        "unlocated_note": "This project has no position yet; you can submit where it really is.",
-        "n": "How many", "dist": "Distance (m)", "dir": "Direction", "name": "Name",
-    },
-}
-_CRS_LABELS = {"wgs84": "WGS-84 (GPS)", "gcj02": "GCJ-02 (高德/腾讯)", "bd09": "BD-09 (百度)"}
+_CRS_CHOICES = ("wgs84", "gcj02", "bd09")
+
+
+def _crs_label(crs: str, lang: str) -> str:
+    """Display name of a coordinate system (the same in both languages but for the app names)."""
+    return t(f"crs_label_{crs}", lang)
 
 
 def _set_position(lon: float, lat: float, accuracy: float | None, source: str) -> None:
     st.session_state["field_pos"] = (lon, lat, accuracy, source)
 
 
-def _position(atlas, text: dict) -> tuple[float, float, float | None, str] | None:
-    st.subheader(text["where"])
+def _error(exc: AtlasError, lang: str) -> None:
+    """An AtlasError's message (it may quote what the user typed or uploaded), escaped."""
+    notice("error", "error_atlas", lang, message=str(exc))
+
+
+def _position(atlas, lang: str) -> tuple[float, float, float | None, str] | None:
+    st.subheader(t("field.where", lang))
     district = atlas.places["district-changning"].geometry
     located = streamlit_geolocation()
     if located and located.get("latitude") is not None:
@@ -79,30 +54,31 @@ def _position(atlas, text: dict) -> tuple[float, float, float | None, str] | Non
                                           tolerance_m=FIELD_TOLERANCE_M).lonlat()
                 _set_position(lon, lat, fix[2], "device")
             except AtlasError as exc:
-                st.error(str(exc))
+                _error(exc, lang)
     else:
-        st.caption(text["locate"])
-    with st.expander(text["manual"]):
+        st.caption(t("field.locate", lang))
+    with st.expander(t("field.manual", lang)):
         with st.form("typed_position"):
-            crs = st.selectbox(text["crs"], list(_CRS_LABELS), format_func=_CRS_LABELS.get)
-            lon = st.number_input(text["lon"], value=None, format="%.6f", step=0.000001)
-            lat = st.number_input(text["lat"], value=None, format="%.6f", step=0.000001)
-            if st.form_submit_button(text["use"], width="stretch"):
-                try:
-                    if lon is None or lat is None:
-                        raise SubmissionError(f"{text['lon']}/{text['lat']}: ?")
-                    wlon, wlat = check_position((lon, lat), crs, to_metric(district), fix_swaps=False,
-                                                tolerance_m=FIELD_TOLERANCE_M).lonlat()
-                    _set_position(wlon, wlat, None, "typed")
-                except AtlasError as exc:
-                    st.error(str(exc))
-        st.caption(text["tap"])
+            crs = st.selectbox(t("field.crs", lang), _CRS_CHOICES, format_func=lambda v: _crs_label(v, lang))
+            lon = st.number_input(t("field.lon", lang), value=None, format="%.6f", step=0.000001)
+            lat = st.number_input(t("field.lat", lang), value=None, format="%.6f", step=0.000001)
+            if st.form_submit_button(t("field.use", lang), width="stretch"):
+                if lon is None or lat is None:
+                    notice("error", "field.missing_position", lang)
+                else:
+                    try:
+                        wlon, wlat = check_position((lon, lat), crs, to_metric(district), fix_swaps=False,
+                                                    tolerance_m=FIELD_TOLERANCE_M).lonlat()
+                        _set_position(wlon, wlat, None, "typed")
+                    except AtlasError as exc:
+                        _error(exc, lang)
+        st.caption(t("field.tap", lang))
     pos = st.session_state.get("field_pos")
     if pos:
-        line = text["pos"].format(lat=pos[1], lon=pos[0])
+        line = t("field.pos", lang).format(lat=pos[1], lon=pos[0])
         if pos[2]:
-            line += text["acc"].format(a=pos[2])
-        st.success(f"{line} · {text['src'][pos[3]]}")
+            line += t("field.acc", lang).format(a=pos[2])
+        st.success(f"{line} · {t(f'field.src_{pos[3]}', lang)}")
     return pos
 
 
@@ -128,66 +104,70 @@ def _map(atlas, frame: pd.DataFrame, pos, lang: str) -> None:
             lon, lat = check_position((lon, lat), "wgs84", district_m, fix_swaps=False,
                                       tolerance_m=FIELD_TOLERANCE_M).lonlat()
         except AtlasError as exc:
-            st.error(str(exc))
+            _error(exc, lang)
         else:
             _set_position(lon, lat, None, "tap")
             st.rerun()
 
 
-def _nearby(atlas, pos, lang: str, text: dict) -> str | None:
-    st.subheader(text["nearby"])
+def _nearby(atlas, pos, lang: str) -> str | None:
+    st.subheader(t("field.nearby", lang))
     name = "name_en" if lang == "en" else "name_zh"
     names = dict(zip(atlas.projects["id"], atlas.projects[name], strict=True))
     near_ids: list[str] = []
     if pos:
-        n = st.segmented_control(text["n"], [3, 5, 10], default=5, key="field_n") or 5
+        n = st.segmented_control(t("field.n", lang), [3, 5, 10], default=5, key="field_n") or 5
         near = nearest(atlas.projects, pos[0], pos[1], n=n)
         direction = "direction_en" if lang == "en" else "direction_zh"
-        table = pd.DataFrame({text["dist"]: near["distance_m"].round(0).astype(int),
-                              text["dir"]: near[direction], text["name"]: near[name]})
-        st.table(table.set_index(text["dist"]))  # plain text cells: readable on a phone
+        dist = t("field.dist", lang)
+        table = pd.DataFrame({dist: near["distance_m"].round(0).astype(int),
+                              t("field.dir", lang): near[direction],
+                              t("field.name", lang): near[name]})
+        st.table(table.set_index(dist))  # plain text cells: readable on a phone
         near_ids = near["id"].tolist()
     else:
-        st.caption(text["none_yet"])
+        st.caption(t("field.none_yet", lang))
     options = near_ids + [pid for pid in atlas.projects["id"] if pid not in set(near_ids)]
-    return st.selectbox(text["pick"], options, format_func=lambda v: names.get(v, v), key="field_pick")
+    return st.selectbox(t("field.pick", lang), options, format_func=lambda v: names.get(v, v),
+                        key="field_pick")
 
 
-def _navigate(atlas, project_id: str, lang: str, text: dict) -> None:
+def _navigate(atlas, project_id: str, lang: str) -> None:
     row = atlas.projects.set_index("id").loc[project_id]
     if row.geometry is None:
-        st.info(text["unlocated_note"])
+        st.info(t("field.unlocated_note", lang))
         return
     point = row.geometry if row.geometry.geom_type == "Point" else row.geometry.representative_point()
-    st.caption(text["coords"])
+    st.caption(t("field.coords", lang))
     for crs, value in coordinates_for(point.x, point.y).items():
-        st.code(f"{_CRS_LABELS[crs]}: {value}", language=None)
+        st.code(f"{_crs_label(crs, lang)}: {value}", language=None)
     name = row["name_en" if lang == "en" else "name_zh"]
     left, right = st.columns(2)
-    left.link_button(text["amap"], amap_link(point.x, point.y, name), width="stretch")
-    right.link_button(text["baidu"], baidu_link(point.x, point.y, name), width="stretch")
+    left.link_button(t("field.amap", lang), amap_link(point.x, point.y, name), width="stretch")
+    right.link_button(t("field.baidu", lang), baidu_link(point.x, point.y, name), width="stretch")
 
 
-def _checkin(atlas, project_id: str, pos, text: dict) -> None:
-    st.subheader(text["checkin"])
-    who = auth.require(FIELD, st.session_state.get("w_lang") or "zh")
+def _checkin(atlas, project_id: str, pos, lang: str) -> None:
+    st.subheader(t("field.checkin", lang))
+    who = auth.require(FIELD, lang)
     if who is None:
         return
     with st.form("checkin", clear_on_submit=False):
-        kind = st.radio(text["kind"], ["confirm", "correct"], horizontal=True,
-                        format_func=lambda v: text[v])
-        precision = st.selectbox(text["precision"], list(LOCATED_PRECISIONS),
-                                 format_func=text["precisions"].get)
-        note = st.text_area(text["note"], max_chars=2000)
-        photo = st.file_uploader(text["photo"], type=["jpg", "jpeg", "png"])
-        sent = st.form_submit_button(text["submit"], type="primary", width="stretch")
+        kind = st.radio(t("field.kind", lang), ["confirm", "correct"], horizontal=True,
+                        format_func=lambda v: t(f"field.{v}", lang))
+        precision = st.selectbox(t("field.precision", lang), list(LOCATED_PRECISIONS),
+                                 format_func=lambda v: t(f"field.precision_{v}", lang))
+        note = st.text_area(t("field.note", lang), max_chars=2000)
+        photo = st.file_uploader(t("field.photo", lang), type=["jpg", "jpeg", "png"])
+        sent = st.form_submit_button(t("field.submit", lang), type="primary", width="stretch")
     if not sent:
         return
     if photo is not None and photo.size > MAX_PHOTO_BYTES:
-        st.error(f"{photo.name}: {photo.size / 1e6:.1f} MB > {MAX_PHOTO_BYTES / 1e6:.0f} MB")
+        notice("error", "field.photo_too_large", lang, name=photo.name, size=photo.size / 1e6,
+               limit=MAX_PHOTO_BYTES / 1e6)
         return
     if kind == "correct" and not pos:
-        st.error(text["need_pos"])
+        notice("error", "field.need_pos", lang)
         return
     row = atlas.projects.set_index("id").loc[project_id]
     try:
@@ -199,20 +179,19 @@ def _checkin(atlas, project_id: str, pos, text: dict) -> None:
             photo=photo.getvalue() if photo is not None else None)
         sid = get_store().submit(sub, old_wkt=row.geometry.wkt if row.geometry is not None else None)
     except SubmissionError as exc:
-        st.error(str(exc))
+        _error(exc, lang)
         return
-    st.success(text["stored"].format(sid=sid))
+    notice("success", "field.stored", lang, sid=sid)
 
 
 def render() -> None:
     """The field page."""
     lang = st.session_state.get("w_lang") or "zh"
-    text = _TEXT[lang]
-    st.title(text["title"])
+    st.title(t("field.title", lang))
     atlas = get_atlas()
-    pos = _position(atlas, text)
+    pos = _position(atlas, lang)
     _map(atlas, atlas.projects, pos, lang)
-    chosen = _nearby(atlas, pos, lang, text)
+    chosen = _nearby(atlas, pos, lang)
     if chosen:
-        _navigate(atlas, chosen, lang, text)
-        _checkin(atlas, chosen, pos, text)
+        _navigate(atlas, chosen, lang)
+        _checkin(atlas, chosen, pos, lang)

@@ -4,13 +4,13 @@ Everything the page does goes through :mod:`app.io.importer` (the same code as
 ``python -m app import``); this module only draws widgets. Uploads are limited to
 :data:`app.io.importer.UPLOAD_LIMIT_MB` MB: the uploader refuses larger files in the browser (the
 file's name turns red, and the page's hint states the limit), and the page checks the size of
-whatever reaches it again and says so in the user's language.
+whatever reaches it again and says so in the user's language. Anyone may preview an import;
+saving it into the store needs the planner role, and the audit row names the planner.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from dataclasses import replace
 
 import geopandas as gpd
@@ -19,7 +19,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app.data.atlas import Atlas
-from app.errors import AtlasError, ImportFileError
+from app.domain.i18n import t
+from app.domain.roles import PLANNER
+from app.domain.text import escape_markdown
+from app.errors import AtlasError, ImportFileError, SubmissionError
 from app.geo.coords import parse_source_crs
 from app.io.importer import (
     IMPORTED,
@@ -37,9 +40,12 @@ from app.io.importer import (
 from app.map.assets import localize
 from app.map.basemaps import basemap_title, keyless_basemaps
 from app.map.builder import build_map
-from app.ui.cache import get_atlas, static_assets
+from app.store import save_register
+from app.ui import auth
+from app.ui.cache import get_atlas, get_store, static_assets
+from app.ui.safe import notice
 
-__all__ = ["STRINGS", "UPLOAD_TYPES", "render", "text"]
+__all__ = ["UPLOAD_TYPES", "render"]
 
 #: File types the uploader offers.
 UPLOAD_TYPES: tuple[str, ...] = ("csv", "txt", "xlsx", "geojson", "json", "gpkg")
@@ -48,94 +54,6 @@ _ENCODINGS = ("auto", "utf-8", "gb18030", "utf-16")
 _CRS_CHOICES = ("wgs84", "gcj02", "bd09", "epsg")
 _BASEMAPS = keyless_basemaps()  # the import page asks for no key
 _NONE = ""
-
-#: This page's UI strings: key -> (zh, en).
-STRINGS: dict[str, tuple[str, str]] = {
-    "page": ("导入项目清单", "Import a register"),
-    "intro": ("上传 CSV、Excel(.xlsx)、GeoJSON 或 GeoPackage 项目清单:先核对列对应关系,再导入;"
-              "每一行的定位结果(已定位/已修正/未定位/已拒绝)都列在报告中。文件不超过 {mb} MB。",
-              "Upload a CSV, Excel (.xlsx), GeoJSON or GeoPackage register: check the column "
-              "mapping, then import; the report lists every row as placed, fixed, unlocated or "
-              "rejected. Files up to {mb} MB."),
-    "upload": ("项目清单文件", "Register file"),
-    "upload_help": ("CSV 可为 UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030 编码;Excel 读取第一个工作表。",
-                    "CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Excel: the first sheet."),
-    "no_file": ("请选择一个不超过 {mb} MB 的文件。超过上限的文件不会上传(文件名标红);"
-                "更大的清单请拆分,或用命令行导入:python -m app import 文件",
-                "Choose a file of at most {mb} MB. A larger file is not uploaded (its name turns "
-                "red); split the register, or use the command line: python -m app import FILE"),
-    "too_large": ("文件过大:{size:.1f} MB,上限为 {mb} MB({limit} 字节)。请拆分清单,或用命令行"
-                  " python -m app import 导入。",
-                  "The file is too large: {size:.1f} MB; the limit is {mb} MB ({limit} bytes). "
-                  "Split the register, or import it with python -m app import."),
-    "unusable": ("无法读取该文件:", "This file cannot be imported: "),
-    "settings": ("读取设置", "Reading"),
-    "encoding": ("文本编码", "Text encoding"),
-    "enc_auto": ("自动识别", "detect"),
-    "crs": ("坐标系", "Coordinate system"),
-    "crs_wgs84": ("WGS-84(GPS、天地图)", "WGS-84 (GPS, Tianditu)"),
-    "crs_gcj02": ("GCJ-02(高德、腾讯)", "GCJ-02 (AMap, Tencent)"),
-    "crs_bd09": ("BD-09(百度)", "BD-09 (Baidu)"),
-    "crs_epsg": ("EPSG 代码(投影坐标)", "EPSG code (projected)"),
-    "epsg": ("EPSG 代码", "EPSG code"),
-    "preview": ("文件预览(前 {n} 行)", "Preview (first {n} rows)"),
-    "mapping": ("列对应关系", "Column mapping"),
-    "mapping_help": ("已根据表头自动识别,可逐项修改;“—”表示不使用。",
-                     "Guessed from the headers; change any of them. '—' means not used."),
-    "run": ("导入", "Import"),
-    "press_run": ("核对列对应关系后,点击“导入”。", "Check the mapping, then press Import."),
-    "summary": ("导入结果", "Result"),
-    "report": ("逐行报告", "Row report"),
-    "download_report": ("下载报告(JSON)", "Download the report (JSON)"),
-    "map": ("导入结果地图", "Map of the imported projects"),
-    "basemap": ("底图", "Basemap"),
-    "notes": ("说明", "Notes"),
-    "save": ("保存到数据库", "Save to the store"),
-    "save_name": ("清单名称(字母、数字、- 或 _)", "Register name (letters, digits, - or _)"),
-    "save_button": ("保存", "Save"),
-    "saved": ("已保存清单 {name}:{n} 个项目。", "Saved register {name}: {n} projects."),
-    "store_missing": ("数据库不可用,未保存。", "The store is not available; nothing was saved."),
-    "save_failed": ("保存失败:", "Saving failed: "),
-    "status_placed": ("已定位", "placed"),
-    "status_fixed": ("已修正", "fixed"),
-    "status_unlocated": ("未定位", "unlocated"),
-    "status_rejected": ("已拒绝", "rejected"),
-    "col_row": ("行", "Row"),
-    "col_id": ("编号", "ID"),
-    "col_name": ("名称", "Name"),
-    "col_status": ("结果", "Result"),
-    "col_method": ("方法", "Method"),
-    "col_score": ("匹配分", "Score"),
-    "col_precision": ("定位精度", "Precision"),
-    "col_place": ("地名库地点", "Gazetteer place"),
-    "col_problems": ("问题与处理", "Problems and what was done"),
-    "col_candidates": ("候选地点", "Candidates"),
-    "field_name": ("名称", "Name"),
-    "field_name_en": ("英文名称", "English name"),
-    "field_address": ("地址", "Address"),
-    "field_lon": ("经度 / X", "Longitude / X"),
-    "field_lat": ("纬度 / Y", "Latitude / Y"),
-    "field_id": ("编号", "ID"),
-    "field_layer": ("图层", "Layer"),
-    "field_category": ("类别", "Category"),
-    "field_status": ("状态", "Status"),
-    "field_action": ("2025年行动", "2025 action"),
-    "field_target_year": ("目标年份", "Target year"),
-    "field_subdistrict": ("街道/镇", "Sub-district"),
-    "field_description": ("说明", "Description"),
-    "field_aliases": ("别名", "Aliases"),
-    "imported": ("导入(未指定)", "imported (not given)"),
-}
-
-
-def text(key: str, lang: str) -> str:
-    """This page's string `key` in 'zh' or 'en' (the key itself when unknown).
-
-    >>> text("run", "en"), text("run", "zh"), text("nope", "en")
-    ('Import', '导入', 'nope')
-    """
-    zh, en = STRINGS.get(key, (key, key))
-    return en if lang == "en" else zh
 
 
 def _reset_mapping(table: RawTable, digest: str) -> None:
@@ -150,14 +68,14 @@ def _reset_mapping(table: RawTable, digest: str) -> None:
 
 
 def _mapping_widgets(table: RawTable, lang: str) -> dict[str, str | None]:
-    st.subheader(text("mapping", lang))
-    st.caption(text("mapping_help", lang))
+    st.subheader(t("import.mapping", lang))
+    st.caption(t("import.mapping_help", lang))
     options = [_NONE, *table.columns]
     chosen: dict[str, str | None] = {}
     cols = st.columns(4)
     for i, name in enumerate(MAPPING_FIELDS):
         with cols[i % 4]:
-            value = st.selectbox(text(f"field_{name}", lang), options, key=f"imp_map_{name}",
+            value = st.selectbox(t(f"import.field_{name}", lang), options, key=f"imp_map_{name}",
                                  format_func=lambda v: v or "—")
         chosen[name] = value or None
     return chosen
@@ -167,35 +85,35 @@ def _crs_widgets(lang: str, show_encoding: bool) -> tuple[str, str | None]:
     left, mid, right = st.columns(3)
     encoding = "auto"
     if show_encoding:
-        encoding = left.selectbox(text("encoding", lang), _ENCODINGS, key="imp_encoding",
-                                  format_func=lambda v: text("enc_auto", lang) if v == "auto" else v)
-    choice = mid.selectbox(text("crs", lang), _CRS_CHOICES, key="imp_crs",
-                           format_func=lambda v: text(f"crs_{v}", lang))
+        encoding = left.selectbox(t("import.encoding", lang), _ENCODINGS, key="imp_encoding",
+                                  format_func=lambda v: t("import.enc_auto", lang) if v == "auto" else v)
+    choice = mid.selectbox(t("import.crs", lang), _CRS_CHOICES, key="imp_crs",
+                           format_func=lambda v: t(f"import.crs_{v}", lang))
     crs = choice
     if choice == "epsg":
-        crs = right.text_input(text("epsg", lang), value="EPSG:32651", key="imp_epsg").strip()
+        crs = right.text_input(t("import.epsg", lang), value="EPSG:32651", key="imp_epsg").strip()
     return crs, None if encoding == "auto" else encoding
 
 
 def _report_table(result: ImportResult, lang: str) -> pd.DataFrame:
     table = result.report.to_frame()
-    table["status"] = table["status"].map(lambda s: text(f"status_{s}", lang))
-    return table.rename(columns=lambda c: text(f"col_{c}", lang))
+    table["status"] = table["status"].map(lambda s: t(f"import.status_{s}", lang))
+    return table.rename(columns=lambda c: t(f"import.col_{c}", lang))
 
 
 def _summary(result: ImportResult, lang: str) -> None:
-    st.subheader(text("summary", lang))
+    st.subheader(t("import.summary", lang))
     summary = result.report.summary
     for col, status in zip(st.columns(len(ROW_STATUSES)), ROW_STATUSES, strict=True):
-        col.metric(text(f"status_{status}", lang), summary[status])
+        col.metric(t(f"import.status_{status}", lang), summary[status])
     notes = result.report.source.get("notes") or ()
     if notes:
-        st.caption(f"{text('notes', lang)}: " + " · ".join(str(n) for n in notes))
+        st.caption(f"{t('import.notes', lang)}: " + " · ".join(escape_markdown(n) for n in notes))
 
 
 def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
-    st.subheader(text("map", lang))
-    basemap = st.selectbox(text("basemap", lang), _BASEMAPS, key="imp_basemap",
+    st.subheader(t("import.map", lang))
+    basemap = st.selectbox(t("import.basemap", lang), _BASEMAPS, key="imp_basemap",
                            format_func=lambda v: basemap_title(v, lang))
     static_assets()
     m = build_map(replace(atlas, projects=frame), frame, lang=lang, basemap=basemap,
@@ -206,32 +124,31 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
 
 
 def _save(result: ImportResult, lang: str) -> None:
-    st.subheader(text("save", lang))
+    """Saving needs the planner role; the preview, report and map above stay open to all."""
+    st.subheader(t("import.save", lang))
+    who = auth.require(PLANNER, lang)
+    if who is None:
+        return
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    name = left.text_input(text("save_name", lang), key="imp_save_name").strip()
-    if not right.button(text("save_button", lang), key="imp_save", disabled=not name):
+    name = left.text_input(t("import.save_name", lang), key="imp_save_name").strip()
+    if not right.button(t("import.save_button", lang), key="imp_save", disabled=not name):
         return
     try:
-        from app.store import save_register
-    except ImportError:
-        st.warning(text("store_missing", lang))
+        save_register(name, result.frame, result.report, store=get_store(), saved_by=who.name)
+    except SubmissionError as exc:
+        notice("error", "import.save_failed", lang, message=str(exc))
         return
-    try:
-        save_register(name, result.frame, result.report)
-    except (AtlasError, OSError, sqlite3.Error) as exc:
-        st.error(text("save_failed", lang) + str(exc))
-        return
-    st.success(text("saved", lang).format(name=name, n=len(result.frame)))
+    notice("success", "import.saved", lang, name=name, n=len(result.frame))
 
 
 def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
     _summary(result, lang)
-    st.subheader(text("report", lang))
+    st.subheader(t("import.report", lang))
     st.dataframe(_report_table(result, lang), hide_index=True, width="stretch", key="imp_report")
-    st.download_button(text("download_report", lang), result.report.to_json().encode("utf-8"),
+    st.download_button(t("import.download_report", lang), result.report.to_json().encode("utf-8"),
                        file_name="import-report.json", mime="application/json", key="imp_download")
     frame = result.frame.assign(
-        category=result.frame["category"].replace(IMPORTED, text("imported", lang)))
+        category=result.frame["category"].replace(IMPORTED, t("import.imported", lang)))
     _map(atlas, frame, lang)
     _save(result, lang)
 
@@ -239,47 +156,47 @@ def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
 def render() -> None:
     """The import page."""
     lang = st.session_state.get("w_lang") or "zh"
-    st.title(text("page", lang))
-    st.caption(text("intro", lang).format(mb=UPLOAD_LIMIT_MB))
-    uploaded = st.file_uploader(text("upload", lang), type=list(UPLOAD_TYPES), key="imp_file",
-                                max_upload_size=UPLOAD_LIMIT_MB, help=text("upload_help", lang))
+    st.title(t("import.page", lang))
+    st.caption(t("import.intro", lang).format(mb=UPLOAD_LIMIT_MB))
+    uploaded = st.file_uploader(t("import.upload", lang), type=list(UPLOAD_TYPES), key="imp_file",
+                                max_upload_size=UPLOAD_LIMIT_MB, help=t("import.upload_help", lang))
     if uploaded is None:
-        st.info(text("no_file", lang).format(mb=UPLOAD_LIMIT_MB))
+        st.info(t("import.no_file", lang).format(mb=UPLOAD_LIMIT_MB))
         return
     data = uploaded.getvalue()
     try:
         check_upload_size(len(data))
     except ImportFileError:
-        st.error(text("too_large", lang).format(size=len(data) / 1024 / 1024, mb=UPLOAD_LIMIT_MB,
-                                                limit=UPLOAD_LIMIT_BYTES))
+        notice("error", "import.too_large", lang, size=len(data) / 1024 / 1024, mb=UPLOAD_LIMIT_MB,
+               limit=UPLOAD_LIMIT_BYTES)
         return
     is_text = uploaded.name.lower().endswith((".csv", ".txt"))
-    st.subheader(text("settings", lang))
+    st.subheader(t("import.settings", lang))
     crs, encoding = _crs_widgets(lang, show_encoding=is_text)
     try:
         table = read_table(data, filename=uploaded.name, encoding=encoding)
         parse_source_crs(crs)
     except AtlasError as exc:
-        st.error(text("unusable", lang) + str(exc))
+        notice("error", "import.unusable", lang, message=str(exc))
         return
     digest = hashlib.sha256(data).hexdigest()[:16]
     _reset_mapping(table, digest)
-    st.subheader(text("preview", lang).format(n=_PREVIEW_ROWS))
+    st.subheader(t("import.preview", lang).format(n=_PREVIEW_ROWS))
     st.dataframe(table.frame.head(_PREVIEW_ROWS).astype(str), hide_index=True, width="stretch",
                  key="imp_preview")
     mapping = _mapping_widgets(table, lang)
     params = (digest, tuple(sorted((k, v or "") for k, v in mapping.items())), crs, encoding)
     atlas = get_atlas()
-    if st.button(text("run", lang), key="imp_run", type="primary"):
+    if st.button(t("import.run", lang), key="imp_run", type="primary"):
         try:
             result = import_file(data, filename=uploaded.name, crs=crs, encoding=encoding,
                                  mapping=mapping, atlas=atlas)
         except AtlasError as exc:
-            st.error(text("unusable", lang) + str(exc))
+            notice("error", "import.unusable", lang, message=str(exc))
             return
         st.session_state["_imp_result"] = (params, result)
     stored = st.session_state.get("_imp_result")
     if stored is None or stored[0] != params:
-        st.info(text("press_run", lang))
+        st.info(t("import.press_run", lang))
         return
     _show(atlas, stored[1], lang)

@@ -20,6 +20,7 @@ from streamlit_folium import st_folium
 from app.data.atlas import Atlas
 from app.domain.filters import Filter
 from app.domain.i18n import field_label, t
+from app.domain.text import escape_markdown
 from app.domain.viewstate import BASEMAP_IDS
 from app.io.export import FORMATS, export_bytes
 from app.map.assets import localize
@@ -54,7 +55,7 @@ def _label_funcs(atlas: Atlas, lang: str) -> dict[str, object]:
 
 def _sidebar(atlas: Atlas, lang: str) -> None:
     side = st.sidebar
-    side.text_input(t("search", lang), key="w_q", placeholder="天山 / tianshan")
+    side.text_input(t("search", lang), key="w_q", placeholder=t("search_placeholder", lang))
     labels = _label_funcs(atlas, lang)
     allowed = state.allowed_values(atlas)
     with side.expander(t("filters", lang), expanded=True):
@@ -153,7 +154,8 @@ def render() -> None:
     st.caption(t("app_subtitle", lang))
     notices = st.session_state.get(state.NOTICES) or []
     if notices:
-        st.warning(t("url_notice", lang) + "\n\n" + "\n".join(f"- `{n}`" for n in notices))
+        st.warning(t("url_notice", lang) + "\n\n"
+                   + "\n".join(f"- {escape_markdown(n)}" for n in notices))
 
     flt = view.to_filter()
     mask = filter_mask(atlas.data_version, flt.key(), flt).to_numpy()
@@ -180,7 +182,7 @@ def render() -> None:
                  selection_mode="single-row", key="w_table")
     if view.project:
         name = atlas.projects.set_index("id").loc[view.project]
-        st.caption(f"{t('focus', lang)} {name['name_en' if lang == 'en' else 'name_zh']}")
+        st.caption(f"{t('focus', lang)} {escape_markdown(name['name_en' if lang == 'en' else 'name_zh'])}")
     _downloads(atlas, flt, len(frame), lang)
 
 

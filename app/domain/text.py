@@ -1,0 +1,37 @@
+"""Untrusted text (from users, files, URLs, the store) made inert for Markdown. Pure.
+
+Streamlit renders the text of ``st.markdown``, alerts, captions and widget labels as Markdown
+(GitHub flavour, with maths, colour and icon directives), so a note such as
+``![x](http://host/p.png)`` would make every reader's browser fetch an outside image. CommonMark
+lets any ASCII punctuation character be escaped with a backslash; escaping all of them leaves
+no link, image, autolink, raw HTML, code span, maths, directive or emphasis to be parsed, and
+the reader sees the original characters.
+
+>>> print(escape_markdown("![x](http://h/p.png)"))
+\\!\\[x\\]\\(http\\:\\/\\/h\\/p\\.png\\)
+>>> print(escape_markdown("天山公园 <b>"))
+天山公园 \\<b\\>
+>>> escape_markdown("")
+''
+"""
+
+from __future__ import annotations
+
+import string
+
+__all__ = ["escape_markdown"]
+
+_ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation})
+
+
+def escape_markdown(value: object) -> str:
+    """`value` as text in which every ASCII punctuation character is backslash-escaped.
+
+    Non-text values are turned into text first; line breaks are kept.
+
+    >>> print(escape_markdown("[a](javascript:alert(1))"))
+    \\[a\\]\\(javascript\\:alert\\(1\\)\\)
+    >>> print(escape_markdown(None), escape_markdown(3.5))
+    None 3\\.5
+    """
+    return str(value).translate(_ESCAPES)

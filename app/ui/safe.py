@@ -1,0 +1,40 @@
+"""Show text that mixes our own Markdown templates with untrusted values.
+
+Templates come from :mod:`app.domain.i18n` (ours, may use Markdown); the values filled into
+them (names, notes, file columns, URL parameters, error messages quoting user input) are
+escaped by :func:`app.domain.text.escape_markdown` first, so they always render as the plain
+characters they are. Every page shows such text through these functions.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import streamlit as st
+
+from app.domain.i18n import t
+from app.domain.text import escape_markdown
+
+__all__ = ["Kind", "notice", "say"]
+
+Kind = Literal["info", "warning", "error", "success", "caption", "markdown", "toast"]
+
+
+def say(key: str, lang: str, **values: object) -> str:
+    """The UI string `key` with `values` filled in, every text value escaped for Markdown.
+
+    Numbers keep their format specs (``{size:.1f}``); anything else is shown as escaped text.
+
+    >>> say("import.saved", "en", name="a_b", n=3)
+    'Saved register a\\\\_b: 3 projects.'
+    >>> say("import.unusable", "en", message="<img src=x>")
+    'This file cannot be imported: \\\\<img src\\\\=x\\\\>'
+    """
+    safe = {k: v if isinstance(v, int | float) and not isinstance(v, bool) else escape_markdown(v)
+            for k, v in values.items()}
+    return t(key, lang).format(**safe)
+
+
+def notice(kind: Kind, key: str, lang: str, **values: object) -> None:
+    """Show :func:`say` ``(key, lang, **values)`` as ``st.<kind>`` (info, warning, error, ...)."""
+    getattr(st, kind)(say(key, lang, **values))
