@@ -55,6 +55,11 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
          "is_mobile": True, "has_touch": True}
 
 
+#: Streamlit scripts the tests serve, not test modules: never imported by pytest (with
+#: --doctest-modules it would import every .py file, running them outside Streamlit).
+collect_ignore_glob = ["*_app.py"]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test collected under tests/ui as a browser test."""
     for item in items:
@@ -213,6 +218,25 @@ def wait_for_map(page: Page, timeout_ms: int = APP_TIMEOUT_MS) -> FrameLocator:
     return frame
 
 
+#: True in a document once it and everything it started loading are done: the load event has
+#: fired, web fonts are loaded and every (non-lazy) image has loaded or failed -- so an
+#: ``<img onerror>`` has had its chance to run and no image or font request is still to come.
+_SETTLED_JS = """() => document.readyState === "complete"
+    && (!document.fonts || document.fonts.status === "loaded")
+    && Array.from(document.images).every(img => img.complete || img.loading === "lazy")"""
+
+
+def wait_until_settled(page: Page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
+    """Wait until the page and each of its frames has finished loading (see ``_SETTLED_JS``).
+
+    Used instead of Playwright's ``networkidle`` (a guess: 500 ms without requests) before
+    asserting on what a page requested or ran.
+    """
+    for frame in page.frames:
+        if not frame.is_detached():
+            frame.wait_for_function(_SETTLED_JS, timeout=timeout_ms)
+
+
 # --- what the page fetched -----------------------------------------------------------------
 
 
@@ -290,4 +314,5 @@ __all__ = [
     "record_requests",
     "wait_for_app",
     "wait_for_map",
+    "wait_until_settled",
 ]
