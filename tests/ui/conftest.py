@@ -149,7 +149,8 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..
 
     Runs ``python -m streamlit run SCRIPT`` on a free port of 127.0.0.1 (cwd: the script's
     folder unless given), with usage statistics off, static serving on and the project root
-    on PYTHONPATH; waits up to 60 s for ``/_stcore/health`` to say ``ok``. Every server it
+    on PYTHONPATH and its own empty store (``ATLAS_STORE`` in a temporary folder, unless ``env``
+    names one); waits up to 60 s for ``/_stcore/health`` to say ``ok``. Every server it
     started is terminated when the test module ends.
     """
     servers: list[_Server] = []
@@ -166,8 +167,12 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..
             "--server.enableStaticServing", "true", "--server.fileWatcherType", "none",
         ]
         pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-        full_env = {**os.environ, "PYTHONPATH": pythonpath, **(env or {})}
         log = logs / f"{script.stem}-{port}.log"
+        # Its own empty store, never the repository's var/ nor a developer's database.
+        inherited = {key: value for key, value in os.environ.items()
+                     if key != "ATLAS_DATABASE_URL"}
+        full_env = {**inherited, "PYTHONPATH": pythonpath,
+                    "ATLAS_STORE": str(log.with_suffix(".sqlite")), **(env or {})}
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 command, cwd=cwd or script.parent, env=full_env,
