@@ -47,7 +47,7 @@ def _packaged_config() -> Path:
 
 
 def prepare_run_dir(run_dir: Path, config: Path | None = None) -> Path:
-    """Write the entry script and ``.streamlit/config.toml`` into ``run_dir``; return the script.
+    """Set up ``run_dir``: entry script, ``.streamlit/config.toml``, ``static/``; return the script.
 
     Existing files are overwritten, so the run directory always matches the installed version.
 
@@ -68,6 +68,7 @@ def prepare_run_dir(run_dir: Path, config: Path | None = None) -> Path:
     run_dir = Path(run_dir)
     (run_dir / ".streamlit").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(config, run_dir / ".streamlit" / "config.toml")
+    (run_dir / "static").mkdir(exist_ok=True)  # Streamlit looks for it once, at start-up
     entry = run_dir / "streamlit_app.py"
     entry.write_text(ENTRY_SCRIPT, encoding="utf-8")
     return entry
