@@ -63,13 +63,39 @@ PROJECT_COLUMNS: tuple[str, ...] = (
 
 
 def default_data_dir() -> Path:
-    """``$ATLAS_DATA_DIR`` or the repository's ``geodata/``."""
-    return Path(os.environ.get("ATLAS_DATA_DIR") or _ROOT / "geodata")
+    """``$ATLAS_DATA_DIR``, else the source tree's ``geodata/``, else the installed copy.
+
+    A wheel installs ``geodata/`` as ``app/geodata`` (pyproject.toml ``[tool.setuptools]``).
+
+    >>> (default_data_dir() / "register.toml").is_file()
+    True
+    >>> import os; os.environ["ATLAS_DATA_DIR"] = "/srv/atlas/geodata"
+    >>> default_data_dir().as_posix()
+    '/srv/atlas/geodata'
+    >>> del os.environ["ATLAS_DATA_DIR"]
+    """
+    if os.environ.get("ATLAS_DATA_DIR"):
+        return Path(os.environ["ATLAS_DATA_DIR"])
+    in_source = (_ROOT / "pyproject.toml").is_file() and (_ROOT / "geodata").is_dir()
+    return _ROOT / "geodata" if in_source else Path(__file__).resolve().parents[1] / "geodata"
 
 
 def default_layers_dir() -> Path:
-    """``$ATLAS_LAYERS_DIR`` or the repository's ``layers/``."""
-    return Path(os.environ.get("ATLAS_LAYERS_DIR") or _ROOT / "layers")
+    """``$ATLAS_LAYERS_DIR``, else the source tree's ``layers/``, else the installed copy.
+
+    A wheel installs ``layers/`` as ``app/layers`` (pyproject.toml ``[tool.setuptools]``).
+
+    >>> sorted(default_layers_dir().glob("*.toml"))[0].name
+    'city_services.toml'
+    >>> import os; os.environ["ATLAS_LAYERS_DIR"] = ""  # empty counts as unset
+    >>> default_layers_dir().name
+    'layers'
+    >>> del os.environ["ATLAS_LAYERS_DIR"]
+    """
+    if os.environ.get("ATLAS_LAYERS_DIR"):
+        return Path(os.environ["ATLAS_LAYERS_DIR"])
+    in_source = (_ROOT / "pyproject.toml").is_file() and (_ROOT / "layers").is_dir()
+    return _ROOT / "layers" if in_source else Path(__file__).resolve().parents[1] / "layers"
 
 
 def data_version(data_dir: Path, layers_dir: Path | None = None) -> str:

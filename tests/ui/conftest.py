@@ -55,6 +55,11 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
          "is_mobile": True, "has_touch": True}
 
 
+#: Streamlit scripts the tests serve, not test modules: never imported by pytest (with
+#: --doctest-modules it would import every .py file, running them outside Streamlit).
+collect_ignore_glob = ["*_app.py"]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test collected under tests/ui as a browser test."""
     for item in items:
@@ -144,7 +149,8 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..
 
     Runs ``python -m streamlit run SCRIPT`` on a free port of 127.0.0.1 (cwd: the script's
     folder unless given), with usage statistics off, static serving on and the project root
-    on PYTHONPATH; waits up to 60 s for ``/_stcore/health`` to say ``ok``. Every server it
+    on PYTHONPATH and its own empty store (``ATLAS_STORE`` in a temporary folder, unless ``env``
+    names one); waits up to 60 s for ``/_stcore/health`` to say ``ok``. Every server it
     started is terminated when the test module ends.
     """
     servers: list[_Server] = []
@@ -161,8 +167,12 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..
             "--server.enableStaticServing", "true", "--server.fileWatcherType", "none",
         ]
         pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-        full_env = {**os.environ, "PYTHONPATH": pythonpath, **(env or {})}
         log = logs / f"{script.stem}-{port}.log"
+        # Its own empty store, never the repository's var/ nor a developer's database.
+        inherited = {key: value for key, value in os.environ.items()
+                     if key != "ATLAS_DATABASE_URL"}
+        full_env = {**inherited, "PYTHONPATH": pythonpath,
+                    "ATLAS_STORE": str(log.with_suffix(".sqlite")), **(env or {})}
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 command, cwd=cwd or script.parent, env=full_env,
@@ -211,6 +221,25 @@ def wait_for_map(page: Page, timeout_ms: int = APP_TIMEOUT_MS) -> FrameLocator:
     frame = map_frame(page)
     frame.locator(".leaflet-container").first.wait_for(state="visible", timeout=timeout_ms)
     return frame
+
+
+#: True in a document once it and everything it started loading are done: the load event has
+#: fired, web fonts are loaded and every (non-lazy) image has loaded or failed -- so an
+#: ``<img onerror>`` has had its chance to run and no image or font request is still to come.
+_SETTLED_JS = """() => document.readyState === "complete"
+    && (!document.fonts || document.fonts.status === "loaded")
+    && Array.from(document.images).every(img => img.complete || img.loading === "lazy")"""
+
+
+def wait_until_settled(page: Page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
+    """Wait until the page and each of its frames has finished loading (see ``_SETTLED_JS``).
+
+    Used instead of Playwright's ``networkidle`` (a guess: 500 ms without requests) before
+    asserting on what a page requested or ran.
+    """
+    for frame in page.frames:
+        if not frame.is_detached():
+            frame.wait_for_function(_SETTLED_JS, timeout=timeout_ms)
 
 
 # --- what the page fetched -----------------------------------------------------------------
@@ -290,4 +319,5 @@ __all__ = [
     "record_requests",
     "wait_for_app",
     "wait_for_map",
+    "wait_until_settled",
 ]

@@ -33,6 +33,7 @@ from .conftest import (
     record_requests,
     wait_for_app,
     wait_for_map,
+    wait_until_settled,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -268,7 +269,7 @@ def test_no_request_leaves_the_machine(atlas_app: str, desktop_page: Page) -> No
 
     frame = _open(page, f"{atlas_app}/?basemap=none")
     expect(frame.locator(PROJECT_PATHS)).not_to_have_count(0, timeout=TIMEOUT_MS)
-    page.wait_for_load_state("networkidle")
+    wait_until_settled(page)
 
     assert_only_local_requests(log)
     assert not frame.locator("img.leaflet-tile").count()
@@ -311,7 +312,7 @@ def test_injected_script_does_not_run(xss_app: str, xss_data: Path, desktop_page
     expect(card.locator(".atlas-card-title")).to_have_text(XSS_NAME_ZH)
     expect(card).to_contain_text(XSS_DESCRIPTION)
     expect(page.get_by_test_id("stDataFrame").last).to_contain_text(XSS_NAME_ZH)
-    page.wait_for_load_state("networkidle")
+    wait_until_settled(page)
     _assert_nothing_ran(page, frame)
 
     # Control: the same name parsed as HTML does run, so the checks above can fail.

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import assert_only_local_requests, record_requests, wait_for_app, wait_for_map
+from .conftest import (
+    assert_only_local_requests,
+    record_requests,
+    wait_for_app,
+    wait_for_map,
+    wait_until_settled,
+)
 
 APP = Path(__file__).parent / "offline_map_app.py"
 
@@ -60,7 +66,7 @@ def test_map_draws_offline(
     expect(icons).to_have_count(1)
     icons.first.evaluate("img => img.decode()")  # rejects when the image did not load
 
-    page.wait_for_load_state("networkidle")
+    wait_until_settled(page)
     shot = screenshot(page, f"offline-map-{device}")
     assert shot.stat().st_size > 10_000
 
