@@ -37,12 +37,17 @@ _ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_store_path() -> Path:
-    """``$ATLAS_STORE`` or ``var/atlas.sqlite`` in the repository.
+    """``$ATLAS_STORE``, else ``var/atlas.sqlite`` in the source tree, else in the working folder.
+
+    An installed wheel has no source tree, and its package folder is no place for data.
 
     >>> default_store_path().suffix
     '.sqlite'
     """
-    return Path(os.environ.get("ATLAS_STORE") or _ROOT / "var" / "atlas.sqlite")
+    if os.environ.get("ATLAS_STORE"):
+        return Path(os.environ["ATLAS_STORE"])
+    in_source = (_ROOT / "pyproject.toml").is_file() and (_ROOT / "app").is_dir()
+    return (_ROOT if in_source else Path.cwd()) / "var" / "atlas.sqlite"
 
 
 def _check_url(url: str, setting: str) -> str:
