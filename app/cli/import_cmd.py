@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         if to_stdout:
             print(result.report.to_json())
         else:
-            from app.io.export import atomic_write
+            from app.io.atomic import atomic_write
 
             try:
                 atomic_write(Path(args.report), result.report.to_json() + "\n")
