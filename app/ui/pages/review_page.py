@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 from app.domain.roles import REVIEWER
 from app.geo.crs import convert_geometry
 from app.geo.geocode import to_metric
+from app.io.csvfile import csv_bytes
 from app.map.assets import localize
 from app.map.builder import BASEMAPS, build_map
 from app.store.sqlite import ConflictError, SubmissionError
@@ -83,7 +84,7 @@ def _history(atlas, lang: str, text: dict[str, str]) -> None:
                            key="review_history_project")
     audit = get_store().audit(project)
     st.dataframe(audit, hide_index=True, width="stretch")
-    st.download_button(text["download"], audit.to_csv(index=False).encode("utf-8-sig"),
+    st.download_button(text["download"], csv_bytes(audit),
                        file_name=f"audit-{project}.csv", mime="text/csv")
 
 
