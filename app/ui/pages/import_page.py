@@ -2,9 +2,9 @@
 
 Everything the page does goes through :mod:`app.io.importer` (the same code as
 ``python -m app import``); this module only draws widgets. Uploads are limited to
-:data:`app.io.importer.UPLOAD_LIMIT_MB` MB: the uploader refuses larger files in the browser (the
-file's name turns red, and the page's hint states the limit), and the page checks the size of
-whatever reaches it again and says so in the user's language.
+:data:`app.io.limits.UPLOAD_LIMIT_MIB` MiB, checked by the page on whatever reaches it and refused
+in the user's language; the browser-side uploader is set just above that bound (in whole MB,
+whichever way Streamlit counts them), so that the refusal that states the bound is ours.
 """
 
 from __future__ import annotations
@@ -21,19 +21,11 @@ from streamlit_folium import st_folium
 from app.data.atlas import Atlas
 from app.errors import AtlasError, ImportFileError
 from app.geo.coords import parse_source_crs
-from app.io.importer import (
-    IMPORTED,
-    MAPPING_FIELDS,
-    ROW_STATUSES,
-    UPLOAD_LIMIT_BYTES,
-    UPLOAD_LIMIT_MB,
-    ImportResult,
-    RawTable,
-    check_upload_size,
-    import_file,
-    infer_mapping,
-    read_table,
-)
+from app.io.importer import IMPORTED, ImportResult, import_file
+from app.io.limits import UPLOAD_LIMIT_BYTES, UPLOAD_LIMIT_MIB, UPLOADER_LIMIT_MB, check_upload_size
+from app.io.mapping import MAPPING_FIELDS, infer_mapping
+from app.io.readers import RawTable, read_table
+from app.io.report import ROW_STATUSES
 from app.map.assets import localize
 from app.map.builder import build_map
 from app.ui.cache import get_atlas, static_assets
@@ -52,20 +44,20 @@ _NONE = ""
 STRINGS: dict[str, tuple[str, str]] = {
     "page": ("导入项目清单", "Import a register"),
     "intro": ("上传 CSV、Excel(.xlsx)、GeoJSON 或 GeoPackage 项目清单:先核对列对应关系,再导入;"
-              "每一行的定位结果(已定位/已修正/未定位/已拒绝)都列在报告中。文件不超过 {mb} MB。",
+              "每一行的定位结果(已定位/已修正/未定位/已拒绝)都列在报告中。文件不超过 {mb} MiB。",
               "Upload a CSV, Excel (.xlsx), GeoJSON or GeoPackage register: check the column "
               "mapping, then import; the report lists every row as placed, fixed, unlocated or "
-              "rejected. Files up to {mb} MB."),
+              "rejected. Files up to {mb} MiB."),
     "upload": ("项目清单文件", "Register file"),
     "upload_help": ("CSV 可为 UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030 编码;Excel 读取第一个工作表。",
                     "CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Excel: the first sheet."),
-    "no_file": ("请选择一个不超过 {mb} MB 的文件。超过上限的文件不会上传(文件名标红);"
+    "no_file": ("请选择一个不超过 {mb} MiB 的文件。超过上限的文件不会上传(文件名标红);"
                 "更大的清单请拆分,或用命令行导入:python -m app import 文件",
-                "Choose a file of at most {mb} MB. A larger file is not uploaded (its name turns "
+                "Choose a file of at most {mb} MiB. A larger file is not uploaded (its name turns "
                 "red); split the register, or use the command line: python -m app import FILE"),
-    "too_large": ("文件过大:{size:.1f} MB,上限为 {mb} MB({limit} 字节)。请拆分清单,或用命令行"
+    "too_large": ("文件过大:{size:.1f} MiB,上限为 {mb} MiB({limit} 字节)。请拆分清单,或用命令行"
                   " python -m app import 导入。",
-                  "The file is too large: {size:.1f} MB; the limit is {mb} MB ({limit} bytes). "
+                  "The file is too large: {size:.1f} MiB; the limit is {mb} MiB ({limit} bytes). "
                   "Split the register, or import it with python -m app import."),
     "unusable": ("无法读取该文件:", "This file cannot be imported: "),
     "settings": ("读取设置", "Reading"),
@@ -226,6 +218,8 @@ def _save(result: ImportResult, lang: str) -> None:
 
 def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
     _summary(result, lang)
+    for warning in result.report.warnings:  # file-level, e.g. GCJ-02 declared as WGS-84
+        st.warning(warning.message)
     st.subheader(text("report", lang))
     st.dataframe(_report_table(result, lang), hide_index=True, width="stretch", key="imp_report")
     st.download_button(text("download_report", lang), result.report.to_json().encode("utf-8"),
@@ -240,17 +234,17 @@ def render() -> None:
     """The import page."""
     lang = st.session_state.get("w_lang") or "zh"
     st.title(text("page", lang))
-    st.caption(text("intro", lang).format(mb=UPLOAD_LIMIT_MB))
+    st.caption(text("intro", lang).format(mb=UPLOAD_LIMIT_MIB))
     uploaded = st.file_uploader(text("upload", lang), type=list(UPLOAD_TYPES), key="imp_file",
-                                max_upload_size=UPLOAD_LIMIT_MB, help=text("upload_help", lang))
+                                max_upload_size=UPLOADER_LIMIT_MB, help=text("upload_help", lang))
     if uploaded is None:
-        st.info(text("no_file", lang).format(mb=UPLOAD_LIMIT_MB))
+        st.info(text("no_file", lang).format(mb=UPLOAD_LIMIT_MIB))
         return
     data = uploaded.getvalue()
     try:
         check_upload_size(len(data))
     except ImportFileError:
-        st.error(text("too_large", lang).format(size=len(data) / 1024 / 1024, mb=UPLOAD_LIMIT_MB,
+        st.error(text("too_large", lang).format(size=len(data) / 1024 / 1024, mb=UPLOAD_LIMIT_MIB,
                                                 limit=UPLOAD_LIMIT_BYTES))
         return
     is_text = uploaded.name.lower().endswith((".csv", ".txt"))
