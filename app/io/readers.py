@@ -239,12 +239,12 @@ def _read_csv(data: bytes, encoding: str | None) -> RawTable:
 
 
 def _read_xlsx(data: bytes) -> RawTable:
+    check_xlsx_archive(data)
     try:
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
     except ImportError as exc:
         raise ImportFileError("reading .xlsx needs openpyxl: pip install openpyxl") from exc
-    check_xlsx_archive(data)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (*_EXCEL_ERRORS, InvalidFileException) as exc:
@@ -383,10 +383,13 @@ def read_table(source: bytes | str | os.PathLike | BinaryIO, *, filename: str | 
     ...
     app.errors.ImportFileError: a.csv: more than 50000 data rows (reading stopped at data row 50001); at most 50000 are imported at once: split the register
     """
-    data = _source_bytes(source)
     if filename is None and isinstance(source, str | os.PathLike):
         filename = Path(source).name
     label = filename or "the file"
+    try:
+        data = _source_bytes(source)
+    except ImportFileError as exc:
+        raise ImportFileError(f"{label}: {exc}") from exc
     fmt = detect_format(filename, data)
     try:
         if fmt == "csv":
