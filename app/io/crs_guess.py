@@ -59,6 +59,9 @@ def guess_crs_mixup(pairs: Sequence[Pair], declared: str) -> ReportWarning | Non
     `pairs` holds, per row whose name matched a gazetteer place: (the row's point as imported,
     i.e. converted from `declared` to WGS-84; the place's WGS-84 point). Only 'wgs84', 'gcj02'
     and 'bd09' are compared; a projected `declared` CRS gives None.
+
+    >>> guess_crs_mixup([((121.41, 31.21), (121.41, 31.21))] * 5, "EPSG:32651") is None
+    True
     """
     if declared not in CRS_NAMES or len(pairs) < MIN_MATCHED:
         return None

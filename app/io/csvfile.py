@@ -48,6 +48,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
     Numbers stay numbers (a negative number is not a formula); text, headers included, is
     neutralised; booleans are written ``true``/``false``; missing values are empty cells.
+
+    >>> csv_bytes(pd.DataFrame({"ok": [True, False], "note": [None, "+86 21"]}))[3:]
+    b"ok,note\\r\\ntrue,\\r\\nfalse,'+86 21\\r\\n"
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"csv_bytes needs a pandas DataFrame, got {type(frame).__name__}")

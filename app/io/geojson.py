@@ -199,6 +199,14 @@ def _column_tokens(series: pd.Series) -> pa.Array:
 
 
 def geojson_bytes(prep: Prepared, metadata: Mapping[str, Any]) -> bytes:
+    """One FeatureCollection (UTF-8) of a prepared frame; `metadata` as top-level members.
+
+    >>> empty = prepare_frame(gpd.GeoDataFrame({"id": []}, geometry=[], crs="EPSG:4326"), ["id"], "wgs84")
+    >>> geojson_bytes(empty, {"bbox": 1})
+    Traceback (most recent call last):
+    ...
+    app.errors.ExportError: metadata may not use the GeoJSON member name(s) ['bbox']
+    """
     clash = sorted(_RESERVED_MEMBERS & set(metadata))
     if clash:
         raise ExportError(f"metadata may not use the GeoJSON member name(s) {clash}")

@@ -90,7 +90,10 @@ def check_upload_size(size: int) -> None:
 
 
 def check_file_size(size: int) -> None:
-    """Raise ImportFileError when a file to import is larger than :data:`MAX_FILE_BYTES`."""
+    """Raise ImportFileError when a file to import is larger than :data:`MAX_FILE_BYTES`.
+
+    >>> check_file_size(0)  # an empty file is refused later, for having no header
+    """
     if size > MAX_FILE_BYTES:
         raise ImportFileError(
             f"the file is {_mib(size)}; imports are limited to {MAX_FILE_MIB} MiB "

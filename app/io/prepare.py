@@ -69,7 +69,15 @@ def _round_and_wind(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def output_crs(crs: str) -> str:
-    """Canonical output CRS name, or ExportError for one exports do not offer."""
+    """Canonical output CRS name, or ExportError for one exports do not offer.
+
+    >>> output_crs("GCJ-02")
+    'gcj02'
+    >>> output_crs("bd09")
+    Traceback (most recent call last):
+    ...
+    app.errors.ExportError: exports are written in wgs84 or gcj02, not 'bd09'
+    """
     try:
         name = normalize_crs(crs)
     except UnknownCRSError as exc:
@@ -144,7 +152,11 @@ def prepare_frame(frame: gpd.GeoDataFrame, columns: Iterable[str], crs: str) -> 
 
 
 def flat_properties(props: pd.DataFrame) -> pd.DataFrame:
-    """Properties for formats without list types: lists joined with '; '."""
+    """Properties for formats without list types: lists joined with '; '.
+
+    >>> flat_properties(pd.DataFrame({"aliases": [["甲", "乙"], []]}))["aliases"].tolist()
+    ['甲; 乙', '']
+    """
     out = props.copy()
     for name in out.columns:
         if out[name].dtype == object:
@@ -157,7 +169,10 @@ def flat_properties(props: pd.DataFrame) -> pd.DataFrame:
 
 def layer_groups(prep: Prepared, layers: Sequence[tuple[str, str]] | None
                  ) -> list[tuple[str, str, np.ndarray]]:
-    """(table/folder id, title, row mask) per layer; one 'projects' group without `layers`."""
+    """(table/folder id, title, row mask) per layer; one 'projects' group without `layers`.
+
+    ExportError when a row's layer is not among `layers` (it would be left out silently).
+    """
     if not layers or "layer" not in prep.props.columns:
         return [("projects", "projects", np.ones(len(prep.props), dtype=bool))]
     values = prep.props["layer"].astype(str).to_numpy()

@@ -182,20 +182,24 @@ def _too_many_rows(seen: int) -> ImportFileError:
                            f"at most {MAX_ROWS} are imported at once: split the register")
 
 
-def _bounded_rows(rows: Iterable[Sequence[object]]) -> list[list[object]]:
-    """The header and data rows of `rows`, read only until the first data row over MAX_ROWS.
-
-    Rows whose cells are all blank are kept (the tidy step drops them) but not counted.
-    """
+def _bounded_rows(rows: Iterable[Sequence[object]]) -> tuple[list[list[object]], int]:
+    """(header and data rows, blank rows skipped): `rows` read only until the first data row
+    over MAX_ROWS. Rows whose cells are all blank are counted, not kept (a sheet may hold a
+    million styled but empty rows)."""
     out: list[list[object]] = []
-    counted = -1  # the header row is not a data row
+    blank = 0
     for cells in rows:
+        if all(is_blank(c) for c in cells):
+            blank += 1 if out else 0  # blank lines above the header are not rows of the table
+            continue
+        if len(out) > MAX_ROWS:  # the header plus MAX_ROWS data rows are in already
+            raise _too_many_rows(len(out))
         out.append(list(cells))
-        if any(not is_blank(c) for c in cells):
-            counted += 1
-            if counted > MAX_ROWS:
-                raise _too_many_rows(counted)
-    return out
+    return out, blank
+
+
+def _blank_note(skipped: int) -> tuple[str, ...]:
+    return (f"{skipped} blank row(s) skipped",) if skipped else ()
 
 
 def _grid(rows: list[list[object]]) -> pd.DataFrame:
@@ -221,7 +225,7 @@ def _read_csv(data: bytes, encoding: str | None) -> RawTable:
     sep = _separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
-        rows = _bounded_rows(r for r in reader if r)
+        rows, skipped = _bounded_rows(r for r in reader if r)
     except csv.Error as exc:
         raise ImportFileError(f"cannot read the CSV ({used}, separator {sep!r}): "
                               f"line {reader.line_num}: {exc}") from exc
@@ -235,7 +239,7 @@ def _read_csv(data: bytes, encoding: str | None) -> RawTable:
     notes = [f"encoding {used}" + (" (given)" if encoding else " (detected)")]
     if sep != ",":
         notes.append(f"separator {sep!r}")
-    return RawTable("csv", frame, encoding=used, notes=tuple(notes))
+    return RawTable("csv", frame, encoding=used, notes=(*notes, *_blank_note(skipped)))
 
 
 def _read_xlsx(data: bytes) -> RawTable:
@@ -253,7 +257,7 @@ def _read_xlsx(data: bytes) -> RawTable:
         sheets = book.sheetnames
         if not sheets:
             raise ImportFileError("the workbook has no sheets")
-        rows = _bounded_rows(book[sheets[0]].iter_rows(values_only=True))
+        rows, skipped = _bounded_rows(book[sheets[0]].iter_rows(values_only=True))
     except _EXCEL_ERRORS as exc:
         raise ImportFileError(f"cannot read the Excel workbook: {exc}") from exc
     finally:
@@ -263,7 +267,7 @@ def _read_xlsx(data: bytes) -> RawTable:
     cells = cells.iloc[:, :used[-1] + 1] if used else cells.iloc[:, :0]
     frame = _header_row(cells)
     notes = [f"sheet {sheets[0]!r}" + (f" (the first of {len(sheets)}: {sheets})" if len(sheets) > 1 else "")]
-    return RawTable("xlsx", frame, notes=tuple(notes))
+    return RawTable("xlsx", frame, notes=(*notes, *_blank_note(skipped)))
 
 
 def _unclosed_rings(raw: object) -> int:

@@ -202,6 +202,7 @@ def test_blank_rows_do_not_count_against_the_bound():
     data = b"name,x\n" + b",\n" * (MAX_ROWS + 10) + "天山公园,1\n".encode()
     table = read_table(data, filename="blank.csv")
     assert len(table.frame) == 1
+    assert f"{MAX_ROWS + 10} blank row(s) skipped" in table.notes
 
 
 def test_xlsx_rows_are_counted_while_reading(monkeypatch, tmp_path):
