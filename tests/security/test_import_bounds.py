@@ -6,6 +6,7 @@ clear error, and that the expensive step (reading, openpyxl, json.loads, GDAL) n
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
@@ -21,9 +22,11 @@ from shapely import Point
 
 import app.io.readers
 from app.cli.main import main
+from app.domain.filters import Filter
 from app.errors import ExportError, ImportFileError
 from app.geo.crs import convert
 from app.io.atomic import atomic_write
+from app.io.export import export_bytes
 from app.io.importer import import_file
 from app.io.limits import (
     MAX_FILE_BYTES,
@@ -282,6 +285,14 @@ def test_names_over_255_bytes_are_a_clear_export_error(tmp_path):
     assert safe_output_path(fits) == Path(fits)
     with pytest.raises(ExportError, match=r"is 257 bytes long \(UTF-8\); file names are limited to 255"):
         label_crs(Path(fits), "gcj02")
+
+
+def test_the_apps_suggested_name_is_checked_too(atlas):
+    long_version = dataclasses.replace(atlas, data_version="v" * 250)
+    with pytest.raises(ExportError, match="file names are limited to 255 bytes"):
+        export_bytes(long_version, Filter(), "csv")
+    _, name, _ = export_bytes(atlas, Filter(), "csv")
+    assert len(name.encode()) <= MAX_NAME_BYTES
 
 
 def test_a_name_just_under_the_limit_is_written(tmp_path):
