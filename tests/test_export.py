@@ -28,26 +28,31 @@ import shapely
 from shapely import LineString, MultiPolygon, Point, Polygon
 
 import app.bench.export
+import app.io.atomic
+import app.io.csvfile
 import app.io.export
+import app.io.geojson
+import app.io.gpkg
+import app.io.kml
+import app.io.naming
+import app.io.prepare
 from app.data.atlas import PROJECT_COLUMNS
 from app.domain.filters import Filter
 from app.errors import ExportError, FilterError
 from app.geo.crs import convert
+from app.io.atomic import atomic_write
 from app.io.export import (
-    COORD_DECIMALS,
     EXPORT_FIELDS,
     FIELD_DOCS,
     FORMATS,
-    atomic_write,
     export_bytes,
     export_layers_separately,
     export_metadata,
     frame_bytes,
-    geojson_text,
-    label_crs,
-    prepare_geometries,
-    safe_output_path,
 )
+from app.io.geojson import geojson_text
+from app.io.naming import label_crs, safe_output_path
+from app.io.prepare import COORD_DECIMALS, prepare_geometries
 
 ROOT = Path(__file__).resolve().parent.parent
 KML_NS = {"k": "http://www.opengis.net/kml/2.2"}
@@ -233,8 +238,14 @@ def by_id(doc: dict) -> dict[str, dict]:
 # ------------------------------------------------------------------ module-level
 
 
+@pytest.mark.parametrize("module", [app.io.export, app.io.prepare, app.io.geojson, app.io.gpkg,
+                                    app.io.kml, app.io.csvfile, app.io.naming, app.io.atomic],
+                         ids=lambda m: m.__name__)
+def test_io_doctests(module):
+    assert doctest.testmod(module).failed == 0
+
+
 def test_doctests():
-    assert doctest.testmod(app.io.export).failed == 0
     assert doctest.testmod(app.bench.export).failed == 0
 
 
@@ -658,7 +669,8 @@ KILL_CHILD = """
 import sys, time
 from pathlib import Path
 from app.bench.export import synthetic_frame
-from app.io.export import atomic_write, frame_bytes
+from app.io.atomic import atomic_write
+from app.io.export import frame_bytes
 
 target, n = Path(sys.argv[1]), int(sys.argv[2])
 data = frame_bytes(synthetic_frame(n), "geojson", {"name": "new"}, columns=["id", "name_zh"])

@@ -15,7 +15,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.domain.i18n import STRINGS
-from app.io.importer import MAPPING_FIELDS, UPLOAD_LIMIT_BYTES
+from app.io.limits import UPLOAD_LIMIT_BYTES
+from app.io.mapping import MAPPING_FIELDS
 from app.ui.pages import import_page
 
 PLANNER_PASS = "plan-pass"  # noqa: S105 (a test passphrase)
@@ -69,7 +70,7 @@ def test_the_page_asks_for_a_file():
     at = start()
     assert not at.exception
     assert at.title[0].value == "导入项目清单"
-    assert "5 MB" in at.caption[0].value
+    assert "5 MiB" in at.caption[0].value
     uploader = at.file_uploader(key="imp_file")
     assert set(uploader.allowed_type) >= {".csv", ".xlsx", ".geojson", ".gpkg"}
     assert any("python -m app import" in i.value for i in at.info)
@@ -138,7 +139,7 @@ def test_a_file_over_the_limit_gets_a_clear_message():
     assert not at.exception
     assert len(at.error) == 1
     message = at.error[0].value
-    assert "5 MB" in message and str(UPLOAD_LIMIT_BYTES) in message and "python -m app import" in message
+    assert "5 MiB" in message and str(UPLOAD_LIMIT_BYTES) in message and "python -m app import" in message
     assert not at.selectbox
 
 

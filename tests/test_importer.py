@@ -22,7 +22,13 @@ from pyproj import Transformer
 from shapely import LineString, Point
 
 import app.geo.address
+import app.io.charset
+import app.io.crs_guess
 import app.io.importer
+import app.io.limits
+import app.io.mapping
+import app.io.readers
+import app.io.report
 from app.cli import import_cmd as cli_import
 from app.data.atlas import PROJECT_COLUMNS
 from app.domain.filters import Filter, apply_filter
@@ -31,20 +37,11 @@ from app.geo.address import Matcher, normalise_address, parse_road_address
 from app.geo.crs import convert
 from app.geo.gazetteer import Place
 from app.geo.geocode import to_metric
-from app.io.importer import (
-    DEFAULT_LAYER,
-    IMPORTED,
-    MAPPING_FIELDS,
-    ROW_STATUSES,
-    UPLOAD_LIMIT_BYTES,
-    ImportReport,
-    check_upload_size,
-    detect_format,
-    import_file,
-    infer_mapping,
-    read_table,
-    resolve_mapping,
-)
+from app.io.importer import DEFAULT_LAYER, IMPORTED, import_file
+from app.io.limits import UPLOAD_LIMIT_BYTES, check_upload_size
+from app.io.mapping import MAPPING_FIELDS, infer_mapping, resolve_mapping
+from app.io.readers import detect_format, read_table
+from app.io.report import ROW_STATUSES, ImportReport
 from app.map.builder import build_map
 
 PROPERTY = settings(max_examples=60, deadline=None,
@@ -80,7 +77,9 @@ def row(result, number: int):
     return next(r for r in result.report.rows if r.row == number)
 
 
-@pytest.mark.parametrize("module", [app.io.importer, app.geo.address, cli_import], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [app.io.importer, app.io.readers, app.io.mapping, app.io.report,
+                                    app.io.limits, app.io.charset, app.io.crs_guess,
+                                    app.geo.address, cli_import], ids=lambda m: m.__name__)
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0
 
@@ -228,7 +227,7 @@ def test_format_detection_by_content():
 
 def test_upload_size_limit():
     check_upload_size(UPLOAD_LIMIT_BYTES)
-    with pytest.raises(ImportFileError, match="limited to 5 MB"):
+    with pytest.raises(ImportFileError, match=r"limited to 5 MiB \(5242880 bytes"):
         check_upload_size(UPLOAD_LIMIT_BYTES + 1)
 
 
@@ -513,7 +512,8 @@ def test_the_frame_becomes_layers_through_the_same_specs_and_filters(atlas):
 def test_report_json_shape(atlas):
     result = run_import(atlas, csv_text())
     data = json.loads(result.report.to_json())
-    assert set(data) == {"source", "summary", "rows"}
+    assert set(data) == {"source", "summary", "warnings", "rows"}
+    assert data["warnings"] == []
     assert set(data["source"]) == {"filename", "format", "encoding", "crs", "geometry_crs",
                                    "threshold", "notes", "mapping"}
     assert set(data["summary"]) == {"rows", *ROW_STATUSES, "by_method", "by_problem"}

@@ -3,7 +3,7 @@
 Run ``python -m app.bench.export --features 100000`` (add ``--repeat 3`` for a median). Both
 writers get the same synthetic frame of star-shaped polygons (``--vertices`` each, default 20)
 scattered over Changning, in the same run, and write to the same temporary folder. Ours is the
-full export path (:func:`app.io.export.frame_bytes` + :func:`app.io.export.atomic_write`): reprojection
+full export path (:func:`app.io.export.frame_bytes` + :func:`app.io.atomic.atomic_write`): reprojection
 check, rounding, validity check, winding, serialisation and an fsynced atomic write.
 
 Throughput is printed both as MB/s (1 MB = 10**6 bytes of output) and as features/s. Ours writes
@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from app.io.export import atomic_write, frame_bytes
+from app.io.atomic import atomic_write
+from app.io.export import frame_bytes
 
 __all__ = ["BENCH_COLUMNS", "Timing", "main", "report", "run", "synthetic_frame"]
 

@@ -56,7 +56,8 @@ import shapely
 from app.bench.synthetic import KINDS, synthetic_atlas
 from app.data.atlas import PROJECT_COLUMNS, Atlas, load_atlas
 from app.domain.filters import Filter, apply_filter
-from app.io.export import atomic_write, frame_bytes
+from app.io.atomic import atomic_write
+from app.io.export import frame_bytes
 from app.map.assets import DEFAULT_BASE_URL, ensure_static_assets, localize
 from app.map.builder import build_map
 from app.map.project_layers import project_layers

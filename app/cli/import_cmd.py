@@ -29,7 +29,9 @@ from pathlib import Path
 
 from app.errors import AtlasError, ImportFileError
 from app.geo.address import FUZZY_THRESHOLD
-from app.io.importer import MAPPING_FIELDS, ImportReport, import_file
+from app.io.importer import import_file
+from app.io.mapping import MAPPING_FIELDS
+from app.io.report import ImportReport
 
 __all__ = ["add_parser", "format_report", "parse_map", "run"]
 
@@ -44,7 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="CRS of the coordinates: wgs84 (default), gcj02, bd09, or an EPSG code "
                              "for projected data, e.g. EPSG:32651")
     parser.add_argument("--encoding", default=None,
-                        help="CSV text encoding (default: detect UTF-8, UTF-8 with BOM, GBK/GB18030)")
+                        help="CSV text encoding (default: detect UTF-8, UTF-8/UTF-16 with BOM, or "
+                             "a checked GBK/GB18030, Big5 or Shift-JIS)")
     parser.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                         help=f"use COLUMN for FIELD (repeatable; FIELD= unmaps it). Fields: "
                              f"{', '.join(MAPPING_FIELDS)}")
@@ -88,7 +91,7 @@ def _pad(text: str, width: int) -> str:
 def format_report(report: ImportReport, *, all_rows: bool = False) -> str:
     """The report as text: rows not placed as given (or all rows), then the summary line.
 
-    >>> from app.io.importer import RowReport
+    >>> from app.io.report import RowReport
     >>> print(format_report(ImportReport((RowReport(1, "import-0001", "天山公园", "placed", "exact",
     ...                                              "site", score=1.0, place_id="poi-x"),))))
     summary: 1 rows: 1 placed, 0 fixed, 0 unlocated, 0 rejected
@@ -133,11 +136,13 @@ def run(args: argparse.Namespace) -> int:
     for note in result.report.source.get("notes", ()):
         print(f"note: {note}", file=info)
     print(format_report(result.report), file=info)
+    for warning in result.report.warnings:
+        print(f"warning: {warning.message}", file=sys.stderr)
     if args.report:
         if to_stdout:
             print(result.report.to_json())
         else:
-            from app.io.export import atomic_write
+            from app.io.atomic import atomic_write
 
             try:
                 atomic_write(Path(args.report), result.report.to_json() + "\n")

@@ -19,17 +19,16 @@ from app.domain.filters import Filter, check_filter, parse_where
 from app.domain.model import PRECISIONS
 from app.errors import AtlasError, FilterError
 from app.io import export
+from app.io.atomic import atomic_write
 from app.io.export import (
     FORMATS,
-    OUTPUT_CRS,
     SOURCES,  # noqa: F401  (kept importable from here, where it used to live)
-    atomic_write,
     export_bytes,
     export_layers_separately,
-    label_crs,
-    safe_output_path,
     select_projects,
 )
+from app.io.naming import label_crs, safe_output_path
+from app.io.prepare import OUTPUT_CRS
 
 __all__ = ["main"]
 

@@ -206,20 +206,19 @@ never drawn.
     # import page
     "import.page": ("导入项目清单", "Import a register"),
     "import.intro": ("上传 CSV、Excel(.xlsx)、GeoJSON 或 GeoPackage 项目清单:先核对列对应关系,再导入;"
-                     "每一行的定位结果(已定位/已修正/未定位/已拒绝)都列在报告中。文件不超过 {mb} MB。",
+                     "每一行的定位结果(已定位/已修正/未定位/已拒绝)都列在报告中。文件不超过 {mb} MiB。",
                      "Upload a CSV, Excel (.xlsx), GeoJSON or GeoPackage register: check the column "
                      "mapping, then import; the report lists every row as placed, fixed, unlocated or "
-                     "rejected. Files up to {mb} MB."),
+                     "rejected. Files up to {mb} MiB."),
     "import.upload": ("项目清单文件", "Register file"),
-    "import.upload_help": ("CSV 可为 UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030 编码;Excel 读取第一个工作表。",
-                           "CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Excel: the first sheet."),
-    "import.no_file": ("请选择一个不超过 {mb} MB 的文件。超过上限的文件不会上传(文件名标红);"
+    "import.upload_help": ("CSV 可为 UTF-8、带 BOM 的 UTF-8、GBK/GB18030、Big5 或 Shift-JIS 编码(无法确定时请另存为 UTF-8);Excel 读取第一个工作表。",
+                           "CSV in UTF-8, UTF-8 with BOM, GBK/GB18030, Big5 or Shift-JIS (save as UTF-8 when in doubt); Excel: the first sheet."),
+    "import.no_file": ("请选择一个不超过 {mb} MiB 的文件。超过上限的文件会被拒绝;"
                        "更大的清单请拆分,或用命令行导入:python -m app import 文件",
-                       "Choose a file of at most {mb} MB. A larger file is not uploaded (its name turns "
-                       "red); split the register, or use the command line: python -m app import FILE"),
-    "import.too_large": ("文件过大:{size:.1f} MB,上限为 {mb} MB({limit} 字节)。请拆分清单,或用命令行"
+                       "Choose a file of at most {mb} MiB. A larger file is refused; split the register, or use the command line: python -m app import FILE"),
+    "import.too_large": ("文件过大:{size:.1f} MiB,上限为 {mb} MiB({limit} 字节)。请拆分清单,或用命令行"
                          " python -m app import 导入。",
-                         "The file is too large: {size:.1f} MB; the limit is {mb} MB ({limit} bytes). "
+                         "The file is too large: {size:.1f} MiB; the limit is {mb} MiB ({limit} bytes). "
                          "Split the register, or import it with python -m app import."),
     "import.unusable": ("无法读取该文件:{message}", "This file cannot be imported: {message}"),
     "import.settings": ("读取设置", "Reading"),

@@ -2,17 +2,18 @@
 
 The app's upload page and ``python -m app import`` both call :func:`import_file`, which
 
-1. reads the file (:func:`read_table`): CSV in UTF-8, UTF-8 with BOM or GBK/GB18030 (detected
-   in that order, or as given by `encoding`), Excel ``.xlsx`` (first sheet), GeoJSON, or
-   GeoPackage (first layer);
-2. maps columns to fields (:func:`resolve_mapping`): inferred from common zh/en headers by
-   :func:`infer_mapping` (名称/项目名称/name, 地址/address, 经度/lon/lng, 纬度/lat …), with any
-   explicit choice winning;
+1. reads the file (:func:`app.io.readers.read_table`, within the bounds of
+   :mod:`app.io.limits`): CSV in UTF-8 (with or without BOM), UTF-16 with BOM, or a checked
+   legacy encoding (GBK/GB18030, Big5, Shift-JIS: :mod:`app.io.charset`), Excel ``.xlsx``
+   (first sheet), GeoJSON, or GeoPackage (first layer);
+2. maps columns to fields (:func:`app.io.mapping.resolve_mapping`): inferred from common zh/en
+   headers, with any explicit choice winning;
 3. places every row: coordinates (or the file's geometry) in the declared CRS are parsed and
    checked by :mod:`app.geo.coords`; rows without them are matched by address, then by name,
    against the gazetteer by :mod:`app.geo.address`;
 4. returns an :class:`ImportResult`: the projects frame (shaped like ``Atlas.projects``), the
-   :class:`ImportReport` (one row per data row, a summary, ``to_json()``) and the mapping used.
+   :class:`~app.io.report.ImportReport` (one row per data row, a summary, file-level warnings
+   such as a likely GCJ-02/WGS-84 mix-up from :mod:`app.io.crs_guess`) and the mapping used.
 
 A file that cannot be read at all raises :class:`~app.errors.ImportFileError` (or
 :class:`~app.errors.UnknownCRSError` for the declared CRS); a bad *row* never raises: it is
@@ -28,35 +29,24 @@ Imported rows follow one convention (docs/import.md):
 - rejected rows are left out of the frame and listed in the report only; unlocated rows are in
   the frame with no geometry and precision ``unlocated``.
 
->>> infer_mapping(["项目名称", "地址", "经度", "纬度", "备注"])
-{'name': '项目名称', 'address': '地址', 'lon': '经度', 'lat': '纬度', 'description': '备注'}
->>> infer_mapping([])
-{}
+>>> from app.data.atlas import load_atlas
+>>> result = import_file("名称\\n天山公园\\n".encode(), filename="a.csv", atlas=load_atlas())
+>>> result.report.rows[0].place_id, result.report.warnings
+('poi-tianshangongyuan', ())
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import json
-import math
 import os
 import re
-import warnings
-import zipfile
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from app.data.atlas import PROJECT_COLUMNS, PROJECT_TOLERANCE_M, Atlas
@@ -69,610 +59,21 @@ from app.geo.coords import Problem, SourceCRS, parse_coordinate, parse_source_cr
 from app.geo.gazetteer import CONFIDENCES, DISTRICT_ID
 from app.geo.geocode import to_metric
 from app.geo.position import PositionCheck, check_position
+from app.io.crs_guess import guess_crs_mixup
+from app.io.mapping import resolve_mapping
+from app.io.readers import RawTable, cell_text, read_table
+from app.io.report import ImportReport, RowReport
 
-__all__ = [
-    "DEFAULT_LAYER",
-    "FORMATS",
-    "IMPORTED",
-    "MAPPING_FIELDS",
-    "MAX_ROWS",
-    "ROW_STATUSES",
-    "UPLOAD_LIMIT_BYTES",
-    "UPLOAD_LIMIT_MB",
-    "ImportReport",
-    "ImportResult",
-    "Problem",
-    "RawTable",
-    "RowReport",
-    "check_upload_size",
-    "detect_format",
-    "import_file",
-    "infer_mapping",
-    "read_table",
-    "resolve_mapping",
-]
-
-#: Largest upload the app accepts, in MB (MiB: 1 MB = 1024 × 1024 bytes). The CLI has no size
-#: limit, only :data:`MAX_ROWS`.
-UPLOAD_LIMIT_MB = 5
-UPLOAD_LIMIT_BYTES = UPLOAD_LIMIT_MB * 1024 * 1024
-#: Most data rows one import handles.
-MAX_ROWS = 50_000
-
-#: File formats, by the name :func:`detect_format` gives them.
-FORMATS: tuple[str, ...] = ("csv", "xlsx", "geojson", "gpkg")
-_EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-               ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+__all__ = ["DEFAULT_LAYER", "IMPORTED", "ImportResult", "import_file"]
 
 #: Project layer of rows that do not name one (the atlas's general urban-renewal layer).
 DEFAULT_LAYER = "renewal"
 #: Category, status and action of rows whose file does not give a known value.
 IMPORTED = "imported"
 
-#: Per-row outcome: placed as given or by the gazetteer; placed after a recorded fix;
-#: kept without a position; refused (left out of the frame).
-ROW_STATUSES: tuple[str, ...] = ("placed", "fixed", "unlocated", "rejected")
-
-#: Fields a column can be mapped to, in the order the app shows them.
-MAPPING_FIELDS: tuple[str, ...] = (
-    "name", "name_en", "address", "lon", "lat", "id", "layer", "category", "status", "action",
-    "target_year", "subdistrict", "description", "aliases",
-)
-
-# Header spellings per field, compared after _header_key (folded, no spaces or punctuation).
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "name": ("名称", "项目名称", "项目名", "名字", "项目", "中文名", "中文名称", "name", "namezh",
-             "projectname", "project", "title", "标题"),
-    "name_en": ("英文名", "英文名称", "nameen", "englishname", "english"),
-    "address": ("地址", "项目地址", "详细地址", "位置", "地点", "address", "addr", "location"),
-    "lon": ("经度", "lon", "lng", "long", "longitude", "x", "东经"),
-    "lat": ("纬度", "lat", "latitude", "y", "北纬"),
-    "id": ("id", "编号", "项目编号", "code", "projectid"),
-    "layer": ("图层", "layer"),
-    "category": ("类别", "类型", "分类", "项目类型", "category", "type"),
-    "status": ("状态", "进度", "项目状态", "status"),
-    "action": ("行动", "2025年行动", "动作", "action"),
-    "target_year": ("年份", "目标年份", "年度", "完成年份", "year", "targetyear"),
-    "subdistrict": ("街道", "街镇", "街道镇", "所属街道", "subdistrict"),
-    "description": ("说明", "描述", "简介", "备注", "内容", "项目内容", "description", "desc",
-                    "note", "notes"),
-    "aliases": ("别名", "aliases", "alias"),
-}
-# Second pass: a header containing one of these (or starting with the ascii ones).
-_CONTAINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "name_en": (("英文名",), ("nameen",)),
-    "lon": (("经度",), ("lon", "lng")),
-    "lat": (("纬度",), ("lat",)),
-    "name": (("名称",), ("name",)),
-    "address": (("地址",), ("address",)),
-    "target_year": (("年份", "年度"), ("year",)),
-    "description": (("说明", "简介", "描述"), ()),
-    "status": (("状态",), ()),
-    "category": (("类别", "类型"), ()),
-}
-_PUNCT = re.compile(r"[\s_\-()（）\[\]【】<>《》/\\.:：,，·'\"]+")
 _ALIAS_SPLIT = re.compile(r"[;；,，、|]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
-
-# What the parsing libraries raise on malformed input; the readers turn it into ImportFileError.
-_CSV_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError, IndexError)
-_EXCEL_ERRORS = (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError)
-_JSON_ERRORS = (json.JSONDecodeError, UnicodeDecodeError, RecursionError)
-
-
-def check_upload_size(size: int) -> None:
-    """Raise ImportFileError when an upload is larger than :data:`UPLOAD_LIMIT_BYTES`.
-
-    >>> check_upload_size(UPLOAD_LIMIT_BYTES)
-    >>> check_upload_size(UPLOAD_LIMIT_BYTES + 1)
-    Traceback (most recent call last):
-    ...
-    app.errors.ImportFileError: the file is 5.0 MB (5242881 bytes); uploads are limited to 5 MB (5242880 bytes): split the register, or import it with `python -m app import`
-    """
-    if size > UPLOAD_LIMIT_BYTES:
-        raise ImportFileError(
-            f"the file is {size / 1024 / 1024:.1f} MB ({size} bytes); uploads are limited to "
-            f"{UPLOAD_LIMIT_MB} MB ({UPLOAD_LIMIT_BYTES} bytes): split the register, "
-            "or import it with `python -m app import`")
-
-
-def detect_format(filename: str | None, data: bytes) -> str:
-    """The format of a file, from its extension, else from its first bytes.
-
-    >>> detect_format("项目.CSV", b""), detect_format(None, b"SQLite format 3\\x00...")
-    ('csv', 'gpkg')
-    >>> detect_format("old.xls", b"")
-    Traceback (most recent call last):
-    ...
-    app.errors.ImportFileError: old.xls: the old Excel format (.xls) is not read; save it as .xlsx (or CSV) and import again
-    """
-    suffix = Path(filename or "").suffix.lower()
-    if suffix == ".xls":
-        raise ImportFileError(f"{filename}: the old Excel format (.xls) is not read; "
-                              "save it as .xlsx (or CSV) and import again")
-    if suffix in _EXTENSIONS:
-        return _EXTENSIONS[suffix]
-    head = data[:64].lstrip(codecs.BOM_UTF8).lstrip()
-    if data.startswith(b"SQLite format 3\x00"):
-        return "gpkg"
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if head.startswith(b"{"):
-        return "geojson"
-    if filename is None or not suffix:
-        if data and b"\x00" not in data[:4096]:
-            return "csv"
-    raise ImportFileError(
-        f"{filename or 'the file'}: unknown file type {suffix or '(no extension)'}; "
-        "import .csv, .xlsx, .geojson/.json or .gpkg")
-
-
-@dataclass(frozen=True, eq=False)
-class RawTable:
-    """A file read as a table of cells (text/number/None) with, for spatial formats, geometries."""
-
-    format: str
-    frame: pd.DataFrame
-    geometries: tuple[BaseGeometry | None, ...] | None = None
-    geometry_errors: Mapping[int, str] = field(default_factory=dict)
-    file_crs: SourceCRS | None = None
-    encoding: str | None = None
-    notes: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.format not in FORMATS:
-            raise ValueError(f"format must be one of {FORMATS}, got {self.format!r}")
-        if self.geometries is not None and len(self.geometries) != len(self.frame):
-            raise ValueError(f"{len(self.geometries)} geometries for {len(self.frame)} rows")
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The column headers, in file order."""
-        return tuple(str(c) for c in self.frame.columns)
-
-
-def _to_bytes(source: bytes | bytearray | memoryview | str | os.PathLike | BinaryIO) -> bytes:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source)
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        try:
-            return path.read_bytes()
-        except FileNotFoundError as exc:
-            raise ImportFileError(f"no such file: {path}") from exc
-        except IsADirectoryError as exc:
-            raise ImportFileError(f"{path} is a folder, not a file") from exc
-        except PermissionError as exc:
-            raise ImportFileError(f"cannot read {path}: permission denied") from exc
-    if hasattr(source, "read"):
-        data = source.read()
-        if isinstance(data, bytes | bytearray):
-            return bytes(data)
-        raise ImportFileError(f"the file object gave {type(data).__name__}, not bytes")
-    raise ImportFileError(f"cannot import from a {type(source).__name__}; give a path or bytes")
-
-
-def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
-    """(text, encoding used): the given encoding, or BOM / UTF-8 / GB18030 in that order."""
-    if encoding:
-        try:
-            name = codecs.lookup(encoding).name
-        except LookupError as exc:
-            raise ImportFileError(f"unknown encoding {encoding!r}: use e.g. utf-8 or gb18030") from exc
-        if name == "utf-8" and data.startswith(codecs.BOM_UTF8):
-            name = "utf-8-sig"
-        try:
-            return data.decode(name), name
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(
-                f"the file is not {encoding}: byte {exc.start} ({data[exc.start:exc.start + 4]!r}) "
-                "cannot be decoded; leave the encoding out to detect it") from exc
-    if data.startswith(codecs.BOM_UTF8):
-        attempts = ("utf-8-sig",)
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        attempts = ("utf-16",)
-    else:
-        attempts = ("utf-8", "gb18030")
-    for name in attempts:
-        try:
-            return data.decode(name), name
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError("the file is neither UTF-8 nor GBK/GB18030 text; "
-                          "give its encoding (--encoding) or save it as UTF-8")
-
-
-def _read_csv(data: bytes, encoding: str | None) -> RawTable:
-    text, used = _decode(data, encoding)
-    if "\x00" in text:
-        raise ImportFileError("the file holds binary data (NUL bytes), not CSV text")
-    lines = text.lstrip("\ufeff").splitlines()
-    header = next((line for line in lines if line.strip()), "")
-    if not header:
-        raise ImportFileError("the file is empty: no header row")
-    sep = max((",", "\t", ";", "|"), key=header.count)
-    sep = sep if header.count(sep) else ","
-    try:
-        # header=None: the header row is taken as data, so that repeated headers stay visible
-        cells = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=sep, dtype=str, header=None,
-                            keep_default_na=False, skip_blank_lines=True, engine="python")
-    except _CSV_ERRORS as exc:
-        raise ImportFileError(f"cannot read the CSV ({used}, separator {sep!r}): {exc}") from exc
-    frame = _header_row(cells)
-    notes = [f"encoding {used}" + (" (given)" if encoding else " (detected)")]
-    if sep != ",":
-        notes.append(f"separator {sep!r}")
-    return RawTable("csv", frame, encoding=used, notes=tuple(notes))
-
-
-def _header_row(cells: pd.DataFrame) -> pd.DataFrame:
-    """The first row of `cells` as the header (pandas would rename repeated headers)."""
-    if cells.empty:
-        raise ImportFileError("the file is empty: no header row")
-    headers = [_text(v) for v in cells.iloc[0]]
-    return cells.iloc[1:].set_axis(headers, axis=1).reset_index(drop=True)
-
-
-def _read_xlsx(data: bytes) -> RawTable:
-    try:
-        import openpyxl  # noqa: F401  (pandas reads .xlsx through it)
-    except ImportError as exc:
-        raise ImportFileError("reading .xlsx needs openpyxl: pip install openpyxl") from exc
-    try:
-        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
-        sheets = book.sheet_names
-        if not sheets:
-            raise ImportFileError("the workbook has no sheets")
-        frame = _header_row(pd.read_excel(book, sheet_name=sheets[0], dtype=object, header=None))
-    except _EXCEL_ERRORS as exc:
-        raise ImportFileError(f"cannot read the Excel workbook: {exc}") from exc
-    notes = [f"sheet {sheets[0]!r}" + (f" (the first of {len(sheets)}: {sheets})" if len(sheets) > 1 else "")]
-    return RawTable("xlsx", frame, notes=tuple(notes))
-
-
-def _crs_member(data: Mapping[str, Any]) -> SourceCRS | None:
-    """The CRS named by an (old-style) GeoJSON ``crs`` member, if any; None for WGS-84."""
-    crs = data.get("crs")
-    name = crs.get("properties", {}).get("name") if isinstance(crs, Mapping) else None
-    if not isinstance(name, str):
-        return None
-    if name.upper().endswith("CRS84"):
-        return None
-    match = re.search(r"EPSG:{1,2}(\d{4,6})$", name, flags=re.IGNORECASE)
-    if match is None:
-        raise ImportFileError(f"GeoJSON names an unknown CRS {name!r}; use EPSG codes or none")
-    found = parse_source_crs(f"EPSG:{match[1]}")
-    return None if found.name == "wgs84" else found
-
-
-def _cell(value: object) -> object:
-    """A property value as a table cell: nested JSON as text."""
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-def _read_geojson(data: bytes) -> RawTable:
-    text, used = _decode(data, None)
-    try:
-        doc = json.loads(text)
-    except _JSON_ERRORS as exc:
-        raise ImportFileError(f"not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ImportFileError(f"GeoJSON must be an object, got {type(doc).__name__}")
-    kind = doc.get("type")
-    if kind == "FeatureCollection":
-        features = doc.get("features")
-    elif kind == "Feature":
-        features = [doc]
-    else:
-        raise ImportFileError(f"expected a GeoJSON FeatureCollection or Feature, got type {kind!r}")
-    if not isinstance(features, list):
-        raise ImportFileError("GeoJSON 'features' must be a list")
-    if len(features) > MAX_ROWS:
-        raise ImportFileError(f"{len(features)} features; at most {MAX_ROWS} are imported at once")
-    rows, geoms, errors = [], [], {}
-    for i, feature in enumerate(features):
-        if not isinstance(feature, dict):
-            raise ImportFileError(f"feature {i} is not an object: {feature!r:.60}")
-        props = feature.get("properties") or {}
-        rows.append({str(k): _cell(v) for k, v in props.items()} if isinstance(props, dict) else {})
-        raw = feature.get("geometry")
-        geom = None
-        if raw:
-            try:
-                geom = shape(raw)
-            except (ValueError, TypeError, AttributeError, KeyError, IndexError,
-                    shapely.errors.ShapelyError) as exc:
-                errors[i] = f"unreadable geometry {json.dumps(raw, ensure_ascii=False)[:80]}: {exc}"
-        geoms.append(geom)
-    frame = pd.DataFrame(rows, dtype=object)
-    if frame.empty and len(rows):
-        frame = pd.DataFrame(index=range(len(rows)))
-    return RawTable("geojson", frame, tuple(geoms), errors, file_crs=_crs_member(doc),
-                    encoding=used, notes=(f"{len(features)} features",))
-
-
-def _read_gpkg(data: bytes) -> RawTable:
-    import pyogrio
-    from pyogrio import errors as ogr
-
-    failures = (ogr.DataSourceError, ogr.DataLayerError, ogr.CRSError, ogr.FeatureError,
-                ogr.FieldError, ogr.GeometryError, ValueError, TypeError)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            layers = pyogrio.list_layers(io.BytesIO(data))
-            if len(layers) == 0:
-                raise ImportFileError("the GeoPackage has no layers")
-            name = str(layers[0][0])
-            frame = pyogrio.read_dataframe(io.BytesIO(data), layer=name)
-    except failures as exc:
-        raise ImportFileError(f"cannot read the GeoPackage: {exc}") from exc
-    notes = [f"layer {name!r}" + (f" (the first of {len(layers)})" if len(layers) > 1 else "")]
-    geoms = None
-    file_crs = None
-    if isinstance(frame, gpd.GeoDataFrame):
-        geoms = tuple(None if g is None or g.is_empty else g for g in frame.geometry.values)
-        if frame.crs is not None:
-            code = frame.crs.to_epsg()
-            if code is None:
-                raise ImportFileError(f"the GeoPackage's CRS ({frame.crs.name}) has no EPSG code; "
-                                      "reproject it to EPSG:4326 or a projected EPSG CRS")
-            found = parse_source_crs(f"EPSG:{code}")
-            file_crs = None if found.name == "wgs84" else found
-            notes.append(f"file CRS EPSG:{code}")
-        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    return RawTable("gpkg", frame.astype(object), geoms, file_crs=file_crs, notes=tuple(notes))
-
-
-def read_table(source: bytes | str | os.PathLike | BinaryIO, *, filename: str | None = None,
-               encoding: str | None = None) -> RawTable:
-    """Read a file as a :class:`RawTable` (for the mapping preview and for :func:`import_file`).
-
-    Blank rows are dropped; headers are stripped and must not be empty or repeated.
-    ImportFileError says why a file is unusable.
-
-    >>> t = read_table("名称,经度,纬度\\n天山公园,121.41,31.21\\n".encode("gbk"), filename="a.csv")
-    >>> t.columns, t.encoding, len(t.frame)
-    (('名称', '经度', '纬度'), 'gb18030', 1)
-    >>> read_table(b"", filename="a.csv")
-    Traceback (most recent call last):
-    ...
-    app.errors.ImportFileError: a.csv: the file is empty: no header row
-    """
-    data = _to_bytes(source)
-    if filename is None and isinstance(source, str | os.PathLike):
-        filename = Path(source).name
-    label = filename or "the file"
-    fmt = detect_format(filename, data)
-    try:
-        if fmt == "csv":
-            table = _read_csv(data, encoding)
-        elif fmt == "xlsx":
-            table = _read_xlsx(data)
-        elif fmt == "geojson":
-            table = _read_geojson(data)
-        else:
-            table = _read_gpkg(data)
-    except ImportFileError as exc:
-        raise ImportFileError(f"{label}: {exc}") from exc
-    return _tidy(table, label)
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        isinstance(value, str) and not value.strip()) or value is pd.NaT or value is pd.NA
-
-
-def _tidy(table: RawTable, label: str) -> RawTable:
-    """Strip headers, refuse empty/duplicate ones, drop blank rows, enforce MAX_ROWS."""
-    frame = table.frame
-    headers = [str(c).strip() for c in frame.columns]
-    if any(not h for h in headers):
-        raise ImportFileError(f"{label}: a column has no header; name every column")
-    dupes = sorted(h for h, n in Counter(headers).items() if n > 1)
-    if dupes:
-        raise ImportFileError(f"{label}: column header(s) repeated: {dupes}")
-    frame = frame.set_axis(headers, axis=1).astype(object)
-    frame = frame.where(frame.notna(), None)
-    keep = np.array([not all(_blank(v) for v in row) for row in frame.itertuples(index=False)],
-                    dtype=bool) if len(frame.columns) else np.zeros(len(frame), dtype=bool)
-    geoms = table.geometries
-    errors = dict(table.geometry_errors)
-    if geoms is not None:
-        keep |= np.array([g is not None for g in geoms], dtype=bool)
-        keep |= np.array([i in errors for i in range(len(geoms))], dtype=bool)
-    dropped = int((~keep).sum())
-    positions = np.flatnonzero(keep)
-    notes = list(table.notes)
-    if dropped:
-        notes.append(f"{dropped} blank row(s) skipped")
-        frame = frame.iloc[positions]
-        if geoms is not None:
-            geoms = tuple(geoms[i] for i in positions)
-            errors = {new: errors[old] for new, old in enumerate(positions) if old in errors}
-    if len(frame) == 0:
-        raise ImportFileError(f"{label}: the file has no data rows")
-    if len(frame) > MAX_ROWS:
-        raise ImportFileError(f"{label}: {len(frame)} rows; at most {MAX_ROWS} are imported at once")
-    return RawTable(table.format, frame.reset_index(drop=True), geoms, errors, table.file_crs,
-                    table.encoding, tuple(notes))
-
-
-# -- mapping -------------------------------------------------------------------------------
-
-
-def _header_key(header: str) -> str:
-    return _PUNCT.sub("", normalise_text(str(header)))
-
-
-def infer_mapping(columns: Sequence[str]) -> dict[str, str]:
-    """Field -> column, guessed from the headers; each column used once, fields in order.
-
-    First exact spellings (名称, 项目名称, name; 地址, address; 经度, lon, lng; 纬度, lat …,
-    compared without case, width, spaces or punctuation), then headers that contain a telling
-    word (经度(GCJ-02), 项目名称(中文)).
-
-    >>> infer_mapping(["Name", "Lng", "Lat", "Address"])
-    {'name': 'Name', 'address': 'Address', 'lon': 'Lng', 'lat': 'Lat'}
-    >>> infer_mapping(["经度(GCJ02)", "纬度(GCJ02)", "项目名称（中文）", "英文名称"])
-    {'name': '项目名称（中文）', 'name_en': '英文名称', 'lon': '经度(GCJ02)', 'lat': '纬度(GCJ02)'}
-    >>> infer_mapping(["foo"])
-    {}
-    """
-    keys = {str(c): _header_key(c) for c in columns}
-    used: set[str] = set()
-    found: dict[str, str] = {}
-    for name in MAPPING_FIELDS:
-        synonyms = {_header_key(s) for s in _SYNONYMS[name]}
-        for column, key in keys.items():
-            if column not in used and key in synonyms:
-                found[name] = column
-                used.add(column)
-                break
-    for name, (contains, prefixes) in _CONTAINS.items():
-        if name in found:
-            continue
-        for column, key in keys.items():
-            if column in used:
-                continue
-            if any(word in key for word in contains) or (prefixes and key.startswith(prefixes)):
-                if name == "name" and "英文" in key:
-                    continue
-                found[name] = column
-                used.add(column)
-                break
-    return {name: found[name] for name in MAPPING_FIELDS if name in found}
-
-
-def resolve_mapping(columns: Sequence[str], explicit: Mapping[str, str | None] | None = None
-                    ) -> dict[str, str]:
-    """The mapping to use: inferred, then overridden by `explicit` (None or "" unmaps a field).
-
-    ImportFileError names an unknown field, a missing column, or a column mapped twice.
-
-    >>> resolve_mapping(["名称", "addr"], {"address": "addr"})
-    {'name': '名称', 'address': 'addr'}
-    >>> resolve_mapping(["名称"], {"name": "标题"})
-    Traceback (most recent call last):
-    ...
-    app.errors.ImportFileError: mapping name=标题: there is no column '标题'; the columns are ['名称']
-    """
-    columns = [str(c) for c in columns]
-    mapping = infer_mapping(columns)
-    explicit = dict(explicit or {})
-    for name, column in explicit.items():
-        if name not in MAPPING_FIELDS:
-            raise ImportFileError(f"mapping {name}={column}: unknown field {name!r}; "
-                                  f"fields are {list(MAPPING_FIELDS)}")
-        if column not in (None, "") and column not in columns:
-            raise ImportFileError(f"mapping {name}={column}: there is no column {column!r}; "
-                                  f"the columns are {columns}")
-    chosen = [c for c in explicit.values() if c]
-    twice = sorted(c for c, n in Counter(chosen).items() if n > 1)
-    if twice:
-        raise ImportFileError(f"mapping: column(s) {twice} given for more than one field")
-    for name, column in explicit.items():
-        mapping.pop(name, None)
-        if column:
-            for other in [k for k, v in mapping.items() if v == column]:
-                del mapping[other]
-            mapping[name] = column
-    return {name: mapping[name] for name in MAPPING_FIELDS if name in mapping}
-
-
-# -- the report ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowReport:
-    """What happened to one data row (``row`` counts data rows from 1, header excluded).
-
-    >>> RowReport(1, "import-0001", "天山公园", "placed", "exact", "site", score=1.0).to_dict()["status"]
-    'placed'
-    >>> RowReport(1, "import-0001", "x", "guessed", "exact", "site")
-    Traceback (most recent call last):
-    ...
-    ValueError: row status must be one of ('placed', 'fixed', 'unlocated', 'rejected'), got 'guessed'
-    """
-
-    row: int
-    id: str
-    name: str
-    status: str
-    method: str
-    precision: str
-    score: float | None = None
-    matched_on: str = ""
-    place_id: str | None = None
-    lon: float | None = None
-    lat: float | None = None
-    problems: tuple[Problem, ...] = ()
-    candidates: tuple[Candidate, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.status not in ROW_STATUSES:
-            raise ValueError(f"row status must be one of {ROW_STATUSES}, got {self.status!r}")
-        if self.row < 1:
-            raise ValueError(f"row numbers start at 1, got {self.row!r}")
-
-    def to_dict(self) -> dict[str, object]:
-        """Plain data for the JSON report."""
-        return {"row": self.row, "id": self.id, "name": self.name, "status": self.status,
-                "method": self.method, "score": self.score, "precision": self.precision,
-                "matched_on": self.matched_on, "place_id": self.place_id, "lon": self.lon,
-                "lat": self.lat, "problems": [p.to_dict() for p in self.problems],
-                "candidates": [c.to_dict() for c in self.candidates]}
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """Per-row outcomes of one import, the file's facts, and a summary (:meth:`to_json`).
-
-    >>> ImportReport(()).summary
-    {'rows': 0, 'placed': 0, 'fixed': 0, 'unlocated': 0, 'rejected': 0, 'by_method': {}, 'by_problem': {}}
-    """
-
-    rows: tuple[RowReport, ...]
-    source: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def summary(self) -> dict[str, Any]:
-        """Counts: rows, per status, per method, per problem code."""
-        statuses = Counter(r.status for r in self.rows)
-        return {
-            "rows": len(self.rows),
-            **{s: statuses.get(s, 0) for s in ROW_STATUSES},
-            "by_method": dict(sorted(Counter(r.method for r in self.rows).items())),
-            "by_problem": dict(sorted(Counter(p.code for r in self.rows for p in r.problems).items())),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as plain data: ``source``, ``summary``, ``rows``."""
-        return {"source": dict(self.source), "summary": self.summary,
-                "rows": [r.to_dict() for r in self.rows]}
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The report as JSON text (UTF-8 characters kept as they are)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One line per row for a table: problems and candidates as short text."""
-        return pd.DataFrame({
-            "row": [r.row for r in self.rows],
-            "id": [r.id for r in self.rows],
-            "name": [r.name for r in self.rows],
-            "status": [r.status for r in self.rows],
-            "method": [r.method for r in self.rows],
-            "score": pd.array([r.score for r in self.rows], dtype="Float64"),
-            "precision": [r.precision for r in self.rows],
-            "place": [r.place_id or "" for r in self.rows],
-            "problems": ["; ".join(f"[{p.code}] {p.message}" for p in r.problems) for r in self.rows],
-            "candidates": ["; ".join(f"{c.name_zh} ({c.score:.2f})" for c in r.candidates)
-                           for r in self.rows],
-        })
 
 
 @dataclass(frozen=True, eq=False)
@@ -682,20 +83,6 @@ class ImportResult:
     frame: gpd.GeoDataFrame
     report: ImportReport
     mapping: Mapping[str, str]
-
-
-# -- placing rows --------------------------------------------------------------------------
-
-
-def _text(value: object) -> str:
-    """A cell as trimmed text ('' for empty); whole floats lose their '.0'."""
-    if _blank(value):
-        return ""
-    if isinstance(value, float | np.floating) and math.isfinite(value) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date | pd.Timestamp):
-        return value.isoformat()
-    return str(value).strip()
 
 
 @dataclass(frozen=True, eq=False)
@@ -962,12 +349,15 @@ def _attributes(get: Callable[[str], str], position: _Position, project_id: str,
 
 def _place_row(row: int, record: Mapping[str, object], geometry: BaseGeometry | None,
                geometry_error: str | None, mapping: Mapping[str, str], ctx: _Context,
-               taken: set[str]) -> tuple[dict[str, object] | None, RowReport]:
+               taken: set[str], geometry_fix: str | None = None
+               ) -> tuple[dict[str, object] | None, RowReport]:
     """Place one row: its frame columns (None when rejected) and its report line."""
     def get(name: str) -> str:
-        return _text(record.get(mapping[name])) if name in mapping else ""
+        return cell_text(record.get(mapping[name])) if name in mapping else ""
 
     problems: list[Problem] = []
+    if geometry_fix and geometry is not None and geometry_error is None:
+        problems.append(Problem("ring-closed", "fixed", geometry_fix))
     name, name_en, address = get("name"), get("name_en"), get("address")
     position = _locate(record, mapping, geometry, geometry_error, row, address, name, ctx, problems)
     display = name or name_en or address
@@ -1036,7 +426,7 @@ def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str |
     values, reports = [], []
     for i, record in enumerate(records):
         row_values, report = _place_row(i + 1, record, geoms[i], table.geometry_errors.get(i),
-                                        used, ctx, taken)
+                                        used, ctx, taken, table.geometry_fixes.get(i))
         reports.append(report)
         if row_values is not None:
             values.append(row_values)
@@ -1045,7 +435,30 @@ def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str |
                    "crs": declared.label, "geometry_crs": geometry_crs.label
                    if table.geometries is not None else None,
                    "threshold": threshold, "notes": notes, "mapping": dict(used)}
-    return ImportResult(frame=frame, report=ImportReport(tuple(reports), source_info), mapping=used)
+    names = [cell_text(r.get(used["name"])) if "name" in used else "" for r in records]
+    coordinate_crs = geometry_crs if table.geometries is not None else declared
+    mixup = guess_crs_mixup(_name_matched_points(reports, names, ctx), coordinate_crs.name)
+    report = ImportReport(tuple(reports), source_info, () if mixup is None else (mixup,))
+    return ImportResult(frame=frame, report=report, mapping=used)
+
+
+_STRONG_MATCHES = ("exact", "normalised", "alias")
+
+
+def _name_matched_points(reports: Sequence[RowReport], names: Sequence[str], ctx: _Context
+                         ) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """(the row's point, its named place's point) for point rows placed from the file's own
+    coordinates whose name strongly matches a gazetteer place with a point position."""
+    pairs = []
+    for report, name in zip(reports, names, strict=True):
+        if (not name or report.method not in ("coordinates", "geometry") or report.lon is None
+                or report.status not in ("placed", "fixed")):
+            continue
+        match = ctx.matcher.match(name)
+        if match.method in _STRONG_MATCHES and match.geometry is not None \
+                and match.geometry.geom_type == "Point":
+            pairs.append(((report.lon, report.lat), (match.geometry.x, match.geometry.y)))
+    return pairs
 
 
 def _frame(values: list[dict[str, object]], atlas: Atlas) -> gpd.GeoDataFrame:

@@ -31,11 +31,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
 import re
 import site
 import sysconfig
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -49,6 +47,7 @@ from branca.colormap import ColorMap
 from branca.element import Element
 
 from app.errors import AtlasError
+from app.io.atomic import atomic_write
 
 __all__ = [
     "ASSETS",
@@ -234,12 +233,13 @@ _RENDER_TIME_CDN: tuple[tuple[type, str], ...] = (
 def ensure_static_assets(static_dir: Path, assets: Mapping[str, Asset] = ASSETS) -> Path:
     """Copy every file of ``assets`` into ``static_dir/vendor`` and return that folder.
 
-    Files land in ``vendor/<distribution>-<version>/<path>``, each written to a temporary
-    file and moved into place with ``os.replace``; a file already there with the same size
+    Files land in ``vendor/<distribution>-<version>/<path>``, each written atomically by
+    :func:`app.io.atomic.atomic_write`; a file already there with the same size
     and SHA-256 is left alone, so calling this on every script run is cheap and safe. Each
     package folder also gets a ``SOURCES.txt`` naming the upstream URL and licence of every
     file. ``static_dir`` must be the ``static`` folder next to the Streamlit main script.
 
+    >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     vendor = ensure_static_assets(Path(tmp) / "static")
     ...     print((vendor / "xstatic-leaflet-1.9.3.0" / "leaflet.js").is_file())
@@ -542,13 +542,5 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
         if hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest():
             return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    atomic_write(path, data)
     return True

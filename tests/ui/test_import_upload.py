@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.io.importer import UPLOAD_LIMIT_BYTES
+from app.io.limits import UPLOAD_LIMIT_BYTES
 from app.store import Store
 
 from .conftest import assert_only_local_requests, record_requests, wait_for_app, wait_for_map
@@ -80,8 +80,9 @@ def test_a_file_over_the_limit_is_refused_with_a_message(desktop_page: Page, imp
     big = tmp_path / "big.csv"
     big.write_bytes(b"name\n" + b"x" * UPLOAD_LIMIT_BYTES)
     choose_file(page, big)
-    # the browser refuses it (Streamlit's own alert) and the page's hint states the limit
-    expect(page.get_by_role("alert").filter(has_text="File must be 5.0MB or smaller")).to_have_count(
-        1, timeout=TIMEOUT_MS)
-    expect(page.get_by_test_id("stAlert").filter(has_text="不超过 5 MB")).to_be_visible()
+    # 5 MiB + 5 bytes: the browser lets it through (its limit is set above ours in MB of either
+    # kind) and the page refuses it, stating the bound in MiB and in bytes
+    refusal = page.get_by_test_id("stAlert").filter(has_text="上限为 5 MiB(5242880 字节)")
+    expect(refusal).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("alert").filter(has_text="File must be")).to_have_count(0)
     expect(page.get_by_test_id("stSelectbox")).to_have_count(0)

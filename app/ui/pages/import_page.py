@@ -2,10 +2,11 @@
 
 Everything the page does goes through :mod:`app.io.importer` (the same code as
 ``python -m app import``); this module only draws widgets. Uploads are limited to
-:data:`app.io.importer.UPLOAD_LIMIT_MB` MB: the uploader refuses larger files in the browser (the
-file's name turns red, and the page's hint states the limit), and the page checks the size of
-whatever reaches it again and says so in the user's language. Anyone may preview an import;
-saving it into the store needs the planner role, and the audit row names the planner.
+:data:`app.io.limits.UPLOAD_LIMIT_MIB` MiB, checked by the page on whatever reaches it and refused
+in the user's language; the browser-side uploader is set just above that bound (in whole MB,
+whichever way Streamlit counts them), so that the refusal that states the bound is ours.
+Anyone may preview an import; saving it into the store needs the planner role, and the
+audit row names the planner.
 """
 
 from __future__ import annotations
@@ -24,19 +25,11 @@ from app.domain.roles import PLANNER
 from app.domain.text import escape_markdown
 from app.errors import AtlasError, ImportFileError, SubmissionError
 from app.geo.coords import parse_source_crs
-from app.io.importer import (
-    IMPORTED,
-    MAPPING_FIELDS,
-    ROW_STATUSES,
-    UPLOAD_LIMIT_BYTES,
-    UPLOAD_LIMIT_MB,
-    ImportResult,
-    RawTable,
-    check_upload_size,
-    import_file,
-    infer_mapping,
-    read_table,
-)
+from app.io.importer import IMPORTED, ImportResult, import_file
+from app.io.limits import UPLOAD_LIMIT_BYTES, UPLOAD_LIMIT_MIB, UPLOADER_LIMIT_MB, check_upload_size
+from app.io.mapping import MAPPING_FIELDS, infer_mapping
+from app.io.readers import RawTable, read_table
+from app.io.report import ROW_STATUSES
 from app.map.assets import localize
 from app.map.basemaps import basemap_title, keyless_basemaps
 from app.map.builder import build_map
@@ -50,7 +43,7 @@ __all__ = ["UPLOAD_TYPES", "render"]
 #: File types the uploader offers.
 UPLOAD_TYPES: tuple[str, ...] = ("csv", "txt", "xlsx", "geojson", "json", "gpkg")
 _PREVIEW_ROWS = 5
-_ENCODINGS = ("auto", "utf-8", "gb18030", "utf-16")
+_ENCODINGS = ("auto", "utf-8", "gb18030", "big5", "shift_jis", "utf-16")
 _CRS_CHOICES = ("wgs84", "gcj02", "bd09", "epsg")
 _BASEMAPS = keyless_basemaps()  # the import page asks for no key
 _NONE = ""
@@ -143,6 +136,8 @@ def _save(result: ImportResult, lang: str) -> None:
 
 def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
     _summary(result, lang)
+    for warning in result.report.warnings:  # file-level, e.g. GCJ-02 declared as WGS-84
+        st.warning(escape_markdown(warning.message))
     st.subheader(t("import.report", lang))
     st.dataframe(_report_table(result, lang), hide_index=True, width="stretch", key="imp_report")
     st.download_button(t("import.download_report", lang), result.report.to_json().encode("utf-8"),
@@ -157,17 +152,17 @@ def render() -> None:
     """The import page."""
     lang = st.session_state.get("w_lang") or "zh"
     st.title(t("import.page", lang))
-    st.caption(t("import.intro", lang).format(mb=UPLOAD_LIMIT_MB))
+    st.caption(t("import.intro", lang).format(mb=UPLOAD_LIMIT_MIB))
     uploaded = st.file_uploader(t("import.upload", lang), type=list(UPLOAD_TYPES), key="imp_file",
-                                max_upload_size=UPLOAD_LIMIT_MB, help=t("import.upload_help", lang))
+                                max_upload_size=UPLOADER_LIMIT_MB, help=t("import.upload_help", lang))
     if uploaded is None:
-        st.info(t("import.no_file", lang).format(mb=UPLOAD_LIMIT_MB))
+        st.info(t("import.no_file", lang).format(mb=UPLOAD_LIMIT_MIB))
         return
     data = uploaded.getvalue()
     try:
         check_upload_size(len(data))
     except ImportFileError:
-        notice("error", "import.too_large", lang, size=len(data) / 1024 / 1024, mb=UPLOAD_LIMIT_MB,
+        notice("error", "import.too_large", lang, size=len(data) / 1024 / 1024, mb=UPLOAD_LIMIT_MIB,
                limit=UPLOAD_LIMIT_BYTES)
         return
     is_text = uploaded.name.lower().endswith((".csv", ".txt"))

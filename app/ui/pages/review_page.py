@@ -12,6 +12,7 @@ from app.domain.roles import REVIEWER
 from app.domain.text import escape_markdown
 from app.geo.crs import convert_geometry
 from app.geo.geocode import to_metric
+from app.io.csvfile import csv_bytes
 from app.map.assets import localize
 from app.map.basemaps import BASEMAPS
 from app.map.builder import build_map
@@ -65,7 +66,7 @@ def _history(atlas, lang: str) -> None:
                            key="review_history_project")
     audit = get_store().audit(project)
     st.dataframe(audit, hide_index=True, width="stretch")
-    st.download_button(t("review.download", lang), audit.to_csv(index=False).encode("utf-8-sig"),
+    st.download_button(t("review.download", lang), csv_bytes(audit),
                        file_name=f"audit-{project}.csv", mime="text/csv")
 
 
