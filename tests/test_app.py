@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from app.domain.text import unescape_markdown as plain
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,10 +22,6 @@ def app(**params: str) -> AppTest:
 def count_line(at: AppTest) -> str:
     return next(m.value for m in at.markdown if "个项目符合筛选" in m.value or "projects match" in m.value)
 
-
-def plain(markdown: str) -> str:
-    """Markdown source with its backslash escapes removed (the text a reader sees)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def table(at: AppTest):

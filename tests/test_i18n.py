@@ -15,7 +15,8 @@ import app.domain.i18n
 from app.domain.filters import FILTER_FIELDS
 from app.domain.i18n import FIELD_LABELS, STRINGS, t
 from app.domain.roles import ROLE_LISTS
-from app.io.importer import MAPPING_FIELDS, ROW_STATUSES
+from app.io.mapping import MAPPING_FIELDS
+from app.io.report import ROW_STATUSES
 
 ROOT = Path(__file__).resolve().parent.parent
 UI_SOURCES = sorted((ROOT / "app" / "ui").rglob("*.py"))

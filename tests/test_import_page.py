@@ -8,13 +8,13 @@ upload's do, so the page's own code path is the one a user takes.
 from __future__ import annotations
 
 import doctest
-import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.domain.i18n import STRINGS
+from app.domain.text import unescape_markdown as plain
 from app.io.limits import UPLOAD_LIMIT_BYTES
 from app.io.mapping import MAPPING_FIELDS
 from app.ui.pages import import_page
@@ -43,10 +43,6 @@ def start(lang: str = "zh") -> AppTest:
 def upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
     return at.file_uploader(key="imp_file").set_value((name, data, mime)).run()
 
-
-def plain(markdown: str) -> str:
-    """Markdown source with its backslash escapes removed (the text a reader sees)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def sign_in_planner(at: AppTest, name: str = "赵规划", passphrase: str = PLANNER_PASS) -> AppTest:

@@ -420,6 +420,7 @@ def test_filterable_decides_which_filters_exist(edited, atlas, capsys, data_copy
 def test_the_map_page_offers_only_declared_filters(edited, data_copy, layers_copy, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
+    from app.domain.text import unescape_markdown
     from tests.conftest import ROOT
 
     monkeypatch.setenv("ATLAS_DATA_DIR", str(data_copy))
@@ -431,4 +432,4 @@ def test_the_map_page_offers_only_declared_filters(edited, data_copy, layers_cop
     filters = [m.key for m in at.multiselect if m.key.startswith("w_f_")]
     assert filters == ["w_f_layer", "w_f_category", "w_f_status", "w_f_subdistrict"]
     assert at.multiselect(key="w_f_status").value == ["operating"]
-    assert any("precision='site'" in w.value for w in at.warning)  # dropped, and said so
+    assert any("precision='site'" in unescape_markdown(w.value) for w in at.warning)  # dropped, and said so

@@ -177,7 +177,7 @@ def test_registers_round_trip_exactly(store, atlas):
     assert json.loads(store.register_report(CURATED_REGISTER)) == {"rows": len(frame)}
     assert store.registers()[["name", "saved_by"]].values.tolist() == [[CURATED_REGISTER, "test"]]
     with pytest.raises(SubmissionError, match="reserved"):
-        save_register(GAZETTEER_REGISTER, frame, {}, store=store)
+        save_register(GAZETTEER_REGISTER, frame, {}, store=store, saved_by="王工")
     with pytest.raises(SubmissionError, match="register name"):
         store.save_register("../evil", frame, {})
     with pytest.raises(SubmissionError, match="no saved register"):

@@ -17,11 +17,13 @@ the reader sees the original characters.
 
 from __future__ import annotations
 
+import re
 import string
 
-__all__ = ["escape_markdown"]
+__all__ = ["escape_markdown", "unescape_markdown"]
 
 _ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation})
+_ESCAPED = re.compile("\\\\([" + re.escape(string.punctuation) + "])")
 
 
 def escape_markdown(value: object) -> str:
@@ -35,3 +37,16 @@ def escape_markdown(value: object) -> str:
     None 3\\.5
     """
     return str(value).translate(_ESCAPES)
+
+
+def unescape_markdown(source: str) -> str:
+    """What a reader sees of Markdown `source`: its backslash escapes of punctuation removed.
+
+    The inverse of :func:`escape_markdown`; tests use it to compare shown text with its origin.
+
+    >>> unescape_markdown(escape_markdown("![x](http://h/p.png) 天山"))
+    '![x](http://h/p.png) 天山'
+    >>> unescape_markdown("")
+    ''
+    """
+    return _ESCAPED.sub(r"\1", source)

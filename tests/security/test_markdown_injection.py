@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 import app.domain.text
 import app.ui.safe
 from app.domain.text import escape_markdown
+from app.domain.text import unescape_markdown as plain
 
 ROOT = Path(__file__).resolve().parents[2]
 MARK = "pwn"
@@ -72,10 +73,6 @@ def live_markup(source: str) -> list[str]:
     bare = _ESCAPED.sub("\x00", source)
     return [kind for kind, pattern in _LIVE.items() if pattern.search(bare)]
 
-
-def plain(source: str) -> str:
-    """What a reader sees of Markdown `source`: its backslash escapes removed."""
-    return re.sub(r"\\(.)", r"\1", source, flags=re.DOTALL)
 
 
 def showing_hostile_text(at: AppTest) -> list[str]:
