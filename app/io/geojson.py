@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import shapely
 
 from app.errors import ExportError
+from app.io.jsontext import json_contents
 from app.io.prepare import COORD_DECIMALS, Prepared, prepare_frame
 
 __all__ = ["geojson_bytes", "geojson_text"]
@@ -61,30 +62,9 @@ def _json_dump(value: Any) -> str:
 
 
 _NUL = "\x00"
-_ESCAPED_NUL = "\\u0000"  # how JSON spells a NUL character: the six characters \u0000
 # What json.dumps(..., ensure_ascii=False) writes for each control character.
 _CONTROL_ESCAPES = {chr(c): f"\\u{c:04x}" for c in range(32)} | {
     "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escaped(texts: list[str]) -> list[str] | None:
-    r"""The JSON string contents (escaped, without quotes) of every text, made in one pass
-    over their NUL-joined text.
-
-    Returns None (the caller escapes one by one) when a text holds a NUL or the characters
-    ``\\u0000``, which would make the split ambiguous.
-
-    >>> _escaped(['a"b', "c\\d", "e\nf"])
-    ['a\\"b', 'c\\\\d', 'e\\nf']
-    >>> _escaped(["x\x00y"]) is None, _escaped([])
-    (True, [])
-    """
-    if not texts:
-        return []
-    joined = _NUL.join(texts)
-    if joined.count(_NUL) != len(texts) - 1 or _ESCAPED_NUL in joined:
-        return None
-    return encode_basestring(joined)[1:-1].split(_ESCAPED_NUL)
 
 
 def _list_tokens(rows: np.ndarray) -> np.ndarray | None:
@@ -97,7 +77,7 @@ def _list_tokens(rows: np.ndarray) -> np.ndarray | None:
     flat = list(itertools.chain.from_iterable(rows))
     if not all(type(v) is str for v in flat):
         return None
-    contents = _escaped(flat)
+    contents = json_contents(flat, encode_basestring)
     if contents is None:
         return None
     starts = np.cumsum(lengths) - lengths

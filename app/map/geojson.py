@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from app.io.jsontext import json_contents
 from app.map.fields import Column, take, used
 from app.map.scriptjson import script_json
 
@@ -40,21 +41,10 @@ def _tokens(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
     values = take(codes_used, labels)
     table = np.empty(len(codes_used), dtype=object)
     text = np.array([type(v) is str for v in values], dtype=bool)
-    escaped = _escaped_texts(values[text].tolist())
-    table[text] = escaped if escaped is not None else [script_json(v) for v in values[text]]
+    contents = json_contents(values[text].tolist(), script_json)
+    table[text] = ['"' + c + '"' for c in contents] if contents is not None else [script_json(v) for v in values[text]]
     table[~text] = [script_json(v) for v in values[~text]]
     return table[inverse]
-
-
-def _escaped_texts(texts: list[str]) -> list[str] | None:
-    """Script-safe JSON strings of `texts`, escaped in one pass over their NUL-joined text;
-    None when a text holds NUL or a literal \\u0000 (the caller then encodes one by one)."""
-    joined = "\x00".join(texts)
-    if joined.count("\x00") != max(0, len(texts) - 1) or "\\u0000" in joined:
-        return None
-    if not texts:
-        return []
-    return ['"' + t + '"' for t in script_json(joined)[1:-1].split("\\u0000")]
 
 
 def feature_collections(geoms: np.ndarray, columns: Mapping[str, Column],
