@@ -97,9 +97,10 @@ def test_canvas_map_draws_and_shows_text_as_text(hostile_city, browser):
         assert page.locator("path.atlas-project").count() == 0  # nothing on the SVG path
 
         # Hover and click the hostile project where the painter drew it, zoomed in close.
+        before = page.evaluate(f"window.atlasMap.stats({MAP}).drawnAt")
         page.evaluate(f"""() => {{ const map = {MAP};
             map.setView([31.2105, 121.3935], 18, {{animate: false}}); }}""")
-        page.wait_for_timeout(200)
+        page.wait_for_function(f"window.atlasMap.stats({MAP}).drawnAt > {before}", timeout=5_000)
         x, y = page.evaluate(f"window.atlasMap.locate({MAP}, {json.dumps(pid)})")
         page.mouse.move(x, y)
         tip = page.locator(".leaflet-tooltip.atlas-canvas-tip .atlas-tip strong")
