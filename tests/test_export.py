@@ -521,7 +521,7 @@ def test_export_bytes_all_formats_and_names(atlas, tmp_path):
     for fmt, spec in FORMATS.items():
         data, name, mime = export_bytes(atlas, Filter(), fmt)
         assert data and mime == spec.mime
-        assert name == f"changning-projects-{atlas.data_version}{spec.suffix}"
+        assert name == f"changning-{atlas.data_version}{spec.suffix}"
         assert safe_output_path(name, tmp_path).name == name
         gcj_name = export_bytes(atlas, Filter(), fmt, crs="gcj02")[1]
         assert gcj_name.endswith(f"-gcj02{spec.suffix}")
