@@ -34,6 +34,8 @@ __all__ = ["REGISTER_PAGES", "errors_shown", "register_picker", "run"]
 
 log = logging.getLogger(__name__)
 
+#: The pages' URL paths, in navigation order.
+_PAGE_PATHS = ("map", "field", "review", "import", "about")
 #: Pages that show the register picker (their URL paths): each shows the chosen register.
 REGISTER_PAGES = ("map", "field", "review")
 
@@ -83,10 +85,12 @@ def run() -> None:
                 url_path="about"),
     ]
     page = st.navigation(pages)
+    # the default page's url_path is "" (the root URL): name pages by their declared paths
+    name = next(path for path, p in zip(_PAGE_PATHS, pages, strict=True) if p is page)
     with errors_shown(lang):
-        if page.url_path in REGISTER_PAGES:
+        if name in REGISTER_PAGES:
             register_picker(lang)
-        outcome.moved_to(page.url_path)
+        outcome.moved_to(name)
         page.run()
 
 
