@@ -4,7 +4,6 @@ in the table, the sidebar picker says which register it is, and the permalink re
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
