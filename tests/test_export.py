@@ -496,7 +496,7 @@ def test_every_shipped_layer_export_is_rfc7946(atlas):
         assert all(list(f["properties"]) == list(EXPORT_FIELDS) for f in doc["features"])
         assert doc["data_version"] == atlas.data_version and "generated_at" in doc
         assert mime == "application/geo+json" and name.endswith(".geojson")
-        assert (lid or "projects") in name
+        assert name == f"changning-{atlas.data_version}{f'-{lid}' if lid else ''}.geojson"
 
 
 def test_per_layer_exports_cover_the_whole_export(atlas):

@@ -1,5 +1,9 @@
 """Cached access to the atlas for the pages (one load per data version and process).
 
+The atlas a session sees is :func:`app.service.atlas.shown_atlas` for the register chosen in
+the sidebar (:data:`REGISTER_KEY`), cached per (data version, register, store revision): the
+same function the CLI reads, so the pages and ``python -m app`` always agree.
+
 Besides the atlas itself, three things are cached here so that a rerun does only the work its
 change needs: the filter mask (per data version and filter), the map's project layers (per
 data version, layer, language, basemap CRS and the exact rows of the layer that pass the
