@@ -80,19 +80,68 @@ def test_cli_output_equals_app_download(fmt, atlas, tmp_path):
     assert comparable(fmt, output.read_bytes(), tmp_path) == comparable(fmt, app_data, tmp_path)
 
 
-def test_cli_gcj02_matches_app_and_is_labelled(atlas, tmp_path):
+def test_cli_gcj02_matches_app_written_as_given(atlas, tmp_path):
     done = run_cli("export", "--output", str(tmp_path / "p.geojson"), "--crs", "gcj02",
                    "--layer", "public_space")
     assert done.returncode == 0, done.stderr
-    written = tmp_path / "p-gcj02.geojson"
-    assert written.exists() and not (tmp_path / "p.geojson").exists()
-    assert "GCJ-02" in done.stderr and str(written) in done.stdout
+    written = tmp_path / "p.geojson"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.geojson"]
+    assert str(written) in done.stdout
     cli_doc = comparable("geojson", written.read_bytes(), tmp_path)
     app_data, name, _ = export_bytes(atlas, build_filter(atlas, ["public_space"], []), "geojson",
                                      crs="gcj02")
-    assert name.endswith("-gcj02.geojson")
+    assert name.endswith("-gcj02-public_space.geojson")  # a suggested name says the CRS
     assert cli_doc == comparable("geojson", app_data, tmp_path)
     assert cli_doc["coordinate_system"] == "gcj02"
+
+
+def recorded_crs(fmt: str, path: Path) -> str:
+    """The coordinate system an export file says it is in, read the way its users would."""
+    if fmt == "geojson":
+        return json.loads(path.read_bytes())["coordinate_system"]
+    if fmt == "gpkg":
+        meta = pyogrio.read_dataframe(path, layer="atlas_export_metadata")
+        return dict(zip(meta["key"], meta["value"], strict=True))["coordinate_system"].strip('"')
+    if fmt == "csv":
+        header = path.read_bytes().decode("utf-8-sig").splitlines()[0].split(",")
+        return "gcj02" if "lon_gcj02" in header else "wgs84" if "lon" in header else "?"
+    document = ET.fromstring(path.read_bytes()).find(f"{KML}Document")  # noqa: S314
+    lines = document.find(f"{KML}description").text.splitlines()
+    return next(x for x in lines if x.startswith("coordinate_system: ")).split(": ")[1]
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02"])
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_output_names_for_every_format_and_crs(fmt, crs, atlas, tmp_path, capsys):
+    suffix = FORMATS[fmt].suffix
+    layers = ["--layer", "public_space", "--layer", "streets"]
+    # one file: exactly the path given, whatever its suffix (or none)
+    for given in (f"out{suffix}", "q.data", "noext"):
+        status, out, err = call(capsys, "export", "--format", fmt, "--crs", crs,
+                                "--output", str(tmp_path / given), *layers)
+        assert status == 0, err
+        assert (tmp_path / given).is_file() and str(tmp_path / given) in out
+        assert recorded_crs(fmt, tmp_path / given) == crs
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"out{suffix}", "q.data", "noext"])
+    # per layer: a stem (with or without the suffix) or a folder
+    per = {"stem": ("per", "per"), "stem+suffix": (f"per2{suffix}", "per2")}
+    for given, stem in per.values():
+        status, _out, err = call(capsys, "export", "--format", fmt, "--crs", crs, "--per-layer",
+                                 "--output", str(tmp_path / given), *layers)
+        assert status == 0, err
+        for layer in ("public_space", "streets"):
+            path = tmp_path / f"{stem}-{layer}{suffix}"
+            assert path.is_file() and recorded_crs(fmt, path) == crs
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    status, _out, err = call(capsys, "export", "--format", fmt, "--crs", crs, "--per-layer",
+                             "--output", f"{folder}/", *layers)
+    assert status == 0, err
+    _, app_name, _ = export_bytes(atlas, build_filter(atlas, ["streets"], []), fmt, crs)
+    assert app_name in {p.name for p in folder.iterdir()}  # the app's download name, same rule
+    label = "-gcj02" if crs == "gcj02" else ""
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"changning-{atlas.data_version}{label}-{layer}{suffix}" for layer in ("public_space", "streets")]
 
 
 def test_cli_per_layer_files(atlas, tmp_path, capsys):

@@ -496,7 +496,7 @@ def test_every_shipped_layer_export_is_rfc7946(atlas):
         assert all(list(f["properties"]) == list(EXPORT_FIELDS) for f in doc["features"])
         assert doc["data_version"] == atlas.data_version and "generated_at" in doc
         assert mime == "application/geo+json" and name.endswith(".geojson")
-        assert (lid or "projects") in name
+        assert name == f"changning-{atlas.data_version}{f'-{lid}' if lid else ''}.geojson"
 
 
 def test_per_layer_exports_cover_the_whole_export(atlas):
@@ -521,7 +521,7 @@ def test_export_bytes_all_formats_and_names(atlas, tmp_path):
     for fmt, spec in FORMATS.items():
         data, name, mime = export_bytes(atlas, Filter(), fmt)
         assert data and mime == spec.mime
-        assert name == f"changning-projects-{atlas.data_version}{spec.suffix}"
+        assert name == f"changning-{atlas.data_version}{spec.suffix}"
         assert safe_output_path(name, tmp_path).name == name
         gcj_name = export_bytes(atlas, Filter(), fmt, crs="gcj02")[1]
         assert gcj_name.endswith(f"-gcj02{spec.suffix}")

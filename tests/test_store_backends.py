@@ -34,8 +34,10 @@ from app.store import (
     Store,
     Submission,
     apply_field_updates,
+    delete_register,
     existing_store,
     open_store,
+    rename_register,
     save_register,
 )
 from app.store.dump import read_dump
@@ -182,6 +184,35 @@ def test_registers_round_trip_exactly(store, atlas):
         store.save_register("../evil", frame, {})
     with pytest.raises(SubmissionError, match="no saved register"):
         store.load_register("missing")
+
+
+def test_registers_are_renamed_and_deleted_with_audit_rows(store, atlas):
+    frame = atlas.projects.drop(columns="search_text").head(3)
+    save_register("draft", frame, {"rows": 3}, store=store, saved_by="王工")
+    save_register("other", frame.head(1), {"rows": 1}, store=store, saved_by="王工")
+    before = store.revision()
+    rename_register("draft", "district-2025", store, actor="cli:ops")
+    assert store.registers()["name"].tolist() == ["district-2025", "other"]
+    assert store.load_register("district-2025")["id"].tolist() == frame["id"].tolist()
+    assert json.loads(store.register_report("district-2025")) == {"rows": 3}
+    assert store.revision() > before
+    with pytest.raises(SubmissionError, match="exists already"):
+        rename_register("district-2025", "other", store, actor="cli:ops")
+    with pytest.raises(SubmissionError, match="no saved register named 'draft'"):
+        rename_register("draft", "x", store, actor="cli:ops")
+    with pytest.raises(SubmissionError, match="reserved"):
+        rename_register("other", CURATED_REGISTER, store, actor="cli:ops")
+    delete_register("other", store, actor="李审")
+    assert store.registers()["name"].tolist() == ["district-2025"]
+    with pytest.raises(SubmissionError, match="no saved register"):
+        store.load_register("other")
+    with pytest.raises(SubmissionError, match="no saved register"):
+        delete_register("other", store, actor="李审")
+    audit = store.audit()
+    assert audit[["actor", "action", "note"]].values.tolist()[-2:] == [
+        ["cli:ops", "rename_register", "register draft -> district-2025"],
+        ["李审", "delete_register", "register other deleted"]]
+    assert store.integrity_ok()
 
 
 def test_text_with_a_nul_character_is_refused_alike(store, atlas):
@@ -457,7 +488,7 @@ def assert_same_registers(left, right):
 
 def test_cli_init_load_review_dump(target, tmp_path, atlas, capsys):
     assert cli("store", "--store", target, "init") == 0
-    assert "schema version 1" in capsys.readouterr().out
+    assert "schema version 2" in capsys.readouterr().out
     assert cli("store", "--store", target, "migrate") == 0
     assert "nothing to apply" in capsys.readouterr().out
     assert cli("store", "--store", target, "load") == 0
@@ -560,7 +591,8 @@ def test_migrations_are_idempotent_and_safe_to_run_at_once(pg_url):
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(results) == [[], [], [], list(range(1, len(MIGRATIONS) + 1))]
+    # each version applied exactly once, by whichever caller took its lock first
+    assert len(results) == 4 and sorted(v for r in results for v in r) == list(range(1, len(MIGRATIONS) + 1))
     assert PostgisStore(pg_url).migrate() == []
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)

@@ -33,7 +33,7 @@ from app.io.importer import import_file
 from app.io.mapping import MAPPING_FIELDS
 from app.io.report import ImportReport
 
-__all__ = ["add_parser", "format_report", "parse_map", "run"]
+__all__ = ["add_parser", "format_report", "operator", "parse_map", "run"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
                   "nothing was saved", file=sys.stderr)
             return 2
         try:
-            save_register(args.save, result.frame, result.report, saved_by=_operator())
+            save_register(args.save, result.frame, result.report, saved_by=operator())
         except (AtlasError, OSError, sqlite3.Error) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -166,6 +166,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _operator() -> str:
+def operator() -> str:
     """Who saves from the command line: the operating-system account running it."""
     return f"cli:{getpass.getuser()}"

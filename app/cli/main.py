@@ -14,7 +14,7 @@ from pathlib import Path
 from app.cli import import_cmd as cli_import
 from app.cli import nearest as cli_nearest
 from app.cli import store as cli_store
-from app.data.atlas import Atlas, check_atlas, load_atlas
+from app.data.atlas import Atlas, check_atlas
 from app.domain.filters import Filter, check_filter, parse_where
 from app.domain.model import PRECISIONS
 from app.errors import AtlasError, FilterError
@@ -27,8 +27,10 @@ from app.io.export import (
     export_layers_separately,
     select_projects,
 )
-from app.io.naming import label_crs, safe_output_path
+from app.io.importer import DEFAULT_LAYER
+from app.io.naming import default_stem, per_layer_paths, safe_output_path
 from app.io.prepare import OUTPUT_CRS
+from app.service.atlas import BUILT_IN, shown_atlas
 
 __all__ = ["main"]
 
@@ -46,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                                      "Same filters and same content as the app's download buttons.")
     exp.add_argument("--format", choices=list(FORMATS), default="geojson",
                      help="geojson (RFC 7946), gpkg (one table per layer), csv (UTF-8 with BOM), kml")
-    exp.add_argument("--output", required=True, metavar="PATH", help="file to write")
+    exp.add_argument("--output", required=True, metavar="PATH",
+                     help="file to write, exactly as given (with --per-layer: a stem or folder/)")
     exp.add_argument("--layer", action="append", default=[], metavar="ID",
                      help="only this layer (repeatable)")
     exp.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
@@ -54,23 +57,29 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("-q", "--query", default="", help="search text (names and aliases)")
     exp.add_argument("--crs", choices=list(OUTPUT_CRS), default="wgs84",
                      help="output coordinates: wgs84 (default, RFC 7946) or gcj02 for AMap-based "
-                          "tools ('-gcj02' is added to the file name)")
+                          "tools (recorded in the file; the name stays as given)")
     exp.add_argument("--per-layer", action="store_true",
-                     help="one file per layer: PATH_STEM-<layer>.<suffix>")
+                     help="one file per layer: --output is a stem or a folder ending in '/', and "
+                          "each file is <stem>-<layer>.<suffix>")
+    cli_store.add_register_argument(exp)
     cli_nearest.add_parser(sub)
     cli_import.add_parser(sub)
     cli_store.add_parser(sub)
     return parser
 
 
-def current_atlas(data_dir: Path | None, layers_dir: Path | None) -> Atlas:
-    """The register's atlas with accepted field corrections of the store applied (when a store
-    exists: reading never creates one; ATLAS_DATABASE_URL selects PostGIS)."""
-    from app.store import apply_field_updates, existing_store
+def current_atlas(data_dir: Path | None, layers_dir: Path | None, register: str = BUILT_IN
+                  ) -> Atlas:
+    """The atlas the app shows (:func:`app.service.atlas.shown_atlas`): the built-in or the
+    saved `register`, with the accepted field corrections of the store applied when a store
+    exists (reading never creates one; ATLAS_DATABASE_URL selects PostGIS)."""
+    from app.store import existing_store
 
-    atlas = load_atlas(data_dir, layers_dir)
-    store = existing_store()
-    return apply_field_updates(atlas, store) if store is not None else atlas
+    shown = shown_atlas(register, store=existing_store(), data_dir=data_dir, layers_dir=layers_dir)
+    for pid in shown.defaulted:
+        print(f"note: {pid}: its layer is unknown, so it is shown in the {DEFAULT_LAYER!r} layer",
+              file=sys.stderr)
+    return shown.atlas
 
 
 def _summary(atlas: Atlas) -> str:
@@ -128,26 +137,24 @@ def _report(path: Path, selected_count: int, located: int) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
-    """``export``: the same bytes as the app's download, written atomically."""
-    target = label_crs(safe_output_path(args.output), args.crs)
-    atlas = current_atlas(args.data_dir, args.layers_dir)
+    """``export``: the same bytes as the app's download, written atomically where asked."""
+    atlas = current_atlas(args.data_dir, args.layers_dir, args.register)
     flt = build_filter(atlas, args.layer, args.where, args.query)
-    if target != Path(args.output):
-        print(f"note: GCJ-02 output, so the file name says so: {target}", file=sys.stderr)
     if not args.per_layer:
+        target = safe_output_path(args.output)
         data, _name, _mime = export_bytes(atlas, flt, args.format, args.crs)
         atomic_write(target, data)
         selected = select_projects(atlas, flt)
         print(_report(target, len(selected), int(selected.geometry.notna().sum())))
         return 0
-    for layer_id, (data, _name, _mime) in export_layers_separately(
-            atlas, flt, args.format, args.crs).items():
-        path = label_crs(Path(args.output).with_name(
-            f"{Path(args.output).stem}-{layer_id}{Path(args.output).suffix}"), args.crs)
-        atomic_write(path, data)
+    files = export_layers_separately(atlas, flt, args.format, args.crs)
+    paths = per_layer_paths(args.output, list(files), FORMATS[args.format].suffix,
+                            default_stem(atlas.data_version, args.crs))
+    for layer_id, (data, _name, _mime) in files.items():
+        atomic_write(paths[layer_id], data)
         layer_flt = Filter(values={**dict(flt.values), "layer": (layer_id,)}, query=flt.query)
         selected = select_projects(atlas, layer_flt)
-        print(_report(path, len(selected), int(selected.geometry.notna().sum())))
+        print(_report(paths[layer_id], len(selected), int(selected.geometry.notna().sum())))
     return 0
 
 

@@ -20,13 +20,15 @@ import sys
 
 import pandas as pd
 
-from app.data.atlas import load_atlas
+from app.cli.store import add_register_argument
 from app.errors import AtlasError
 from app.geo.crs import CRS_NAMES
 from app.geo.gazetteer import DISTRICT_ID
 from app.geo.geocode import to_metric
 from app.geo.nearest import nearest
 from app.geo.position import FIELD_TOLERANCE_M, check_position
+from app.service.atlas import BUILT_IN, shown_atlas
+from app.store import existing_store
 
 __all__ = ["add_parser", "run"]
 
@@ -37,8 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     >>> parser = argparse.ArgumentParser(prog="atlas")
     >>> add_parser(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["nearest", "--lon", "121.41", "--lat", "31.21", "-n", "0"])
-    >>> args.crs, args.n, args.json, args.func is run
-    ('wgs84', 0, False, True)
+    >>> args.crs, args.n, args.json, args.register, args.func is run
+    ('wgs84', 0, False, '', True)
     """
     sub = subparsers.add_parser(
         "nearest", help="list the located projects nearest to a position",
@@ -57,6 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                      help=f"refuse positions more than M metres outside the district "
                           f"(default {FIELD_TOLERANCE_M:g})")
     sub.add_argument("--json", action="store_true", help="print a JSON list instead of text")
+    add_register_argument(sub)
     sub.set_defaults(func=run)
 
 
@@ -78,10 +81,13 @@ def _records(result: pd.DataFrame) -> list[dict[str, object]]:
 def run(args: argparse.Namespace) -> int:
     """Run ``nearest`` for parsed arguments; print the result; return the exit status.
 
-    Uses ``args.data_dir`` / ``args.layers_dir`` when the main parser provides them.
+    Reads the atlas the app shows (accepted field corrections applied, ``--register`` if
+    given); uses ``args.data_dir`` / ``args.layers_dir`` when the main parser provides them.
     """
     try:
-        atlas = load_atlas(getattr(args, "data_dir", None), getattr(args, "layers_dir", None))
+        atlas = shown_atlas(getattr(args, "register", BUILT_IN), store=existing_store(),
+                            data_dir=getattr(args, "data_dir", None),
+                            layers_dir=getattr(args, "layers_dir", None)).atlas
         district_m = to_metric(atlas.places[DISTRICT_ID].geometry)
         lon, lat = check_position((args.lon, args.lat), args.crs, district_m, fix_swaps=False,
                                   tolerance_m=args.tolerance_m).lonlat()

@@ -1,4 +1,4 @@
-"""``python -m app store init|migrate|load|dump``: create, fill and copy out the store.
+"""``python -m app store init|migrate|load|dump|registers|rename|delete``: the store and its registers.
 
 * ``init`` creates the configured store's schema (an SQLite file, or the PostGIS tables) and
   says which store and schema version it is; ``migrate`` applies pending schema migrations and
@@ -9,6 +9,12 @@
   in it, and its submissions, field updates and audit trail (ids kept) when the store has none.
 * ``dump --format gpkg|geojson --output PATH`` writes everything in the store to a GeoPackage
   file or a folder of GeoJSON files (see :mod:`app.store.dump`).
+* ``registers`` lists the saved registers; ``rename OLD NEW`` and ``delete NAME`` change them,
+  with an audit row naming the operating-system account (``cli:<account>``: running the CLI is
+  the operator's role, the one that writes). ``--by`` names someone else.
+
+``export`` and ``nearest`` read a saved register with ``--register NAME``
+(:func:`add_register_argument`).
 
 The store is the configured one (``$ATLAS_DATABASE_URL``, else ``$ATLAS_STORE`` or
 ``var/atlas.sqlite``) unless ``--store`` names a ``postgresql://`` URL or an SQLite file ending in
@@ -23,11 +29,26 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.cli.import_cmd import operator
 from app.errors import AtlasError
-from app.store import AtlasStore, open_store
+from app.service.atlas import BUILT_IN
+from app.store import AtlasStore, delete_register, open_store, rename_register
 from app.store.dump import load_curated, load_dump, write_dump
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "add_register_argument", "run"]
+
+
+def add_register_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--register NAME`` (a saved register instead of the built-in one) to `parser`.
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_register_argument(parser)
+    >>> parser.parse_args([]).register, parser.parse_args(["--register", "d-2025"]).register
+    ('', 'd-2025')
+    """
+    parser.add_argument("--register", default=BUILT_IN, metavar="NAME",
+                        help="a register saved in the store (`store registers` lists them; "
+                             "default: the built-in register)")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -51,7 +72,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     dump.add_argument("--format", choices=["gpkg", "geojson"], default="gpkg")
     dump.add_argument("--output", required=True, type=Path, metavar="PATH",
                       help="the .gpkg file, or the folder for GeoJSON")
+    actions.add_parser("registers", help="list the saved registers")
+    rename = actions.add_parser("rename", help="rename a saved register (audited)")
+    rename.add_argument("old", metavar="OLD")
+    rename.add_argument("new", metavar="NEW")
+    rename.add_argument("--by", default=None, help="who renames (default: cli:<account>)")
+    delete = actions.add_parser("delete", help="delete a saved register (audited)")
+    delete.add_argument("name", metavar="NAME")
+    delete.add_argument("--by", default=None, help="who deletes (default: cli:<account>)")
     return parser
+
+
+def _registers(store: AtlasStore, args: argparse.Namespace) -> int:
+    """``store registers|rename|delete``: list or change the saved registers."""
+    actor = getattr(args, "by", None) or operator()
+    if args.store_command == "rename":
+        rename_register(args.old, args.new, store, actor=actor)
+        print(f"renamed register {args.old!r} to {args.new!r} in the {store.describe()}")
+    elif args.store_command == "delete":
+        delete_register(args.name, store, actor=actor)
+        print(f"deleted register {args.name!r} from the {store.describe()}")
+    else:
+        listed = store.registers()
+        if listed.empty:
+            print(f"no saved registers in the {store.describe()}", file=sys.stderr)
+        for row in listed.itertuples(index=False):
+            print(f"{row.name}\tsaved {row.saved_at} by {row.saved_by}")
+    return 0
 
 
 def _load(store: AtlasStore, args: argparse.Namespace) -> int:
@@ -86,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.store_command == "load":
             return _load(store, args)
+        if args.store_command in ("registers", "rename", "delete"):
+            return _registers(store, args)
         count, rows = write_dump(store, args.format, args.output)
         print(f"wrote {count} registers and the history "
               f"({', '.join(f'{n} {t}' for t, n in rows.items())}) to {args.output}")

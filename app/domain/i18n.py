@@ -166,7 +166,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "review.reason": ("审核意见(必填)", "Reason (required)"),
     "review.accept": ("通过", "Accept"),
     "review.reject": ("退回", "Reject"),
-    "review.done": ("已记录审核结果。", "Review recorded."),
     "review.conflict": ("该提交已被他人审核,本次审核未生效:{message}",
                         "Someone else already reviewed this submission; yours was not applied: "
                         "{message}"),
@@ -276,6 +275,22 @@ never drawn.
     "import.field_description": ("说明", "Description"),
     "import.field_aliases": ("别名", "Aliases"),
     "import.imported": ("导入(未指定)", "imported (not given)"),
+    # saved registers as atlases; outcomes kept across reruns
+    "register.pick": ("项目清单", "Register"),
+    "register.builtin": ("内置清单(2025 工作报告)", "Built-in register (2025 work report)"),
+    "register.help": ("导入后保存的清单与内置清单一样显示:图层、筛选、表格、下载和附近项目。",
+                      "A register saved after an import is shown like the built-in one: layers, "
+                      "filters, table, downloads and nearest projects."),
+    "register.unknown": ("链接中的清单 {name} 不存在(可能已改名或删除),显示内置清单。",
+                         "The register {name} in the link does not exist (renamed or deleted?); "
+                         "showing the built-in register."),
+    "register.defaulted": ("清单 {name} 中有 {n} 个项目的图层未知,显示在图层“{layer}”中:{ids}",
+                           "{n} projects of the register {name} name an unknown layer and are "
+                           "shown in the layer “{layer}”: {ids}"),
+    "outcome.dismiss": ("知道了", "Dismiss"),
+    "review.accepted": ("已通过提交 #{sid},地图与导出已更新。",
+                        "Submission #{sid} accepted; the map and exports show it now."),
+    "review.rejected": ("已退回提交 #{sid}。", "Submission #{sid} rejected."),
 }
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {

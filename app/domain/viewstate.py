@@ -11,6 +11,7 @@ Parameters (all optional; lists are comma-separated or repeated):
 ``q``          search text (zh/en names, aliases, pinyin)
 ``p``          selected project id (the map focuses on it)
 ``lat``, ``lon``, ``z``  initial map centre (WGS-84) and zoom
+``register``   a saved register shown instead of the built-in one (its name)
 =============  ==========================================================
 
 A bad value is dropped with a notice naming it; the rest of the view still applies.
@@ -61,6 +62,7 @@ class ViewState:
     lat: float | None = None
     lon: float | None = None
     zoom: int | None = None
+    register: str = ""  # "" = the built-in register
 
     def to_filter(self) -> Filter:
         """The attribute filter this view applies."""
@@ -88,12 +90,18 @@ def _number(raw: object, lo: float, hi: float) -> float | None:
 
 
 def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]],
-               ref_layers: Iterable[str] = (), project_ids: Iterable[str] = ()
-               ) -> tuple[ViewState, list[str]]:
+               ref_layers: Iterable[str] = (), project_ids: Iterable[str] = (),
+               registers: Iterable[str] | None = None) -> tuple[ViewState, list[str]]:
     """Read a view from query parameters; unknown or bad values become notices, never errors.
 
     `allowed` maps each filter field to its permitted values; `ref_layers` and `project_ids`
-    are the known reference layer ids and project ids.
+    are the known reference layer ids and project ids; `registers` the saved registers' names
+    (None: ``register`` is not checked here but by whoever reads the store).
+
+    >>> parse_view({"register": "d-2025"}, {}, registers=["d-2025"])[0].register
+    'd-2025'
+    >>> parse_view({"register": "gone"}, {}, registers=[])
+    (ViewState(lang='zh', basemap='osm', ref_layers=None, filters={}, query='', project=None, lat=None, lon=None, zoom=None, register=''), ["ignored register='gone' (no saved register of that name)"])
     """
     notices: list[str] = []
     view = ViewState()
@@ -155,8 +163,12 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
                            f" (zoom must be a whole number {_ZOOM_RANGE[0]}-{_ZOOM_RANGE[1]})")
         else:
             zoom = int(z)
+    register = (_values(params["register"]) or [""])[0] if "register" in params else ""
+    if register and registers is not None and register not in set(registers):
+        notices.append(f"ignored register={register!r} (no saved register of that name)")
+        register = ""
     return ViewState(lang=lang, basemap=basemap, ref_layers=refs, filters=filters, query=query,
-                     project=project, lat=lat, lon=lon, zoom=zoom), notices
+                     project=project, lat=lat, lon=lon, zoom=zoom, register=register), notices
 
 
 def to_query(view: ViewState) -> dict[str, str]:
@@ -179,4 +191,6 @@ def to_query(view: ViewState) -> dict[str, str]:
         out["lat"], out["lon"] = f"{view.lat:.5f}", f"{view.lon:.5f}"
     if view.zoom is not None:
         out["z"] = str(view.zoom)
+    if view.register:
+        out["register"] = view.register
     return out

@@ -10,8 +10,11 @@ The writers live beside this module, one per format: :mod:`app.io.geojson` (RFC 
 :mod:`app.io.prepare`. The property keys are :data:`EXPORT_FIELDS`, documented in
 :data:`FIELD_DOCS` and in ``docs/export.md``.
 
-GCJ-02 output (for AMap-based tools) is opt-in, labelled in the file name (``-gcj02``) and in
-the metadata; such a file is deliberately *not* RFC 7946 (whose only CRS is WGS-84).
+GCJ-02 output (for AMap-based tools) is opt-in and recorded in the file itself (GeoJSON:
+the ``coordinate_system`` member; GeoPackage: the metadata table; CSV: the ``lon_gcj02``,
+``lat_gcj02`` and ``wkt_gcj02`` columns; KML: the document's name and description); such a file
+is deliberately *not* RFC 7946 (whose only CRS is WGS-84). The names the app suggests say it too
+(:func:`app.io.naming.default_stem`); a path a user gives is written as given.
 
 >>> sorted(FORMATS), FORMATS["csv"].mime
 (['csv', 'geojson', 'gpkg', 'kml'], 'text/csv')
@@ -34,7 +37,7 @@ from app.io.csvfile import prepared_csv_bytes
 from app.io.geojson import geojson_bytes
 from app.io.gpkg import gpkg_bytes
 from app.io.kml import kml_bytes
-from app.io.naming import check_name_length
+from app.io.naming import default_stem, layer_file_name
 from app.io.prepare import COORD_DECIMALS, output_crs, prepare_frame
 
 if TYPE_CHECKING:
@@ -202,11 +205,10 @@ def export_metadata(atlas: Atlas, flt: Filter, crs: str = "wgs84") -> dict[str, 
 
 
 def _file_name(atlas: Atlas, scope: Sequence[tuple[str, str]], fmt: str, crs: str) -> str:
-    """Suggested download name: the layer (or "projects"), data version, CRS label, suffix."""
-    what = scope[0][0] if len(scope) == 1 else "projects"
-    label = "" if crs == "wgs84" else f"-{crs}"
-    return check_name_length(
-        f"changning-{what}-{atlas.data_version}{label}{FORMATS[fmt].suffix}").name
+    """Suggested download name: ``<default stem>[-<layer>]<suffix>``, the layer when there is one
+    (the rule of ``--per-layer``, :func:`app.io.naming.per_layer_paths`)."""
+    layer = scope[0][0] if len(scope) == 1 else None
+    return layer_file_name(default_stem(atlas.data_version, crs), layer, FORMATS[fmt].suffix)
 
 
 def export_bytes(atlas: Atlas, flt: Filter, fmt: str, crs: str = "wgs84") -> tuple[bytes, str, str]:

@@ -1,4 +1,10 @@
-"""Output file names: safe to create, inside their folder, labelled with their CRS, not too long.
+"""Output file names: safe to create, inside their folder, not too long, one rule for all.
+
+A path a user gives is written exactly as given: the coordinate system is recorded inside the
+file (see docs/export.md), never by changing the name. With one file per layer, the user's path
+is a stem or a folder and each file is ``<stem>-<layer><suffix>`` (:func:`per_layer_paths`).
+Names the atlas suggests itself (the app's downloads, a folder given without a stem) follow the
+same rule with the stem :func:`default_stem`, which does say a GCJ-02 CRS (:func:`label_crs`).
 
 >>> safe_output_path("p.geojson", "/srv/out").as_posix(), label_crs(Path("p.csv"), "gcj02").name
 ('/srv/out/p.geojson', 'p-gcj02.csv')
@@ -8,12 +14,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from app.errors import ExportError
 from app.io.prepare import output_crs
 
-__all__ = ["MAX_NAME_BYTES", "check_name_length", "label_crs", "safe_output_path"]
+__all__ = ["MAX_NAME_BYTES", "check_name_length", "default_stem", "label_crs", "layer_file_name",
+           "per_layer_paths", "safe_output_path"]
 
 # Names Windows refuses as file names, with or without an extension.
 _RESERVED_NAMES = frozenset(
@@ -118,3 +126,52 @@ def label_crs(path: Path, crs: str) -> Path:
     if crs == "wgs84" or crs in path.name.lower().replace("-", "").replace("_", ""):
         return check_name_length(path)
     return check_name_length(path.with_name(f"{path.stem}-{crs}{path.suffix}"))
+
+
+def default_stem(data_version: str, crs: str) -> str:
+    """The stem of the names the atlas suggests: ``changning-<data version>``, CRS-labelled.
+
+    >>> default_stem("0123abcd+4", "wgs84"), default_stem("0123abcd+4", "gcj02")
+    ('changning-0123abcd+4', 'changning-0123abcd+4-gcj02')
+    """
+    return label_crs(Path(f"changning-{data_version}"), crs).name
+
+
+def layer_file_name(stem: str, layer: str | None, suffix: str) -> str:
+    """``<stem>-<layer><suffix>``, or ``<stem><suffix>`` without a layer; checked for length.
+
+    >>> layer_file_name("per", "renewal", ".kml"), layer_file_name("all", None, ".csv")
+    ('per-renewal.kml', 'all.csv')
+    """
+    return check_name_length(f"{stem}-{layer}{suffix}" if layer else f"{stem}{suffix}").name
+
+
+def per_layer_paths(output: str | os.PathLike[str], layers: Sequence[str], suffix: str,
+                    stem: str) -> dict[str, Path]:
+    """Where ``--per-layer`` writes each layer: ``<stem>-<layer><suffix>``, by layer id.
+
+    `output` is a folder (ending in ``/`` or an existing folder: `stem` is used there) or a stem
+    (a trailing `suffix` on it is dropped, so ``per.geojson`` and ``per`` write the same files).
+
+    >>> {k: v.as_posix() for k, v in per_layer_paths("out/per.geojson", ["renewal"], ".geojson",
+    ...                                              "changning-v1").items()}
+    {'renewal': 'out/per-renewal.geojson'}
+    >>> per_layer_paths("out/", ["streets"], ".kml", "changning-v1")["streets"].as_posix()
+    'out/changning-v1-streets.kml'
+    >>> per_layer_paths("out/.geojson", ["streets"], ".geojson", "x")
+    Traceback (most recent call last):
+    ...
+    app.errors.ExportError: output stem '.geojson' is only the suffix '.geojson': give a name before it, or a folder ending in '/'
+    """
+    text = os.fspath(output)
+    safe_output_path(text)
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        folder, base = Path(text), stem
+    else:
+        folder, base = Path(text).parent, Path(text).name
+        if base.lower().endswith(suffix.lower()):
+            base = base[: -len(suffix)]
+            if not base:
+                raise ExportError(f"output stem {Path(text).name!r} is only the suffix {suffix!r}: "
+                                  "give a name before it, or a folder ending in '/'")
+    return {layer: folder / layer_file_name(base, layer, suffix) for layer in layers}

@@ -33,8 +33,10 @@ from app.store.base import (
 from app.store.select import (
     database_url,
     default_store_path,
+    delete_register,
     existing_store,
     open_store,
+    rename_register,
     save_register,
 )
 from app.store.sqlite import Store
@@ -55,7 +57,9 @@ __all__ = [
     "check_register_name",
     "database_url",
     "default_store_path",
+    "delete_register",
     "existing_store",
     "open_store",
+    "rename_register",
     "save_register",
 ]

@@ -435,6 +435,14 @@ class AtlasStore(Protocol):
         """Save a register under `name`, replacing one of that name, audited."""
         ...
 
+    def rename_register(self, old: str, new: str, actor: str) -> None:
+        """Rename a saved register, audited (SubmissionError when `old` is missing or `new` taken)."""
+        ...
+
+    def delete_register(self, name: str, actor: str) -> None:
+        """Delete a saved register, audited (SubmissionError when there is none)."""
+        ...
+
     def load_register(self, name: str) -> gpd.GeoDataFrame:
         """A saved register as a WGS-84 frame (SubmissionError when there is none)."""
         ...

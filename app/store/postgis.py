@@ -139,6 +139,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO store_state VALUES (true, 0);
     """,
+    # 2: registers can be renamed and deleted, and the audit trail says so
+    """
+    ALTER TABLE audit DROP CONSTRAINT audit_action_check;
+    ALTER TABLE audit ADD CONSTRAINT audit_action_check CHECK (action IN (
+        'submit', 'accept', 'reject', 'save_register', 'rename_register', 'delete_register'));
+    ALTER TABLE register_features DROP CONSTRAINT register_features_register_name_fkey;
+    ALTER TABLE register_features ADD CONSTRAINT register_features_register_name_fkey
+        FOREIGN KEY (register_name) REFERENCES registers (name) ON DELETE CASCADE ON UPDATE CASCADE;
+    """,
 )
 
 
@@ -400,6 +409,31 @@ class PostgisStore:
                                 [(name, seq, Jsonb(props), wkb) for seq, (props, wkb)
                                  in enumerate(zip(properties, wkbs, strict=True))])
             self._audit(conn, saved_by, "save_register", note=f"register {name}: {len(frame)} rows")
+            self._bump(conn)
+
+    def rename_register(self, old: str, new: str, actor: str) -> None:
+        """Rename the register `old` to `new` (which must be free), audited."""
+        check_register_name(old)
+        check_register_name(new)
+        check_text(actor, "the actor's name")
+        with self._connect() as conn:
+            if conn.execute("SELECT 1 FROM registers WHERE name = %s", (new,)).fetchone():
+                raise SubmissionError(f"a register named {new!r} exists already; delete it or "
+                                      "choose another name")
+            if conn.execute("UPDATE registers SET name = %s WHERE name = %s",
+                            (new, old)).rowcount != 1:
+                raise SubmissionError(f"no saved register named {old!r}")
+            self._audit(conn, actor, "rename_register", note=f"register {old} -> {new}")
+            self._bump(conn)
+
+    def delete_register(self, name: str, actor: str) -> None:
+        """Delete the register `name`, audited (its rows and report go; the audit stays)."""
+        check_register_name(name)
+        check_text(actor, "the actor's name")
+        with self._connect() as conn:
+            if conn.execute("DELETE FROM registers WHERE name = %s", (name,)).rowcount != 1:
+                raise SubmissionError(f"no saved register named {name!r}")
+            self._audit(conn, actor, "delete_register", note=f"register {name} deleted")
             self._bump(conn)
 
     def restore_history(self, tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> int:

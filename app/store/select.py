@@ -27,8 +27,8 @@ from app.errors import StoreError, SubmissionError
 from app.store.base import CURATED_REGISTER, GAZETTEER_REGISTER, AtlasStore, mask_password
 from app.store.sqlite import Store
 
-__all__ = ["SQLITE_SUFFIXES", "database_url", "default_store_path", "existing_store", "open_store",
-           "save_register"]
+__all__ = ["SQLITE_SUFFIXES", "database_url", "default_store_path", "delete_register",
+           "existing_store", "open_store", "rename_register", "save_register"]
 
 #: File name endings accepted for an SQLite store named as text.
 SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
@@ -151,7 +151,37 @@ def save_register(name: str, frame: gpd.GeoDataFrame, report: object,
     Traceback (most recent call last):
     app.errors.SubmissionError: the register name 'curated' is reserved for the curated data; choose another name
     """
+    _check_not_reserved(name)
+    (store or open_store()).save_register(name, frame, report, saved_by=saved_by)
+
+
+def _check_not_reserved(name: str) -> None:
+    """SubmissionError when `name` is one of the curated data's registers."""
     if name in (CURATED_REGISTER, GAZETTEER_REGISTER):
         raise SubmissionError(f"the register name {name!r} is reserved for the curated data; "
                               "choose another name")
-    (store or open_store()).save_register(name, frame, report, saved_by=saved_by)
+
+
+def rename_register(old: str, new: str, store: AtlasStore | None = None, *, actor: str) -> None:
+    """Rename a saved register in `store` (default: the configured one), audited as `actor`.
+
+    The curated data's registers are neither renamed nor taken as a new name.
+
+    >>> rename_register("district", GAZETTEER_REGISTER, actor="cli:ops")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the register name 'gazetteer' is reserved for the curated data; choose another name
+    """
+    _check_not_reserved(old)
+    _check_not_reserved(new)
+    (store or open_store()).rename_register(old, new, actor)
+
+
+def delete_register(name: str, store: AtlasStore | None = None, *, actor: str) -> None:
+    """Delete a saved register from `store` (default: the configured one), audited as `actor`.
+
+    >>> delete_register(CURATED_REGISTER, actor="cli:ops")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the register name 'curated' is reserved for the curated data; choose another name
+    """
+    _check_not_reserved(name)
+    (store or open_store()).delete_register(name, actor)

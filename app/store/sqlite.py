@@ -102,6 +102,25 @@ _SCHEMA = [
         report TEXT NOT NULL
     );
     """,
+    # version 2: registers can be renamed and deleted, and the audit trail says so
+    """
+    CREATE TABLE audit_v2 (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('submit', 'accept', 'reject', 'save_register',
+                                               'rename_register', 'delete_register')),
+        project_id TEXT,
+        submission_id INTEGER,
+        old_wkt TEXT, new_wkt TEXT,
+        accuracy_m REAL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    INSERT INTO audit_v2 SELECT * FROM audit;
+    DROP TABLE audit;
+    ALTER TABLE audit_v2 RENAME TO audit;
+    CREATE INDEX audit_project ON audit (project_id, id);
+    """,
 ]
 
 
@@ -273,6 +292,30 @@ class Store:
                          " saved_by = excluded.saved_by, features = excluded.features,"
                          " report = excluded.report", (name, at, saved_by, features, report))
             self._audit(conn, at, saved_by, "save_register", note=f"register {name}: {len(frame)} rows")
+
+    def rename_register(self, old: str, new: str, actor: str) -> None:
+        """Rename the register `old` to `new` (which must be free), audited."""
+        check_register_name(new)
+        check_text(actor, "the actor's name")
+        self._register_row(old, "name")
+        at = _now()
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM registers WHERE name = ?", (new,)).fetchone():
+                raise SubmissionError(f"a register named {new!r} exists already; delete it or "
+                                      "choose another name")
+            if conn.execute("UPDATE registers SET name = ? WHERE name = ?", (new, old)).rowcount != 1:
+                raise SubmissionError(f"no saved register named {old!r}")
+            self._audit(conn, at, actor, "rename_register", note=f"register {old} -> {new}")
+
+    def delete_register(self, name: str, actor: str) -> None:
+        """Delete the register `name`, audited (its rows and report go; the audit stays)."""
+        check_register_name(name)
+        check_text(actor, "the actor's name")
+        at = _now()
+        with self._transaction() as conn:
+            if conn.execute("DELETE FROM registers WHERE name = ?", (name,)).rowcount != 1:
+                raise SubmissionError(f"no saved register named {name!r}")
+            self._audit(conn, at, actor, "delete_register", note=f"register {name} deleted")
 
     def restore_history(self, tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> int:
         """Copy submissions, field updates and audit rows (ids kept) into this store, which must

@@ -1,5 +1,9 @@
 """Cached access to the atlas for the pages (one load per data version and process).
 
+The atlas a session sees is :func:`app.service.atlas.shown_atlas` for the register chosen in
+the sidebar (:data:`REGISTER_KEY`), cached per (data version, register, store revision): the
+same function the CLI reads, so the pages and ``python -m app`` always agree.
+
 Besides the atlas itself, three things are cached here so that a rerun does only the work its
 change needs: the filter mask (per data version and filter), the map's project layers (per
 data version, layer, language, basemap CRS and the exact rows of the layer that pass the
@@ -24,7 +28,11 @@ from app.io.export import export_bytes
 from app.map.assets import ensure_static_assets
 from app.map.basemaps import BASEMAPS
 from app.map.project_layers import MapLayer, project_layers
-from app.store import Store, apply_field_updates, open_store
+from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas
+from app.store import Store, open_store
+
+#: Session key of the register chosen in the sidebar (kept across pages without the widget).
+REGISTER_KEY = "_register"
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
@@ -38,9 +46,9 @@ def _register(version: str) -> Atlas:
     return load_atlas(default_data_dir(), default_layers_dir())
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _with_updates(version: str, revision: int) -> Atlas:
-    return apply_field_updates(_register(version), get_store())
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _shown(version: str, register: str, revision: int) -> ShownAtlas:
+    return shown_atlas(register, store=get_store(), base=_register(version))
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,13 +57,24 @@ def get_store() -> Store:
     return open_store()
 
 
-def get_atlas() -> Atlas:
-    """The atlas of the current data files with accepted field updates applied.
+def chosen_register() -> str:
+    """The register this session shows (chosen in the sidebar; ``""`` = the built-in one)."""
+    return st.session_state.get(REGISTER_KEY, BUILT_IN)
+
+
+def get_shown() -> ShownAtlas:
+    """The atlas this session shows (:func:`app.service.atlas.shown_atlas`), with where it came
+    from: the register chosen in the session, accepted field updates applied.
 
     Reloaded when a data file changes or the store records a change.
     """
     version = data_version(default_data_dir(), default_layers_dir())
-    return _with_updates(version, get_store().revision())
+    return _shown(version, chosen_register(), get_store().revision())
+
+
+def get_atlas() -> Atlas:
+    """The atlas this session shows: the chosen register with accepted field updates applied."""
+    return get_shown().atlas
 
 
 @st.cache_resource(show_spinner=False)

@@ -17,7 +17,11 @@ import streamlit as st
 
 from app.domain.i18n import t
 from app.errors import AtlasError, StoreError
-from app.ui import state
+from app.io.importer import DEFAULT_LAYER
+from app.service.atlas import BUILT_IN
+from app.store import CURATED_REGISTER, GAZETTEER_REGISTER
+from app.ui import outcome, state
+from app.ui.cache import REGISTER_KEY, get_shown, get_store
 from app.ui.pages import about_page, field_page, import_page, map_page, review_page
 from app.ui.safe import notice
 
@@ -26,9 +30,14 @@ try:
 except ImportError:  # PostGIS support not installed: only SQLite errors can arise
     _PgOperationalError = sqlite3.OperationalError
 
-__all__ = ["errors_shown", "run"]
+__all__ = ["REGISTER_PAGES", "errors_shown", "register_picker", "run"]
 
 log = logging.getLogger(__name__)
+
+#: The pages' URL paths, in navigation order.
+_PAGE_PATHS = ("map", "field", "review", "import", "about")
+#: Pages that show the register picker (their URL paths): each shows the chosen register.
+REGISTER_PAGES = ("map", "field", "review")
 
 #: Store failures a user can wait out (locked, full, unreachable): "try again", input kept.
 _STORE_BUSY = (StoreError, sqlite3.OperationalError, _PgOperationalError)
@@ -76,5 +85,55 @@ def run() -> None:
                 url_path="about"),
     ]
     page = st.navigation(pages)
+    # the default page's url_path is "" (the root URL): name pages by their declared paths
+    name = next(path for path, p in zip(_PAGE_PATHS, pages, strict=True) if p is page)
     with errors_shown(lang):
+        if name in REGISTER_PAGES:
+            register_picker(lang)
+        outcome.moved_to(name)
         page.run()
+
+
+def _registers() -> list[str]:
+    """The registers a user may pick: the built-in one, then the saved ones (not the curated
+    data's own copies in the store)."""
+    saved = get_store().registers()["name"].tolist()
+    return [BUILT_IN] + [n for n in saved if n not in (CURATED_REGISTER, GAZETTEER_REGISTER)]
+
+
+def _on_register_change() -> None:
+    """Callback of the picker: remember the choice; a focused project may not exist in it."""
+    st.session_state[REGISTER_KEY] = st.session_state["w_register"]
+    st.session_state["focus"] = None
+
+
+def register_picker(lang: str) -> None:
+    """The register picker of the shared sidebar, synced with ``register=`` in the URL.
+
+    Its first value comes from the URL; a name that is not (or no longer) saved falls back to
+    the built-in register with a notice. Shows the note about rows moved to the default layer.
+    """
+    options = _registers()
+    if REGISTER_KEY not in st.session_state:
+        wanted = st.query_params.get("register") or BUILT_IN
+        st.session_state[REGISTER_KEY] = wanted
+    if st.session_state[REGISTER_KEY] not in options:
+        notice("warning", "register.unknown", lang, name=st.session_state[REGISTER_KEY])
+        st.session_state[REGISTER_KEY] = BUILT_IN
+        st.session_state["focus"] = None
+    st.session_state["w_register"] = st.session_state[REGISTER_KEY]
+    st.sidebar.selectbox(t("register.pick", lang), options, key="w_register",
+                         on_change=_on_register_change, help=t("register.help", lang),
+                         format_func=lambda n: n or t("register.builtin", lang))
+    chosen = st.session_state[REGISTER_KEY]
+    if (st.query_params.get("register") or BUILT_IN) != chosen:
+        if chosen:
+            st.query_params["register"] = chosen
+        else:
+            del st.query_params["register"]
+    shown = get_shown()
+    if shown.defaulted:
+        ids = ", ".join(shown.defaulted[:10]) + (" …" if len(shown.defaulted) > 10 else "")
+        notice("info", "register.defaulted", lang, name=chosen, n=len(shown.defaulted),
+               layer=shown.atlas.spec(DEFAULT_LAYER).title_en if lang == "en"
+               else shown.atlas.spec(DEFAULT_LAYER).title_zh, ids=ids)

@@ -65,6 +65,7 @@ def current_view(lang: str) -> ViewState:
         lat=centre[0] if centre else None,
         lon=centre[1] if centre else None,
         zoom=st.session_state.get("map_zoom"),
+        register=st.session_state.get("_register", ""),  # chosen in the frame's sidebar
     )
 
 

@@ -20,7 +20,7 @@ from app.map.assets import localize
 from app.map.basemaps import BASEMAPS
 from app.map.builder import build_map
 from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
-from app.ui import auth
+from app.ui import auth, outcome
 from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
 from app.ui.safe import notice
 
@@ -181,13 +181,15 @@ def _checkin(atlas, project_id: str, pos, lang: str) -> None:
     except SubmissionError as exc:
         _error(exc, lang)
         return
-    notice("success", "field.stored", lang, sid=sid)
+    outcome.keep("success", "field.stored", sid=sid)
+    st.rerun()
 
 
 def render() -> None:
     """The field page."""
     lang = st.session_state.get("w_lang") or "zh"
     st.title(t("field.title", lang))
+    outcome.show_kept(lang, "field")
     atlas = get_atlas()
     pos = _position(atlas, lang)
     _map(atlas, atlas.projects, pos, lang)

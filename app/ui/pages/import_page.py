@@ -34,7 +34,7 @@ from app.map.assets import localize
 from app.map.basemaps import basemap_title, keyless_basemaps
 from app.map.builder import build_map
 from app.store import save_register
-from app.ui import auth
+from app.ui import auth, outcome
 from app.ui.cache import get_atlas, get_store, static_assets
 from app.ui.safe import notice
 
@@ -131,7 +131,8 @@ def _save(result: ImportResult, lang: str) -> None:
     except SubmissionError as exc:
         notice("error", "import.save_failed", lang, message=str(exc))
         return
-    notice("success", "import.saved", lang, name=name, n=len(result.frame))
+    outcome.keep("success", "import.saved", name=name, n=len(result.frame))
+    st.rerun()
 
 
 def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
@@ -152,6 +153,7 @@ def render() -> None:
     """The import page."""
     lang = st.session_state.get("w_lang") or "zh"
     st.title(t("import.page", lang))
+    outcome.show_kept(lang, "import")
     st.caption(t("import.intro", lang).format(mb=UPLOAD_LIMIT_MIB))
     uploaded = st.file_uploader(t("import.upload", lang), type=list(UPLOAD_TYPES), key="imp_file",
                                 max_upload_size=UPLOADER_LIMIT_MB, help=t("import.upload_help", lang))

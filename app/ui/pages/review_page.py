@@ -17,7 +17,7 @@ from app.map.assets import localize
 from app.map.basemaps import BASEMAPS
 from app.map.builder import build_map
 from app.store import ConflictError, SubmissionError
-from app.ui import auth
+from app.ui import auth, outcome
 from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
 from app.ui.safe import notice
 
@@ -53,7 +53,7 @@ def _review_form(row: pd.Series, who, recorded, lang: str) -> None:
     except SubmissionError as exc:
         notice("error", "error_atlas", lang, message=str(exc))
         return
-    st.success(t("review.done", lang))
+    outcome.keep("success", "review.accepted" if accept else "review.rejected", sid=int(row["id"]))
     st.rerun()
 
 
@@ -74,11 +74,13 @@ def render() -> None:
     """The review page (reviewer role)."""
     lang = st.session_state.get("w_lang") or "zh"
     st.title(t("review.title", lang))
+    outcome.show_kept(lang, "review")
     who = auth.require(REVIEWER, lang)
     if who is None:
         return
     atlas = get_atlas()
     pending = get_store().pending()
+    pending = pending[pending["project_id"].isin(atlas.projects["id"])]  # of the register shown
     name = "name_en" if lang == "en" else "name_zh"
     names = dict(zip(atlas.projects["id"], atlas.projects[name], strict=True))
     if pending.empty:

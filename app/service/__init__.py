@@ -1,0 +1,12 @@
+"""What users are shown: the data of :mod:`app.data` and the changes in :mod:`app.store`, combined.
+
+* :mod:`app.service.atlas` -- :func:`~app.service.atlas.shown_atlas`, the one function that
+  builds the atlas the app shows and every CLI command reads (the built-in register or a saved
+  one, accepted field corrections applied).
+
+May import everything up to :mod:`app.io` and :mod:`app.store`. Never imports streamlit.
+"""
+
+from app.service.atlas import BUILT_IN, ShownAtlas, register_atlas, shown_atlas
+
+__all__ = ["BUILT_IN", "ShownAtlas", "register_atlas", "shown_atlas"]

@@ -1,0 +1,129 @@
+"""The atlas as users see it: one function behind the app's pages and every CLI command.
+
+:func:`shown_atlas` starts from the curated data (``geodata/`` and ``layers/``), swaps in a
+saved register when one is named, and applies the accepted field corrections of the store. The
+map, the field and review pages, the downloads, ``export`` and ``nearest`` all read the atlas it
+returns, so after a reviewer accepts a moved position the app and the CLI give the same
+distances and the same files.
+
+A saved register's rows go through the same layer specs as the built-in ones; a row whose
+layer the specs do not know is shown in :data:`app.io.importer.DEFAULT_LAYER` and its id is
+listed in :attr:`ShownAtlas.defaulted`, so the page can say so.
+
+Later, an ``asof`` keyword (the atlas as of a date) joins the keyword-only arguments of
+:func:`shown_atlas`; callers pass everything but the register by keyword for that reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from app.data.atlas import PROJECT_COLUMNS, Atlas, load_atlas
+from app.domain.filters import search_text
+from app.errors import StoreError
+from app.io.importer import DEFAULT_LAYER
+from app.store import AtlasStore, apply_field_updates, check_register_name
+
+__all__ = ["BUILT_IN", "ShownAtlas", "register_atlas", "shown_atlas"]
+
+#: The name that stands for the curated register of ``geodata/`` (no saved register).
+BUILT_IN = ""
+
+
+@dataclass(frozen=True)
+class ShownAtlas:
+    """An atlas as shown, with where it came from.
+
+    ``register`` is the saved register's name, or :data:`BUILT_IN`; ``defaulted`` the ids of
+    rows whose layer was unknown and that are shown in :data:`~app.io.importer.DEFAULT_LAYER`.
+    """
+
+    atlas: Atlas
+    register: str = BUILT_IN
+    defaulted: tuple[str, ...] = ()
+
+
+def _with_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """`frame` with every project column (missing text columns empty), WGS-84, fresh index."""
+    out = frame.reset_index(drop=True).copy()
+    for column in PROJECT_COLUMNS:
+        if column not in out.columns:
+            out[column] = [[] for _ in range(len(out))] if column in ("aliases", "pos_refs") else ""
+    geometry = out.geometry if isinstance(out, gpd.GeoDataFrame) and out.geometry.name in out \
+        else gpd.GeoSeries([None] * len(out))
+    data = pd.DataFrame(out[list(PROJECT_COLUMNS)])
+    data["target_year"] = pd.to_numeric(data["target_year"], errors="coerce").astype("Int64")
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(list(geometry), crs="EPSG:4326"),
+                            crs="EPSG:4326")
+
+
+def register_atlas(base: Atlas, frame: gpd.GeoDataFrame, name: str) -> ShownAtlas:
+    """`base` showing the saved register `frame` (named `name`) instead of its own projects.
+
+    Places, layer specs and vocabularies stay those of `base`. Rows whose layer is not a project
+    layer of `base` go to :data:`~app.io.importer.DEFAULT_LAYER` (category cleared when that
+    layer's legend does not know it) and are listed in ``defaulted``. The data version names the
+    register, so caches keyed on it never mix two registers.
+
+    >>> from shapely import Point
+    >>> base = load_atlas()
+    >>> rows = gpd.GeoDataFrame({"id": ["a", "b"], "name_zh": ["甲", "乙"], "name_en": ["A", "B"],
+    ...                          "layer": ["renewal", "no-such-layer"]},
+    ...                         geometry=[Point(121.41, 31.21), None], crs="EPSG:4326")
+    >>> shown = register_atlas(base, rows, "district-2025")
+    >>> shown.atlas.projects["layer"].tolist(), shown.defaulted
+    (['renewal', 'renewal'], ('b',))
+    >>> shown.atlas.data_version.startswith("district-2025-")
+    True
+    >>> register_atlas(base, rows, "../x")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: register name must be letters, digits, - or _, got '../x'
+    """
+    check_register_name(name)
+    projects = _with_columns(frame)
+    known = {s.id for s in base.project_layers}
+    unknown = ~projects["layer"].isin(known)
+    defaulted = tuple(str(pid) for pid in projects.loc[unknown, "id"])
+    if unknown.any():
+        legend = base.spec(DEFAULT_LAYER).legend_values()
+        projects.loc[unknown, "layer"] = DEFAULT_LAYER
+        projects.loc[unknown & ~projects["category"].isin(legend), "category"] = ""
+    projects["search_text"] = search_text(
+        projects, {pid: (p.name_zh, p.name_en, *p.aliases) for pid, p in base.places.items()})
+    atlas = replace(base, projects=projects, data_version=f"{name}-{base.data_version}")
+    return ShownAtlas(atlas, name, defaulted)
+
+
+def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
+                base: Atlas | None = None, data_dir: Path | None = None,
+                layers_dir: Path | None = None) -> ShownAtlas:
+    """The atlas users see: the built-in register or the saved `register`, with the accepted
+    field corrections of `store` applied.
+
+    `base` is the loaded curated atlas when the caller already has it (the app caches it);
+    otherwise it is loaded from `data_dir` / `layers_dir`. Without a store nothing is applied
+    and only the built-in register can be shown.
+
+    >>> shown = shown_atlas()
+    >>> shown.register, len(shown.atlas.projects) > 0, shown.defaulted
+    ('', True, ())
+    >>> shown_atlas("district-2025")
+    Traceback (most recent call last):
+    app.errors.StoreError: register 'district-2025' needs a store, and none exists yet (run `python -m app store init`)
+    """
+    if base is None:
+        base = load_atlas(data_dir, layers_dir)
+    if register == BUILT_IN:
+        shown = ShownAtlas(base)
+    elif store is None:
+        raise StoreError(f"register {register!r} needs a store, and none exists yet "
+                         "(run `python -m app store init`)")
+    else:
+        shown = register_atlas(base, store.load_register(register), register)
+    if store is None:
+        return shown
+    return replace(shown, atlas=apply_field_updates(shown.atlas, store))
