@@ -19,7 +19,7 @@ RANKS: dict[str, int] = {
     "geo": 2,
     "data": 3,
     "io": 4, "store": 4,
-    "map": 5,
+    "map": 5, "service": 5,
     "cli": 6, "bench": 6, "ui": 6,
     "__main__": 7,
 }
