@@ -50,7 +50,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -213,12 +213,13 @@ class _Gathering:
 
 
 async def session(base_url: str, page: str = MAP_PAGE, query: str = "",
-                  timeout_s: float = 120.0, gathering: _Gathering | None = None) -> SessionResult:
+                  timeout_s: float = 120.0, gathering: _Gathering | None = None,
+                  headers: Mapping[str, str] | None = None) -> SessionResult:
     """Open one session of `page` on the server at `base_url` and wait for its map.
 
     With a `gathering`, a session that is done keeps its connection open until the gathering's
-    ``release`` is set. Never raises for what the server does: a failure is the result's
-    ``error``.
+    ``release`` is set; `headers` go with the websocket handshake (a browser's cookies, say).
+    Never raises for what the server does: a failure is the result's ``error``.
     """
     start = time.monotonic()
     scheme = "wss" if base_url.startswith("https") else "ws"
@@ -228,6 +229,7 @@ async def session(base_url: str, page: str = MAP_PAGE, query: str = "",
         async with asyncio.timeout(timeout_s) as deadline:
             async with websockets.connect(address, subprotocols=["streamlit"], origin=base_url,
                                           max_size=MAX_MESSAGE_BYTES, proxy=None,
+                                          additional_headers=dict(headers or {}),
                                           ping_interval=None, open_timeout=None) as ws:
                 await ws.send(_rerun_request(page, query))
                 error, map_bytes = await _read_run(ws, received)
@@ -378,13 +380,18 @@ def _healthy(base_url: str) -> bool:
 
 
 @contextlib.contextmanager
-def started_server(timeout_s: float = START_TIMEOUT_S) -> Iterator[Server]:
-    """Run the app headless on a free port of 127.0.0.1 with an empty store; stop it after."""
+def started_server(timeout_s: float = START_TIMEOUT_S,
+                   env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """Run the app headless on a free port of 127.0.0.1 with an empty store; stop it after.
+
+    The store is a new SQLite file (``$ATLAS_DATABASE_URL`` is not passed on) unless `env`,
+    added to this process's environment, names one.
+    """
     with tempfile.TemporaryDirectory(prefix="atlas-load-") as tmp:
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if k != "ATLAS_DATABASE_URL"}
-        env["ATLAS_STORE"] = str(Path(tmp) / "atlas.sqlite")
+        inherited = {k: v for k, v in os.environ.items() if k != "ATLAS_DATABASE_URL"}
+        env = {**inherited, "ATLAS_STORE": str(Path(tmp) / "atlas.sqlite"), **(env or {})}
         command = [sys.executable, "-m", "app.ui", "--server.port", str(port),
                    "--server.address", "127.0.0.1", "--server.headless", "true",
                    "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
