@@ -55,7 +55,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import websockets
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -79,6 +78,17 @@ RSS_SAMPLE_S = 0.2
 
 _FINISHED = ForwardMsg.ScriptFinishedStatus
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _websockets() -> Any:
+    """The ``websockets`` package (Streamlit's server uses it too), or ImportError with a hint."""
+    try:
+        import websockets
+        from websockets.asyncio.client import connect  # noqa: F401 -- needs websockets >= 13
+    except ImportError as exc:
+        raise ImportError("the load test needs the websockets package (>= 15): "
+                          "pip install 'websockets>=15'") from exc
+    return websockets
 
 
 class BenchError(RuntimeError):
@@ -225,6 +235,7 @@ async def session(base_url: str, page: str = MAP_PAGE, query: str = "",
     scheme = "wss" if base_url.startswith("https") else "ws"
     address = f"{scheme}://{base_url.split('://', 1)[1]}/_stcore/stream"
     received, arrived = [0], False
+    websockets = _websockets()
     try:
         async with asyncio.timeout(timeout_s) as deadline:
             async with websockets.connect(address, subprotocols=["streamlit"], origin=base_url,
