@@ -6,6 +6,7 @@ the map page completed -- its script run finished and the map element arrived --
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -53,3 +54,71 @@ def test_without_a_subcommand_the_render_benchmark_runs():
     out = subprocess.run([sys.executable, "-m", "app.bench", "--help"], capture_output=True,
                          text=True, timeout=120, check=True).stdout
     assert "--features" in out and "python -m app.bench.render" in out
+
+
+# --- reading a run, without a server -------------------------------------------------------
+
+
+class _Replay:
+    """A websocket that plays back serialized ForwardMsgs."""
+
+    def __init__(self, messages: list) -> None:
+        self.frames = [m.SerializeToString() for m in messages]
+
+    async def recv(self) -> bytes:
+        return self.frames.pop(0)
+
+
+def _element(kind: str, **fields):
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    msg = ForwardMsg()
+    element = getattr(msg.delta.new_element, kind)
+    for name, value in fields.items():
+        setattr(element, name, value)
+    return msg
+
+
+def _finished(status: str):
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    msg = ForwardMsg()
+    msg.script_finished = ForwardMsg.ScriptFinishedStatus.Value(status)
+    return msg
+
+
+def _read(messages: list) -> tuple[str | None, int]:
+    return asyncio.run(load._read_run(_Replay(messages), [0]))
+
+
+MAP = {"component_name": load.MAP_COMPONENT, "json_args": '{"html": "..."}'}
+
+
+def test_a_run_is_done_when_it_finished_with_the_map():
+    assert _read([_element("markdown", body="hi"), _element("component_instance", **MAP),
+                  _finished("FINISHED_SUCCESSFULLY")]) == (None, len(MAP["json_args"]))
+
+
+def test_a_run_that_reran_counts_the_map_of_its_last_run_only():
+    error, _ = _read([_element("component_instance", **MAP), _finished("FINISHED_EARLY_FOR_RERUN"),
+                      _element("markdown", body="no map this time"),
+                      _finished("FINISHED_SUCCESSFULLY")])
+    assert error == "the run finished without the map element"
+
+
+@pytest.mark.parametrize(("messages", "expected"), [
+    ([_element("exception", type="KeyError", message="'w_q'")],
+     "exception on the page: KeyError: 'w_q'"),
+    ([_element("alert", body="数据存储暂时不可用", format=1)],
+     "error notice on the page: 数据存储暂时不可用"),
+    ([_element("component_instance", **MAP), _finished("FINISHED_WITH_COMPILE_ERROR")],
+     "script run ended with FINISHED_WITH_COMPILE_ERROR"),
+])
+def test_what_the_page_shows_as_a_failure_is_an_error(messages, expected):
+    assert _read(messages)[0] == expected
+
+
+def test_an_information_notice_is_not_an_error():
+    assert _read([_element("alert", body="登录后可提交", format=3),
+                  _element("component_instance", **MAP),
+                  _finished("FINISHED_SUCCESSFULLY")])[0] is None

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from google.protobuf.message import DecodeError
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -255,6 +256,8 @@ async def session(base_url: str, page: str = MAP_PAGE, query: str = "",
         return SessionResult(None, f"not done after {timeout_s:g} s", received[0])
     except (OSError, websockets.WebSocketException) as exc:
         return SessionResult(None, f"connection: {type(exc).__name__}: {exc}", received[0])
+    except DecodeError as exc:
+        return SessionResult(None, f"not a ForwardMsg from the server: {exc}", received[0])
     finally:
         if gathering is not None and not arrived:
             gathering.arrive()
