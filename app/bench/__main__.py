@@ -1,8 +1,23 @@
-"""``python -m app.bench``: the map, filter and export benchmark (see :mod:`app.bench.render`)."""
+"""``python -m app.bench``: the benchmarks.
+
+``python -m app.bench [options]`` (or ``python -m app.bench render [options]``) is the map, filter
+and export benchmark (see :mod:`app.bench.render`); ``python -m app.bench load [options]`` is the
+load test of a running app (see :mod:`app.bench.load`).
+"""
 
 import sys
 
-from app.bench.render import main
+from app.bench import load, render
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmark the first argument names (``load`` or ``render``; default ``render``)."""
+    if argv[:1] == ["load"]:
+        return load.main(argv[1:])
+    if argv[:1] == ["render"]:
+        return render.main(argv[1:])
+    return render.main(argv)
+
 
 if __name__ == "__main__":  # not when imported (pytest --doctest-modules imports every module)
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

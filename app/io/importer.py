@@ -386,16 +386,28 @@ def _geometry_crs(declared: SourceCRS, table: RawTable, notes: list[str]) -> Sou
     return table.file_crs
 
 
+def _stop_if_asked(should_stop: Callable[[], bool] | None, label: str, row: int,
+                   rows: int) -> None:
+    """ImportFileError when `should_stop` says the work is no longer wanted (before `row`)."""
+    if should_stop is not None and should_stop():
+        where = f"before row {row + 1} of {rows}" if rows else "after reading the file"
+        raise ImportFileError(f"{label}: import stopped {where} (its caller has gone)")
+
+
 def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str | None = None,
                 crs: str = "wgs84", encoding: str | None = None,
                 mapping: Mapping[str, str | None] | None = None, atlas: Atlas,
-                threshold: float = FUZZY_THRESHOLD) -> ImportResult:
+                threshold: float = FUZZY_THRESHOLD,
+                should_stop: Callable[[], bool] | None = None) -> ImportResult:
     """Read, map, place and report a register file. See the module docstring for the rules.
 
     `source` is a path or the file's bytes (then `filename` tells the format); `crs` is the
     declared CRS of the coordinates (wgs84, gcj02, bd09 or an EPSG code); `mapping` overrides
     inferred columns (field -> column; None unmaps). Raises ImportFileError (unusable file) or
     UnknownCRSError (bad `crs`); a bad row is never an error, only a line of the report.
+    `should_stop`, when given, is asked after the file is read and before each row is placed:
+    once it answers True the work ends with ImportFileError (the app passes "this browser
+    session has ended", so an abandoned import stops using the server).
 
     >>> from app.data.atlas import load_atlas
     >>> csv_bytes = "名称,地址\\n天山公园改造,天山公园\\n某项目,火星基地\\n".encode()
@@ -404,10 +416,16 @@ def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str |
     [('placed', 'exact'), ('unlocated', 'no-match')]
     >>> result.frame["precision"].tolist(), result.report.summary["unlocated"]
     (['site', 'unlocated'], 1)
+    >>> asked = iter([False, False, True])  # read, row 1, then stop before row 2
+    >>> import_file(csv_bytes, filename="r.csv", atlas=load_atlas(),
+    ...             should_stop=lambda: next(asked))
+    Traceback (most recent call last):
+    app.errors.ImportFileError: r.csv: import stopped before row 2 of 2 (its caller has gone)
     """
     declared = parse_source_crs(crs)
     table = read_table(source, filename=filename, encoding=encoding)
     label = filename or (Path(source).name if isinstance(source, str | os.PathLike) else "upload")
+    _stop_if_asked(should_stop, label, 0, len(table.frame))
     used = resolve_mapping(table.columns, mapping)
     if ("lon" in used) != ("lat" in used):
         have, lack = ("lon", "lat") if "lon" in used else ("lat", "lon")
@@ -425,6 +443,7 @@ def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str |
     taken: set[str] = set()
     values, reports = [], []
     for i, record in enumerate(records):
+        _stop_if_asked(should_stop, label, i, len(records))
         row_values, report = _place_row(i + 1, record, geoms[i], table.geometry_errors.get(i),
                                         used, ctx, taken, table.geometry_fixes.get(i))
         reports.append(report)

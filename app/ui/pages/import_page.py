@@ -12,11 +12,14 @@ audit row names the planner.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_folium import st_folium
 
 from app.data.atlas import Atlas
@@ -149,6 +152,15 @@ def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
     _save(result, lang)
 
 
+def _session_ended() -> Callable[[], bool]:
+    """A check that is True once this browser session has gone (never, outside a server)."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():  # AppTest, bare mode
+        return lambda: False
+    server, session_id = runtime.get_instance(), ctx.session_id
+    return lambda: not server.is_active_session(session_id)
+
+
 def render() -> None:
     """The import page."""
     lang = st.session_state.get("w_lang") or "zh"
@@ -187,7 +199,7 @@ def render() -> None:
     if st.button(t("import.run", lang), key="imp_run", type="primary"):
         try:
             result = import_file(data, filename=uploaded.name, crs=crs, encoding=encoding,
-                                 mapping=mapping, atlas=atlas)
+                                 mapping=mapping, atlas=atlas, should_stop=_session_ended())
         except AtlasError as exc:
             notice("error", "import.unusable", lang, message=str(exc))
             return
