@@ -204,6 +204,21 @@ def test_bad_options_name_the_value():
         parse_bbox("0,0,1,1")
 
 
+def test_map_page_offers_the_sheet_of_its_view():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"),
+                           default_timeout=60)
+    for key, value in {"basemap": "none", "layer": "renewal", "lang": "en"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    sheet_buttons = [b for b in at.get("download_button") if b.proto.label == "Download map sheet (PDF)"]
+    assert len(sheet_buttons) == 1 and sheet_buttons[0].proto.deferred_file_id  # drawn when clicked
+
+
 def test_missing_cjk_font_says_what_to_install(monkeypatch, atlas):
     monkeypatch.setattr(sheet_fonts, "CJK_FAMILIES", ("No Such Font CJK",))
     sheet_fonts.cjk_font_family.cache_clear()
