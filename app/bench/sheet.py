@@ -4,9 +4,9 @@ Generates a synthetic register (:mod:`app.bench.synthetic`, deterministic) and, 
 times :func:`app.sheet.map_sheet` (drawing every feature in UTM 51N) and writing the sheet as
 PNG and as PDF. ``--json`` prints the rounds and their medians.
 
->>> result = measure(300, "mixed", dpi=50, repeat=1)
+>>> result = measure(100, "mixed", dpi=50, repeat=1)
 >>> result["features"], sorted(result["median_s"])
-(300, ['draw', 'pdf', 'png'])
+(100, ['draw', 'pdf', 'png'])
 >>> measure(10, repeat=0)
 Traceback (most recent call last):
 ...
