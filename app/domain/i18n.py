@@ -346,7 +346,7 @@ STRINGS.update({
     "sheet.nav_amap": ("高德地图导航", "AMap navigation"),
     "sheet.nav_baidu": ("百度地图导航", "Baidu Maps navigation"),
     "sheet.stations": ("最近的地铁站", "Nearest metro stations"),
-    "sheet.station_line": ("{d:.0f} 米 {dir},{name}({lines})", "{d:.0f} m {dir}, {name} ({lines})"),
+    "sheet.station_line": ("{d:.0f} 米 {dir},{name}", "{d:.0f} m {dir}, {name}"),
     "sheet.position": ("位置精度与来源", "Position precision and source"),
     "sheet.card": ("项目信息", "Project"),
     "sheet.not_located": ("该项目尚未定位:不绘制位置,也不给出坐标与导航。",

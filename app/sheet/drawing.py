@@ -227,7 +227,7 @@ def nice_length(target: float) -> float:
 
 def scale_bar(frame: MapFrame, label: str = "m") -> float:
     """A scale bar in the lower left of the map, about a fifth of its width; returns its length
-    in metres. Four alternating black and white segments, labelled 0, half and full length."""
+    in metres. Four alternating black and white segments, labelled 0 and the full length."""
     ax, (minx, miny, maxx, maxy) = frame.ax, frame.extent
     length = nice_length((maxx - minx) / 5)
     x0, y0 = minx + (maxx - minx) * 0.04, miny + (maxy - miny) * 0.05
@@ -238,10 +238,10 @@ def scale_bar(frame: MapFrame, label: str = "m") -> float:
         ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, height, zorder=21,
                                facecolor="black" if i % 2 == 0 else "white", edgecolor="black",
                                linewidth=0.5))
-    for fraction in (0.0, 0.5, 1.0):
+    for fraction in (0.0, 1.0):
         metres = length * fraction
-        text = f"{metres / 1000:g} km" if length >= 2000 and fraction == 1.0 else (
-            f"{metres:g} {label}" if fraction == 1.0 else f"{metres:g}")
+        text = f"{metres:g}" if fraction == 0.0 else (
+            f"{metres / 1000:g} km" if length >= 2000 else f"{metres:g} {label}")
         ax.text(x0 + length * fraction, y0 + height * 1.4, text, ha="center", va="bottom",
                 fontsize=6, zorder=22)
     return length

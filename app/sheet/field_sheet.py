@@ -95,6 +95,14 @@ def _line_names(atlas: Atlas, station_id: str, lang: str) -> str:
     return (", " if lang == "en" else "、").join(labels)
 
 
+def _station_name(atlas: Atlas, station_id: str, lang: str) -> str:
+    """The station's name with its lines, unless the name already says them."""
+    place = atlas.places[station_id]
+    name = place.name_en if lang == "en" else place.name_zh
+    lines = _line_names(atlas, station_id, lang)
+    return name if not lines or lines in name else f"{name} ({lines})"
+
+
 def _station_labels(ax: Axes, atlas: Atlas, frame: MapFrame, lang: str, size: float) -> None:
     """Names of the stations inside the map, beside their symbols."""
     stations = _stations(atlas)
@@ -127,7 +135,7 @@ def _location_map(page: Page, atlas: Atlas, row: gpd.GeoDataFrame, box: tuple[fl
     halo = {"color": "#000000", "weight": 9 if kind != "point" else 3, "opacity": 0.9,
             "fill": False}
     draw_class(ax, metric([project_point(row.geometry.iloc[0])]) if kind == "point"
-               else metric(row.geometry.to_numpy()), kind, halo, 13.0, 9)
+               else metric(row.geometry.to_numpy()), kind, halo, 13.0, 1.5)  # under the project
     _station_labels(ax, atlas, frame, lang, 6 * page.scale)
     scale_bar(frame, t("sheet.metres", lang))
     north_arrow(frame, t("sheet.north", lang))
@@ -202,7 +210,7 @@ def _draw(atlas: Atlas, project_id: str, options: SheetOptions, generated: date)
         info_y = _flow(page, info_x, info_y, info_w, info_box[1], t("sheet.stations", lang), [
             t("sheet.station_line", lang).format(
                 d=r.distance_m, dir=r.direction_en if lang == "en" else r.direction_zh,
-                name=r.name_en if lang == "en" else r.name_zh, lines=_line_names(atlas, r.id, lang))
+                name=_station_name(atlas, r.id, lang))
             for r in near.itertuples()] or [t("sheet.none", lang)])
         links = {"amap": amap_link(point.x, point.y, name), "baidu": baidu_link(point.x, point.y, name)}
         for (key, label), box in zip((("amap", "sheet.nav_amap"), ("baidu", "sheet.nav_baidu")),
@@ -217,9 +225,10 @@ def _draw(atlas: Atlas, project_id: str, options: SheetOptions, generated: date)
         page.paragraph(map_box[0] + 5 * s, map_box[1] + map_box[3] / 2, map_box[2] - 10 * s,
                        t("sheet.not_located", lang), 10)
     vocab = atlas.vocab
-    position = [f"{t('precision', lang)}: {vocab.label('precision', record['precision'], lang)}",
-                f"{vocab.label('confidence', record['pos_confidence'], lang)} · {record['pos_method']}",
-                str(record["pos_source"] or "—")]
+    position = [f"{t('precision', lang)}: {vocab.label('precision', record['precision'], lang)}"]
+    if located:
+        position += [f"{vocab.label('confidence', record['pos_confidence'], lang)} · {record['pos_method']}",
+                     str(record["pos_source"] or "—")]
     if record["position_note"]:
         position.append(str(record["position_note"]))
     _flow(page, info_x, info_y, info_w, info_box[1], t("sheet.position", lang), position, 7)
