@@ -164,6 +164,72 @@ def field_sheet(atlas: Atlas, project_id: str, options: SheetOptions,
         return _draw(atlas, project_id, options, generated or datetime.now(UTC).date())
 
 
+Box = tuple[float, float, float, float]  # x, y, width, height in mm from the bottom left
+
+
+def _boxes(page: Page, top: float, footer: float) -> tuple[Box, Box, Box, list[Box]]:
+    """Where the map, the info column, the card and the two QR codes go below `top`."""
+    s, m, W = page.scale, page.margin, page.width_mm
+    if page.landscape:
+        right = m + 133 * s
+        card = (right, m + footer, (W - m - right) * 0.5 - 2 * s, top - m - footer)
+        info = (right + card[2] + 4 * s, m + footer + 44 * s, W - m - right - card[2] - 4 * s,
+                top - m - footer - 44 * s)
+        qr = min(38 * s, info[2] / 2 - 3 * s)
+        return ((m, m + footer, 128 * s, top - m - footer), info, card,
+                [(info[0], m + footer + 5 * s, qr, qr), (info[0] + qr + 5 * s, m + footer + 5 * s, qr, qr)])
+    map_box = (m, top - 112 * s, W - 2 * m - 66 * s, 112 * s)
+    qr = 40 * s
+    return (map_box, (W - m - 62 * s, map_box[1], 62 * s, 112 * s),
+            (m, m + footer, W - 2 * m - qr - 6 * s, map_box[1] - 6 * s - m - footer),
+            [(W - m - qr, map_box[1] - 8 * s - qr, qr, qr),
+             (W - m - qr, map_box[1] - 8 * s - 2 * qr - 10 * s, qr, qr)])
+
+
+def _navigation(page: Page, atlas: Atlas, point: shapely.Point, name: str, info: Box,
+                qr_boxes: list[Box], lang: str) -> tuple[float, dict[str, str]]:
+    """Coordinates, nearest stations and the navigation QR codes; returns the y below the
+    info column's text and the links."""
+    coords = coordinates_for(point.x, point.y)
+    y = _flow(page, info[0], info[1] + info[3], info[2], info[1],
+              f"{t('sheet.coords', lang)} ({t('sheet.latlon', lang)})",
+              [f"{t(f'sheet.crs_{crs}', lang)}: {coords[crs]}" for crs in CRS_NAMES])
+    near = nearest(_stations(atlas), point.x, point.y, NEAREST_STATIONS)
+    y = _flow(page, info[0], y, info[2], info[1], t("sheet.stations", lang), [
+        t("sheet.station_line", lang).format(
+            d=r.distance_m, dir=r.direction_en if lang == "en" else r.direction_zh,
+            name=_station_name(atlas, r.id, lang))
+        for r in near.itertuples()] or [t("sheet.none", lang)])
+    links = {"amap": amap_link(point.x, point.y, name), "baidu": baidu_link(point.x, point.y, name)}
+    for (key, label), box in zip((("amap", "sheet.nav_amap"), ("baidu", "sheet.nav_baidu")),
+                                 qr_boxes, strict=True):
+        draw_qr(page.axes(*box), links[key])
+        page.text(box[0] + box[2] / 2, box[1] - 0.5 * page.scale, t(label, lang), 7, ha="center")
+    return y, links
+
+
+def _not_located(page: Page, box: Box, lang: str) -> None:
+    """An empty frame where the map would be, saying why there is none."""
+    ax = page.mm_axes(*box)
+    ax.set_axis_on()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    page.paragraph(box[0] + 5 * page.scale, box[1] + box[3] / 2, box[2] - 10 * page.scale,
+                   t("sheet.not_located", lang), 10)
+
+
+def _position(atlas: Atlas, record: pd.Series, located: bool, lang: str) -> list[str]:
+    """The position's precision, then (when located) confidence, method and source, and its note."""
+    vocab = atlas.vocab
+    lines = [f"{t('precision', lang)}: {vocab.label('precision', record['precision'], lang)}"]
+    if located:
+        lines += [f"{vocab.label('confidence', record['pos_confidence'], lang)} · {record['pos_method']}",
+                  str(record["pos_source"] or "—")]
+    if record["position_note"]:
+        lines.append(str(record["position_note"]))
+    return lines
+
+
 def _draw(atlas: Atlas, project_id: str, options: SheetOptions, generated: date) -> Sheet:
     """field_sheet inside the sheet's matplotlib settings."""
     lang = options.lang
@@ -178,60 +244,20 @@ def _draw(atlas: Atlas, project_id: str, options: SheetOptions, generated: date)
     y = page.paragraph(m, H - m - page.line_mm(8.5), W - 2 * m, name, 14, fontweight="bold")
     y = page.paragraph(m, y, W - 2 * m, f"{other} · {project_id} · "
                        f"{atlas.spec(str(record['layer'])).title(lang)}", 8.5)
-    top, footer = y - 3 * s, 17 * s
-    if page.landscape:
-        map_box = (m, m + footer, 128 * s, top - m - footer)
-        right = m + 133 * s
-        card_box = (right, m + footer, (W - m - right) * 0.5 - 2 * s, top - m - footer)
-        info_box = (right + card_box[2] + 4 * s, m + footer + 44 * s, W - m - right - card_box[2] - 4 * s,
-                    top - m - footer - 44 * s)
-        qr = min(38 * s, info_box[2] / 2 - 3 * s)
-        qr_boxes = [(info_box[0], m + footer + 5 * s, qr, qr),
-                    (info_box[0] + qr + 5 * s, m + footer + 5 * s, qr, qr)]
-    else:
-        map_box = (m, top - 112 * s, W - 2 * m - 66 * s, 112 * s)
-        info_box = (W - m - 62 * s, map_box[1], 62 * s, 112 * s)
-        qr = 40 * s
-        card_box = (m, m + footer, W - 2 * m - qr - 6 * s, map_box[1] - 6 * s - m - footer)
-        qr_boxes = [(W - m - qr, map_box[1] - 8 * s - qr, qr, qr),
-                    (W - m - qr, map_box[1] - 8 * s - 2 * qr - 10 * s, qr, qr)]
+    footer = 17 * s
+    map_box, info, card_box, qr_boxes = _boxes(page, y - 3 * s, footer)
     located = record.geometry is not None and not record.geometry.is_empty
     frames: tuple[MapFrame, ...] = ()
     links: dict[str, str] = {}
-    info_x, info_y, info_w = info_box[0], info_box[1] + info_box[3], info_box[2]
+    info_y = info[1] + info[3]
     if located:
         frames = (_location_map(page, atlas, row, map_box, lang),)
-        point = project_point(record.geometry)
-        coords = coordinates_for(point.x, point.y)
-        info_y = _flow(page, info_x, info_y, info_w, info_box[1],
-                       f"{t('sheet.coords', lang)} ({t('sheet.latlon', lang)})",
-                       [f"{t(f'sheet.crs_{crs}', lang)}: {coords[crs]}" for crs in CRS_NAMES])
-        near = nearest(_stations(atlas), point.x, point.y, NEAREST_STATIONS)
-        info_y = _flow(page, info_x, info_y, info_w, info_box[1], t("sheet.stations", lang), [
-            t("sheet.station_line", lang).format(
-                d=r.distance_m, dir=r.direction_en if lang == "en" else r.direction_zh,
-                name=_station_name(atlas, r.id, lang))
-            for r in near.itertuples()] or [t("sheet.none", lang)])
-        links = {"amap": amap_link(point.x, point.y, name), "baidu": baidu_link(point.x, point.y, name)}
-        for (key, label), box in zip((("amap", "sheet.nav_amap"), ("baidu", "sheet.nav_baidu")),
-                                     qr_boxes, strict=True):
-            draw_qr(page.axes(*box), links[key])
-            page.text(box[0] + box[2] / 2, box[1] - 0.5 * s, t(label, lang), 7, ha="center")
+        info_y, links = _navigation(page, atlas, project_point(record.geometry), name, info,
+                                    qr_boxes, lang)
     else:
-        ax = page.mm_axes(*map_box)
-        ax.set_axis_on()
-        ax.set_xticks([])
-        ax.set_yticks([])
-        page.paragraph(map_box[0] + 5 * s, map_box[1] + map_box[3] / 2, map_box[2] - 10 * s,
-                       t("sheet.not_located", lang), 10)
-    vocab = atlas.vocab
-    position = [f"{t('precision', lang)}: {vocab.label('precision', record['precision'], lang)}"]
-    if located:
-        position += [f"{vocab.label('confidence', record['pos_confidence'], lang)} · {record['pos_method']}",
-                     str(record["pos_source"] or "—")]
-    if record["position_note"]:
-        position.append(str(record["position_note"]))
-    _flow(page, info_x, info_y, info_w, info_box[1], t("sheet.position", lang), position, 7)
+        _not_located(page, map_box, lang)
+    _flow(page, info[0], info_y, info[2], info[1], t("sheet.position", lang),
+          _position(atlas, record, located, lang), 7)
     card = [f"{label}: {value}" for label, value in card_rows(atlas, row, lang)]
     _flow(page, card_box[0], card_box[1] + card_box[3], card_box[2], card_box[1],
           t("sheet.card", lang), card, 7.5)

@@ -151,6 +151,31 @@ def _unlocated(page: Page, frame: pd.DataFrame, lang: str, x: float, y_top: floa
         page.text(x, y, t("sheet.more", lang).format(n=len(names) - len(shown)), 7)
 
 
+Box = tuple[float, float, float, float]  # x, y, width, height in mm from the bottom left
+
+
+def _boxes(page: Page, header: float, footer: float, legend: dict) -> tuple[Box, Box, Box, Box]:
+    """Where the map, legend, unlocated list and QR code go, between header and footer:
+    landscape puts a column at the right, portrait a band under the map."""
+    s, m, W, H = page.scale, page.margin, page.width_mm, page.height_mm
+    if page.landscape:
+        side = 74 * s
+        map_box = (m, m + footer, W - 2 * m - side - 5 * s, H - 2 * m - header - footer)
+        qr = min(44 * s, side * 0.6)
+        rows = 1.2 + sum(1 + len(g["entries"]) for g in legend["groups"])
+        legend_h = min(rows * page.line_mm(7) + 2 * s, (map_box[3] - qr - 8 * s) - 30 * s)
+        return (map_box, (W - m - side, m + footer + map_box[3] - legend_h, side, legend_h),
+                (W - m - side, m + footer + qr + 8 * s, side, map_box[3] - legend_h - qr - 10 * s),
+                (W - m - qr, m + footer + 4 * s, qr, qr))
+    panel = 78 * s
+    qr = panel - 10 * s
+    legend_w = (W - 2 * m - qr) * 0.5
+    return ((m, m + footer + panel, W - 2 * m, H - 2 * m - header - footer - panel),
+            (m, m + footer + 2 * s, legend_w, panel - 4 * s),
+            (m + legend_w + 4 * s, m + footer + 2 * s, W - 2 * m - qr - legend_w - 8 * s, panel - 4 * s),
+            (W - m - qr, m + footer + 6 * s, qr, qr))
+
+
 def _map_extent(atlas: Atlas, options: SheetOptions) -> tuple[float, float, float, float]:
     if options.bbox is not None:
         return extent_of(options.bbox)
@@ -183,24 +208,8 @@ def _draw(atlas: Atlas, flt: Filter, options: SheetOptions, generated: date) -> 
     header = H - m - y + page.line_mm(8.5) + 2 * s
     legend = legend_spec(atlas, frame, refs, lang)
     footer = 17 * s
-    if page.landscape:
-        side = 74 * s
-        map_box = (m, m + footer, W - 2 * m - side - 5 * s, H - 2 * m - header - footer)
-        qr_size = min(44 * s, side * 0.6)
-        qr_box = (W - m - qr_size, m + footer + 4 * s, qr_size, qr_size)
-        rows = 1.2 + sum(1 + len(g["entries"]) for g in legend["groups"])
-        legend_h = min(rows * page.line_mm(7) + 2 * s, (map_box[3] - qr_size - 8 * s) - 30 * s)
-        legend_box = (W - m - side, m + footer + map_box[3] - legend_h, side, legend_h)
-        list_box = (W - m - side, m + footer + qr_size + 8 * s, side,
-                    map_box[3] - legend_h - qr_size - 10 * s)
-    else:
-        panel = 78 * s
-        map_box = (m, m + footer + panel, W - 2 * m, H - 2 * m - header - footer - panel)
-        qr_size = panel - 10 * s
-        qr_box = (W - m - qr_size, m + footer + 6 * s, qr_size, qr_size)
-        legend_box = (m, m + footer + 2 * s, (W - 2 * m - qr_size) * 0.5, panel - 4 * s)
-        list_box = (m + legend_box[2] + 4 * s, legend_box[1],
-                    W - 2 * m - qr_size - legend_box[2] - 8 * s, legend_box[3])
+    map_box, legend_box, list_box, qr_box = _boxes(page, header, footer, legend)
+    qr_size = qr_box[2]
     ax = page.axes(*map_box)
     map_frame = set_extent(ax, _map_extent(atlas, options), margin=0.02)
     draw_reference(ax, atlas, refs)
