@@ -13,6 +13,7 @@ from pathlib import Path
 
 from app.cli import import_cmd as cli_import
 from app.cli import nearest as cli_nearest
+from app.cli import sheet as cli_sheet
 from app.cli import store as cli_store
 from app.data.atlas import Atlas, check_atlas
 from app.domain.filters import Filter, check_filter, parse_where
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_nearest.add_parser(sub)
     cli_import.add_parser(sub)
     cli_store.add_parser(sub)
+    cli_sheet.add_parser(sub)
     return parser
 
 
@@ -170,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_import.run(args)
         if args.command == "store":
             return cli_store.run(args)
+        if args.command == "sheet":
+            return cli_sheet.run(args)
         return _export(args)
     except (AtlasError, FilterError) as exc:
         print(f"error: {exc}", file=sys.stderr)

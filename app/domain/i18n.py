@@ -331,3 +331,41 @@ def field_label(name: str, lang: str) -> str:
     """Display label of a data field."""
     zh, en = FIELD_LABELS.get(name, (name, name))
     return en if lang == "en" else zh
+
+
+# Map sheets and field sheets (app/sheet/): printed text and the pages' download buttons.
+STRINGS.update({
+    "sheet.map_title": ("地图图幅", "Map sheet"),
+    "sheet.field_title": ("现场核查单", "Field sheet"),
+    "sheet.filter": ("筛选条件:", "Filter: "),
+    "sheet.all": ("全部项目(无筛选)", "all projects (no filter)"),
+    "sheet.search": ("搜索“{q}”", "search \"{q}\""),
+    "sheet.none": ("无", "none"),
+    "sheet.more": ("……另有 {n} 个", "… and {n} more"),
+    "sheet.data_version": ("数据版本 {v}", "Data version {v}"),
+    "sheet.generated": ("生成日期 {d}", "Generated {d}"),
+    "sheet.crs": ("坐标系:WGS 84 / UTM 51N 带(EPSG:32651),比例尺为实际米数",
+                  "Map CRS: WGS 84 / UTM zone 51N (EPSG:32651); the scale bar is in true metres"),
+    "sheet.basemap_none": ("底图:无(离线绘制,含区界与参考图层)",
+                           "Basemap: none (drawn offline, with the district outline and reference layers)"),
+    "sheet.sources": ("数据来源与署名", "Sources and attribution"),
+    "sheet.permalink": ("扫码打开此视图", "Scan to open this view"),
+    "sheet.metres": ("米", "m"),
+    "sheet.north": ("北", "N"),
+    "sheet.location": ("位置图", "Location"),
+    "sheet.coords": ("坐标", "Coordinates"),
+    "sheet.crs_wgs84": ("WGS-84(GPS)", "WGS-84 (GPS)"),
+    "sheet.crs_gcj02": ("GCJ-02(高德、腾讯)", "GCJ-02 (AMap, Tencent)"),
+    "sheet.crs_bd09": ("BD-09(百度)", "BD-09 (Baidu)"),
+    "sheet.latlon": ("纬度, 经度", "lat, lon"),
+    "sheet.nav_amap": ("高德地图导航", "AMap navigation"),
+    "sheet.nav_baidu": ("百度地图导航", "Baidu Maps navigation"),
+    "sheet.stations": ("最近的地铁站", "Nearest metro stations"),
+    "sheet.station_line": ("{d:.0f} 米 {dir},{name}", "{d:.0f} m {dir}, {name}"),
+    "sheet.position": ("位置精度与来源", "Position precision and source"),
+    "sheet.card": ("项目信息", "Project"),
+    "sheet.not_located": ("该项目尚未定位:不绘制位置,也不给出坐标与导航。",
+                          "This project is not located: no position, coordinates or navigation are given."),
+    "sheet.download_map": ("下载地图图幅(PDF)", "Download map sheet (PDF)"),
+    "sheet.download_field": ("下载现场核查单(PDF)", "Download field sheet (PDF)"),
+})

@@ -196,4 +196,16 @@ def render() -> None:
     chosen = _nearby(atlas, pos, lang)
     if chosen:
         _navigate(atlas, chosen, lang)
+        _field_sheet_download(atlas, chosen, lang)
         _checkin(atlas, chosen, pos, lang)
+
+
+def _field_sheet_download(atlas, project_id: str, lang: str) -> None:
+    """The chosen project's field sheet (PDF), drawn when clicked. (Imports kept here: the
+    sheet is this page's add-on.)"""
+    from app.sheet import SheetOptions, field_sheet
+
+    st.download_button(t("sheet.download_field", lang),
+                       lambda: field_sheet(atlas, project_id, SheetOptions(lang=lang)).to_bytes("pdf"),
+                       file_name=f"changning-field-{project_id}.pdf", mime="application/pdf",
+                       key="dl_field_sheet", on_click="ignore", width="stretch")

@@ -184,6 +184,7 @@ def render() -> None:
         name = atlas.projects.set_index("id").loc[view.project]
         st.caption(f"{t('focus', lang)} {escape_markdown(name['name_en' if lang == 'en' else 'name_zh'])}")
     _downloads(atlas, flt, len(frame), lang)
+    _sheet_download(atlas, flt, view.ref_layers, lang)
 
 
 def _deferred(atlas: Atlas, flt: Filter, fmt: str, crs: str) -> Callable[[], bytes]:
@@ -209,3 +210,20 @@ def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str) -> None:
             data = _deferred(atlas, flt, fmt, crs)
         column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
                                width="stretch", on_click="ignore")
+
+
+def _sheet_download(atlas: Atlas, flt: Filter, refs: tuple[str, ...] | None, lang: str) -> None:
+    """The map sheet (PDF) of the current filter and reference layers, drawn when clicked; its
+    QR permalink points at this server. (Imports kept here: the sheet is this page's add-on.)"""
+    from urllib.parse import urlsplit
+
+    from app.sheet import SheetOptions, map_sheet
+    from app.sheet.paper import DEFAULT_BASE_URL
+
+    url = urlsplit(st.context.url or "")
+    base = f"{url.scheme}://{url.netloc}/" if url.scheme in ("http", "https") else DEFAULT_BASE_URL
+    options = SheetOptions(lang=lang, ref_layers=refs, base_url=base)
+    st.download_button(t("sheet.download_map", lang),
+                       lambda: map_sheet(atlas, flt, options).to_bytes("pdf"),
+                       file_name=f"changning-sheet-{atlas.data_version}.pdf",
+                       mime="application/pdf", key="dl_sheet", on_click="ignore")
