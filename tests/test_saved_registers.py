@@ -85,6 +85,17 @@ def test_cli_export_and_nearest_read_a_saved_register(saved, tmp_path, capsys):
     assert status == 0 and not {r["id"] for r in json.loads(out)} & set(IDS)
 
 
+
+def test_cli_sheet_draws_a_saved_registers_project(saved, tmp_path, capsys):
+    out_path = tmp_path / "garden.png"
+    status, out, err = call(capsys, "sheet", "--register", REGISTER, "--project", "reg-garden",
+                            "--dpi", "50", "--output", str(out_path))
+    assert status == 0, err
+    assert out_path.read_bytes().startswith(b"\x89PNG")
+    status, out, err = call(capsys, "sheet", "--project", "reg-garden", "--dpi", "50",
+                            "--output", str(tmp_path / "builtin.png"))
+    assert status == 2 and "reg-garden" in err  # not a project of the built-in register
+
 def save_legacy(store_path: Path, atlas) -> None:
     """A register saved when a layer 'rooftops' existed, which the layer specs no longer have."""
     frame = atlas.projects.drop(columns="search_text").head(2).copy()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 
+from app.cli.store import add_register_argument
 from app.domain.viewstate import LANGS
 from app.sheet import SheetOptions, field_sheet, map_sheet, output_format, parse_bbox
 from app.sheet.paper import DEFAULT_BASE_URL, ORIENTATIONS, PAPER_MM
@@ -25,8 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     >>> parser = argparse.ArgumentParser(prog="atlas")
     >>> add_parser(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["sheet", "--output", "x.pdf", "--where", "status=planning"])
-    >>> args.lang, args.size, args.orientation, args.dpi, args.project, args.func is run
-    ('zh', 'A4', None, 150, None, True)
+    >>> args.lang, args.size, args.orientation, args.dpi, args.project, args.register, args.func is run
+    ('zh', 'A4', None, 150, None, '', True)
     """
     sub = subparsers.add_parser(
         "sheet", help="draw a printable map sheet (PNG/PDF) of a selection, or a project's field sheet",
@@ -51,6 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub.add_argument("--dpi", type=int, default=150, help="resolution (50-600, default 150)")
     sub.add_argument("--base-url", default=DEFAULT_BASE_URL,
                      help=f"the app's address for the QR permalink (default {DEFAULT_BASE_URL})")
+    add_register_argument(sub)
     sub.set_defaults(func=run)
 
 
@@ -62,8 +64,9 @@ def run(args: argparse.Namespace) -> int:
     options = SheetOptions(lang=args.lang, size=args.size, orientation=args.orientation,
                            dpi=args.dpi, bbox=parse_bbox(args.bbox) if args.bbox else None,
                            base_url=args.base_url,
-                           ref_layers=tuple(args.ref) if args.ref is not None else None)
-    atlas = current_atlas(args.data_dir, args.layers_dir)
+                           ref_layers=tuple(args.ref) if args.ref is not None else None,
+                           register=args.register)
+    atlas = current_atlas(args.data_dir, args.layers_dir, args.register)
     if args.project is not None:
         sheet = field_sheet(atlas, args.project, options)
     else:

@@ -86,9 +86,12 @@ def permalink(flt: Filter, options: SheetOptions) -> str:
     'https://atlas.example/?basemap=none&q=%E5%A4%A9%E5%B1%B1&lat=31.21000&lon=121.41000&z=15'
     >>> permalink(Filter(), SheetOptions(ref_layers=()))
     'http://localhost:8501/?basemap=none&ref=none'
+    >>> permalink(Filter(), SheetOptions(register="d-2025"))
+    'http://localhost:8501/?basemap=none&register=d-2025'
     """
     view = ViewState(lang=options.lang, basemap="none", ref_layers=options.ref_layers,
-                     filters={k: tuple(v) for k, v in flt.values.items() if v}, query=flt.query)
+                     filters={k: tuple(v) for k, v in flt.values.items() if v}, query=flt.query,
+                     register=options.register)
     if options.bbox is not None:
         minlon, minlat, maxlon, maxlat = options.bbox
         view = view.with_changes(lat=(minlat + maxlat) / 2, lon=(minlon + maxlon) / 2,

@@ -95,6 +95,7 @@ class SheetOptions:
     bbox: tuple[float, float, float, float] | None = None
     base_url: str = DEFAULT_BASE_URL
     ref_layers: tuple[str, ...] | None = None  # None = the layers' defaults
+    register: str = ""  # a saved register's name, for the permalink; "" = the built-in one
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:
