@@ -58,7 +58,7 @@ def good(**kw):
 
 @pytest.mark.parametrize("toml,message", [
     (good(geometry='{ ref = "poi-does-not-exist" }'), "unknown place reference 'poi-does-not-exist'"),
-    (good(geometry='{ ref = "metro-l15-hongbaoshilu" }'), "has no position"),
+    (good(geometry='{ ref = "metro-l15-changfenggongyuan" }'), "has no position"),
     (good(id="tianshan-park"), "duplicate project id 'tianshan-park'"),
     (good(layer="parks"), "unknown layer 'parks'"),
     (good(category="forest"), "category 'forest' is not in layer 'public_space'"),
@@ -80,7 +80,7 @@ def test_a_correct_new_entry_passes(data_copy, layers_copy, capsys):
     append_project(data_copy, good())
     code, output = run_validate(data_copy, layers_copy, capsys)
     assert code == 0, output
-    assert "39 projects" in output
+    assert "44 projects" in output
 
 
 def edit_gazetteer(data_dir: Path, edit) -> None:
