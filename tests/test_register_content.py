@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from shapely import Point
 
-from app.geo.geocode import to_metric
-
 from app.data.atlas import report_items
 from app.domain.filters import Filter
 from app.geo.crs import convert
+from app.geo.geocode import to_metric
 from app.io.export import export_bytes
 
 REFERENCE = Path(__file__).resolve().parents[1] / "geodata" / "sources"
