@@ -177,3 +177,13 @@ def test_every_entry_has_zh_and_en_position_notes_where_new(atlas):
     for pid in ("tongren-hospital", "art-yuyuan", "jingya-wuyi", "huichuan-road-office",
                 "qingchi-road-care-home", "quarter-hour-life-circles", "slow-traffic-system"):
         assert rows.loc[pid, "position_note"] and rows.loc[pid, "position_note_zh"], pid
+
+
+def test_every_copied_source_is_listed_for_the_about_page():
+    from app.data.register import load_sources
+
+    listed = {source["file"] for source in load_sources(REFERENCE.parent / "sources.toml")}
+    copied = {path.name for path in REFERENCE.iterdir() if path.name != "README.md"}
+    assert copied <= listed
+    readme = (REFERENCE / "README.md").read_text(encoding="utf-8")
+    assert all(name in readme for name in copied)

@@ -276,6 +276,17 @@ never drawn.
     "import.field_description": ("说明", "Description"),
     "import.field_aliases": ("别名", "Aliases"),
     "import.imported": ("导入(未指定)", "imported (not given)"),
+    # about page: the list of data sources (geodata/sources.toml)
+    "about.sources": ("数据来源", "Sources"),
+    "about.sources_intro": ("每个派生要素都注明其来源;下列来源均非完全开放数据,仅作为公共场所位置的事实引用。",
+                            "Every derived feature names its source. None of these sources is "
+                            "cleanly open data: they are cited as facts about where public places are."),
+    "about.src_file": ("文件", "File"),
+    "about.src_what": ("内容", "What"),
+    "about.src_vintage": ("年份", "Vintage"),
+    "about.src_crs": ("坐标系", "CRS"),
+    "about.src_terms": ("许可/条款", "Licence / terms"),
+    "about.src_places": ("用于定位", "What it places"),
 }
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
