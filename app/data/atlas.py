@@ -21,6 +21,13 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from app.data.boundaries import (
+    BOUNDARY_TOLERANCE_M,
+    boundary_layer_specs,
+    default_boundaries_dir,
+    join_units,
+    load_boundaries,
+)
 from app.data.layers import LayerSpec, geometry_kind, load_layer_specs
 from app.data.register import Vocabulary, load_vocabulary, read_register
 from app.domain.filters import search_text
@@ -59,7 +66,10 @@ _VERSIONED = ("gazetteer.geojson", "changning_boundary.geojson", "streets.geojso
 #: Register fields carried as atlas columns beside PROJECT_COLUMNS (not exported yet): the zh
 #: wording of description and position note, the parent report item of a part, and 'district'
 #: for district-wide items.
-EXTRA_COLUMNS: tuple[str, ...] = ("description_zh", "position_note_zh", "parent", "extent")
+#: ``subdistrict_method`` ('register', 'spatial-join' or ''), ``unit`` and ``unit_shares`` come
+#: from the spatial join with loaded boundary files (app.data.boundaries).
+EXTRA_COLUMNS: tuple[str, ...] = ("description_zh", "position_note_zh", "parent", "extent",
+                                  "subdistrict_method", "unit", "unit_shares")
 
 PROJECT_COLUMNS: tuple[str, ...] = (
     "id", "name_zh", "name_en", "aliases", "layer", "category", "action", "action_en", "status",
@@ -230,9 +240,10 @@ def _check_places(places: list[Place], district_m: shapely.Geometry | None) -> l
             problems.append(f"{where}: invalid geometry ({shapely.is_valid_reason(p.geometry)})")
         elif district_m is not None and p.id != DISTRICT_ID:
             outside = distance_outside(p.geometry, district_m)
-            if outside > PLACE_TOLERANCE_M:
+            tolerance = BOUNDARY_TOLERANCE_M if p.id.startswith("boundary-") else PLACE_TOLERANCE_M
+            if outside > tolerance:
                 problems.append(f"{where}: lies {outside:.0f} m outside the district "
-                                f"(tolerance {PLACE_TOLERANCE_M:.0f} m)")
+                                f"(tolerance {tolerance:.0f} m)")
     return problems
 
 
@@ -272,11 +283,16 @@ def _check_project(project: Project, specs: dict[str, LayerSpec], vocab: Vocabul
     return problems
 
 
-def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None
-                ) -> tuple[Atlas | None, list[str]]:
-    """Load everything, returning (atlas or None when unusable, list of problems)."""
+def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
+                boundaries_dir: Path | None = None) -> tuple[Atlas | None, list[str]]:
+    """Load everything, returning (atlas or None when unusable, list of problems).
+
+    Boundary files (sub-districts, units, parcels) are read from `boundaries_dir`, by default
+    :func:`app.data.boundaries.default_boundaries_dir`; none there means no spatial join.
+    """
     data_dir = data_dir or default_data_dir()
     layers_dir = layers_dir or default_layers_dir()
+    boundaries_dir = boundaries_dir or default_boundaries_dir()
     problems: list[str] = []
     try:
         vocab = load_vocabulary(data_dir / "vocabulary.toml")
@@ -284,6 +300,7 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None
         raw_places = load_places(data_dir)
         derived = load_derived(data_dir)
         addresses = AddressBook.from_file(data_dir / ADDRESSES_FILE)
+        raw_places += load_boundaries(boundaries_dir)
     except AtlasError as exc:
         return None, [str(exc)]
     district = next((p.geometry for p in raw_places if p.id == DISTRICT_ID and p.located), None)
@@ -351,16 +368,28 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None
     frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=[*PROJECT_COLUMNS, *EXTRA_COLUMNS]),
                              geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     frame["target_year"] = frame["target_year"].astype("Int64")
+    joined = join_units(frame, places)
+    for column in joined.columns:
+        frame[column] = joined[column]
     frame["search_text"] = search_text(
         frame, {pid: (p.name_zh, p.name_en, *p.aliases) for pid, p in places.items()})
+    version = data_version(data_dir, layers_dir)
+    boundary_files = sorted(boundaries_dir.glob("*.geojson")) if boundaries_dir.is_dir() else []
+    if boundary_files:
+        digest = hashlib.sha256(version.encode())
+        for path in boundary_files:
+            digest.update(path.name.encode() + path.read_bytes())
+        version = digest.hexdigest()[:12]
+    specs = [*specs, *boundary_layer_specs(places.values())]
     atlas = Atlas(projects=frame, places=places, specs=tuple(specs), vocab=vocab,
-                  data_version=data_version(data_dir, layers_dir), addresses=addresses)
+                  data_version=version, addresses=addresses)
     return atlas, problems
 
 
-def load_atlas(data_dir: Path | None = None, layers_dir: Path | None = None) -> Atlas:
+def load_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
+               boundaries_dir: Path | None = None) -> Atlas:
     """Strict load: DataError listing every problem if there is any."""
-    atlas, problems = check_atlas(data_dir, layers_dir)
+    atlas, problems = check_atlas(data_dir, layers_dir, boundaries_dir)
     if problems or atlas is None:
         raise DataError("the atlas data has problems:\n" + "\n".join(f"  - {p}" for p in problems))
     return atlas

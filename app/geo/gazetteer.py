@@ -38,7 +38,7 @@ __all__ = ["CONFIDENCES", "PLACE_KINDS", "DerivedPlace", "Place", "load_derived"
 CONFIDENCES: tuple[str, ...] = ("high", "medium", "low", "none")
 PLACE_KINDS: tuple[str, ...] = (
     "district", "subdistrict", "metro_station", "metro_line", "road", "zone", "park", "museum",
-    "mall", "hotel", "creative_park", "library", "venue", "school", "landmark",
+    "mall", "hotel", "creative_park", "library", "venue", "school", "landmark", "unit", "parcel",
 )
 DISTRICT_ID = "district-changning"
 
