@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,7 @@ def test_parts_name_their_parent_and_are_not_counted_twice(atlas):
                                 "viaduct-underspace-yananxi-hongqiao", "haisu-green"}
     assert set(parts["parent"]) == {"viaduct-underspace-programme", "haisu-tianshan-corridor"}
     assert all("splitting it into parts is this atlas's own" in d for d in parts["description"])
+    assert all("拆分为若干部分是本图集的做法" in d for d in parts["description_zh"])
     items = report_items(atlas.projects)
     assert len(items) == len(rows) - len(parts)
     assert items.set_index("id").loc["viaduct-underspace-programme", "parts"] == 4
@@ -172,11 +174,11 @@ def test_district_wide_items_are_listed_not_drawn(exported, atlas):
     assert set(wide.index) <= exported_ids
 
 
-def test_every_entry_has_zh_and_en_position_notes_where_new(atlas):
-    rows = atlas.projects.set_index("id")
-    for pid in ("tongren-hospital", "art-yuyuan", "jingya-wuyi", "huichuan-road-office",
-                "qingchi-road-care-home", "quarter-hour-life-circles", "slow-traffic-system"):
-        assert rows.loc[pid, "position_note"] and rows.loc[pid, "position_note_zh"], pid
+def test_every_entry_has_zh_and_en_descriptions_and_position_notes(atlas):
+    for _, row in atlas.projects.iterrows():
+        assert row["description"] and row["description_zh"], row["id"]
+        assert bool(row["position_note"]) == bool(row["position_note_zh"]), row["id"]
+        assert re.search(r"[\u4e00-\u9fff]", row["description_zh"]), row["id"]
 
 
 def test_every_copied_source_is_listed_for_the_about_page():
