@@ -121,10 +121,17 @@ def test_tongren_hospital_is_at_its_address(atlas):
                                      "愚园路江苏路(公交站)"], 5),
 ])
 def test_street_projects_follow_their_road_sketch(atlas, pid, road, sources, tolerance_m):
-    """汇川路's sketch runs through the 汇川路18号 median (the hospital POIs spread up to 60 m)."""
+    """汇川路's sketch runs through the 汇川路18号 median (the hospital POIs spread up to 60 m).
+    Projects of point/polygon layers are a 30 m band around the sketch, street layers the line."""
     row = atlas.projects.set_index("id").loc[pid]
     assert row["precision"] == "street" and row["pos_refs"] == [road]
-    assert row.geometry.geom_type == "LineString"
+    sketch = atlas.places[road].geometry
+    if row["layer"] == "streets":
+        assert row.geometry.equals(sketch)
+    else:
+        assert row.geometry.geom_type == "Polygon"
+        assert row.geometry.covers(sketch)
+        assert _metres(row.geometry.exterior, sketch) == pytest.approx(30, abs=1)
     for name in sources:
         assert _metres(row.geometry, _amap_point(name)) <= tolerance_m, name
 
