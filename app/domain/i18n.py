@@ -287,6 +287,12 @@ never drawn.
     "about.src_crs": ("坐标系", "CRS"),
     "about.src_terms": ("许可/条款", "Licence / terms"),
     "about.src_places": ("用于定位", "What it places"),
+    "about.items": ("报告条目", "Report items"),
+    "about.items_counts": ("报告条目 {items} 项(清单 {rows} 行,其中 {parts} 行为本图集拆分的子项,按所属条目合并计数);"
+                           "已定位 {located} 项;全区性条目 {wide} 项,只计数列出,不在地图上绘制:",
+                           "{items} report items ({rows} register rows, of which {parts} are parts this "
+                           "atlas split off, counted with their item); {located} located; {wide} "
+                           "district-wide, counted and listed but never drawn:"),
 }
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {

@@ -7,10 +7,11 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from app.data.atlas import default_data_dir
+from app.data.atlas import default_data_dir, report_items
 from app.data.register import load_sources
 from app.domain.i18n import t
 from app.domain.model import PRECISIONS
+from app.domain.text import escape_markdown
 from app.ui.cache import get_atlas
 
 
@@ -44,6 +45,15 @@ def render() -> None:
     st.subheader(t("about.sources", lang))
     st.caption(t("about.sources_intro", lang))
     st.dataframe(_sources(lang), hide_index=True)
+    st.subheader(t("about.items", lang))
+    items = report_items(atlas.projects)
+    rows = atlas.projects.set_index("id")
+    wide = items.loc[items["district_wide"], "id"].tolist()
+    st.markdown(t("about.items_counts", lang).format(
+        items=len(items), rows=len(rows), parts=int((rows["parent"] != "").sum()),
+        located=int(items["located"].sum()), wide=len(wide)))
+    name = "name_en" if lang == "en" else "name_zh"
+    st.markdown("\n".join(f"- {escape_markdown(str(rows.loc[pid, name]))}" for pid in wide))
     vocab = atlas.vocab
     st.subheader(t("status", lang))
     st.dataframe(_codes(vocab.statuses, lambda k: vocab.status_label(k, lang), lang), hide_index=True)
