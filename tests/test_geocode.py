@@ -106,3 +106,17 @@ def test_site_projects_sit_on_their_converted_reference(atlas):
     row = atlas.projects.set_index("id").loc["tianshan-park"]
     assert row.geometry.equals(atlas.places["poi-tianshangongyuan"].geometry)
     assert row["pos_source_crs"] == "gcj02"
+
+
+def test_an_address_recipe_is_placed_from_the_known_house_numbers(atlas):
+    exact, prov = resolve(Recipe.from_mapping({"address": "仙霞路1111号"}, "t"), atlas.places,
+                          addresses=atlas.addresses)
+    assert exact.equals(atlas.addresses.by_key["仙霞路1111号"].point)
+    assert prov["pos_method"].startswith("address: known address") and prov["pos_confidence"] == "medium"
+    between, prov = resolve(Recipe.from_mapping({"address": "延安西路1609号"}, "t"), atlas.places,
+                            addresses=atlas.addresses)
+    assert prov["pos_method"].startswith("address-interpolated: interpolated between 延安西路1590号")
+    assert prov["pos_refs"] == ["road-yananxilu"] and prov["pos_confidence"] == "low"
+    assert to_metric(between).distance(to_metric(atlas.places["road-yananxilu"].geometry)) < 100
+    with pytest.raises(GeocodeError, match="neither a known address"):
+        resolve(Recipe.from_mapping({"address": "仙霞路1111号"}, "t"), atlas.places)  # no book

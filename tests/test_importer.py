@@ -345,18 +345,28 @@ def test_tianshan_park_resolves(atlas):
 
 
 def test_a_street_address_is_not_placed_at_a_station_named_after_its_road(atlas):
-    """With no road geometry in the gazetteer, 延安西路1609号 stays unlocated (honestly)."""
+    """延安西路1609号 is placed from the known house numbers on 延安西路, never at 延安西路站."""
     result = run_import(atlas, csv_text())
     report = row(result, 3)
-    assert report.status == "unlocated"
-    assert report.method == "road-not-in-gazetteer"
-    assert report.precision == "unlocated"
-    assert report.place_id is None and report.lon is None
-    assert report.candidates[0].place_id in {"metro-l3-yananxilu", "metro-l4-yananxilu"}
-    assert report.candidates[0].name_zh == "延安西路站"
+    assert (report.status, report.method, report.precision) == (
+        "placed", "address-interpolated", "street")
+    assert report.place_id == "road-yananxilu"
     project = result.frame.set_index("id").loc[report.id]
-    assert project.geometry is None and project["precision"] == "unlocated"
-    assert "延安西路站" in project["position_note"]
+    station = atlas.places["metro-l3-yananxilu"].geometry
+    assert metres(project.geometry, station) > 200
+    assert project.geometry.equals(result.frame.set_index("id").loc[report.id].geometry)
+    assert "延安西路1590号" in project["position_note"] and "延安西路1798号" in project["position_note"]
+
+
+def test_without_a_road_or_house_numbers_a_street_address_stays_unlocated(atlas):
+    """The same address with no road and no house numbers: honestly unlocated, stations as candidates."""
+    places = {k: v for k, v in atlas.places.items() if v.kind != "road"}
+    result = run_import(replace(atlas, places=places, addresses=None), csv_text())
+    report = row(result, 3)
+    assert (report.status, report.method, report.precision) == (
+        "unlocated", "road-not-in-gazetteer", "unlocated")
+    assert report.place_id is None and report.lon is None
+    assert report.candidates[0].name_zh == "延安西路站"
 
 
 def road_atlas(atlas):
@@ -364,7 +374,7 @@ def road_atlas(atlas):
     road = Place("road-yananxilu", "延安西路", "West Yan'an Road", "road",
                  LineString([(121.395, 31.2065), (121.420, 31.2100), (121.436, 31.2125)]),
                  "test fixture", "wgs84", "drawn for the test", "low", aliases=("延安西路", "yananxilu"))
-    return replace(atlas, places={**atlas.places, road.id: road}), road
+    return replace(atlas, places={**atlas.places, road.id: road}, addresses=None), road
 
 
 def test_a_street_address_resolves_to_the_road_when_the_road_is_known(atlas):
@@ -383,7 +393,7 @@ def test_a_street_address_resolves_to_the_road_when_the_road_is_known(atlas):
 
 
 def test_a_bare_road_name_is_a_road_not_a_station(atlas):
-    matcher = Matcher.from_places(atlas.places)
+    matcher = Matcher.from_places({k: v for k, v in atlas.places.items() if v.kind != "road"})
     assert matcher.match("延安西路").method == "road-not-in-gazetteer"
     assert matcher.match("延安西路站").place_id in {"metro-l3-yananxilu", "metro-l4-yananxilu"}
     with_road, road = road_atlas(atlas)
@@ -419,7 +429,7 @@ def test_matcher_methods(atlas, text, method, place):
 
 @pytest.mark.parametrize(("text", "method"), [
     ("", "no-input"), ("上海市长宁区", "too-vague"), ("天山路街道", "place-not-located"),
-    ("汇川路", "road-not-in-gazetteer"),
+    ("火星路", "road-not-in-gazetteer"),
 ])
 def test_matcher_unlocated_reasons(atlas, text, method):
     result = Matcher.from_places(atlas.places).match(text)
@@ -503,7 +513,11 @@ def test_the_frame_becomes_layers_through_the_same_specs_and_filters(atlas):
     html = build_map(as_atlas, result.frame, basemap="none",
                      visible_refs=("district_boundary",)).get_root().render()
     assert '"import-0001"' in html and '"import-0002"' in html
-    assert '"import-0003"' not in html  # unlocated: listed, never drawn
+    assert '"import-0003"' in html  # placed from the known house numbers of 延安西路
+    unlocated = run_import(atlas, csv_text(header="名称,地址", rows=["甲,天山公园", "乙,火星路5号"]))
+    html = build_map(replace(atlas, projects=unlocated.frame), unlocated.frame, basemap="none",
+                     visible_refs=("district_boundary",)).get_root().render()
+    assert '"import-0001"' in html and '"import-0002"' not in html  # unlocated: listed, never drawn
 
 
 # -- the report ------------------------------------------------------------------------------

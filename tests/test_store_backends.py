@@ -125,10 +125,10 @@ def test_accepting_a_correction_updates_the_atlas(store, atlas):
 
 
 def test_a_correction_can_locate_an_unlocated_project(store, atlas):
-    assert atlas.projects.set_index("id").loc["jingya-wuyi"].geometry is None
-    sid = store.submit(correction(project_id="jingya-wuyi", precision="street"))
-    store.review(sid, "李审", accept=True, reason="武夷路实地")
-    row = apply_field_updates(atlas, store).projects.set_index("id").loc["jingya-wuyi"]
+    assert atlas.projects.set_index("id").loc["tianshan-beihong-housing"].geometry is None
+    sid = store.submit(correction(project_id="tianshan-beihong-housing", precision="street"))
+    store.review(sid, "李审", accept=True, reason="地块实地")
+    row = apply_field_updates(atlas, store).projects.set_index("id").loc["tianshan-beihong-housing"]
     assert row.geometry is not None and row["precision"] == "street"
 
 
@@ -493,7 +493,7 @@ def test_cli_init_load_review_dump(target, tmp_path, atlas, capsys):
     assert "nothing to apply" in capsys.readouterr().out
     assert cli("store", "--store", target, "load") == 0
     out = capsys.readouterr().out
-    assert "'curated': 38 rows" in out and "'gazetteer'" in out
+    assert "'curated': 43 rows" in out and "'gazetteer'" in out
     store = open_store(target)
     store.review(store.submit(correction(photo=PNG)), "李审", accept=True, reason="ok")
     for fmt, name in (("gpkg", "dump.gpkg"), ("geojson", "dump-geojson")):

@@ -58,7 +58,7 @@ def good(**kw):
 
 @pytest.mark.parametrize("toml,message", [
     (good(geometry='{ ref = "poi-does-not-exist" }'), "unknown place reference 'poi-does-not-exist'"),
-    (good(geometry='{ ref = "metro-l15-hongbaoshilu" }'), "has no position"),
+    (good(geometry='{ ref = "metro-l15-changfenggongyuan" }'), "has no position"),
     (good(id="tianshan-park"), "duplicate project id 'tianshan-park'"),
     (good(layer="parks"), "unknown layer 'parks'"),
     (good(category="forest"), "category 'forest' is not in layer 'public_space'"),
@@ -67,6 +67,16 @@ def good(**kw):
     (good(geometry='{ point = [121.80, 31.30], crs = "wgs84", source = "survey" }'), "outside the district"),
     (good(geometry='{ point = [121.4, 31.2] }'), "needs its crs"),
     (good(id="Bad_ID"), "'Bad_ID'"),
+    (good(geometry='{ address = "仙霞路99999号" }'), "neither a known address nor bracketed"),
+    (good(geometry='{ address = "仙霞路" }'), "is not an address"),
+    (good().replace('precision = "site"', 'precision = "site"\nparent = "no-such-item"'),
+     "parent 'no-such-item' is not a project"),
+    (good().replace('precision = "site"', 'precision = "site"\nparent = "viaduct-underspace-north"'),
+     "is itself a part"),
+    (good().replace('precision = "site"', 'precision = "site"\nextent = "district"'),
+     "a district-wide item is listed, never drawn"),
+    (good().replace('precision = "site"', 'precision = "site"\nextent = "city"'),
+     "extent must be 'district' or absent"),
 ])
 def test_each_kind_of_broken_entry_is_reported(data_copy, layers_copy, capsys, toml, message):
     append_project(data_copy, toml)
@@ -80,7 +90,7 @@ def test_a_correct_new_entry_passes(data_copy, layers_copy, capsys):
     append_project(data_copy, good())
     code, output = run_validate(data_copy, layers_copy, capsys)
     assert code == 0, output
-    assert "39 projects" in output
+    assert "44 projects" in output
 
 
 def edit_gazetteer(data_dir: Path, edit) -> None:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from app.cli import boundaries as cli_boundaries
 from app.cli import import_cmd as cli_import
 from app.cli import nearest as cli_nearest
 from app.cli import sheet as cli_sheet
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_import.add_parser(sub)
     cli_store.add_parser(sub)
     cli_sheet.add_parser(sub)
+    cli_boundaries.add_parser(sub)
     return parser
 
 
@@ -174,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_store.run(args)
         if args.command == "sheet":
             return cli_sheet.run(args)
+        if args.command == "import-boundaries":
+            return cli_boundaries.run(args)
         return _export(args)
     except (AtlasError, FilterError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -21,6 +21,13 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from app.data.boundaries import (
+    BOUNDARY_TOLERANCE_M,
+    boundary_layer_specs,
+    default_boundaries_dir,
+    join_units,
+    load_boundaries,
+)
 from app.data.layers import LayerSpec, geometry_kind, load_layer_specs
 from app.data.register import Vocabulary, load_vocabulary, read_register
 from app.domain.filters import search_text
@@ -30,9 +37,11 @@ from app.geo.crs import CRS_NAMES
 from app.geo.district import distance_outside
 from app.geo.gazetteer import DISTRICT_ID, Place, load_derived, load_places
 from app.geo.geocode import resolve, resolve_derived, to_metric
+from app.geo.housenumbers import ADDRESSES_FILE, AddressBook
 
 __all__ = [
     "PLACE_TOLERANCE_M",
+    "EXTRA_COLUMNS",
     "PROJECT_COLUMNS",
     "PROJECT_TOLERANCE_M",
     "Atlas",
@@ -41,6 +50,7 @@ __all__ = [
     "default_data_dir",
     "default_layers_dir",
     "load_atlas",
+    "report_items",
 ]
 
 #: A project may lie at most this far outside the district outline (outline and positions are
@@ -51,8 +61,15 @@ PLACE_TOLERANCE_M = 1000.0
 
 _ROOT = Path(__file__).resolve().parents[2]
 #: Files whose content defines the data version.
-_VERSIONED = ("gazetteer.geojson", "changning_boundary.geojson", "derived_places.toml",
-              "register.toml", "vocabulary.toml")
+_VERSIONED = ("gazetteer.geojson", "changning_boundary.geojson", "streets.geojson",
+              ADDRESSES_FILE, "derived_places.toml", "register.toml", "vocabulary.toml")
+#: Register fields carried as atlas columns beside PROJECT_COLUMNS (not exported yet): the zh
+#: wording of description and position note, the parent report item of a part, and 'district'
+#: for district-wide items.
+#: ``subdistrict_method`` ('register', 'spatial-join' or ''), ``unit`` and ``unit_shares`` come
+#: from the spatial join with loaded boundary files (app.data.boundaries).
+EXTRA_COLUMNS: tuple[str, ...] = ("description_zh", "position_note_zh", "parent", "extent",
+                                  "subdistrict_method", "unit", "unit_shares")
 
 PROJECT_COLUMNS: tuple[str, ...] = (
     "id", "name_zh", "name_en", "aliases", "layer", "category", "action", "action_en", "status",
@@ -120,6 +137,7 @@ class Atlas:
     specs: tuple[LayerSpec, ...]
     vocab: Vocabulary
     data_version: str
+    addresses: AddressBook | None = None
 
     def spec(self, layer_id: str) -> LayerSpec:
         """The layer spec with this id (KeyError naming the known ids otherwise)."""
@@ -175,6 +193,34 @@ class Atlas:
                                 crs="EPSG:4326")
 
 
+def report_items(projects: pd.DataFrame) -> pd.DataFrame:
+    """One row per report item: parts (rows with a ``parent``) are folded into their parent.
+
+    Columns: ``id`` (the item), ``parts`` (how many register rows make it up), ``located``
+    (whether any of them has a geometry), ``district_wide``.
+
+    >>> frame = pd.DataFrame({"id": ["a", "a1", "a2", "b"], "parent": ["", "a", "a", ""],
+    ...                       "extent": ["", "", "", "district"],
+    ...                       "geometry": [None, object(), None, None]})
+    >>> report_items(frame).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'id': 'a', 'parts': 3, 'located': True, 'district_wide': False},
+     {'id': 'b', 'parts': 1, 'located': False, 'district_wide': True}]
+    >>> len(report_items(frame.iloc[0:0]))
+    0
+    """
+    parent = projects.get("parent", pd.Series("", index=projects.index)).fillna("")
+    item = parent.where(parent != "", projects["id"])
+    extent = projects.get("extent", pd.Series("", index=projects.index)).fillna("")
+    located = projects["geometry"].notna()
+    out = pd.DataFrame({"id": item, "located": located, "district_wide": extent == "district"})
+    grouped = out.groupby("id", sort=False)
+    return pd.DataFrame({
+        "id": list(grouped.groups), "parts": grouped.size().tolist(),
+        "located": grouped["located"].any().tolist(),
+        "district_wide": grouped["district_wide"].any().tolist(),
+    }, columns=["id", "parts", "located", "district_wide"])
+
+
 def _check_places(places: list[Place], district_m: shapely.Geometry | None) -> list[str]:
     problems = []
     for pid, n in Counter(p.id for p in places).items():
@@ -194,9 +240,10 @@ def _check_places(places: list[Place], district_m: shapely.Geometry | None) -> l
             problems.append(f"{where}: invalid geometry ({shapely.is_valid_reason(p.geometry)})")
         elif district_m is not None and p.id != DISTRICT_ID:
             outside = distance_outside(p.geometry, district_m)
-            if outside > PLACE_TOLERANCE_M:
+            tolerance = BOUNDARY_TOLERANCE_M if p.id.startswith("boundary-") else PLACE_TOLERANCE_M
+            if outside > tolerance:
                 problems.append(f"{where}: lies {outside:.0f} m outside the district "
-                                f"(tolerance {PLACE_TOLERANCE_M:.0f} m)")
+                                f"(tolerance {tolerance:.0f} m)")
     return problems
 
 
@@ -210,6 +257,8 @@ def _project_row(project: Project, vocab: Vocabulary) -> dict[str, object]:
         "precision": project.precision, "report_section": project.report.section,
         "report_paragraph": project.report.paragraph, "report_ref": project.report.label(),
         "description": project.description, "position_note": project.position_note,
+        "description_zh": project.description_zh, "position_note_zh": project.position_note_zh,
+        "parent": project.parent, "extent": project.extent,
     }
 
 
@@ -234,17 +283,24 @@ def _check_project(project: Project, specs: dict[str, LayerSpec], vocab: Vocabul
     return problems
 
 
-def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None
-                ) -> tuple[Atlas | None, list[str]]:
-    """Load everything, returning (atlas or None when unusable, list of problems)."""
+def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
+                boundaries_dir: Path | None = None) -> tuple[Atlas | None, list[str]]:
+    """Load everything, returning (atlas or None when unusable, list of problems).
+
+    Boundary files (sub-districts, units, parcels) are read from `boundaries_dir`, by default
+    :func:`app.data.boundaries.default_boundaries_dir`; none there means no spatial join.
+    """
     data_dir = data_dir or default_data_dir()
     layers_dir = layers_dir or default_layers_dir()
+    boundaries_dir = boundaries_dir or default_boundaries_dir()
     problems: list[str] = []
     try:
         vocab = load_vocabulary(data_dir / "vocabulary.toml")
         specs = load_layer_specs(layers_dir)
         raw_places = load_places(data_dir)
         derived = load_derived(data_dir)
+        addresses = AddressBook.from_file(data_dir / ADDRESSES_FILE)
+        raw_places += load_boundaries(boundaries_dir)
     except AtlasError as exc:
         return None, [str(exc)]
     district = next((p.geometry for p in raw_places if p.id == DISTRICT_ID and p.located), None)
@@ -277,7 +333,7 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None
         where = f"register project {project.id!r}"
         problems += _check_project(project, spec_by_id, vocab, subdistricts)
         try:
-            geom, provenance = resolve(project.geometry, places, where)
+            geom, provenance = resolve(project.geometry, places, where, addresses)
         except GeocodeError as exc:
             problems.append(str(exc))
             geom, provenance = None, {"pos_source": "", "pos_source_crs": "", "pos_method": "unresolved",
@@ -301,19 +357,39 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None
                 problems.append(f"{where}: located but without provenance (no source)")
         rows.append(_project_row(project, vocab) | provenance)
         geoms.append(geom)
-    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(PROJECT_COLUMNS)),
+    ids = {p.id: p for p in projects}
+    for project in projects:
+        parent = ids.get(project.parent) if project.parent else None
+        if project.parent and parent is None:
+            problems.append(f"register project {project.id!r}: parent {project.parent!r} is not a project")
+        elif parent is not None and parent.parent:
+            problems.append(f"register project {project.id!r}: parent {project.parent!r} is itself "
+                            "a part; name the whole report item")
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=[*PROJECT_COLUMNS, *EXTRA_COLUMNS]),
                              geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     frame["target_year"] = frame["target_year"].astype("Int64")
+    joined = join_units(frame, places)
+    for column in joined.columns:
+        frame[column] = joined[column]
     frame["search_text"] = search_text(
         frame, {pid: (p.name_zh, p.name_en, *p.aliases) for pid, p in places.items()})
+    version = data_version(data_dir, layers_dir)
+    boundary_files = sorted(boundaries_dir.glob("*.geojson")) if boundaries_dir.is_dir() else []
+    if boundary_files:
+        digest = hashlib.sha256(version.encode())
+        for path in boundary_files:
+            digest.update(path.name.encode() + path.read_bytes())
+        version = digest.hexdigest()[:12]
+    specs = [*specs, *boundary_layer_specs(places.values())]
     atlas = Atlas(projects=frame, places=places, specs=tuple(specs), vocab=vocab,
-                  data_version=data_version(data_dir, layers_dir))
+                  data_version=version, addresses=addresses)
     return atlas, problems
 
 
-def load_atlas(data_dir: Path | None = None, layers_dir: Path | None = None) -> Atlas:
+def load_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
+               boundaries_dir: Path | None = None) -> Atlas:
     """Strict load: DataError listing every problem if there is any."""
-    atlas, problems = check_atlas(data_dir, layers_dir)
+    atlas, problems = check_atlas(data_dir, layers_dir, boundaries_dir)
     if problems or atlas is None:
         raise DataError("the atlas data has problems:\n" + "\n".join(f"  - {p}" for p in problems))
     return atlas

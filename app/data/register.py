@@ -19,7 +19,7 @@ from typing import Any
 from app.domain.model import Project
 from app.errors import DataError
 
-__all__ = ["Vocabulary", "load_vocabulary", "read_register"]
+__all__ = ["SOURCE_FIELDS", "Vocabulary", "load_sources", "load_vocabulary", "read_register"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,31 @@ def read_register(path: Path) -> tuple[list[Project], list[str]]:
         except DataError as exc:
             problems.append(str(exc))
     return projects, problems
+
+
+#: Fields of every ``[[source]]`` of ``sources.toml`` (the about page's list of sources).
+SOURCE_FIELDS: tuple[str, ...] = ("file", "what_zh", "what_en", "vintage", "crs", "terms_zh",
+                                  "terms_en", "places_zh", "places_en")
+
+
+def load_sources(path: Path) -> list[dict[str, str]]:
+    """Read ``sources.toml``: one dict per source with every field of SOURCE_FIELDS.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     target = Path(tmp) / "sources.toml"
+    ...     _ = target.write_text('[[source]]\\nfile = "x.csv"\\n', encoding="utf-8")
+    ...     load_sources(target)
+    Traceback (most recent call last):
+    ...
+    app.errors.DataError: sources.toml source 0 (x.csv): missing or empty what_zh, what_en, vintage, crs, terms_zh, terms_en, places_zh, places_en
+    """
+    raw = _toml(path)
+    sources = []
+    for i, entry in enumerate(raw.get("source", [])):
+        missing = [k for k in SOURCE_FIELDS if not isinstance(entry.get(k), str) or not entry[k].strip()]
+        if missing:
+            raise DataError(f"{path.name} source {i} ({entry.get('file', '?')}): missing or empty "
+                            + ", ".join(missing))
+        sources.append({k: entry[k] for k in SOURCE_FIELDS})
+    return sources

@@ -291,6 +291,23 @@ never drawn.
     "review.accepted": ("已通过提交 #{sid},地图与导出已更新。",
                         "Submission #{sid} accepted; the map and exports show it now."),
     "review.rejected": ("已退回提交 #{sid}。", "Submission #{sid} rejected."),
+    # about page: the list of data sources (geodata/sources.toml)
+    "about.sources": ("数据来源", "Sources"),
+    "about.sources_intro": ("每个派生要素都注明其来源;下列来源均非完全开放数据,仅作为公共场所位置的事实引用。",
+                            "Every derived feature names its source. None of these sources is "
+                            "cleanly open data: they are cited as facts about where public places are."),
+    "about.src_file": ("文件", "File"),
+    "about.src_what": ("内容", "What"),
+    "about.src_vintage": ("年份", "Vintage"),
+    "about.src_crs": ("坐标系", "CRS"),
+    "about.src_terms": ("许可/条款", "Licence / terms"),
+    "about.src_places": ("用于定位", "What it places"),
+    "about.items": ("报告条目", "Report items"),
+    "about.items_counts": ("报告条目 {items} 项(清单 {rows} 行,其中 {parts} 行为本图集拆分的子项,按所属条目合并计数);"
+                           "已定位 {located} 项;全区性条目 {wide} 项,只计数列出,不在地图上绘制:",
+                           "{items} report items ({rows} register rows, of which {parts} are parts this "
+                           "atlas split off, counted with their item); {located} located; {wide} "
+                           "district-wide, counted and listed but never drawn:"),
 }
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {

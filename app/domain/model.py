@@ -10,7 +10,7 @@ names the entry it came from, so a planner editing `geodata/register.toml` can f
 >>> Recipe.from_mapping({"frobnicate": 1}, where="demo")
 Traceback (most recent call last):
 ...
-app.errors.DataError: demo: geometry recipe has unknown key(s) ['frobnicate']; expected one of: ref, line, hull, within, point, along
+app.errors.DataError: demo: geometry recipe has unknown key(s) ['frobnicate']; expected one of: ref, line, hull, within, point, along, address
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ REPORT_SECTIONS: tuple[str, ...] = ("一", "二", "三", "四", "五", "六", "�
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 # Recipe keys, in the order they are documented in geodata/README.md.
-_RECIPE_KEYS = ("ref", "line", "hull", "within", "point", "along")
+_RECIPE_KEYS = ("ref", "line", "hull", "within", "point", "along", "address")
 
 
 def check_id(value: object, where: str) -> str:
@@ -63,6 +63,8 @@ class Recipe:
       - ``point``: explicit coordinates with their CRS and source;
       - ``along``: a stretch of a line place between two stations, ``from_m``..``to_m`` metres
         measured from the first station (linear referencing); no numbers = the whole stretch;
+      - ``address``: a street address ``<road><n>号`` placed from the known house numbers
+        (exact, or interpolated between two known neighbours on the road);
       - ``none``: no supported position (the project is unlocated).
     """
 
@@ -77,6 +79,7 @@ class Recipe:
     from_m: float | None = None
     to_m: float | None = None
     clip_to_district: bool = False
+    address: str = ""
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any] | None, where: str) -> Recipe:
@@ -99,6 +102,10 @@ class Recipe:
         value = raw[kind]
         buffer_m = _number(raw.get("buffer_m", 0.0), "buffer_m", where)
         clip = bool(raw.get("clip_to_district", False))
+        if kind == "address":
+            if not isinstance(value, str) or not value.strip():
+                raise DataError(f"{where}: address must be text such as '仙霞路1111号', got {value!r}")
+            return cls(kind=kind, address=value.strip())
         if kind in ("ref", "within"):
             return cls(kind=kind, refs=(_ref(value, where),), buffer_m=buffer_m, clip_to_district=clip)
         if kind in ("line", "hull"):
@@ -177,6 +184,15 @@ class Project:
     subdistrict: str = "unknown"
     address: str = ""
     position_note: str = ""
+    #: Chinese wording of the description and position note (the fields above are English).
+    description_zh: str = ""
+    position_note_zh: str = ""
+    #: The register id of the report item this entry is a part of ('' for a whole item); the
+    #: split into parts is this project's, not the report's.
+    parent: str = ""
+    #: 'district' for an item the report sets for the whole district (counted and listed, never
+    #: drawn), else ''.
+    extent: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -212,6 +228,15 @@ class Project:
                 f"({'none' if recipe.kind == 'none' else recipe.kind}); "
                 "a project without a geometry recipe is 'unlocated', and only then"
             )
+        extent = _text(raw, "extent", where, required=False)
+        if extent not in ("", "district"):
+            raise DataError(f"{where}: extent must be 'district' or absent, got {extent!r}")
+        if extent == "district" and precision != "unlocated":
+            raise DataError(f"{where}: a district-wide item is listed, never drawn: its precision "
+                            f"must be 'unlocated', not {precision!r}")
+        parent = _text(raw, "parent", where, required=False)
+        if parent == pid:
+            raise DataError(f"{where}: parent names the project itself")
         if precision != "site" and not _text(raw, "position_note", where, required=False):
             raise DataError(f"{where}: precision {precision!r} needs a position_note saying why")
         return cls(
@@ -231,4 +256,8 @@ class Project:
             subdistrict=_text(raw, "subdistrict", where, required=False) or "unknown",
             address=_text(raw, "address", where, required=False),
             position_note=_text(raw, "position_note", where, required=False),
+            description_zh=_text(raw, "description_zh", where, required=False),
+            position_note_zh=_text(raw, "position_note_zh", where, required=False),
+            parent=parent,
+            extent=extent,
         )

@@ -7,9 +7,13 @@ precision the position supports, and the best candidates. The steps, in order:
 1. ``exact``: the text is a place's Chinese or English name as written (score 1.0);
    ``normalised``: equal after width/case/space folding and dropping the 中国 / 上海市 / 长宁区
    prefixes (0.97);
-2. roads: text shaped like ``<road>[<number>号]`` (延安西路1609号, 汇川路) resolves only to a place
-   of kind ``road`` (precision ``street``, method ``road``); a station or a sub-district named
-   after the road is *not* the road. A name after the number (…1609号刘海粟美术馆) is tried as a
+2. roads: text shaped like ``<road>[<number>号|弄]`` (延安西路1609号, 汇川路) is first looked up
+   among the known house numbers (:mod:`app.geo.housenumbers`): an exact address gives its point
+   (``address``, precision ``site``); two known numbers on the road bracketing it give a point
+   interpolated along the road's sketch (``address-interpolated``, precision ``street``, the
+   neighbours named in the note). Otherwise it resolves only to a place of kind ``road``
+   (precision ``street``, method ``road``); a station or a sub-district named after the road is
+   *not* the road. A name after the number (…1609号刘海粟美术馆) is tried as a
    place name (``name-in-address``). An unknown road ends ``road-not-in-gazetteer``, unlocated;
 3. ``alias``: a place's alias, after folding (0.95);
 4. ``fuzzy``: the best similarity of the text to any name or alias (difflib ratio, or
@@ -50,6 +54,7 @@ from app.domain.model import PRECISIONS
 from app.errors import GeocodeError
 from app.geo.gazetteer import DISTRICT_ID, Place
 from app.geo.geocode import to_metric
+from app.geo.housenumbers import AddressBook
 
 __all__ = [
     "FUZZY_THRESHOLD",
@@ -78,13 +83,15 @@ KIND_PRECISION: dict[str, str] = {
     "district": "area",
 }
 
-#: Every method a match can report; the first six place the text, the others do not.
+#: Every method a match can report; the first eight place the text, the others do not.
 MATCH_METHODS: tuple[str, ...] = (
-    "exact", "normalised", "alias", "road", "name-in-address", "fuzzy",
+    "exact", "normalised", "alias", "address", "address-interpolated", "road", "name-in-address",
+    "fuzzy",
     "road-not-in-gazetteer", "ambiguous", "place-not-located", "no-match", "too-vague", "no-input",
 )
 
-_SCORES = {"exact": 1.0, "normalised": 0.97, "alias": 0.95, "road": 1.0, "name-in-address": 0.95}
+_SCORES = {"exact": 1.0, "normalised": 0.97, "alias": 0.95, "road": 1.0, "road-for-number": 0.7,
+           "name-in-address": 0.95}
 _TIE_DISTANCE_M = 300.0
 _CANDIDATES = 5
 # Administrative prefixes dropped before matching (after normalise_text: no spaces, folded).
@@ -135,11 +142,13 @@ def normalise_address(text: str) -> str:
 
 @dataclass(frozen=True)
 class RoadAddress:
-    """A road-shaped address: the road, its house number (or None), and any text after it."""
+    """A road-shaped address: the road, its house number (or None), any text after it, and
+    whether the number is a lane's (…弄)."""
 
     road: str
     number: str | None = None
     rest: str = ""
+    lane: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.road:
@@ -169,7 +178,7 @@ def parse_road_address(text: str) -> RoadAddress | None:
     number, rest = match["number"], match["rest"]
     if number is None and rest:
         return None
-    return RoadAddress(road=match["road"], number=number, rest=rest)
+    return RoadAddress(road=match["road"], number=number, rest=rest, lane=match["unit"] == "弄")
 
 
 @dataclass(frozen=True)
@@ -200,6 +209,10 @@ class AddressMatch:
     score: float | None = None
     candidates: tuple[Candidate, ...] = ()
     note: str = ""
+    #: For address matches (no single gazetteer place): the source, its CRS and the addresses used.
+    source: str = ""
+    source_crs: str = ""
+    refs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.method not in MATCH_METHODS:
@@ -227,6 +240,7 @@ class Matcher:
 
     places: tuple[Place, ...]
     threshold: float = FUZZY_THRESHOLD
+    addresses: AddressBook | None = field(default=None, repr=False, compare=False)
     _names: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
     _verbatim: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
     _aliases: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
@@ -253,11 +267,13 @@ class Matcher:
 
     @classmethod
     def from_places(cls, places: Mapping[str, Place] | Iterable[Place],
-                    threshold: float = FUZZY_THRESHOLD) -> Matcher:
-        """A matcher over `places` (a dict by id or any iterable); the district is left out."""
+                    threshold: float = FUZZY_THRESHOLD, addresses: AddressBook | None = None
+                    ) -> Matcher:
+        """A matcher over `places` (a dict by id or any iterable) and known house numbers; the
+        district is left out."""
         values = places.values() if isinstance(places, Mapping) else places
         return cls(tuple(p for p in values if p.id != DISTRICT_ID and p.kind != "district"),
-                   threshold)
+                   threshold, addresses)
 
     # -- the steps ------------------------------------------------------------------------
 
@@ -341,19 +357,30 @@ class Matcher:
 
     def _road(self, query: str, road: RoadAddress, candidates: tuple[Candidate, ...]
               ) -> AddressMatch:
-        key = normalise_text(road.road)
-        if key in self._roads:
-            number = f" {road.number}号" if road.number else ""
-            note = (f"road {road.road} found; house number{number} is not located along it, so "
-                    "the whole road is shown" if road.number else f"road {road.road} found")
-            return self._resolve(query, self._roads[key], "road", _SCORES["road"], candidates, note)
-        if road.rest:
+        if road.rest:  # a place named after the house number is more specific than the number
             rest = normalise_text(road.rest)
             for table in (self._names, self._aliases):
                 if rest in table:
                     return self._resolve(query, table[rest], "name-in-address",
                                          _SCORES["name-in-address"], candidates,
                                          f"place name {road.rest!r} after the house number")
+        key = normalise_text(road.road)
+        road_ids = [i for i in self._roads.get(key, []) if self.places[i].located]
+        if road.number and self.addresses is not None:
+            line = self.places[road_ids[0]].geometry if road_ids else None
+            hit = self.addresses.locate(road.road, road.number, road.lane, line)
+            if hit is not None:
+                return AddressMatch(
+                    query, hit.method, hit.precision,
+                    place_id=self.places[road_ids[0]].id if road_ids else None,
+                    geometry=hit.point, score=hit.score, candidates=candidates, note=hit.note,
+                    source=hit.source, source_crs="wgs84", refs=hit.neighbours)
+        if key in self._roads:
+            number = f" {road.number}号" if road.number else ""
+            note = (f"road {road.road} found; house number{number} is not located along it, so "
+                    "the whole road is shown" if road.number else f"road {road.road} found")
+            score = _SCORES["road"] if not road.number else _SCORES["road-for-number"]
+            return self._resolve(query, self._roads[key], "road", score, candidates, note)
         return AddressMatch(query, "road-not-in-gazetteer", "unlocated", candidates=candidates,
                             note=f"road {road.road} is not in the gazetteer (places named after "
                                  "it, such as stations, are not the road)")

@@ -5,6 +5,8 @@ Three sources make it up, all under ``geodata/``:
 - ``gazetteer.geojson``: metro stations, reference POIs and sub-districts (built by
   ``geodata/scripts/build_gazetteer.py`` from third-party reference positions);
 - ``changning_boundary.geojson``: the district outline (``district-changning``);
+- ``streets.geojson``: road sketches (from bus stops or house numbers) and the Line 2 track
+  (built by ``geodata/scripts/build_streets.py``; optional);
 - ``derived_places.toml``: places composed from the others (the Line 3/4 viaduct, a street drawn
   through stations, a zone hull), resolved by the geocoder in file order.
 
@@ -36,7 +38,7 @@ __all__ = ["CONFIDENCES", "PLACE_KINDS", "DerivedPlace", "Place", "load_derived"
 CONFIDENCES: tuple[str, ...] = ("high", "medium", "low", "none")
 PLACE_KINDS: tuple[str, ...] = (
     "district", "subdistrict", "metro_station", "metro_line", "road", "zone", "park", "museum",
-    "mall", "hotel", "creative_park", "library", "venue", "school", "landmark",
+    "mall", "hotel", "creative_park", "library", "venue", "school", "landmark", "unit", "parcel",
 )
 DISTRICT_ID = "district-changning"
 
@@ -153,7 +155,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def load_places(data_dir: Path) -> list[Place]:
-    """Read the gazetteer and the district boundary from `data_dir` (in file order).
+    """Read the gazetteer, the street sketches and the district boundary from `data_dir`.
 
     Duplicates are kept so that validation can report them; callers index by id afterwards.
     """
@@ -161,6 +163,10 @@ def load_places(data_dir: Path) -> list[Place]:
         Place.from_feature(f, where=f"gazetteer.geojson feature {i}")
         for i, f in enumerate(_read_json(data_dir / "gazetteer.geojson")["features"])
     ]
+    streets = data_dir / "streets.geojson"
+    if streets.exists():
+        places += [Place.from_feature(f, where=f"streets.geojson feature {i}")
+                   for i, f in enumerate(_read_json(streets)["features"])]
     boundary = _read_json(data_dir / "changning_boundary.geojson")["features"]
     if len(boundary) != 1:
         raise DataError(f"changning_boundary.geojson must hold one feature, has {len(boundary)}")

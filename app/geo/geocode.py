@@ -28,6 +28,7 @@ from app.domain.model import Recipe
 from app.errors import GeocodeError, UnknownCRSError
 from app.geo.crs import METRIC_CRS, convert_geometry, normalize_crs, transformer
 from app.geo.gazetteer import CONFIDENCES, DISTRICT_ID, DerivedPlace, Place
+from app.geo.housenumbers import AddressBook
 
 __all__ = ["resolve", "resolve_derived", "to_metric", "to_wgs84"]
 
@@ -115,14 +116,41 @@ def _describe(recipe: Recipe) -> str:
     return f"linear reference along {recipe.line}: segment {refs}, {span}"
 
 
+def _address(recipe: Recipe, places: Mapping[str, Place], addresses: AddressBook | None,
+             where: str) -> tuple[BaseGeometry, dict[str, object]]:
+    """An ``address`` recipe placed from the known house numbers (exact or interpolated)."""
+    from app.geo.address import parse_road_address  # address.py imports this module
+
+    parsed = parse_road_address(recipe.address)
+    if parsed is None or parsed.number is None:
+        raise GeocodeError(f"{where}: {recipe.address!r} is not an address '<road><number>号'")
+    road = next((p for p in places.values() if p.kind == "road" and p.name_zh == parsed.road
+                 and p.located), None)
+    hit = (addresses or AddressBook(())).locate(parsed.road, parsed.number, parsed.lane,
+                                                road.geometry if road else None)
+    if hit is None:
+        raise GeocodeError(f"{where}: address {recipe.address!r} is neither a known address nor "
+                           "bracketed by two known house numbers on its road")
+    method = (f"address: {hit.note}" if hit.method == "address"
+              else f"address-interpolated: {hit.note}")
+    refs = [road.id] if road is not None and hit.method != "address" else []
+    return hit.point, {"pos_source": hit.source, "pos_source_crs": "wgs84", "pos_method": method,
+                       "pos_confidence": "medium" if hit.method == "address" else "low",
+                       "pos_refs": refs}
+
+
 def resolve(
-    recipe: Recipe, places: Mapping[str, Place], where: str = "recipe"
+    recipe: Recipe, places: Mapping[str, Place], where: str = "recipe",
+    addresses: AddressBook | None = None,
 ) -> tuple[BaseGeometry | None, dict[str, object]]:
     """Resolve a recipe into (WGS-84 geometry or None, provenance columns).
 
-    Raises GeocodeError naming `where` when a reference is unknown, has no position, or has the
-    wrong geometry type for the recipe.
+    ``address`` recipes are placed from `addresses` (the known house numbers). Raises
+    GeocodeError naming `where` when a reference is unknown, has no position, or has the wrong
+    geometry type for the recipe, or when an address cannot be placed.
     """
+    if recipe.kind == "address":
+        return _address(recipe, places, addresses, where)
     if recipe.kind == "none":
         return None, {"pos_source": "", "pos_source_crs": "", "pos_method": "none",
                       "pos_confidence": "none", "pos_refs": []}

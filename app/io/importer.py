@@ -121,7 +121,8 @@ def _context(atlas: Atlas, declared: SourceCRS, geometry_crs: SourceCRS, filenam
     shapely.prepare(district_m)
     vocab = atlas.vocab
     return _Context(
-        atlas=atlas, matcher=Matcher.from_places(atlas.places, threshold), district_m=district_m,
+        atlas=atlas, matcher=Matcher.from_places(atlas.places, threshold, atlas.addresses),
+        district_m=district_m,
         declared=declared, geometry_crs=geometry_crs, filename=filename,
         layers=_lookup([(s.id, (s.title_zh, s.title_en)) for s in atlas.project_layers]),
         statuses=_lookup([(k, v) for k, v in vocab.statuses.items()]),
@@ -233,6 +234,17 @@ def _from_gazetteer(address: str, name: str, ctx: _Context, problems: list[Probl
                          matched_on=first_what, candidates=candidates,
                          provenance=_NO_PROVENANCE | {"pos_method": f"gazetteer: {first.method}"},
                          note=f"Not located: {notes}" + (f". Closest: {shown}" if shown else ""))
+    if result.method in ("address", "address-interpolated"):
+        return _Position(
+            "placed", result.method, result.precision, geometry=result.geometry,
+            score=result.score, matched_on=what, place_id=result.place_id,
+            candidates=result.candidates,
+            provenance={"pos_source": result.source, "pos_source_crs": result.source_crs,
+                        "pos_method": f"{result.method} match of the {what} {result.query!r} "
+                                      f"(score {result.score:.2f}): {result.note}",
+                        "pos_confidence": "medium" if result.method == "address" else "low",
+                        "pos_refs": list(result.refs)},
+            note=f"Placed from known house numbers, matched by {what}: {result.note}")
     place = ctx.atlas.places[result.place_id]
     weak = ("low",) if result.method in ("fuzzy", "road", "name-in-address") else ()
     return _Position(

@@ -2,11 +2,13 @@
 
 Inputs (nothing is fetched from the network):
 
-- ``shanghai_metro_stations_bd09.csv`` (reference dir; **BD-09**): Baidu station POIs of 2017.
+- ``shanghai_metro_stations_bd09.csv`` (``geodata/sources/``; **BD-09**): Baidu station POIs of 2017.
   Rows of lines 2, 3, 4, 10 and 11 are converted BD-09 -> WGS-84 and kept when they lie in the
   district or within STATION_BUFFER_M of it; one feature per (line, station).
-- ``changning_pois_gcj02.csv`` (reference dir; **GCJ-02**): AMap markers of 2019. Converted
+- ``changning_pois_gcj02.csv`` (``geodata/sources/``; **GCJ-02**): AMap markers of 2019. Converted
   GCJ-02 -> WGS-84 and kept when in the district or within POI_BUFFER_M of it.
+- ``shanghai_metro_amap2025_gcj02.json`` (``geodata/sources/``; **GCJ-02**): the 2025 AMap
+  subway map; gives the Line 15 stations flagged ``position_amap2025`` in gazetteer_extra.toml.
 - ``geodata/gazetteer_extra.toml``: hand-curated English names, kinds, aliases, Line 15 (absent
   from the 2017 file) and the ten sub-districts (names and codes, no geometry).
 - ``geodata/changning_boundary.geojson`` (built by build_boundary.py): for in/out and distances,
@@ -66,6 +68,7 @@ __all__ = [
     "metro_extra_entries",
     "pinyin_key",
     "poi_entries",
+    "read_amap2025_line15",
     "read_metro_rows",
     "read_poi_rows",
     "register_pinyin_corrections",
@@ -92,12 +95,13 @@ SOURCE_CRS_NAMES = frozenset({"bd09", "gcj02", "wgs84"})
 
 METRO_FILE = "shanghai_metro_stations_bd09.csv"
 POI_FILE = "changning_pois_gcj02.csv"
+AMAP2025_FILE = "shanghai_metro_amap2025_gcj02.json"
 METRO_SOURCE = f"{METRO_FILE}: Baidu station POI (2017)"
 POI_SOURCE = f"{POI_FILE}: AMap marker (2019)"
 SUBDISTRICT_NOTE = "no outline in the shipped sources"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference"
+DEFAULT_REFERENCE_DIR = REPO_ROOT / "geodata" / "sources"
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "geodata"
 DEFAULT_BOUNDARY = REPO_ROOT / "geodata" / BOUNDARY_FILENAME
 DEFAULT_EXTRA = REPO_ROOT / "geodata" / "gazetteer_extra.toml"
@@ -488,8 +492,24 @@ def metro_entries(rows: Sequence[MetroRow], extra: dict, district: District) -> 
     return entries
 
 
-def metro_extra_entries(extra: dict, district: District, built: Sequence[GazetteerEntry]) -> list[GazetteerEntry]:
-    """Stations curated in [[metro_extra]] (Line 15); a position only via `position_from`."""
+def read_amap2025_line15(reference_dir: Path) -> dict[str, tuple[float, float]]:
+    """Line 15 station -> GCJ-02 lon/lat from the 2025 AMap subway map (vertices in station order)."""
+    path = Path(reference_dir) / AMAP2025_FILE
+    if not path.is_file():
+        raise DataError(f"reference file not found: {str(path)!r} (pass --reference-dir)")
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    order = data.get("line15_station_order") or []
+    lines = [line for line in data.get("lines", []) if line.get("line_name") == "15号线"]
+    if len(lines) != 1 or len(lines[0]["gcj02_lonlat"]) != len(order):
+        raise DataError(f"{AMAP2025_FILE}: Line 15's vertices do not match its station order")
+    return {name: (float(xy[0]), float(xy[1])) for name, xy in zip(order, lines[0]["gcj02_lonlat"], strict=True)}
+
+
+def metro_extra_entries(extra: dict, district: District, built: Sequence[GazetteerEntry],
+                        line15_gcj02: dict[str, tuple[float, float]] | None = None) -> list[GazetteerEntry]:
+    """Stations curated in [[metro_extra]] (Line 15): a position via `position_from` or
+    `position_amap2025` (the 2025 subway-map vertex, converted GCJ-02 -> WGS-84)."""
     by_id = {entry.id: entry for entry in built}
     entries = []
     for number, item in enumerate(extra.get("metro_extra", []), 1):
@@ -504,6 +524,11 @@ def metro_extra_entries(extra: dict, district: District, built: Sequence[Gazette
             if origin not in by_id or by_id[origin].position is None:
                 raise DataError(f"{where}: position_from {origin!r} is not a built entry with a position")
             position, source_crs = by_id[origin].position, by_id[origin].source_crs
+        elif item.get("position_amap2025"):
+            if not line15_gcj02 or station not in line15_gcj02:
+                raise DataError(f"{where}: {station!r} is not in {AMAP2025_FILE}")
+            gcj = line15_gcj02[station]
+            position, source_crs = _converted([gcj[0]], [gcj[1]], "gcj02")[0], "gcj02"
         elif confidence != "none":
             raise DataError(f"{where}: {station!r} has no position_from, so its confidence must "
                             f"be 'none', not {confidence!r}")
@@ -614,7 +639,7 @@ def build_gazetteer(
     district = District.from_geojson(Path(boundary_path))
 
     stations = metro_entries(read_metro_rows(reference_dir), extra, district)
-    stations += metro_extra_entries(extra, district, stations)
+    stations += metro_extra_entries(extra, district, stations, read_amap2025_line15(reference_dir))
     _check_unused_station_names(extra, stations)
     places, excluded = poi_entries(read_poi_rows(reference_dir), extra, district)
     subdistricts = subdistrict_entries(extra)

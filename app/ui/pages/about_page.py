@@ -7,8 +7,11 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
+from app.data.atlas import default_data_dir, report_items
+from app.data.register import load_sources
 from app.domain.i18n import t
 from app.domain.model import PRECISIONS
+from app.domain.text import escape_markdown
 from app.ui.cache import get_atlas
 
 
@@ -18,6 +21,20 @@ def _codes(codes: Sequence[str], label: Callable[[str], str], lang: str) -> pd.D
                          t("about.label", lang): [label(k) for k in codes]})
 
 
+def _sources(lang: str) -> pd.DataFrame:
+    """The third-party sources (geodata/sources.toml) as a table in `lang`."""
+    suffix = "en" if lang == "en" else "zh"
+    rows = load_sources(default_data_dir() / "sources.toml")
+    return pd.DataFrame({
+        t("about.src_file", lang): [r["file"] for r in rows],
+        t("about.src_what", lang): [r[f"what_{suffix}"] for r in rows],
+        t("about.src_vintage", lang): [r["vintage"] for r in rows],
+        t("about.src_crs", lang): [r["crs"] for r in rows],
+        t("about.src_terms", lang): [r[f"terms_{suffix}"] for r in rows],
+        t("about.src_places", lang): [r[f"places_{suffix}"] for r in rows],
+    })
+
+
 def render() -> None:
     """The about page."""
     atlas = get_atlas()
@@ -25,6 +42,18 @@ def render() -> None:
     st.title(t("about_page", lang))
     st.markdown(t("about.body", lang))
     st.caption(f"{t('data_version', lang)}: `{atlas.data_version}`")
+    st.subheader(t("about.sources", lang))
+    st.caption(t("about.sources_intro", lang))
+    st.dataframe(_sources(lang), hide_index=True)
+    st.subheader(t("about.items", lang))
+    items = report_items(atlas.projects)
+    rows = atlas.projects.set_index("id")
+    wide = items.loc[items["district_wide"], "id"].tolist()
+    st.markdown(t("about.items_counts", lang).format(
+        items=len(items), rows=len(rows), parts=int((rows["parent"] != "").sum()),
+        located=int(items["located"].sum()), wide=len(wide)))
+    name = "name_en" if lang == "en" else "name_zh"
+    st.markdown("\n".join(f"- {escape_markdown(str(rows.loc[pid, name]))}" for pid in wide))
     vocab = atlas.vocab
     st.subheader(t("status", lang))
     st.dataframe(_codes(vocab.statuses, lambda k: vocab.status_label(k, lang), lang), hide_index=True)
