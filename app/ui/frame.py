@@ -18,6 +18,7 @@ import streamlit as st
 from app.domain.i18n import t
 from app.errors import AtlasError, StoreError
 from app.ui import state
+from app.ui.cache import get_atlas
 from app.ui.pages import about_page, field_page, import_page, map_page, review_page
 from app.ui.safe import notice
 
@@ -77,4 +78,8 @@ def run() -> None:
     ]
     page = st.navigation(pages)
     with errors_shown(lang):
+        if page.url_path != "map":
+            # the map page's view (filters, search, layers, basemap) lives on, in the URL too
+            state.restore()
+            state.share_on_other_page(lang, get_atlas().data_version)
         page.run()

@@ -48,7 +48,9 @@ CHROMIUM_ARGS = [
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 START_TIMEOUT_S = 60.0
 APP_TIMEOUT_MS = 30_000
-MAP_FRAME = 'iframe[data-testid="stCustomComponentV1"][title="streamlit_folium.st_folium"]'
+#: the map iframe: streamlit-folium's (field and review pages) or the map page's live map
+MAP_FRAME = ('iframe[data-testid="stCustomComponentV1"][title="streamlit_folium.st_folium"], '
+             'iframe[data-testid="stCustomComponentV1"][title="app.ui.live_map.atlas_live_map"]')
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,

@@ -88,7 +88,7 @@ def _map(atlas, frame: pd.DataFrame, pos, lang: str) -> None:
     here = (pos[0], pos[1], pos[2]) if pos else None
     m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=("district_boundary",),
                   centre=(pos[1], pos[0]) if pos else None, zoom=16 if pos else None, here=here,
-                  height=420)
+                  height=420, clickable_refs=False)
     localize(m)
     # Only a tap is returned (deliberately): it sets the worker's position.
     out = st_folium(m, key="field_map", height=420, use_container_width=True,
