@@ -289,7 +289,7 @@ never drawn.
     "live.tile_fallback": ("改用无底图视图", "Switch to the no-basemap view"),
     "live.layers": ("图层", "Layers"),
     "live.selected": ("已选项目:", "Selected project:"),
-    "field.nearby_tap": ("点选列表中的一行即可选中该项目。", "Tap a row to select its project."),
+    "field.nearby_tap": ("点一下即可选中该项目:", "Tap a project to select it:"),
     "field.unlocated_confirm": ("该项目尚无位置,无法确认。请选择“修正”,把你当前的位置作为建议位置提交(在此提出位置)。",
                                 "This project has no position to confirm. Choose \"correct\" to"
                                 " propose a position here (your current position)."),
