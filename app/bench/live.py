@@ -26,11 +26,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
