@@ -288,6 +288,7 @@ never drawn.
     "live.tile_error": ("底图瓦片无法加载(可能无网络)。", "Basemap tiles cannot be loaded (no network?)."),
     "live.tile_fallback": ("改用无底图视图", "Switch to the no-basemap view"),
     "live.layers": ("图层", "Layers"),
+    "method_none": ("无", "none"),
     "live.selected": ("已选项目:", "Selected project:"),
     "field.nearby_tap": ("点一下即可选中该项目:", "Tap a project to select it:"),
     "field.unlocated_confirm": ("该项目尚无位置,无法确认。请选择“修正”,把你当前的位置作为建议位置提交(在此提出位置)。",

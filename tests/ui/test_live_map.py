@@ -178,6 +178,26 @@ def test_clear_filters_works_after_a_dropdown_closed_with_esc(live_app: str, atl
     assert "status" not in params(page)
 
 
+def test_failing_tiles_are_said_and_the_no_basemap_view_offered(live_app: str, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    # no internet: every tile request fails (and none leaves the machine)
+    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort("internetdisconnected"))
+    page = context.new_page()
+    page.goto(f"{live_app}/?basemap=osm")
+    wait_for_app(page)
+    frame = live_frame(page)
+    notice = frame.get_by_test_id("atlas-tile-error")
+    expect(notice).to_contain_text(t("live.tile_error", "zh"))
+    link = notice.get_by_role("link", name=t("live.tile_fallback", "zh"))
+    assert parse_qs(urlsplit(link.get_attribute("href")).query)["basemap"] == ["none"]
+    link.click()
+    page.wait_for_url(lambda url: "basemap=none" in url, timeout=TIMEOUT_MS)
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name=t("basemap", "zh"))
+           ).to_have_value("无底图")
+    context.close()
+
+
 @pytest.mark.parametrize("basemap", ["none", "amap"])
 def test_a_tap_inside_the_district_sets_the_position(live_app: str, atlas: Atlas, browser: Browser,
                                                       basemap: str) -> None:

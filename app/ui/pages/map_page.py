@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+import altair as alt
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from app.domain.viewstate import BASEMAP_IDS
 from app.geo.crs import convert_geometry
 from app.io.export import FORMATS, export_bytes
 from app.map.basemaps import BASEMAPS, basemap_title
+from app.map.fields import subdistrict_names
 from app.map.legend import legend_spec
 from app.map.live import live_assets, mask_bits, result_bounds, view_shift
 from app.ui import state
@@ -41,6 +43,10 @@ from app.ui.live_map import live_map
 _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
                   "report_ref")
 
+#: Less empty space above the title, so that the map starts high on a desktop and on a phone.
+_COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem;"
+                "padding-bottom:2rem}</style>")
+
 #: Selections up to this many projects get their download files made with the page (and
 #: cached per filter); bigger ones are made when their button is clicked.
 EAGER_DOWNLOAD_ROWS = 5_000
@@ -56,7 +62,7 @@ def _label_funcs(atlas: Atlas, lang: str) -> dict[str, object]:
         "category": lambda v: categories.get(v, v),
         "status": lambda v: atlas.vocab.status_label(v, lang),
         "action": lambda v: f"{v} · {atlas.vocab.actions.get(v, '')}" if lang == "en" else v,
-        "subdistrict": lambda v: t("unknown", lang) if v == "unknown" else v,
+        "subdistrict": subdistrict_names(atlas, lang),
         "report_section": lambda v: atlas.vocab.label("section", v, lang),
         "precision": lambda v: atlas.vocab.label("precision", v, lang),
     }
@@ -187,16 +193,28 @@ def _unlocated(frame: gpd.GeoDataFrame, lang: str) -> None:
     st.dataframe(listing, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
 
 
+def _bars(counts: pd.Series, lang: str) -> alt.Chart:
+    """Horizontal bars whose labels are never cut: the axis takes the room the longest label
+    needs (no label limit), in zh and en, on desktop and phone."""
+    data = pd.DataFrame({"label": counts.index.astype(str), "n": counts.to_numpy()})
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y("label:N", sort="-x", title=None,
+                axis=alt.Axis(labelLimit=0, labelFontSize=12, labelPadding=4)),
+        x=alt.X("n:Q", title=t("projects", lang), axis=alt.Axis(tickMinStep=1, format="d")),
+        tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("n:Q", title=t("projects", lang))],
+    ).properties(height=22 * len(data) + 30)
+
+
 def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
     labels = _label_funcs(atlas, lang)
     st.markdown(f"**{t('summary', lang)}**")
-    by_layer = _labels(frame["layer"], labels["layer"]).value_counts().rename(t("projects", lang))
-    by_status = _labels(frame["status"], labels["status"]).value_counts().rename(t("projects", lang))
+    by_layer = _labels(frame["layer"], labels["layer"]).value_counts()
+    by_status = _labels(frame["status"], labels["status"]).value_counts()
     # stacked, not side by side: long bilingual labels need the column's whole width
     st.caption(t("by_layer", lang))
-    st.bar_chart(by_layer, horizontal=True, height=40 + 28 * len(by_layer))
+    st.altair_chart(_bars(by_layer, lang), width="stretch")
     st.caption(t("by_status", lang))
-    st.bar_chart(by_status, horizontal=True, height=40 + 28 * len(by_status))
+    st.altair_chart(_bars(by_status, lang), width="stretch")
 
 
 def _notices(atlas: Atlas, lang: str) -> None:
@@ -242,6 +260,7 @@ def render() -> None:
         view = view.with_changes(ref_layers=default_refs)
 
     # a compact title: the map starts high on the page (desktop and phone)
+    st.html(_COMPACT_CSS)
     st.markdown(f"#### {t('app_title', lang)}", help=t("app_subtitle", lang))
     # the same blocks on every run, filled or not: the map's frame keeps its place (and life)
     with st.container():
