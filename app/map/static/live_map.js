@@ -24,7 +24,13 @@
   };
   // for tests and the bench: counts of renders and of mask applications, and when the last
   // mask was fully painted (performance.now())
-  window.__atlasLive = { renders: 0, applied: 0, paintedAt: null, baseLoads: 0, ready: false };
+  window.__atlasLive = { renders: 0, applied: 0, paintedAt: null, baseLoads: 0, ready: false,
+                         marks: {} };
+  function mark(name) {
+    var live = window.__atlasLive;
+    if (!(name in live.marks)) { live.marks[name] = Math.round(performance.timeOrigin + performance.now()); }
+  }
+  mark("script");
 
   function send(type, data) {
     var message = { isStreamlitMessage: true, type: type };
@@ -34,6 +40,7 @@
 
   function setValue(value) { send("streamlit:setComponentValue", { value: value, dataType: "json" }); }
 
+  /* a stylesheet or a script; scripts are fetched in parallel and run in the order added */
   function load(tag, url) {
     return new Promise(function (resolve, reject) {
       var node = document.createElement(tag);
@@ -47,10 +54,9 @@
   /* Leaflet, the plugins and atlas_map.js, in order (CSS alongside). */
   function loadAssets(assets) {
     assets.css.forEach(function (url) { load("link", url); });
-    var chain = Promise.resolve();
-    assets.js.concat(["./atlas_map.js"]).forEach(function (url) {
-      chain = chain.then(function () { return load("script", url); });
-    });
+    var chain = Promise.all(assets.js.concat(["./atlas_map.js"]).map(function (url) {
+      return load("script", url);
+    }));
     var style = document.createElement("style");
     style.textContent = assets.style;
     document.head.appendChild(style);
@@ -361,7 +367,7 @@
     }
     if (!args.focus || !args.focus.id) { state.clicked = null; }
     writeView();
-    painted.then(function () { live.ready = true; });
+    painted.then(function () { live.ready = true; mark("painted"); });
   }
 
   function fetchBase(url) {
@@ -374,13 +380,15 @@
   function render(args) {
     state.args = args;
     window.__atlasLive.renders++;
+    mark("render");
     if (!state.loading) {
-      state.loading = loadAssets(args.assets).then(function () { createMap(args); });
+      state.loading = loadAssets(args.assets).then(function () { mark("assets"); createMap(args); });
     }
     state.loading = state.loading.then(function () {
       var latest = state.args;
       if (latest.base_key === state.baseKey) { apply(latest); return null; }
       return fetchBase(latest.base_url).then(function (base) {
+        mark("base");
         if (state.args.base_key === base.key && base.key !== state.baseKey) { buildBase(base, state.args); }
         apply(state.args);
       });
