@@ -119,6 +119,21 @@ def test_a_click_on_a_feature_selects_its_row_and_writes_p(live_app: str, atlas:
     expect(table.get_by_label("Clear selection")).to_have_count(1)
 
 
+def test_a_search_zooms_to_its_results(live_app: str, atlas: Atlas, desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{live_app}/?basemap=none")
+    zoom = frame.evaluate(VIEW_JS)[2]
+    applied = frame.evaluate("() => window.__atlasLive.applied")
+    search = page.get_by_test_id("stSidebar").get_by_label(t("search", "zh"))
+    search.fill("tianshan")
+    search.press("Enter")
+    frame.wait_for_function(f"() => window.__atlasLive.applied > {applied} && window.__atlasLive.ready")
+    park = atlas.projects.set_index("id").loc["tianshan-park"].geometry
+    inside = frame.evaluate("([lat, lon]) => window.map_div.getBounds().contains([lat, lon])",
+                            [park.y, park.x])
+    assert inside and frame.evaluate(VIEW_JS)[2] > zoom
+
+
 def test_pan_and_zoom_go_to_the_url_and_the_version_too(live_app: str, desktop_page: Page) -> None:
     page = desktop_page
     frame = open_map(page, f"{live_app}/?basemap=none")
@@ -190,11 +205,15 @@ def test_failing_tiles_are_said_and_the_no_basemap_view_offered(live_app: str, b
     expect(notice).to_contain_text(t("live.tile_error", "zh"))
     link = notice.get_by_role("link", name=t("live.tile_fallback", "zh"))
     assert parse_qs(urlsplit(link.get_attribute("href")).query)["basemap"] == ["none"]
+    frame.evaluate("() => { window.__kept = 'yes'; }")
     link.click()
     page.wait_for_url(lambda url: "basemap=none" in url, timeout=TIMEOUT_MS)
     wait_for_app(page)
     expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name=t("basemap", "zh"))
            ).to_have_value("无底图")
+    frame.wait_for_function("() => window.__atlasLive.baseLoads === 2 && window.__atlasLive.ready")
+    expect(frame.get_by_test_id("atlas-tile-error")).to_have_count(0)
+    assert frame.evaluate("() => window.__kept") == "yes"  # the same map, now without tiles
     context.close()
 
 

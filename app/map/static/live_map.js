@@ -130,6 +130,18 @@
                               secondaryAreaUnit: "hectares" }).addTo(map);
     }
     map.on("moveend", viewMoved);
+    // an open card never sits under the legend or the layer control: they fold while it is open
+    map.on("popupopen", function () {
+      document.querySelectorAll(".atlas-legend, .atlas-layers").forEach(function (box) {
+        box.setAttribute("data-open", box.classList.contains("atlas-collapsed") ? "0" : "1");
+        box.classList.add("atlas-collapsed");
+      });
+    });
+    map.on("popupclose", function () {
+      document.querySelectorAll(".atlas-legend, .atlas-layers").forEach(function (box) {
+        if (box.getAttribute("data-open") === "1") { box.classList.remove("atlas-collapsed"); }
+      });
+    });
     map.on("atlasselect", function (e) { select(e.id); });
     map.invalidateSize();
     state.shift = args.shift || [0, 0];
@@ -158,8 +170,12 @@
     var link = document.createElement("a");
     var url = parentUrl();
     if (url) { url.searchParams.set("basemap", "none"); link.href = url.toString(); }
-    link.target = "_top";
     link.textContent = texts.tile_fallback;
+    // the frame may not navigate the page: the page switches the basemap itself (same frame)
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      setValue({ basemap: "none", at: Date.now() });
+    });
     box.appendChild(link);
     document.body.appendChild(box);
     state.notice = box;
@@ -290,7 +306,7 @@
       var div = L.DomUtil.create("div", "atlas-layers leaflet-bar");
       div.setAttribute("data-testid", "atlas-layer-control");
       var title = document.createElement("div");
-      title.className = "atlas-layers-title";
+      title.className = "atlas-legend-title atlas-layers-title";
       title.textContent = control.title;
       title.addEventListener("click", function () { div.classList.toggle("atlas-collapsed"); });
       div.appendChild(title);
@@ -389,7 +405,16 @@
       if (latest.base_key === state.baseKey) { apply(latest); return null; }
       return fetchBase(latest.base_url).then(function (base) {
         mark("base");
-        if (state.args.base_key === base.key && base.key !== state.baseKey) { buildBase(base, state.args); }
+        if (state.args.base_key === base.key && base.key !== state.baseKey) {
+          // another basemap CRS: keep the same ground under the view
+          var shift = state.args.shift || [0, 0], c = state.map.getCenter();
+          if (shift[0] !== state.shift[0] || shift[1] !== state.shift[1]) {
+            state.map.setView([c.lat - state.shift[0] + shift[0], c.lng - state.shift[1] + shift[1]],
+                              state.map.getZoom(), { animate: false });
+            state.shift = shift;
+          }
+          buildBase(base, state.args);
+        }
         apply(state.args);
       });
     });

@@ -114,8 +114,11 @@ def _on_table_select() -> None:
 
 def _on_map_message() -> None:
     """The live map said something (before any widget is drawn): a feature was clicked -- select
-    it and its table row --, or its layer control changed the layers shown."""
+    it and its table row --, its layer control changed the layers shown, or its tiles failed
+    and the user chose the no-basemap view."""
     message = st.session_state.get("live_map") or {}
+    if message.get("basemap") in BASEMAP_IDS:  # tiles failed: the no-basemap view
+        st.session_state["w_basemap"] = message["basemap"]
     if "select" in message:
         pid = message["select"]
         st.session_state["focus"] = pid
@@ -199,10 +202,10 @@ def _bars(counts: pd.Series, lang: str) -> alt.Chart:
     data = pd.DataFrame({"label": counts.index.astype(str), "n": counts.to_numpy()})
     return alt.Chart(data).mark_bar().encode(
         y=alt.Y("label:N", sort="-x", title=None,
-                axis=alt.Axis(labelLimit=0, labelFontSize=12, labelPadding=4)),
+                axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=12, labelPadding=4)),
         x=alt.X("n:Q", title=t("projects", lang), axis=alt.Axis(tickMinStep=1, format="d")),
         tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("n:Q", title=t("projects", lang))],
-    ).properties(height=22 * len(data) + 30)
+    ).properties(height=alt.Step(24))
 
 
 def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
