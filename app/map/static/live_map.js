@@ -253,6 +253,11 @@
     state.baseKey = base.key;
     state.maskText = null;
     window.__atlasLive.baseLoads++;
+    // decode the canvas sets' properties now, in the background, not on the first filter change
+    if (state.painter) {
+      var painter = state.painter;
+      painter.whenDrawn().then(function () { return painter.whenReady(); });
+    }
   }
 
   /* ------------------------------------------------------------- per render */
