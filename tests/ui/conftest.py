@@ -57,9 +57,14 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
          "is_mobile": True, "has_touch": True}
 
 
-#: Streamlit scripts the tests serve, not test modules: never imported by pytest (with
-#: --doctest-modules it would import every .py file, running them outside Streamlit).
-collect_ignore_glob = ["*_app.py"]
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Streamlit scripts the tests serve (``*_app.py``), not test modules, are never imported
+    by pytest (with --doctest-modules it would import every .py file, running them outside
+    Streamlit); ``test_*_app.py`` modules are tests and are collected."""
+    name = collection_path.name
+    if name.endswith("_app.py") and not name.startswith("test_"):
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
