@@ -17,12 +17,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app.data.atlas import Atlas
 from app.domain.filters import Filter
 from app.domain.i18n import field_label, t
 from app.domain.text import escape_markdown
-from app.domain.viewstate import BASEMAP_IDS
+from app.domain.viewstate import BASEMAP_IDS, ViewState
 from app.geo.crs import convert_geometry
 from app.io.export import FORMATS, export_bytes
 from app.map.basemaps import BASEMAPS, basemap_title
@@ -135,6 +136,7 @@ def _on_map_message() -> None:
 
 @st.cache_resource(show_spinner=False)
 def _assets() -> dict:
+    """The live map's asset URLs, worked out once per process."""
     return live_assets()
 
 
@@ -147,8 +149,9 @@ def _fit(frame: gpd.GeoDataFrame, query: str, crs: str) -> dict:
     return {"bounds": result_bounds(frame, crs) if query else None, "seq": seq}
 
 
-def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, view,
-         notices) -> None:
+def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, view: ViewState,
+         notices: DeltaGenerator) -> None:
+    """The live map of `frame` (rows `mask` of the atlas) with what the view asks for."""
     basemap = view.basemap
     key = os.environ.get("TIANDITU_KEY") or None
     if BASEMAPS[basemap].requires_token() and not key:
@@ -165,8 +168,11 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
                "on": not layer_filter or s.id in layer_filter} for s in atlas.project_layers]
              + [{"id": s.id, "kind": "ref", "title": s.title(lang), "on": s.id in refs}
                 for s in atlas.reference_layers])
+    # the link's centre and zoom, for the session's first map only: later maps of the session
+    # (after a visit to another page) start where the user left the last one (browser-side)
     initial = ({"lat": view.lat, "lon": view.lon, "z": view.zoom or 15}
-               if view.lat is not None else None)
+               if view.lat is not None and not st.session_state.get("_link_view_used") else None)
+    st.session_state["_link_view_used"] = True
     district = atlas.places["district-changning"].geometry
     minx, miny, maxx, maxy = convert_geometry(district, "wgs84", crs).bounds
     args = {
@@ -176,10 +182,9 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
         "focus": {"id": view.project, "seq": st.session_state.get("_focus_seq", 0)},
         "fit": _fit(frame, view.query, crs), "view": initial, "shift": view_shift(basemap),
         "district": [[miny, minx], [maxy, maxx]], "height": 560, "assets": _assets(),
-        "texts": {k: t(k if "." in k else k, lang) for k in
+        "texts": {k.removeprefix("live."): t(k, lang) for k in
                   ("fullscreen", "exit_fullscreen", "live.tile_error", "live.tile_fallback")},
     }
-    args["texts"] = {k.removeprefix("live."): v for k, v in args["texts"].items()}
     # One frame per page visit: the same key on every rerun keeps it; the arguments update it.
     live_map(args, key="live_map", on_change=_on_map_message)
 
