@@ -46,7 +46,8 @@ _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict"
 
 #: Less empty space above the title, so that the map starts high on a desktop and on a phone.
 _COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem;"
-                "padding-bottom:2rem}</style>")
+                "padding-bottom:2rem}@media (max-width:640px){"
+                "[data-testid='stMainBlockContainer']{padding-top:3.75rem}}</style>")
 
 #: Selections up to this many projects get their download files made with the page (and
 #: cached per filter); bigger ones are made when their button is clicked.
