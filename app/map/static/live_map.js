@@ -402,6 +402,7 @@
     state.args = args;
     window.__atlasLive.renders++;
     mark("render");
+    window.__atlasLive.renderAt = performance.timeOrigin + performance.now();
     if (!state.loading) {
       state.loading = loadAssets(args.assets).then(function () { mark("assets"); createMap(args); });
     }
