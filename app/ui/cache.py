@@ -143,8 +143,10 @@ STATIC_URL = "/app/static"
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _live_base_file(version: str, lang: str, basemap: str, tianditu_key: str | None) -> str:
-    atlas = get_atlas()
+def _live_base_file(version: str, lang: str, basemap: str, tianditu_key: str | None,
+                    _atlas: Atlas) -> str:
+    """Write the live base of `_atlas` (named by `version`) once; its URL."""
+    atlas = _atlas
     crs = BASEMAPS[basemap]["crs"]
     layers = map_layers(atlas, np.ones(len(atlas.projects), dtype=bool), lang, crs)
     name = f"live/{base_key(version, lang, basemap)}.json"
@@ -160,7 +162,7 @@ def live_base_url(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | Non
     basemap, and its key: built and written to the static folder once per process, shared by
     every session (a browser fetches it once per page visit)."""
     version = f"{atlas.data_version}.{get_store().revision()}"
-    return (_live_base_file(version, lang, basemap, tianditu_key),
+    return (_live_base_file(version, lang, basemap, tianditu_key, atlas),
             base_key(version, lang, basemap))
 
 
