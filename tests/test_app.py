@@ -20,7 +20,8 @@ def app(**params: str) -> AppTest:
 
 
 def count_line(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if "个项目符合筛选" in m.value or "projects match" in m.value)
+    return next(m.value for m in [*at.caption, *at.markdown]
+                if "个项目符合筛选" in m.value or "projects match" in m.value)
 
 
 
@@ -65,7 +66,7 @@ def test_url_filters_reproduce_the_view(atlas):
                           & (atlas.projects["report_section"] == "四")]
     assert len(table(at)) == len(rows)
     assert at.multiselect(key="w_f_status").value == ["operating"]
-    assert at.title[0].value == "Changning Urban Renewal Atlas"
+    assert at.markdown[0].value == "#### Changning Urban Renewal Atlas"  # compact: map high up
 
 
 @pytest.mark.parametrize("params,bad", [
@@ -140,3 +141,33 @@ def test_a_project_in_the_url_focuses_the_map(atlas):
     assert 'openPopup(' in html and '"tianshan-park"' in html
     point = atlas.projects.set_index("id").loc["tianshan-park"].geometry
     assert f"[{point.y}, {point.x}]" in html  # centred on the project, zoom 17
+
+
+def test_the_url_carries_the_data_version_and_an_old_one_gives_a_notice(atlas):
+    at = app(basemap="none")
+    version = at.query_params["v"]
+    assert str(version).startswith(atlas.data_version)
+    assert not at.info
+    old = app(basemap="none", lang="en", v="0000-old")
+    assert any("changed since this link was made" in i.value and "0000-old" in plain(i.value)
+               for i in old.info)
+    assert old.query_params["v"] == version
+
+
+def test_a_selected_project_that_the_filters_exclude_is_dropped_with_a_notice(atlas):
+    layer = atlas.projects.set_index("id").loc["tianshan-park", "layer"]
+    other = next(s.id for s in atlas.project_layers if s.id != layer)
+    at = app(basemap="none", lang="en", p="tianshan-park", layer=other)
+    assert any("tianshan-park" in plain(i.value) and "not in the current filter" in i.value
+               for i in at.info)
+    assert "p" not in at.query_params
+
+
+def test_clear_filters_clears_search_and_every_filter():
+    at = app(basemap="none", status="operating", q="tianshan")
+    assert at.text_input(key="w_q").value == "tianshan"
+    next(b for b in at.button if b.label == "清除筛选").click().run()
+    assert at.text_input(key="w_q").value == ""
+    assert at.multiselect(key="w_f_status").value == []
+    assert "status" not in at.query_params and "q" not in at.query_params
+

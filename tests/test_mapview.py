@@ -433,3 +433,18 @@ def test_the_map_page_offers_only_declared_filters(edited, data_copy, layers_cop
     assert filters == ["w_f_layer", "w_f_category", "w_f_status", "w_f_subdistrict"]
     assert at.multiselect(key="w_f_status").value == ["operating"]
     assert any("precision='site'" in unescape_markdown(w.value) for w in at.warning)  # dropped, and said so
+
+
+def test_the_live_base_carries_every_located_project_once_and_the_mask_every_row(atlas):
+    from app.map.live import live_base, mask_bits
+
+    base = json.loads(live_base(atlas, "en", "amap"))
+    assert base["ids"] == atlas.projects["id"].tolist() and base["crs"] == "gcj02"
+    drawn = [f["properties"]["id"] for layer in base["layers"] for part in layer["parts"]
+             for f in part[0]["features"]]
+    located = atlas.projects.loc[atlas.projects.geometry.notna(), "id"]
+    assert sorted(drawn) == sorted(located)
+    mask = (atlas.projects["status"] == "operating").to_numpy()
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(mask_bits(mask)), dtype=np.uint8),
+                         bitorder="little")[:len(mask)].astype(bool)
+    assert (bits == mask).all()

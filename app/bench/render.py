@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from app.bench.live import app_figures, harness_figures
 from app.bench.synthetic import KINDS, synthetic_atlas
 from app.data.atlas import PROJECT_COLUMNS, Atlas, load_atlas
 from app.domain.filters import Filter, apply_filter
@@ -277,6 +278,11 @@ class _Browser:
         self._browser = self._playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                          args=list(CHROMIUM_ARGS))
 
+    @property
+    def browser(self) -> Any:
+        """The Playwright browser (for the live-map figures)."""
+        return self._browser
+
     def close(self) -> None:
         """Close the browser and stop Playwright."""
         self._browser.close()
@@ -424,7 +430,16 @@ def run(n: int, kind: str = "point", *, repeat: int = 3, naive_n: int | None = N
                 figures.update({f"export_{k}": v for k, v in
                                 _export_round(atlas.projects, Path(tmp)).items()})
             rounds.append(figures)
-    return {"config": config, "rounds": rounds}
+        live: dict[str, Any] = {}
+        if client is not None:
+            say("live map: the component on the synthetic register")
+            live["harness"] = harness_figures(atlas, _site(), base, client.browser,
+                                              [f for f, _share in filters.values()])
+            repo = Path(__file__).resolve().parents[2]
+            if (repo / "streamlit_app.py").is_file():
+                say("live map: the real app on the shipped register")
+                live["app"] = app_figures(client.browser, repo)
+    return {"config": config, "rounds": rounds, "live": live}
 
 
 # ------------------------------------------------------------------------------ reporting
@@ -499,7 +514,7 @@ def summarise(result: Mapping[str, Any]) -> dict[str, Any]:
         figures[f"{key}_mb_per_s"] = _stats([f[f"{key}_mb"] / f[f"{key}_s"] for f in rounds
                                              if f"{key}_s" in f])
     return {"config": result["config"], "figures": {k: v for k, v in figures.items() if v},
-            "ratios": {k: v for k, v in ratios.items() if v}}
+            "ratios": {k: v for k, v in ratios.items() if v}, "live": result.get("live", {})}
 
 
 def _fmt(stat: Mapping[str, float | None] | None, digits: int = 2, unit: str = "") -> str:
@@ -561,6 +576,42 @@ def report(summary: Mapping[str, Any]) -> list[str]:
     for key, label in names.items():
         if key in rat:
             lines.append(f"{label:<48}{_fmt(rat[key], 2, 'x'):>30}")
+    return lines + _live_lines(summary)
+
+
+def _live_lines(summary: Mapping[str, Any]) -> list[str]:
+    """The live map's figures (app/bench/live.py) beside today's full rerun.
+
+    >>> _live_lines({"live": {}, "figures": {}})
+    []
+    """
+    live, fig = summary.get("live") or {}, summary["figures"]
+    if not live:
+        return []
+
+    def sec(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f} s"
+
+    full = [fig.get(f"rerun_{k}_ours_s") for k in ("selective", "broad")]
+    draw = fig.get("draw_ours_s")
+    lines = ["live map (filter change -> repainted map, p95 / p50; first map for a new visitor):"]
+    if "app" in live:
+        a = live["app"]
+        lines.append(f"  shipped register, real app end to end: change p95 {sec(a['change_p95_s'])}"
+                     f" (p50 {sec(a['change_p50_s'])}, of which Streamlit's rerun until the map"
+                     f" gets its arguments {sec(a.get('change_to_render_p50_s'))};"
+                     f" {a['changes']} changes); first map"
+                     f" {sec(a['first_map_s'])} (first visit after start {sec(a['first_map_cold_s'])})")
+    if "harness" in live:
+        h = live["harness"]
+        lines.append(f"  {h['features']:,} synthetic, component + map page's Python: change p95"
+                     f" {sec(h['change_p95_s'])} (p50 {sec(h['change_p50_s'])}; Python p95"
+                     f" {sec(h['change_python_p95_s'])}); first map {sec(h['first_map_s'])};"
+                     f" base {h['base_mb']:.1f} MB built once in {sec(h['base_build_s'])}")
+    if full[0] and draw:
+        lines.append(f"  full rerun today at the same size (map rebuilt + redrawn): selective"
+                     f" {sec(full[0]['median'] + draw['median'])}, broad"
+                     f" {sec(full[1]['median'] + draw['median']) if full[1] else '-'}")
     return lines
 
 

@@ -308,6 +308,24 @@ never drawn.
                            "{items} report items ({rows} register rows, of which {parts} are parts this "
                            "atlas split off, counted with their item); {located} located; {wide} "
                            "district-wide, counted and listed but never drawn:"),
+    # --- the live map, the view in the URL, the field page's picker (issue 12) ---
+    "live.p_filtered": ("所选项目 {p} 不在当前筛选结果中,已取消选择。",
+                        "The selected project {p} is not in the current filter; selection dropped."),
+    "live.version_changed": ("数据自该链接生成以来已更新(链接版本 {old},当前版本 {new})。",
+                             "The data has changed since this link was made (link version {old},"
+                             " now {new})."),
+    "live.version_diff": ("新增 {added} 个项目,移动 {moved} 个,修改 {changed} 个,删除 {removed} 个。",
+                          "{added} projects added, {moved} moved, {changed} changed,"
+                          " {removed} removed."),
+    "live.tile_error": ("底图瓦片无法加载(可能无网络)。", "Basemap tiles cannot be loaded (no network?)."),
+    "live.tile_fallback": ("改用无底图视图", "Switch to the no-basemap view"),
+    "live.layers": ("图层", "Layers"),
+    "method_none": ("无", "none"),
+    "live.selected": ("已选项目:", "Selected project:"),
+    "field.nearby_tap": ("点一下即可选中该项目:", "Tap a project to select it:"),
+    "field.unlocated_confirm": ("该项目尚无位置,无法确认。请选择“修正”,把你当前的位置作为建议位置提交(在此提出位置)。",
+                                "This project has no position to confirm. Choose \"correct\" to"
+                                " propose a position here (your current position)."),
 }
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {

@@ -10,7 +10,9 @@ Parameters (all optional; lists are comma-separated or repeated):
 ``category``, ``status``, ``action``, ``subdistrict``, ``section``, ``precision``: filters
 ``q``          search text (zh/en names, aliases, pinyin)
 ``p``          selected project id (the map focuses on it)
-``lat``, ``lon``, ``z``  initial map centre (WGS-84) and zoom
+``lat``, ``lon``, ``z``  map centre (WGS-84) and zoom; the live map writes them as it moves
+``v``          data version the link was made with (the page adds it; when it differs from
+               the running data the page says the data has changed)
 ``register``   a saved register shown instead of the built-in one (its name)
 =============  ==========================================================
 

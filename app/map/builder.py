@@ -46,13 +46,13 @@ from app.map.project_layers import SVG_MAX_FEATURES, MapLayer, project_layers, s
 from app.map.scriptjson import script_json
 from app.map.style import path_style
 
-__all__ = ["DISTRICT_CENTRE", "DISTRICT_ZOOM", "build_map"]
+__all__ = ["DISTRICT_CENTRE", "DISTRICT_ZOOM", "MAP_CSS", "build_map", "reference_parts"]
 
 DISTRICT_CENTRE = (31.2135, 121.3960)  # lat, lon (WGS-84), roughly the middle of Changning
 DISTRICT_ZOOM = 13
 
 
-_CSS = """
+MAP_CSS = """
 /* streamlit-folium puts a spacer after #root that makes the frame scroll on the first click */
 body>span{display:none}
 .atlas-tip strong{display:block}
@@ -86,19 +86,22 @@ def _add_project_layer(m: folium.Map, layer: MapLayer) -> None:
         m.add_child(MapScript(call, text, f", {layer.config});"))
 
 
-def _add_reference_layer(m: folium.Map, atlas: Atlas, spec: LayerSpec, lang: str, crs: str,
-                         below: bool = False) -> None:
-    """Draw a reference layer as SVG, one style class per legend value, with its spec's
-    tooltip and card; `below`: under the projects, letting the canvas painter take events."""
+def reference_parts(atlas: Atlas, spec: LayerSpec, lang: str, crs: str, below: bool = False,
+                    interactive: bool = True) -> tuple[list[str], str]:
+    """(per legend value the ``data, style, radius`` argument text, card config JSON) of a
+    reference layer drawn as SVG with its spec's tooltip and card; `below`: under the projects,
+    letting the canvas painter take events; not `interactive`: it never takes a click or tap
+    (the field page's outline must let a tap through to the map)."""
     frame = atlas.reference_frame(spec)
+    config = script_json(card_config(spec, lang))
     if frame.empty:
-        return
+        return [], config
     frame = frame.assign(geometry=shifted(frame.geometry, crs))
     sources = reference_sources(atlas, frame, lang)
     fields = shipped_fields(spec)
-    config = script_json(card_config(spec, lang))
     key = spec.legend_field if spec.legend_field in frame else None
     parts = frame.groupby(key) if key else [(None, frame)]
+    out = []
     for value, part in parts:
         kind = geometry_kind(part.geometry.iloc[0].geom_type)
         style = path_style(spec.style, spec.colour_for(value), area_point=False, kind=kind)
@@ -106,13 +109,24 @@ def _add_reference_layer(m: folium.Map, atlas: Atlas, spec: LayerSpec, lang: str
         # 'atlas-below': drawn under the projects; the canvas painter takes pointer events on it
         style["className"] = (f"atlas-feature atlas-reference atlas-layer-{spec.id}"
                               + (" atlas-below" if below else ""))
+        if not interactive:
+            style["interactive"] = False
+            style["bubblingMouseEvents"] = True
         if kind == "point":
             style["color"] = "#333333"
         rows = {name: (values.loc[part.index], label) for name, (values, label) in sources.items()}
         data = feature_collections(part.geometry.to_numpy(), columns_of(rows, fields))[0]
         radius = spec.style.get("radius", 5) if kind == "point" else None
-        m.add_child(MapScript("window.atlasMap.geojson({map}, ", geojson_args(style, data, radius),
-                              f", {config});"))
+        out.append(geojson_args(style, data, radius))
+    return out, config
+
+
+def _add_reference_layer(m: folium.Map, atlas: Atlas, spec: LayerSpec, lang: str, crs: str,
+                         below: bool = False, interactive: bool = True) -> None:
+    """Draw a reference layer (:func:`reference_parts`) on `m`."""
+    parts, config = reference_parts(atlas, spec, lang, crs, below, interactive)
+    for args in parts:
+        m.add_child(MapScript("window.atlasMap.geojson({map}, ", args, f", {config});"))
 
 
 def _view(frame: gpd.GeoDataFrame, focus: str | None, centre: tuple[float, float] | None,
@@ -160,7 +174,7 @@ def build_map(atlas: Atlas, frame: gpd.GeoDataFrame, *, lang: str = "zh", basema
               tianditu_key: str | None = None, height: int = 600,
               here: tuple[float, float, float | None] | None = None,
               layers: Mapping[str, MapLayer] | None = None,
-              svg_max: int = SVG_MAX_FEATURES) -> folium.Map:
+              svg_max: int = SVG_MAX_FEATURES, clickable_refs: bool = True) -> folium.Map:
     """The folium map of `frame` (already filtered) with the chosen reference layers.
 
     `basemap` is a key of :data:`app.map.basemaps.BASEMAPS` (KeyError naming the known ones
@@ -170,7 +184,8 @@ def build_map(atlas: Atlas, frame: gpd.GeoDataFrame, *, lang: str = "zh", basema
 
     `layers` are prebuilt project layers by layer id (:func:`app.map.project_layers.project_layers`
     of the same rows, language and basemap CRS, e.g. from a cache); the others are built here,
-    drawn as SVG up to `svg_max` features and on the canvas beyond.
+    drawn as SVG up to `svg_max` features and on the canvas beyond. Without `clickable_refs`
+    reference layers never take a click (a tap anywhere reaches the map: the field page).
     """
     provider = _tiles(basemap, tianditu_key)
     crs = provider["crs"]
@@ -183,11 +198,12 @@ def build_map(atlas: Atlas, frame: gpd.GeoDataFrame, *, lang: str = "zh", basema
             folium.TileLayer(tiles=overlay, overlay=True).add_to(m)
         MiniMap(tile_layer=folium.TileLayer(tiles=provider), toggle_display=False,
                 position="bottomleft").add_to(m)
-    m.get_root().header.add_child(Element(f"<style>{_CSS}</style>"))
+    m.get_root().header.add_child(Element(f"<style>{MAP_CSS}</style>"))
     m.add_child(MapScript(resources.files("app.map").joinpath("static/atlas_map.js").read_text(encoding="utf-8")))
     for spec in atlas.reference_layers:
         if spec.id in visible_refs and spec.id == "district_boundary":
-            _add_reference_layer(m, atlas, spec, lang, crs, below=True)
+            _add_reference_layer(m, atlas, spec, lang, crs, below=True,
+                                 interactive=clickable_refs)
     given = dict(layers or {})
     missing = [s.id for s in atlas.project_layers if s.id not in given]
     if missing:
@@ -196,7 +212,7 @@ def build_map(atlas: Atlas, frame: gpd.GeoDataFrame, *, lang: str = "zh", basema
         _add_project_layer(m, given[spec.id])
     for spec in atlas.reference_layers:
         if spec.id in visible_refs and spec.id != "district_boundary":
-            _add_reference_layer(m, atlas, spec, lang, crs)
+            _add_reference_layer(m, atlas, spec, lang, crs, interactive=clickable_refs)
     if here is not None:
         lon, lat = convert(here[0], here[1], "wgs84", crs)
         if here[2]:

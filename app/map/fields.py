@@ -16,6 +16,7 @@ value is labelled once, so a label costs time per distinct value, not per row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,7 +27,8 @@ from app.data.atlas import Atlas
 from app.data.layers import LayerSpec
 from app.domain.i18n import field_label, t
 
-__all__ = ["Column", "Source", "card_config", "columns_of", "labelled", "project_sources", "reference_sources",
+__all__ = ["Column", "Source", "card_config", "columns_of", "labelled", "place_names", "project_sources",
+           "reference_sources", "subdistrict_names",
            "shipped_fields", "take", "used"]
 
 #: A display field's column and the label function of its values (None: shown as it is).
@@ -43,6 +45,48 @@ def _names(frame: pd.DataFrame, lang: str) -> dict[str, Source]:
     return {"name": (frame["name_en" if en else "name_zh"], None),
             "name_other": (frame["name_zh" if en else "name_en"], None),
             "name_zh": (frame["name_zh"], None), "name_en": (frame["name_en"], None)}
+
+
+_PLACE_ID = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")
+
+
+def place_names(atlas: Atlas, lang: str) -> Callable[[str], str]:
+    """A label function for text that names gazetteer places by id (a position method): each
+    known id becomes the place's name in `lang`; "none" becomes the word for it.
+
+    >>> from app.data.atlas import load_atlas
+    >>> label = place_names(load_atlas(), "en")
+    >>> label("gazetteer place metro-l3-yananxilu")
+    "gazetteer place West Yan'an Road (Line 3)"
+    >>> label("none"), label("")
+    ('none', '')
+    """
+    def name(match: re.Match[str]) -> str:
+        place = atlas.places.get(match.group(0))
+        return match.group(0) if place is None else (place.name_en if lang == "en" else place.name_zh)
+
+    def label(text: str) -> str:
+        if text == "none":
+            return t("method_none", lang)
+        return _PLACE_ID.sub(name, text)
+    return label
+
+
+def subdistrict_names(atlas: Atlas, lang: str) -> Callable[[str], str]:
+    """A label function for sub-district names (stored in Chinese): English in the en UI.
+
+    >>> from app.data.atlas import load_atlas
+    >>> label = subdistrict_names(load_atlas(), "en")
+    >>> label("虹桥街道"), label("unknown"), label("某街道")
+    ('Hongqiao Subdistrict', 'unknown', '某街道')
+    """
+    english = {p.name_zh: p.name_en for p in atlas.places.values() if p.kind == "subdistrict"}
+
+    def label(value: str) -> str:
+        if value == "unknown":
+            return t("unknown", lang)
+        return english.get(value, value) if lang == "en" else value
+    return label
 
 
 def project_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, Source]:
@@ -77,11 +121,11 @@ def project_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, S
         "action": ((frame["action"].astype(str) + _SEP + frame["action_en"].fillna("").astype(str),
                     action) if en else (frame["action"], None)),
         "target_year": (frame["target_year"], None),
-        "subdistrict": (frame["subdistrict"], lambda v: t("unknown", lang) if v == "unknown" else v),
+        "subdistrict": (frame["subdistrict"], subdistrict_names(atlas, lang)),
         "address": (frame["address"], None),
         "precision": (frame["precision"], lambda v: vocab.label("precision", v, lang)),
         "pos_confidence": (frame["pos_confidence"], lambda v: vocab.label("confidence", v, lang)),
-        "pos_method": (frame["pos_method"], None),
+        "pos_method": (frame["pos_method"], place_names(atlas, lang)),
         "pos_source": (frame["pos_source"], None),
         "position_note": (frame["position_note"], None),
         "report_ref": (frame["report_ref"], None),

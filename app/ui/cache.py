@@ -24,9 +24,11 @@ import streamlit as st
 
 from app.data.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
 from app.domain.filters import Filter, apply_filter
+from app.io.atomic import atomic_write
 from app.io.export import export_bytes
 from app.map.assets import ensure_static_assets
 from app.map.basemaps import BASEMAPS
+from app.map.live import base_key, live_base
 from app.map.project_layers import MapLayer, project_layers
 from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas
 from app.store import Store, open_store
@@ -153,6 +155,34 @@ def map_layers(atlas: Atlas, mask: np.ndarray, lang: str, crs: str) -> dict[str,
             cache.put(keys[lid], layer)
             out[lid] = layer
     return {spec.id: out[spec.id] for spec in atlas.project_layers}
+
+
+#: URL under which Streamlit serves STATIC_DIR (``server.enableStaticServing``).
+STATIC_URL = "/app/static"
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _live_base_file(version: str, lang: str, basemap: str, tianditu_key: str | None,
+                    _atlas: Atlas) -> str:
+    """Write the live base of `_atlas` (named by `version`) once; its URL."""
+    atlas = _atlas
+    crs = BASEMAPS[basemap]["crs"]
+    layers = map_layers(atlas, np.ones(len(atlas.projects), dtype=bool), lang, crs)
+    name = f"live/{base_key(version, lang, basemap)}.json"
+    (STATIC_DIR / "live").mkdir(parents=True, exist_ok=True)
+    atomic_write(STATIC_DIR / name, live_base(atlas, lang, basemap, tianditu_key, layers=layers,
+                                              version=version))
+    return f"{STATIC_URL}/{name}"
+
+
+def live_base_url(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | None
+                  ) -> tuple[str, str]:
+    """URL of the live map's base (app/map/live.py) for this data version, language and
+    basemap, and its key: built and written to the static folder once per process, shared by
+    every session (a browser fetches it once per page visit)."""
+    version = f"{atlas.data_version}.{get_store().revision()}"
+    return (_live_base_file(version, lang, basemap, tianditu_key, atlas),
+            base_key(version, lang, basemap))
 
 
 def field_basemap() -> str:

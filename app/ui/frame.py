@@ -21,7 +21,7 @@ from app.io.importer import DEFAULT_LAYER
 from app.service.atlas import BUILT_IN
 from app.store import CURATED_REGISTER, GAZETTEER_REGISTER
 from app.ui import outcome, state
-from app.ui.cache import REGISTER_KEY, get_shown, get_store
+from app.ui.cache import REGISTER_KEY, get_atlas, get_shown, get_store
 from app.ui.pages import about_page, field_page, import_page, map_page, review_page
 from app.ui.safe import notice
 
@@ -91,6 +91,10 @@ def run() -> None:
         if name in REGISTER_PAGES:
             register_picker(lang)
         outcome.moved_to(name)
+        if name != "map":
+            # the map page's view (filters, search, layers, basemap) lives on, in the URL too
+            state.restore()
+            state.share_on_other_page(lang, get_atlas().data_version)
         page.run()
 
 

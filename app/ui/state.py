@@ -1,4 +1,14 @@
-"""The page's view state: read once from the URL, then kept by widgets and mirrored to the URL."""
+"""The page's view state: read once from the URL, then kept by widgets and mirrored to the URL.
+
+Streamlit forgets a widget's value when a run does not draw it (another page). The view's
+widgets are therefore copied to plain session keys after every map-page run
+(:func:`remember`) and put back before the widgets are drawn again (:func:`restore`), so
+filters, search, reference layers and basemap survive a visit to another page; every page's
+URL carries the remembered view (:func:`share_on_other_page`).
+
+The map's pan and zoom are not Python state: the live map writes ``lat``/``lon``/``z`` to the
+address bar itself; a Python rewrite of the URL keeps whatever the address bar has there.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +21,13 @@ from app.domain.viewstate import LANGS, ViewState, parse_view, to_query
 
 _INIT = "_view_initialised"
 NOTICES = "_url_notices"
+#: (link version, running version) when a link's ``v=`` differs from the data
+VERSION_NOTICE = "_version_notice"
+#: the view's widget keys, kept across pages
+VIEW_KEYS = ("w_q", "w_refs", "w_basemap", *(f"w_f_{name}" for name in FILTER_FIELDS))
+_SAVED = "_saved_view"
+#: URL parameters the browser owns (the live map writes them; Python keeps them as they are)
+BROWSER_PARAMS = ("lat", "lon", "z")
 
 
 def _params() -> dict[str, list[str]]:
@@ -49,7 +66,47 @@ def init_from_url(atlas: Atlas) -> None:
     st.session_state["focus"] = view.project
     st.session_state["map_centre"] = (view.lat, view.lon) if view.lat is not None else None
     st.session_state["map_zoom"] = view.zoom
+    link_version = st.query_params.get("v")
+    st.session_state[VERSION_NOTICE] = (
+        (link_version, atlas.data_version) if link_version and link_version != atlas.data_version
+        else None)
     st.session_state[_INIT] = True
+
+
+def remember() -> None:
+    """Copy the view's widget values to keys Streamlit keeps when another page is shown."""
+    st.session_state[_SAVED] = {k: st.session_state[k] for k in VIEW_KEYS if k in st.session_state}
+
+
+def restore() -> None:
+    """Put remembered widget values back (before the widgets are drawn) where Streamlit dropped
+    them, e.g. after a visit to another page."""
+    for k, value in (st.session_state.get(_SAVED) or {}).items():
+        if k not in st.session_state:
+            st.session_state[k] = value
+
+
+def saved_query(lang: str, data_version: str) -> dict[str, str]:
+    """The remembered view as URL parameters (empty before the map page was first shown)."""
+    saved = st.session_state.get(_SAVED)
+    if not saved:
+        return {}
+    view = ViewState(
+        lang=lang, basemap=saved.get("w_basemap", "osm"),
+        ref_layers=tuple(saved.get("w_refs", ())),
+        filters={name: tuple(saved.get(f"w_f_{name}", ())) for name in FILTER_FIELDS},
+        query=str(saved.get("w_q", "")).strip())
+    return {**to_query(view), "v": data_version}
+
+
+def share_on_other_page(lang: str, data_version: str) -> None:
+    """On a page other than the map: the remembered view in the URL too, next to the page's
+    own parameters (which win)."""
+    wanted = saved_query(lang, data_version)
+    now = {k: st.query_params.get(k) for k in st.query_params.keys()}  # noqa: SIM118
+    merged = {**wanted, **now}
+    if wanted and merged != now:
+        st.query_params.from_dict(merged)
 
 
 def current_view(lang: str) -> ViewState:
@@ -69,16 +126,21 @@ def current_view(lang: str) -> ViewState:
     )
 
 
-def write_url(view: ViewState) -> None:
-    """Mirror `view` into the address bar (only when it changed, to avoid extra reruns)."""
-    wanted = to_query(view)
-    if wanted != {k: st.query_params.get(k) for k in st.query_params.keys()}:  # noqa: SIM118
-        st.query_params.from_dict(wanted)
+def write_url(view: ViewState, data_version: str) -> None:
+    """Mirror `view` and the data version (``v``) into the address bar, only when they changed
+    (to avoid extra reruns); lat/lon/z stay as the browser left them."""
+    now = {k: st.query_params.get(k) for k in st.query_params.keys()}  # noqa: SIM118
+    kept = {k: v for k, v in now.items() if k in BROWSER_PARAMS}
+    wanted = {**to_query(view.with_changes(lat=None, lon=None, zoom=None)), "v": data_version}
+    if {**wanted, **kept} != now:
+        st.query_params.from_dict({**wanted, **kept})
 
 
 def clear_filters() -> None:
-    """Callback of the 'clear filters' button."""
+    """Callback of the 'clear filters' button: runs before any widget is drawn, so it wins
+    over whatever value a widget was left with (e.g. a dropdown closed with Esc)."""
     for name in FILTER_FIELDS:
         st.session_state[f"w_f_{name}"] = []
     st.session_state["w_q"] = ""
     st.session_state["focus"] = None
+    st.session_state.pop("w_table", None)

@@ -48,16 +48,23 @@ CHROMIUM_ARGS = [
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 START_TIMEOUT_S = 60.0
 APP_TIMEOUT_MS = 30_000
-MAP_FRAME = 'iframe[data-testid="stCustomComponentV1"][title="streamlit_folium.st_folium"]'
+#: the map iframe: streamlit-folium's (field and review pages) or the map page's live map
+MAP_FRAME = ('iframe[data-testid="stCustomComponentV1"][title="streamlit_folium.st_folium"], '
+             'iframe[data-testid="stCustomComponentV1"][title="app.ui.live_map.atlas_live_map"]')
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
          "is_mobile": True, "has_touch": True}
 
 
-#: Streamlit scripts the tests serve, not test modules: never imported by pytest (with
-#: --doctest-modules it would import every .py file, running them outside Streamlit).
-collect_ignore_glob = ["*_app.py"]
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Streamlit scripts the tests serve (``*_app.py``), not test modules, are never imported
+    by pytest (with --doctest-modules it would import every .py file, running them outside
+    Streamlit); ``test_*_app.py`` modules are tests and are collected."""
+    name = collection_path.name
+    if name.endswith("_app.py") and not name.startswith("test_"):
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -53,6 +53,12 @@ def test_located_phone_lists_nearest_projects_and_stores_a_confirmation(browser:
     assert container.bounding_box()["width"] >= 300
     expect(frame.locator(".atlas-here")).to_have_count(1)
     screenshot(page, "field-phone")
+    # the picker starts on the nearest project; a tap on another in the list selects it
+    picker = page.get_by_role("combobox", name="选择项目")
+    expect(picker).to_have_value(rows[0][2])
+    page.get_by_role("radio", name="天山公园整体提升开放", exact=True).click()  # a pill
+    wait_for_app(page)
+    expect(picker).to_have_value("天山公园整体提升开放")
     # sign in and confirm the first (nearest) project
     page.get_by_label("姓名").fill("王工")
     page.get_by_label("小组/单位").fill("一组")

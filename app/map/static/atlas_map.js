@@ -188,7 +188,7 @@ window.atlasMap = (function () {
     });
     var set = { kind: data.kind, n: n, fx: fx, fy: fy, levels: levels, cfg: cfg, classes: [],
                 cols: null, packedColumns: data.columns, columnsReady: null,
-                radius: data.radius, dense: n > DENSE, ids: null };
+                radius: data.radius, dense: n > DENSE, ids: null, shown: null };
     var start = 0;
     data.classes.forEach(function (c) {
       set.classes.push({ style: c.style, start: start, end: start + c.n });
@@ -288,6 +288,35 @@ window.atlasMap = (function () {
     },
 
     _live: function () { return this._sets.filter(Boolean); },
+
+    /* Show only the features whose id passes `keep(id)` (null: all); resolves once redrawn.
+     * The live map calls it on every filter change: nothing is decoded again. */
+    filter: function (keep) {
+      var self = this;
+      this._keep = keep;
+      return this.whenReady().then(function () {
+        if (self._keep !== keep) { return null; }
+        self._live().forEach(function (set) {
+          if (keep === null) { set.shown = null; return; }
+          var shown = new Uint8Array(set.n);
+          for (var i = 0; i < set.n; i++) { shown[i] = keep(set.cols.id(i)) ? 1 : 0; }
+          set.shown = shown;
+        });
+        self._grid = null;
+        var drawn = new Promise(function (resolve) { self._drawnWaiters.push(resolve); });
+        self._schedule();
+        return drawn;
+      });
+    },
+
+    /* Forget every set (the live map's language or basemap changed). */
+    clear: function () {
+      this._sets = [];
+      this._pending = [];
+      this._grid = null;
+      this._unhover();
+      this._schedule();
+    },
 
     _initContainer: function () {
       var canvas = this._container = document.createElement("canvas");
@@ -402,14 +431,18 @@ window.atlasMap = (function () {
       var ctx = this._ctx, s = view.s, ox = view.ox, oy = view.oy, b = view.b;
       var x0 = b.min.x - r, y0 = b.min.y - r, x1 = b.max.x + r, y1 = b.max.y + r;
       var lv = set.levels[0], fx = set.fx, fy = set.fy, tiny = r < 2;
-      for (var k = lv[cls.start]; k < lv[cls.end]; k++) {
-        var x = fx[k] * s - ox, y = fy[k] * s - oy;
-        if (x < x0 || x > x1 || y < y0 || y > y1) { continue; }
-        if (tiny) {
-          ctx.rect(x - r, y - r, 2 * r, 2 * r);
-        } else {
-          ctx.moveTo(x + r, y);
-          ctx.arc(x, y, r, 0, 2 * Math.PI);
+      var shown = set.shown;
+      for (var i = cls.start; i < cls.end; i++) {
+        if (shown !== null && shown[i] === 0) { continue; }
+        for (var k = lv[i]; k < lv[i + 1]; k++) {
+          var x = fx[k] * s - ox, y = fy[k] * s - oy;
+          if (x < x0 || x > x1 || y < y0 || y > y1) { continue; }
+          if (tiny) {
+            ctx.rect(x - r, y - r, 2 * r, 2 * r);
+          } else {
+            ctx.moveTo(x + r, y);
+            ctx.arc(x, y, r, 0, 2 * Math.PI);
+          }
         }
       }
     },
@@ -417,8 +450,9 @@ window.atlasMap = (function () {
     _paths: function (set, cls, view) {
       var ctx = this._ctx, s = view.s, ox = view.ox, oy = view.oy, b = view.b;
       var bb = set.bbox, fx = set.fx, fy = set.fy, lv = set.levels, polygon = set.kind === "polygon";
-      var runs = lv[lv.length - 1], flip = set.flip;
+      var runs = lv[lv.length - 1], flip = set.flip, shown = set.shown;
       for (var i = cls.start; i < cls.end; i++) {
+        if (shown !== null && shown[i] === 0) { continue; }
         var bx0 = bb[4 * i] * s - ox, by0 = bb[4 * i + 1] * s - oy;
         var bx1 = bb[4 * i + 2] * s - ox, by1 = bb[4 * i + 3] * s - oy;
         if (bx1 < b.min.x || bx0 > b.max.x || by1 < b.min.y || by0 > b.max.y) { continue; }
@@ -484,6 +518,7 @@ window.atlasMap = (function () {
         var pad = self._pad(set, view), bb = set.bbox;
         set.classes.forEach(function (cls) {
           for (var i = cls.start; i < cls.end; i++) {
+            if (set.shown !== null && set.shown[i] === 0) { continue; }
             var x0 = bb[4 * i] * s - ox - pad, y0 = bb[4 * i + 1] * s - oy - pad;
             var x1 = bb[4 * i + 2] * s - ox + pad, y1 = bb[4 * i + 3] * s - oy + pad;
             if (x1 < b.min.x || x0 > b.max.x || y1 < b.min.y || y0 > b.max.y) { continue; }
@@ -596,6 +631,8 @@ window.atlasMap = (function () {
       e.stopImmediatePropagation();
       e.stopPropagation();
       this.open(found[0], found[1], found[0].kind === "point" ? null : at.latlng);
+      var map = this._map;
+      columns(found[0]).then(function (set) { map.fire("atlasselect", { id: set.cols.id(found[1]) }); });
     },
 
     /* open the card of feature i of `set` at `latlng` (default: the point, or the box centre) */

@@ -88,7 +88,7 @@ def _map(atlas, frame: pd.DataFrame, pos, lang: str) -> None:
     here = (pos[0], pos[1], pos[2]) if pos else None
     m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=("district_boundary",),
                   centre=(pos[1], pos[0]) if pos else None, zoom=16 if pos else None, here=here,
-                  height=420)
+                  height=420, clickable_refs=False)
     localize(m)
     # Only a tap is returned (deliberately): it sets the worker's position.
     out = st_folium(m, key="field_map", height=420, use_container_width=True,
@@ -110,6 +110,13 @@ def _map(atlas, frame: pd.DataFrame, pos, lang: str) -> None:
             st.rerun()
 
 
+def _on_near_select() -> None:
+    """A project of the nearest list was tapped: it becomes the picker's choice."""
+    chosen = st.session_state.get("field_near")
+    if chosen:
+        st.session_state["field_pick"] = chosen
+
+
 def _nearby(atlas, pos, lang: str) -> str | None:
     st.subheader(t("field.nearby", lang))
     name = "name_en" if lang == "en" else "name_zh"
@@ -123,8 +130,16 @@ def _nearby(atlas, pos, lang: str) -> str | None:
         table = pd.DataFrame({dist: near["distance_m"].round(0).astype(int),
                               t("field.dir", lang): near[direction],
                               t("field.name", lang): near[name]})
-        st.table(table.set_index(dist))  # plain text cells: readable on a phone
         near_ids = near["id"].tolist()
+        st.session_state["_near_ids"] = near_ids
+        st.table(table.set_index(dist))  # plain text cells: readable on a phone
+        # the same projects as buttons a thumb can hit: a tap selects the project (below)
+        st.pills(t("field.nearby_tap", lang), near_ids, key="field_near", on_change=_on_near_select,
+                 format_func=lambda v: names.get(v, v), selection_mode="single")
+        # a new position: the picker starts on the nearest located project
+        if near_ids and st.session_state.get("_near_for") != pos[:2]:
+            st.session_state["_near_for"] = pos[:2]
+            st.session_state["field_pick"] = near_ids[0]
     else:
         st.caption(t("field.none_yet", lang))
     options = near_ids + [pid for pid in atlas.projects["id"] if pid not in set(near_ids)]
@@ -170,6 +185,10 @@ def _checkin(atlas, project_id: str, pos, lang: str) -> None:
         notice("error", "field.need_pos", lang)
         return
     row = atlas.projects.set_index("id").loc[project_id]
+    if kind == "confirm" and row.geometry is None:
+        # nothing to confirm: offer to propose the worker's position instead
+        notice("error", "field.unlocated_confirm", lang)
+        return
     try:
         sub = Submission(
             project_id=project_id, kind=kind, submitted_by=who.name, team=who.team,

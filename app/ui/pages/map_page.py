@@ -1,9 +1,10 @@
 """Home page: the map with filters, legend, unlocated list, summary, table and downloads.
 
-A rerun does the work its change needs: the filter mask and the map's project layers come from
-caches (app/ui/cache.py) -- a filter change rebuilds only the layers whose rows changed --, labels
-are looked up once per distinct value, and a big selection's downloads are made when clicked.
-Panning and zooming return nothing to Python.
+A rerun does the work its change needs: the filter mask comes from a cache, the map is the live
+map (app/ui/live_map.py) -- its base built once per process, a filter change sends it only the
+row mask --, labels are looked up once per distinct value, and a big selection's downloads are
+made when clicked. Panning and zooming return nothing to Python (the browser writes lat/lon/z
+to the address bar); a click on a feature selects its row and writes p=.
 """
 
 from __future__ import annotations
@@ -11,26 +12,42 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+import altair as alt
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
+from streamlit.delta_generator import DeltaGenerator
 
 from app.data.atlas import Atlas
 from app.domain.filters import Filter
 from app.domain.i18n import field_label, t
 from app.domain.text import escape_markdown
-from app.domain.viewstate import BASEMAP_IDS
+from app.domain.viewstate import BASEMAP_IDS, ViewState
+from app.geo.crs import convert_geometry
 from app.io.export import FORMATS, export_bytes
-from app.map.assets import localize
 from app.map.basemaps import BASEMAPS, basemap_title
-from app.map.builder import build_map
+from app.map.fields import subdistrict_names
+from app.map.legend import legend_spec
+from app.map.live import live_assets, mask_bits, result_bounds, view_shift
 from app.ui import state
-from app.ui.cache import export_file, export_name, filter_mask, get_atlas, map_layers, static_assets
+from app.ui.cache import (
+    export_file,
+    export_name,
+    filter_mask,
+    get_atlas,
+    live_base_url,
+    static_assets,
+)
+from app.ui.live_map import live_map
 
 _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
                   "report_ref")
+
+#: Less empty space above the title, so that the map starts high on a desktop and on a phone.
+_COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem;"
+                "padding-bottom:2rem}@media (max-width:640px){"
+                "[data-testid='stMainBlockContainer']{padding-top:3.75rem}}</style>")
 
 #: Selections up to this many projects get their download files made with the page (and
 #: cached per filter); bigger ones are made when their button is clicked.
@@ -47,7 +64,7 @@ def _label_funcs(atlas: Atlas, lang: str) -> dict[str, object]:
         "category": lambda v: categories.get(v, v),
         "status": lambda v: atlas.vocab.status_label(v, lang),
         "action": lambda v: f"{v} · {atlas.vocab.actions.get(v, '')}" if lang == "en" else v,
-        "subdistrict": lambda v: t("unknown", lang) if v == "unknown" else v,
+        "subdistrict": subdistrict_names(atlas, lang),
         "report_section": lambda v: atlas.vocab.label("section", v, lang),
         "precision": lambda v: atlas.vocab.label("precision", v, lang),
     }
@@ -94,22 +111,83 @@ def _on_table_select() -> None:
     rows = st.session_state["w_table"].selection.rows
     ids = st.session_state.get("_table_ids", [])
     st.session_state["focus"] = ids[rows[0]] if rows and rows[0] < len(ids) else None
+    st.session_state["_focus_seq"] = st.session_state.get("_focus_seq", 0) + 1
 
 
-def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, view) -> None:
+def _on_map_message() -> None:
+    """The live map said something (before any widget is drawn): a feature was clicked -- select
+    it and its table row --, its layer control changed the layers shown, or its tiles failed
+    and the user chose the no-basemap view."""
+    message = st.session_state.get("live_map") or {}
+    if message.get("basemap") in BASEMAP_IDS:  # tiles failed: the no-basemap view
+        st.session_state["w_basemap"] = message["basemap"]
+    if "select" in message:
+        pid = message["select"]
+        st.session_state["focus"] = pid
+        ids = st.session_state.get("_table_ids", [])
+        rows = [ids.index(pid)] if pid in ids else []
+        st.session_state["w_table"] = {"selection": {"rows": rows, "columns": []}}
+    if "layers" in message:
+        everything = set(st.session_state.get("_all_layers", ()))
+        chosen = [v for v in message["layers"] if v in everything]
+        st.session_state["w_f_layer"] = [] if set(chosen) == everything else chosen
+        st.session_state["w_refs"] = [v for v in message.get("refs", [])
+                                      if v in set(st.session_state.get("_all_refs", ()))]
+
+
+@st.cache_resource(show_spinner=False)
+def _assets() -> dict:
+    """The live map's asset URLs, worked out once per process."""
+    return live_assets()
+
+
+def _fit(frame: gpd.GeoDataFrame, query: str, crs: str) -> dict:
+    """Zoom to a new search's results: a box and a number that changes with the search."""
+    if query != st.session_state.get("_fit_query", ""):
+        st.session_state["_fit_query"] = query
+        st.session_state["_fit_seq"] = st.session_state.get("_fit_seq", 0) + 1 if query else 0
+    seq = st.session_state.get("_fit_seq", 0)
+    return {"bounds": result_bounds(frame, crs) if query else None, "seq": seq}
+
+
+def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, view: ViewState,
+         notices: DeltaGenerator) -> None:
+    """The live map of `frame` (rows `mask` of the atlas) with what the view asks for."""
     basemap = view.basemap
     key = os.environ.get("TIANDITU_KEY") or None
     if BASEMAPS[basemap].requires_token() and not key:
-        st.info(t("tianditu_needs_key", lang))
+        notices.info(t("tianditu_needs_key", lang))
         basemap = "none"
     static_assets()
-    layers = map_layers(atlas, mask, lang, BASEMAPS[basemap]["crs"])
-    m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=view.ref_layers or (),
-                  focus=view.project, centre=(view.lat, view.lon) if view.lat is not None else None,
-                  zoom=view.zoom, tianditu_key=key, layers=layers)
-    localize(m)
-    # Nothing is returned from the map: panning, zooming and clicking never rerun the script.
-    st_folium(m, key="atlas_map", height=560, use_container_width=True, returned_objects=[])
+    crs = BASEMAPS[basemap]["crs"]
+    base_url, base_key = live_base_url(atlas, lang, basemap, key)
+    refs = list(view.ref_layers or ())
+    layer_filter = set(view.filters.get("layer", ()))
+    st.session_state["_all_layers"] = [s.id for s in atlas.project_layers]
+    st.session_state["_all_refs"] = [s.id for s in atlas.reference_layers]
+    items = ([{"id": s.id, "kind": "layer", "title": s.title(lang),
+               "on": not layer_filter or s.id in layer_filter} for s in atlas.project_layers]
+             + [{"id": s.id, "kind": "ref", "title": s.title(lang), "on": s.id in refs}
+                for s in atlas.reference_layers])
+    # the link's centre and zoom, for the session's first map only: later maps of the session
+    # (after a visit to another page) start where the user left the last one (browser-side)
+    initial = ({"lat": view.lat, "lon": view.lon, "z": view.zoom or 15}
+               if view.lat is not None and not st.session_state.get("_link_view_used") else None)
+    st.session_state["_link_view_used"] = True
+    district = atlas.places["district-changning"].geometry
+    minx, miny, maxx, maxy = convert_geometry(district, "wgs84", crs).bounds
+    args = {
+        "base_url": base_url, "base_key": base_key, "mask": mask_bits(mask), "refs": refs,
+        "legend": legend_spec(atlas, frame, refs, lang),
+        "layer_control": {"title": t("live.layers", lang), "items": items},
+        "focus": {"id": view.project, "seq": st.session_state.get("_focus_seq", 0)},
+        "fit": _fit(frame, view.query, crs), "view": initial, "shift": view_shift(basemap),
+        "district": [[miny, minx], [maxy, maxx]], "height": 560, "assets": _assets(),
+        "texts": {k.removeprefix("live."): t(k, lang) for k in
+                  ("fullscreen", "exit_fullscreen", "live.tile_error", "live.tile_fallback")},
+    }
+    # One frame per page visit: the same key on every rerun keeps it; the arguments update it.
+    live_map(args, key="live_map", on_change=_on_map_message)
 
 
 def _unlocated(frame: gpd.GeoDataFrame, lang: str) -> None:
@@ -124,51 +202,88 @@ def _unlocated(frame: gpd.GeoDataFrame, lang: str) -> None:
     st.dataframe(listing, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
 
 
+def _bars(counts: pd.Series, lang: str) -> alt.Chart:
+    """Horizontal bars whose labels are never cut: the axis takes the room the longest label
+    needs (no label limit), in zh and en, on desktop and phone."""
+    data = pd.DataFrame({"label": counts.index.astype(str), "n": counts.to_numpy()})
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y("label:N", sort="-x", title=None,
+                axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=12, labelPadding=4)),
+        x=alt.X("n:Q", title=t("projects", lang), axis=alt.Axis(tickMinStep=1, format="d")),
+        tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("n:Q", title=t("projects", lang))],
+    ).properties(height=alt.Step(24))
+
+
 def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
     labels = _label_funcs(atlas, lang)
     st.markdown(f"**{t('summary', lang)}**")
-    by_layer = _labels(frame["layer"], labels["layer"]).value_counts().rename(t("projects", lang))
-    by_status = _labels(frame["status"], labels["status"]).value_counts().rename(t("projects", lang))
+    by_layer = _labels(frame["layer"], labels["layer"]).value_counts()
+    by_status = _labels(frame["status"], labels["status"]).value_counts()
     # stacked, not side by side: long bilingual labels need the column's whole width
     st.caption(t("by_layer", lang))
-    st.bar_chart(by_layer, horizontal=True, height=40 + 28 * len(by_layer))
+    st.altair_chart(_bars(by_layer, lang), width="stretch")
     st.caption(t("by_status", lang))
-    st.bar_chart(by_status, horizontal=True, height=40 + 28 * len(by_status))
+    st.altair_chart(_bars(by_status, lang), width="stretch")
+
+
+def _notices(atlas: Atlas, lang: str) -> None:
+    """What the link or the selection could not honour, said once above the map."""
+    notices = st.session_state.get(state.NOTICES) or []
+    if notices:
+        st.warning(t("url_notice", lang) + "\n\n"
+                   + "\n".join(f"- {escape_markdown(n)}" for n in notices))
+    changed = st.session_state.get(state.VERSION_NOTICE)
+    if changed:
+        st.info(t("live.version_changed", lang).format(old=escape_markdown(changed[0]),
+                                                         new=changed[1]), icon="🔄")
+    dropped = st.session_state.get("_p_dropped")
+    if dropped:
+        st.info(t("live.p_filtered", lang).format(p=escape_markdown(dropped)))
 
 
 def render() -> None:
     """The map page."""
     atlas = get_atlas()
     lang = st.session_state.get("w_lang") or "zh"
+    state.restore()
     state.init_from_url(atlas)
     _sidebar(atlas, lang)
+    state.remember()
     view = state.current_view(lang)
     default_refs = tuple(s.id for s in atlas.reference_layers if s.visible)
     if set(view.ref_layers or ()) == set(default_refs):
         view = view.with_changes(ref_layers=None)
-    state.write_url(view)
-    if view.ref_layers is None:
-        view = view.with_changes(ref_layers=default_refs)
-
-    st.title(t("app_title", lang))
-    st.caption(t("app_subtitle", lang))
-    notices = st.session_state.get(state.NOTICES) or []
-    if notices:
-        st.warning(t("url_notice", lang) + "\n\n"
-                   + "\n".join(f"- {escape_markdown(n)}" for n in notices))
 
     flt = view.to_filter()
     mask = filter_mask(atlas.data_version, flt.key(), flt).to_numpy()
     frame = atlas.projects[mask]
-    located = int(frame.geometry.notna().sum())
-    st.markdown(t("count_line", lang).format(n=len(frame), located=located,
-                                              unlocated=len(frame) - located))
-    if frame.empty:
-        st.info(t("empty", lang))
+    st.session_state["_p_dropped"] = None
+    if view.project and not (frame["id"] == view.project).any():
+        # a selection the filters exclude is dropped, and the page says so
+        st.session_state["_p_dropped"] = view.project
+        st.session_state["focus"] = None
+        st.session_state.pop("w_table", None)
+        view = view.with_changes(project=None)
+    state.write_url(view, atlas.data_version)
+    if view.ref_layers is None:
+        view = view.with_changes(ref_layers=default_refs)
 
-    map_col, side_col = st.columns([5, 2], gap="medium")
+    # a compact title: the map starts high on the page (desktop and phone)
+    st.html(_COMPACT_CSS)
+    st.markdown(f"#### {t('app_title', lang)}", help=t("app_subtitle", lang))
+    # the same blocks on every run, filled or not: the map's frame keeps its place (and life)
+    with st.container():
+        _notices(atlas, lang)
+        located = int(frame.geometry.notna().sum())
+        st.caption(t("count_line", lang).format(n=len(frame), located=located,
+                                                unlocated=len(frame) - located))
+        if frame.empty:
+            st.info(t("empty", lang))
+        notices = st.container()
+
+    map_col, side_col = st.columns([5, 2], gap="small")
     with map_col:
-        _map(atlas, frame, mask, lang, view)
+        _map(atlas, frame, mask, lang, view, notices)
     with side_col:
         _unlocated(frame, lang)
         _summary(atlas, frame, lang)

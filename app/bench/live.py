@@ -1,0 +1,212 @@
+"""Benchmark of the live map (app/map/live.py, static/live_map.js): filter change -> repainted
+map, and first map for a new visitor, in headless Chromium.
+
+Two set-ups, printed by ``python -m app.bench`` beside the full-rerun figures:
+
+* **app** -- the real app (``streamlit run streamlit_app.py``, shipped register, no basemap):
+  first map = navigation start -> every feature drawn; filter change = a click on a layer
+  toggle of the map's own layer control -> the Streamlit rerun -> the new row mask painted.
+  End to end: the whole page's rerun is inside the figure.
+* **harness** -- the live map component alone on a synthetic register, hosted by a page that
+  speaks the component protocol in place of Streamlit: first map = iframe load -> base fetched,
+  decoded and painted; filter change = the map page's Python work for the new filter (mask,
+  bitset, legend, arguments as JSON) + posting them -> painted. The rest of the page's rerun
+  (table, charts) is not in it.
+
+Percentiles are nearest-rank over the changes.
+
+>>> percentile([0.1, 0.2, 0.3, 0.4], 95)
+0.4
+>>> percentile([], 95) is None
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.data.atlas import Atlas
+from app.domain.filters import apply_filter
+from app.map.legend import legend_spec
+from app.map.live import live_assets, live_base, mask_bits
+
+__all__ = ["app_figures", "harness_figures", "percentile"]
+
+_HOST_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">
+<iframe id="map" src="/live/index.html" style="width:1200px;height:700px;border:0"></iframe>
+<script>
+window.__ready = false;
+var frame = document.getElementById("map");
+window.post = function (args) {
+  frame.contentWindow.postMessage({type: "streamlit:render", args: args}, "*");
+};
+window.addEventListener("message", function (e) {
+  if (e.data && e.data.type === "streamlit:componentReady") { window.__ready = true; }
+});
+</script></body></html>
+"""
+
+# resolves with wall-clock ms from now until the map frame has applied one more mask and painted
+_POST_AND_WAIT = """(args) => new Promise((resolve) => {
+  const live = document.getElementById("map").contentWindow;
+  const before = live.__atlasLive.applied, t0 = performance.timeOrigin + performance.now();
+  window.post(JSON.parse(args));
+  (function poll() {
+    const s = live.__atlasLive;
+    if (s.applied > before && s.ready && s.paintedAt !== null &&
+        live.performance.timeOrigin + s.paintedAt >= t0) {
+      resolve(live.performance.timeOrigin + s.paintedAt - t0);
+    } else { requestAnimationFrame(poll); }
+  })();
+})"""
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile `q` of `values` (None when empty)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def _args(atlas: Atlas, mask: np.ndarray, base_url: str, key: str) -> str:
+    """The live map's arguments for one filter, as JSON (what the map page sends)."""
+    frame = atlas.projects[mask]
+    refs = ["district_boundary"]
+    return json.dumps({
+        "base_url": base_url, "base_key": key, "mask": mask_bits(mask), "refs": refs,
+        "legend": legend_spec(atlas, frame, refs, "zh"),
+        "layer_control": {"title": "图层", "items": []}, "focus": {"id": None, "seq": 0},
+        "fit": {"bounds": None, "seq": 0}, "view": None, "shift": [0, 0],
+        "district": [[31.17, 121.33], [31.24, 121.46]], "height": 700, "assets": live_assets(),
+        "texts": {"fullscreen": "", "exit_fullscreen": "", "tile_error": "", "tile_fallback": ""},
+    }, ensure_ascii=False)
+
+
+def harness_figures(atlas: Atlas, site: Path, base_url: str, browser: Any, filters: Sequence[Any],
+                    changes: int = 20) -> dict[str, Any]:
+    """First map and filter-change figures of the component alone on `atlas` (module doc);
+    `site` is the bench's web root served at `base_url`, `browser` a Playwright browser."""
+    folder = site / "live"
+    folder.mkdir(exist_ok=True)
+    static = resources.files("app.map").joinpath("static")
+    for name in ("index.html", "live_map.js", "atlas_map.js"):
+        (folder / name).write_text(static.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
+    started = time.perf_counter()
+    text = live_base(atlas, "zh", "none", version="bench")
+    base_build_s = time.perf_counter() - started
+    (folder / "base.json").write_text(text, encoding="utf-8")
+    (folder / "host.html").write_text(_HOST_PAGE, encoding="utf-8")
+    key = json.loads(text[:text.index(', "layers"')] + "}")["key"]
+    everything = np.ones(len(atlas.projects), dtype=bool)
+    masks = [apply_filter(atlas.projects, f).to_numpy() for f in filters]
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(f"{base_url}/live/host.html")
+        page.wait_for_function("window.__ready === true")
+        first_ms = page.evaluate(_POST_AND_WAIT, _args(atlas, everything, "/live/base.json", key))
+        python_s, browser_ms = [], []
+        for i in range(changes):
+            mask = masks[i % len(masks)] if i % 2 == 0 else everything
+            started = time.perf_counter()
+            args = _args(atlas, mask, "/live/base.json", key)
+            python_s.append(time.perf_counter() - started)
+            browser_ms.append(page.evaluate(_POST_AND_WAIT, args))
+    finally:
+        context.close()
+    totals = [p + b / 1000 for p, b in zip(python_s, browser_ms, strict=True)]
+    return {"features": len(atlas.projects), "base_build_s": base_build_s,
+            "base_mb": len(text.encode("utf-8")) / 1e6, "first_map_s": first_ms / 1000,
+            "change_p50_s": percentile(totals, 50), "change_p95_s": percentile(totals, 95),
+            "change_python_p95_s": percentile(python_s, 95), "changes": changes}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            # the URL is built here from 127.0.0.1 and a port: always http
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:  # noqa: S310
+                if response.read().strip() == b"ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError(f"the app at {url} did not start within {timeout_s:.0f} s")
+
+
+def app_figures(browser: Any, repo: Path, changes: int = 20, timeout_s: float = 120.0
+                ) -> dict[str, Any]:
+    """First map and filter-change figures of the real app on the shipped register (module
+    doc); the app runs from `repo` (where streamlit_app.py is) on a free port, with a store
+    of its own, and is stopped afterwards."""
+    port = _free_port()
+    store = Path(tempfile.mkdtemp(prefix="atlas-bench-live-"))
+    env = {**os.environ, "ATLAS_STORE": str(store / "store.sqlite")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(repo / "streamlit_app.py"),
+         "--server.port", str(port), "--server.headless", "true"],
+        cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url)
+        return _drive_app(browser, url, changes, timeout_s)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(store, ignore_errors=True)
+
+
+def _drive_app(browser: Any, url: str, changes: int, timeout_s: float) -> dict[str, Any]:
+    """Open the map as a new visitor (twice: the first open also fills the process caches),
+    then toggle a layer on the map's layer control `changes` times."""
+    frame_sel = 'iframe[title="app.ui.live_map.atlas_live_map"]'
+    firsts = []
+    for _ in range(2):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(timeout_s * 1000)
+        page.goto(f"{url}/?basemap=none")
+        page.wait_for_selector(frame_sel)
+        frame = page.locator(frame_sel).element_handle().content_frame()
+        frame.wait_for_function("() => window.__atlasLive && window.__atlasLive.ready")
+        firsts.append(page.evaluate("() => performance.now()") / 1000)
+        if len(firsts) < 2:
+            context.close()
+    seconds, to_render = [], []
+    toggle = frame.locator('[data-testid="atlas-layer-control"] input[data-kind="layer"]').first
+    clock = "() => performance.timeOrigin + performance.now()"
+    for _ in range(changes):
+        applied = frame.evaluate("() => window.__atlasLive.applied")
+        started, at = time.perf_counter(), frame.evaluate(clock)
+        toggle.click()
+        frame.wait_for_function(f"() => window.__atlasLive.applied > {applied} && window.__atlasLive.ready",
+                                polling="raf")
+        seconds.append(time.perf_counter() - started)
+        to_render.append((frame.evaluate("() => window.__atlasLive.renderAt") - at) / 1000)
+    context.close()
+    return {"first_map_cold_s": firsts[0], "first_map_s": firsts[1],
+            "change_p50_s": percentile(seconds, 50), "change_p95_s": percentile(seconds, 95),
+            "change_to_render_p50_s": percentile(to_render, 50), "changes": changes}

@@ -1,0 +1,434 @@
+/* The live map: a Streamlit component (app/ui/live_map.py) that keeps one Leaflet map for the
+ * whole page visit and updates it in place.
+ *
+ * Why a component of our own rather than st_folium: st_folium's feature_group_to_add re-sends
+ * and re-evaluates the whole group's script on every change (at 100,000 features: megabytes
+ * re-parsed and the canvas payload decoded again per filter), its clicks only report SVG
+ * layers (not the canvas painter), and a moved view can only reach Python by rerunning the
+ * script. Here the map's base (app/map/live.py: every located project, reference layers,
+ * tiles) is fetched once per visit from the app's static files; a rerun sends only the row
+ * mask of the filter (a bitset), the legend, the visible reference layers and, when they
+ * change, a focus or a box to fit. Features are shown or hidden, never rebuilt. Pan and zoom
+ * go to the address bar (lat/lon/z, debounced) without a rerun; a click on a feature sends
+ * its id back (the page selects its row and writes p=).
+ *
+ * The Streamlit component protocol (componentReady / render / setComponentValue /
+ * setFrameHeight) is spoken directly: there is no build step and no library to fetch. */
+(function () {
+  "use strict";
+
+  var state = {
+    args: null, map: null, loading: null, base: null, baseKey: null, tiles: [], tileErrors: 0,
+    projects: [], refs: {}, legend: null, layerBox: null, idRow: null, painter: null,
+    focusSeq: null, fitSeq: null, clicked: null, maskText: null, notice: null, shift: [0, 0]
+  };
+  // for tests and the bench: counts of renders and of mask applications, and when the last
+  // mask was fully painted (performance.now())
+  window.__atlasLive = { renders: 0, applied: 0, paintedAt: null, baseLoads: 0, ready: false,
+                         marks: {} };
+  function mark(name) {
+    var live = window.__atlasLive;
+    if (!(name in live.marks)) { live.marks[name] = Math.round(performance.timeOrigin + performance.now()); }
+  }
+  mark("script");
+
+  function send(type, data) {
+    var message = { isStreamlitMessage: true, type: type };
+    Object.keys(data || {}).forEach(function (k) { message[k] = data[k]; });
+    window.parent.postMessage(message, "*");
+  }
+
+  function setValue(value) { send("streamlit:setComponentValue", { value: value, dataType: "json" }); }
+
+  /* a stylesheet or a script; scripts are fetched in parallel and run in the order added */
+  function load(tag, url) {
+    return new Promise(function (resolve, reject) {
+      var node = document.createElement(tag);
+      if (tag === "link") { node.rel = "stylesheet"; node.href = url; } else { node.src = url; node.async = false; }
+      node.onload = resolve;
+      node.onerror = function () { reject(new Error("cannot load " + url)); };
+      document.head.appendChild(node);
+    });
+  }
+
+  /* Leaflet, the plugins and atlas_map.js, in order (CSS alongside). */
+  function loadAssets(assets) {
+    assets.css.forEach(function (url) { load("link", url); });
+    var chain = Promise.all(assets.js.concat(["./atlas_map.js"]).map(function (url) {
+      return load("script", url);
+    }));
+    var style = document.createElement("style");
+    style.textContent = assets.style;
+    document.head.appendChild(style);
+    return chain;
+  }
+
+  /* ------------------------------------------------------------- the address bar */
+
+  function parentUrl() {
+    try { return new URL(window.parent.location.href); } catch (e) { return null; }
+  }
+
+  function viewParams() {
+    var c = state.map.getCenter();
+    return { lat: (c.lat - state.shift[0]).toFixed(5), lon: (c.lng - state.shift[1]).toFixed(5),
+             z: String(state.map.getZoom()) };
+  }
+
+  /* lat/lon/z of the map into the parent's address bar (replaceState: no rerun, no history) */
+  function writeView() {
+    var url = parentUrl();
+    if (!url || !state.map) { return; }
+    var view = viewParams(), changed = false;
+    Object.keys(view).forEach(function (k) {
+      if (url.searchParams.get(k) !== view[k]) { url.searchParams.set(k, view[k]); changed = true; }
+    });
+    try { window.parent.sessionStorage.setItem("atlas-live-view", JSON.stringify(view)); } catch (e) { /* private mode */ }
+    if (changed) { window.parent.history.replaceState(window.parent.history.state, "", url.toString()); }
+  }
+
+  var viewTimer = null;
+  function viewMoved() {
+    if (viewTimer !== null) { clearTimeout(viewTimer); }
+    viewTimer = setTimeout(function () { viewTimer = null; writeView(); }, 250);
+  }
+
+  /* ------------------------------------------------------------- the map */
+
+  function frameHeight(args) {
+    var height = args.height;
+    try {
+      var frame = window.frameElement, top = frame.getBoundingClientRect().top + window.parent.scrollY;
+      var inner = window.parent.innerHeight;
+      height = inner < 700 || window.parent.innerWidth < 700
+        ? Math.max(300, Math.round(inner * 0.6))
+        : Math.max(args.height, Math.min(inner - top - 16, 1400));
+    } catch (e) { /* not framed: keep the given height */ }
+    return height;
+  }
+
+  function createMap(args) {
+    // the frame's final height first: the first view is fitted to it
+    var height = frameHeight(args);
+    send("streamlit:setFrameHeight", { height: height });
+    document.getElementById("map_div").style.height = height + "px";
+    var map = L.map("map_div", { zoomControl: true, minZoom: 9, preferCanvas: false });
+    window.map_div = map;
+    state.map = map;
+    var below = map.createPane("atlasBelow");
+    below.style.zIndex = 395;
+    var above = map.createPane("atlasAbove");
+    above.style.zIndex = 410;
+    L.control.scale().addTo(map);
+    if (L.Control.FullScreen) {
+      new L.Control.FullScreen({ position: "topleft", title: args.texts.fullscreen,
+                                 titleCancel: args.texts.exit_fullscreen }).addTo(map);
+    }
+    if (L.Control.Measure) {
+      new L.Control.Measure({ position: "topleft", primaryLengthUnit: "meters",
+                              secondaryLengthUnit: "kilometers", primaryAreaUnit: "sqmeters",
+                              secondaryAreaUnit: "hectares" }).addTo(map);
+    }
+    map.on("moveend", viewMoved);
+    // an open card never sits under the legend or the layer control: they fold while it is open
+    map.on("popupopen", function () {
+      document.querySelectorAll(".atlas-legend, .atlas-layers").forEach(function (box) {
+        box.setAttribute("data-open", box.classList.contains("atlas-collapsed") ? "0" : "1");
+        box.classList.add("atlas-collapsed");
+      });
+    });
+    map.on("popupclose", function () {
+      document.querySelectorAll(".atlas-legend, .atlas-layers").forEach(function (box) {
+        if (box.getAttribute("data-open") === "1") { box.classList.remove("atlas-collapsed"); }
+      });
+    });
+    map.on("atlasselect", function (e) { select(e.id); });
+    map.invalidateSize();
+    state.shift = args.shift || [0, 0];
+    var remembered = null;
+    try { remembered = JSON.parse(window.parent.sessionStorage.getItem("atlas-live-view")); } catch (e) { remembered = null; }
+    var view = args.view || remembered;
+    if (view && view.lat !== undefined) {
+      map.setView([Number(view.lat) + state.shift[0], Number(view.lon) + state.shift[1]], Number(view.z) || 13);
+    } else {
+      map.fitBounds(args.district, { animate: false });
+    }
+    return map;
+  }
+
+  function select(id) {
+    state.clicked = id;
+    setValue({ select: id, at: Date.now() });
+  }
+
+  function tileNotice(texts) {
+    if (state.notice) { return; }
+    var box = document.createElement("div");
+    box.className = "atlas-live-notice";
+    box.setAttribute("data-testid", "atlas-tile-error");
+    box.appendChild(document.createTextNode(texts.tile_error));
+    var link = document.createElement("a");
+    var url = parentUrl();
+    if (url) { url.searchParams.set("basemap", "none"); link.href = url.toString(); }
+    link.textContent = texts.tile_fallback;
+    // the frame may not navigate the page: the page switches the basemap itself (same frame)
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      setValue({ basemap: "none", at: Date.now() });
+    });
+    box.appendChild(link);
+    document.body.appendChild(box);
+    state.notice = box;
+  }
+
+  function setTiles(base, texts) {
+    state.tiles.forEach(function (layer) { state.map.removeLayer(layer); });
+    state.tiles = [];
+    state.tileErrors = 0;
+    if (state.notice) { state.notice.remove(); state.notice = null; }
+    base.tiles.forEach(function (tiles) {
+      var layer = L.tileLayer(tiles.url, tiles.options);
+      var loaded = 0;
+      layer.on("tileload", function () { loaded++; });
+      layer.on("tileerror", function () {
+        state.tileErrors++;
+        if (loaded === 0 && state.tileErrors >= 2) { tileNotice(texts); }
+      });
+      layer.addTo(state.map);
+      state.tiles.push(layer);
+    });
+    state.map.setMaxZoom(base.maxZoom);
+  }
+
+  function clearOverlays() {
+    state.projects.forEach(function (p) { state.map.removeLayer(p.group); });
+    state.projects = [];
+    Object.keys(state.refs).forEach(function (id) { state.map.removeLayer(state.refs[id]); });
+    state.refs = {};
+    if (state.painter) { state.painter.clear(); }
+  }
+
+  function svgLayer(parts, cfg, pane, onClick) {
+    var group = L.featureGroup(), members = [];
+    parts.forEach(function (part) {
+      var style = part[1], radius = part[2];
+      if (pane) { style = Object.assign({}, style, { pane: pane }); }
+      L.geoJSON(part[0], {
+        style: function () { return style; },
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, Object.assign({}, style, { radius: radius }));
+        },
+        onEachFeature: function (feature, layer) {
+          window.atlasMap.bind(cfg)(feature, layer);
+          if (onClick) { layer.on("click", function () { onClick(feature.properties.id); }); }
+          members.push(layer);
+          group.addLayer(layer);
+        }
+      });
+    });
+    return { group: group, members: members };
+  }
+
+  function buildBase(base, args) {
+    clearOverlays();
+    setTiles(base, args.texts);
+    state.idRow = new Map();
+    base.ids.forEach(function (id, row) { state.idRow.set(id, row); });
+    base.refs.forEach(function (ref) {
+      var made = svgLayer(ref.parts, ref.config, ref.below ? "atlasBelow" : "atlasAbove", null);
+      state.refs[ref.id] = made.group;
+    });
+    base.layers.forEach(function (layer) {
+      if (layer.strategy === "svg") {
+        var made = svgLayer(layer.parts, layer.config, null, select);
+        made.group.addTo(state.map);
+        state.projects.push({ id: layer.id, strategy: "svg", group: made.group, members: made.members,
+                              shown: made.members.slice() });
+      } else {
+        state.painter = window.atlasMap.canvas(state.map);
+        layer.parts.forEach(function (part) { state.painter.add(part, layer.config); });
+        state.projects.push({ id: layer.id, strategy: "canvas", group: L.layerGroup() });
+      }
+    });
+    state.baseKey = base.key;
+    state.maskText = null;
+    window.__atlasLive.baseLoads++;
+    // decode the canvas sets' properties now, in the background, not on the first filter change
+    if (state.painter) {
+      var painter = state.painter;
+      painter.whenDrawn().then(function () { return painter.whenReady(); });
+    }
+  }
+
+  /* ------------------------------------------------------------- per render */
+
+  function decodeMask(text) {
+    var raw = atob(text), bits = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { bits[i] = raw.charCodeAt(i); }
+    return function (id) {
+      var row = state.idRow.get(id);
+      return row !== undefined && (bits[row >> 3] >> (row & 7) & 1) === 1;
+    };
+  }
+
+  function applyMask(text) {
+    if (text === state.maskText) { return Promise.resolve(); }
+    state.maskText = text;
+    var keep = decodeMask(text), waits = [];
+    state.projects.forEach(function (p) {
+      if (p.strategy !== "svg") { return; }
+      p.members.forEach(function (layer) {
+        var want = keep(layer.feature.properties.id), has = p.group.hasLayer(layer);
+        if (want && !has) { p.group.addLayer(layer); } else if (!want && has) { p.group.removeLayer(layer); }
+      });
+    });
+    if (state.painter) { waits.push(state.painter.filter(keep)); }
+    window.__atlasLive.applied++;
+    return Promise.all(waits).then(function () {
+      return new Promise(function (resolve) {
+        requestAnimationFrame(function () { window.__atlasLive.paintedAt = performance.now(); resolve(); });
+      });
+    });
+  }
+
+  function applyRefs(visible) {
+    Object.keys(state.refs).forEach(function (id) {
+      var want = visible.indexOf(id) >= 0, has = state.map.hasLayer(state.refs[id]);
+      if (want && !has) { state.refs[id].addTo(state.map); } else if (!want && has) { state.map.removeLayer(state.refs[id]); }
+    });
+  }
+
+  function applyLegend(spec) {
+    if (state.legend) { state.map.removeControl(state.legend); }
+    state.legend = window.atlasMap.legend(state.map, spec);
+  }
+
+  /* the layer control under the legend: project layers and reference layers, as in the sidebar */
+  function applyLayerBox(control) {
+    if (state.layerBox) { state.map.removeControl(state.layerBox); }
+    var box = L.control({ position: "topright" });
+    box.onAdd = function () {
+      var div = L.DomUtil.create("div", "atlas-layers leaflet-bar");
+      div.setAttribute("data-testid", "atlas-layer-control");
+      var title = document.createElement("div");
+      title.className = "atlas-legend-title atlas-layers-title";
+      title.textContent = control.title;
+      title.addEventListener("click", function () { div.classList.toggle("atlas-collapsed"); });
+      div.appendChild(title);
+      if (state.map.getSize().x < 600) { div.classList.add("atlas-collapsed"); }
+      control.items.forEach(function (item) {
+        var label = document.createElement("label"), input = document.createElement("input");
+        input.type = "checkbox";
+        input.checked = item.on;
+        input.setAttribute("data-layer", item.id);
+        input.addEventListener("change", function () {
+          var chosen = {};
+          div.querySelectorAll("input").forEach(function (box) {
+            var kind = box.getAttribute("data-kind");
+            chosen[kind] = chosen[kind] || [];
+            if (box.checked) { chosen[kind].push(box.getAttribute("data-layer")); }
+          });
+          setValue({ layers: chosen.layer || [], refs: chosen.ref || [], at: Date.now() });
+        });
+        input.setAttribute("data-kind", item.kind);
+        label.appendChild(input);
+        label.appendChild(document.createTextNode(item.title));
+        div.appendChild(label);
+      });
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    box.addTo(state.map);
+    state.layerBox = box;
+  }
+
+  function featureLayer(id) {
+    var found = null;
+    state.projects.forEach(function (p) {
+      if (p.strategy !== "svg") { return; }
+      p.members.forEach(function (layer) { if (layer.feature.properties.id === id) { found = layer; } });
+    });
+    return found;
+  }
+
+  function focus(id) {
+    if (id === state.clicked) { return; }   // clicked on the map: its card is open already
+    var layer = featureLayer(id), map = state.map;
+    if (layer) {
+      if (layer.getLatLng) { map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16), { animate: false }); } else {
+        map.fitBounds(layer.getBounds(), { maxZoom: 17, animate: false });
+      }
+      layer.openPopup();
+    } else if (state.painter) {
+      state.painter.find(id).then(function (found) {
+        if (!found) { return; }
+        map.setView(state.painter.anchor(found[0], found[1]), Math.max(map.getZoom(), 16), { animate: false });
+        state.painter.open(found[0], found[1]);
+      });
+    }
+  }
+
+  function apply(args) {
+    var live = window.__atlasLive;
+    var painted = applyMask(args.mask);
+    applyRefs(args.refs);
+    applyLegend(args.legend);
+    applyLayerBox(args.layer_control);
+    if (args.fit && args.fit.seq !== state.fitSeq) {
+      state.fitSeq = args.fit.seq;
+      if (args.fit.bounds && state.fitSeq > 0) {
+        state.map.fitBounds(args.fit.bounds, { maxZoom: 17, padding: [24, 24], animate: false });
+      }
+    }
+    var wanted = args.focus ? args.focus.id + "\u001f" + args.focus.seq : null;
+    if (wanted !== state.focusSeq) {
+      state.focusSeq = wanted;
+      if (args.focus && args.focus.id) { focus(args.focus.id); }
+    }
+    if (!args.focus || !args.focus.id) { state.clicked = null; }
+    writeView();
+    painted.then(function () { live.ready = true; mark("painted"); });
+  }
+
+  function fetchBase(url) {
+    return fetch(url).then(function (response) {
+      if (!response.ok) { throw new Error("base " + url + ": HTTP " + response.status); }
+      return response.json();
+    });
+  }
+
+  function render(args) {
+    state.args = args;
+    window.__atlasLive.renders++;
+    mark("render");
+    window.__atlasLive.renderAt = performance.timeOrigin + performance.now();
+    if (!state.loading) {
+      state.loading = loadAssets(args.assets).then(function () { mark("assets"); createMap(args); });
+    }
+    state.loading = state.loading.then(function () {
+      var latest = state.args;
+      if (latest.base_key === state.baseKey) { apply(latest); return null; }
+      return fetchBase(latest.base_url).then(function (base) {
+        mark("base");
+        if (state.args.base_key === base.key && base.key !== state.baseKey) {
+          // another basemap CRS: keep the same ground under the view
+          var shift = state.args.shift || [0, 0], c = state.map.getCenter();
+          if (shift[0] !== state.shift[0] || shift[1] !== state.shift[1]) {
+            state.map.setView([c.lat - state.shift[0] + shift[0], c.lng - state.shift[1] + shift[1]],
+                              state.map.getZoom(), { animate: false });
+            state.shift = shift;
+          }
+          buildBase(base, state.args);
+        }
+        apply(state.args);
+      });
+    });
+  }
+
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (data && data.type === "streamlit:render") { render(data.args); }
+  });
+  send("streamlit:componentReady", { apiVersion: 1 });
+})();

@@ -1,0 +1,248 @@
+"""The live map in a real browser: one frame per visit, updated in place; two-way selection; the
+view in the URL; state across pages; the field page's tap.
+
+Waits are on explicit conditions only: an element, a count, or the live map's own flags
+(``window.__atlasLive``: ``applied`` counts filter masks applied, ``ready`` is set once the
+latest one is painted). Every URL asks for ``basemap=none`` unless a test says otherwise; the
+AMap test answers every tile request itself (no request leaves the machine).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Frame, Page, expect
+
+from app.data.atlas import Atlas, load_atlas
+from app.domain.i18n import t
+from app.geo.crs import convert
+
+from .conftest import PHONE, wait_for_app
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "streamlit_app.py"
+LIVE = 'iframe[title="app.ui.live_map.atlas_live_map"]'
+TIMEOUT_MS = 30_000
+PROJECT_PATHS = "#map_div > .leaflet-map-pane path.atlas-project"
+
+# the map's view and the live map's counters, read inside the map frame
+VIEW_JS = """() => { const c = window.map_div.getCenter();
+  return [c.lat.toFixed(6), c.lng.toFixed(6), window.map_div.getZoom()]; }"""
+# container point of a project's SVG feature (a circle marker's centre)
+POINT_JS = """(id) => { let out = null;
+  window.map_div.eachLayer((l) => { if (l.feature && l.feature.properties.id === id && l.getLatLng) {
+    const p = window.map_div.latLngToContainerPoint(l.getLatLng()); out = [p.x, p.y]; } });
+  return out; }"""
+
+
+@pytest.fixture(scope="module")
+def atlas() -> Atlas:
+    """The shipped data."""
+    return load_atlas()
+
+
+@pytest.fixture(scope="module")
+def live_app(app_server: Callable[..., str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The atlas on the shipped data with a store of its own."""
+    store = tmp_path_factory.mktemp("live") / "store.sqlite"
+    return app_server(APP, cwd=REPO, env={"ATLAS_STORE": str(store)})
+
+
+def live_frame(page: Page) -> Frame:
+    """The live map's frame once its latest filter is painted."""
+    page.locator(LIVE).wait_for(state="visible", timeout=TIMEOUT_MS)
+    frame = page.locator(LIVE).element_handle().content_frame()
+    frame.wait_for_function("() => window.__atlasLive && window.__atlasLive.ready", timeout=TIMEOUT_MS)
+    return frame
+
+
+def open_map(page: Page, url: str) -> Frame:
+    """Load `url` and wait for the app and the painted live map."""
+    page.goto(url)
+    wait_for_app(page)
+    return live_frame(page)
+
+
+def params(page: Page) -> dict[str, list[str]]:
+    """The page's query parameters."""
+    return parse_qs(urlsplit(page.url).query)
+
+
+def pick(page: Page, label: str, option: str) -> None:
+    """Choose `option` in the sidebar multiselect labelled `label`, then close it with Esc."""
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True))
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def test_a_filter_updates_the_map_in_place(live_app: str, atlas: Atlas, desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{live_app}/?basemap=none")
+    expect(frame.locator(PROJECT_PATHS)).to_have_count(int(atlas.projects.geometry.notna().sum()))
+    frame.evaluate("() => { window.map_div.setView([31.215, 121.40], 14, {animate: false}); window.__kept = 'yes'; }")
+    before = frame.evaluate(VIEW_JS)
+    applied = frame.evaluate("() => window.__atlasLive.applied")
+
+    pick(page, "状态", atlas.vocab.status_label("operating", "zh"))
+
+    frame.wait_for_function(f"() => window.__atlasLive.applied > {applied} && window.__atlasLive.ready")
+    operating = atlas.projects[(atlas.projects["status"] == "operating") & atlas.projects.geometry.notna()]
+    expect(frame.locator(PROJECT_PATHS)).to_have_count(len(operating))
+    assert frame.evaluate("() => window.__kept") == "yes"  # the same document: not reloaded
+    assert frame.evaluate("() => window.__atlasLive.baseLoads") == 1
+    assert frame.evaluate(VIEW_JS) == before
+
+
+def test_a_click_on_a_feature_selects_its_row_and_writes_p(live_app: str, atlas: Atlas,
+                                                            desktop_page: Page) -> None:
+    page = desktop_page
+    # no reference layers: a metro station's marker sits over the park's
+    frame = open_map(page, f"{live_app}/?basemap=none&lang=en&ref=none")
+    expect(page.get_by_test_id("stDataFrame").last.get_by_label("Clear selection")).to_have_count(0)
+    x, y = frame.evaluate(POINT_JS, "tianshan-park")
+    box = page.locator(LIVE).bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+    expect(frame.locator('.atlas-card[data-project-id="tianshan-park"]')).to_be_visible()
+    page.wait_for_url(lambda url: "p=tianshan-park" in url, timeout=TIMEOUT_MS)
+    wait_for_app(page)
+    name = atlas.projects.set_index("id").loc["tianshan-park", "name_en"]
+    expect(page.get_by_text(f"{t('focus', 'en')} {name}")).to_be_visible()
+    # the table's row is selected (its toolbar offers to clear a selection only when there is one)
+    table = page.get_by_test_id("stDataFrame").last
+    expect(table.get_by_label("Clear selection")).to_have_count(1)
+
+
+def test_a_search_zooms_to_its_results(live_app: str, atlas: Atlas, desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{live_app}/?basemap=none")
+    zoom = frame.evaluate(VIEW_JS)[2]
+    applied = frame.evaluate("() => window.__atlasLive.applied")
+    search = page.get_by_test_id("stSidebar").get_by_label(t("search", "zh"))
+    search.fill("tianshan")
+    search.press("Enter")
+    frame.wait_for_function(f"() => window.__atlasLive.applied > {applied} && window.__atlasLive.ready")
+    park = atlas.projects.set_index("id").loc["tianshan-park"].geometry
+    inside = frame.evaluate("([lat, lon]) => window.map_div.getBounds().contains([lat, lon])",
+                            [park.y, park.x])
+    assert inside and frame.evaluate(VIEW_JS)[2] > zoom
+
+
+def test_pan_and_zoom_go_to_the_url_and_the_version_too(live_app: str, desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{live_app}/?basemap=none")
+    renders = frame.evaluate("() => window.__atlasLive.renders")
+    frame.evaluate("() => window.map_div.setView([31.2200, 121.4100], 15, {animate: false})")
+    page.wait_for_url(lambda url: "z=15" in url, timeout=TIMEOUT_MS)
+    shared = params(page)
+    assert abs(float(shared["lat"][0]) - 31.22) < 1e-4 and abs(float(shared["lon"][0]) - 121.41) < 1e-4
+    assert shared["v"][0]
+    assert frame.evaluate("() => window.__atlasLive.renders") == renders  # no rerun for a pan
+
+    # the permalink reopens the same view
+    frame = open_map(page, page.url)
+    lat, lon, zoom = frame.evaluate(VIEW_JS)
+    assert abs(float(lat) - 31.22) < 1e-4 and abs(float(lon) - 121.41) < 1e-4 and zoom == 15
+
+
+def test_an_old_version_in_a_link_gives_a_notice(live_app: str, desktop_page: Page) -> None:
+    page = desktop_page
+    open_map(page, f"{live_app}/?basemap=none&lang=en&v=0123-old")
+    expect(page.get_by_test_id("stAlert").filter(
+        has_text="The data has changed since this link was made")).to_be_visible()
+    assert params(page)["v"][0] != "0123-old"
+
+
+def test_the_view_survives_a_visit_to_another_page(live_app: str, atlas: Atlas,
+                                                   desktop_page: Page) -> None:
+    page = desktop_page
+    open_map(page, f"{live_app}/?basemap=none&status=operating&q=park")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("link", name=t("about_page", "zh")).click()
+    page.wait_for_url(lambda url: "/about" in url, timeout=TIMEOUT_MS)
+    wait_for_app(page)
+    assert params(page)["status"] == ["operating"] and params(page)["basemap"] == ["none"]
+    sidebar.get_by_role("link", name=t("map_page", "zh")).click()
+    wait_for_app(page)
+    live_frame(page)
+    expect(sidebar.get_by_label(t("search", "zh"))).to_have_value("park")
+    status = sidebar.get_by_test_id("stMultiSelect").filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text("状态", exact=True))
+    expect(status.get_by_test_id("stMultiSelectTagsContainer")).to_have_text(
+        atlas.vocab.status_label("operating", "zh"))
+    expect(sidebar.get_by_role("combobox", name=t("basemap", "zh"))).to_have_value("无底图")
+    assert params(page)["status"] == ["operating"]
+
+
+def test_clear_filters_works_after_a_dropdown_closed_with_esc(live_app: str, atlas: Atlas,
+                                                             desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{live_app}/?basemap=none")
+    applied = frame.evaluate("() => window.__atlasLive.applied")
+    pick(page, "状态", atlas.vocab.status_label("operating", "zh"))
+    frame.wait_for_function(f"() => window.__atlasLive.applied > {applied} && window.__atlasLive.ready")
+    page.get_by_test_id("stSidebar").get_by_role("button", name=t("reset", "zh")).click()
+    wait_for_app(page)
+    expect(frame.locator(PROJECT_PATHS)).to_have_count(int(atlas.projects.geometry.notna().sum()))
+    assert "status" not in params(page)
+
+
+def test_failing_tiles_are_said_and_the_no_basemap_view_offered(live_app: str, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    # no internet: every tile request fails (and none leaves the machine)
+    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort("internetdisconnected"))
+    page = context.new_page()
+    page.goto(f"{live_app}/?basemap=osm")
+    wait_for_app(page)
+    frame = live_frame(page)
+    notice = frame.get_by_test_id("atlas-tile-error")
+    expect(notice).to_contain_text(t("live.tile_error", "zh"))
+    link = notice.get_by_role("link", name=t("live.tile_fallback", "zh"))
+    assert parse_qs(urlsplit(link.get_attribute("href")).query)["basemap"] == ["none"]
+    frame.evaluate("() => { window.__kept = 'yes'; }")
+    link.click()
+    page.wait_for_url(lambda url: "basemap=none" in url, timeout=TIMEOUT_MS)
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name=t("basemap", "zh"))
+           ).to_have_value("无底图")
+    frame.wait_for_function("() => window.__atlasLive.baseLoads === 2 && window.__atlasLive.ready")
+    expect(frame.get_by_test_id("atlas-tile-error")).to_have_count(0)
+    assert frame.evaluate("() => window.__kept") == "yes"  # the same map, now without tiles
+    context.close()
+
+
+@pytest.mark.parametrize("basemap", ["none", "amap"])
+def test_a_tap_inside_the_district_sets_the_position(live_app: str, atlas: Atlas, browser: Browser,
+                                                      basemap: str) -> None:
+    context = browser.new_context(**PHONE, locale="zh-CN")
+    # AMap tiles are answered here (no content), never fetched from the network
+    context.route("**/*autonavi.com/**", lambda route: route.fulfill(status=204))
+    page = context.new_page()
+    page.goto(f"{live_app}/field?basemap={basemap}")
+    wait_for_app(page)
+    frame_el = page.locator('iframe[title="streamlit_folium.st_folium"]')
+    frame_el.wait_for(state="visible", timeout=TIMEOUT_MS)
+    frame = frame_el.element_handle().content_frame()
+    frame.wait_for_function("() => window.map_div instanceof L.Map", timeout=TIMEOUT_MS)
+    # tap on Tianshan Park: inside the district, on the outline's fill, on the basemap's grid
+    park = atlas.projects.set_index("id").loc["tianshan-park"].geometry
+    lon, lat = convert(park.x, park.y, "wgs84", "gcj02" if basemap == "amap" else "wgs84")
+    x, y = frame.evaluate("""([lat, lon]) => { const m = window.map_div;
+        m.setView([lat, lon], 15, {animate: false});
+        const p = m.latLngToContainerPoint([lat, lon]); return [p.x, p.y + 40]; }""", [lat, lon])
+    box = frame_el.bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    shown = page.get_by_test_id("stAlert").filter(has_text=t("field.src_tap", "zh"))
+    expect(shown).to_be_visible(timeout=TIMEOUT_MS)
+    numbers = [float(v) for v in re.findall(r"\d+\.\d{4,}", shown.inner_text())]
+    tapped_lat, tapped_lon = numbers[:2]
+    # 40 px south of the park at zoom 15 (~4.8 m/px): in WGS-84, whatever the basemap
+    assert abs(tapped_lon - park.x) < 0.0003, (tapped_lon, park.x)
+    assert -0.0025 < tapped_lat - park.y < -0.0012, (tapped_lat, park.y)
+    context.close()
