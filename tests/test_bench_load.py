@@ -23,7 +23,8 @@ def test_three_sessions_of_the_map_page_complete_without_error(capsys):
     (crowd,) = result["rounds"]
     assert (crowd["sessions"], crowd["done"], crowd["errors"]) == (3, 3, 0)
     assert result["warmup"]["error"] is None
-    assert crowd["map_bytes"] > 10_000  # the map element came with its map, not an empty frame
+    # the live map element carries its arguments (mask, legend, the base file's URL), not the map
+    assert crowd["map_bytes"] > 1_000
     assert crowd["p50_s"] <= crowd["p95_s"] <= crowd["max_s"]
     assert result["rss_before"] > 0 and crowd["rss_after"] > 0  # the server was measured
 

@@ -63,8 +63,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 __all__ = ["MAP_COMPONENT", "BenchError", "Server", "SessionResult", "crowd", "loopback_url",
            "main", "nearest_rank", "process_rss", "report", "session", "started_server"]
 
-#: The component name of the map element (streamlit-folium's ``st_folium``).
-MAP_COMPONENT = "streamlit_folium.st_folium"
+#: The component name of the map page's map element (the live map of :mod:`app.ui.live_map`).
+MAP_COMPONENT = "app.ui.live_map.atlas_live_map"
 #: The map page's name in a rerun request: it is the default page (app/ui/frame.py), whose URL
 #: path is always the root (``/map`` is answered with "page not found" and the default page).
 MAP_PAGE = ""

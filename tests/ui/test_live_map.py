@@ -76,6 +76,8 @@ def pick(page: Page, label: str, option: str) -> None:
     """Choose `option` in the sidebar multiselect labelled `label`, then close it with Esc."""
     box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(
         has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True))
+    # mid-sidebar first: a dropdown opened at the window's edge scrolls, and closes on scroll
+    box.evaluate("(e) => e.scrollIntoView({block: 'center'})")
     box.click()
     page.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")

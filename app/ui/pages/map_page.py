@@ -32,6 +32,7 @@ from app.map.legend import legend_spec
 from app.map.live import live_assets, mask_bits, result_bounds, view_shift
 from app.ui import state
 from app.ui.cache import (
+    REGISTER_KEY,
     export_file,
     export_name,
     filter_mask,
@@ -337,7 +338,8 @@ def _sheet_download(atlas: Atlas, flt: Filter, refs: tuple[str, ...] | None, lan
 
     url = urlsplit(st.context.url or "")
     base = f"{url.scheme}://{url.netloc}/" if url.scheme in ("http", "https") else DEFAULT_BASE_URL
-    options = SheetOptions(lang=lang, ref_layers=refs, base_url=base)
+    options = SheetOptions(lang=lang, ref_layers=refs, base_url=base,
+                           register=st.session_state.get(REGISTER_KEY, ""))
     st.download_button(t("sheet.download_map", lang),
                        lambda: map_sheet(atlas, flt, options).to_bytes("pdf"),
                        file_name=f"changning-sheet-{atlas.data_version}.pdf",
