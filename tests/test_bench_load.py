@@ -45,7 +45,7 @@ def test_only_loopback_servers_are_driven(url, capsys):
 
 
 def test_a_silent_loopback_url_is_refused_with_a_message(capsys):
-    port = load._free_port()  # nothing listens there
+    port = load.free_port()  # nothing listens there
     assert bench_main(["load", "--url", f"http://127.0.0.1:{port}", "--quiet"]) == 2
     assert f"no Streamlit server answers at http://127.0.0.1:{port}" in capsys.readouterr().err
 

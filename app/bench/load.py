@@ -60,8 +60,9 @@ from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-__all__ = ["MAP_COMPONENT", "BenchError", "Server", "SessionResult", "crowd", "loopback_url",
-           "main", "nearest_rank", "process_rss", "report", "session", "started_server"]
+__all__ = ["MAP_COMPONENT", "BenchError", "Server", "SessionResult", "crowd", "free_port",
+           "healthy", "loopback_url", "main", "nearest_rank", "process_rss", "report", "session",
+           "started_server"]
 
 #: The component name of the map page's map element (the live map of :mod:`app.ui.live_map`).
 MAP_COMPONENT = "app.ui.live_map.atlas_live_map"
@@ -377,14 +378,14 @@ class Server:
     log: Path | None = None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A TCP port of 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _healthy(base_url: str) -> bool:
+def healthy(base_url: str) -> bool:
     """True when Streamlit's health endpoint answers ``ok``."""
     try:
         with _NO_PROXY.open(f"{base_url}/_stcore/health", timeout=2) as response:
@@ -402,7 +403,7 @@ def started_server(timeout_s: float = START_TIMEOUT_S,
     added to this process's environment, names one.
     """
     with tempfile.TemporaryDirectory(prefix="atlas-load-") as tmp:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         inherited = {k: v for k, v in os.environ.items() if k != "ATLAS_DATABASE_URL"}
         env = {**inherited, "ATLAS_STORE": str(Path(tmp) / "atlas.sqlite"), **(env or {})}
@@ -415,7 +416,7 @@ def started_server(timeout_s: float = START_TIMEOUT_S,
                                        stdin=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + timeout_s
-            while not _healthy(url):
+            while not healthy(url):
                 if process.poll() is not None or time.monotonic() > deadline:
                     tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
                     raise BenchError(f"the app did not start on {url} within {timeout_s:g} s "
@@ -434,7 +435,7 @@ def started_server(timeout_s: float = START_TIMEOUT_S,
 def _existing_server(url: str, pid: int | None) -> Server:
     """The server at `url` (loopback only), which must answer its health check."""
     url = loopback_url(url)
-    if not _healthy(url):
+    if not healthy(url):
         raise BenchError(f"no Streamlit server answers at {url}/_stcore/health")
     port = urlsplit(url).port or (443 if url.startswith("https") else 80)
     return Server(url, pid if pid is not None else _listening_pid(port))

@@ -75,7 +75,7 @@ def nginx_conf(tmp: Path, site: str) -> str:
 def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 30) -> None:
     """Wait until `url`/_stcore/health answers ok through nginx; fail with nginx's log if not."""
     deadline = time.monotonic() + timeout_s
-    while not load._healthy(url):
+    while not load.healthy(url):
         if process.poll() is not None or time.monotonic() > deadline:
             pytest.fail(f"nginx did not answer at {url} (exit {process.poll()}):\n"
                         f"{log.read_text(errors='replace') if log.exists() else ''}")
@@ -126,7 +126,7 @@ def deployment(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     tmp = tmp_path_factory.mktemp("nginx")
     with ExitStack() as stack:
         replicas = {name: stack.enter_context(load.started_server(env=env)) for name in "ab"}
-        port = load._free_port()
+        port = load.free_port()
         ports = [urlsplit(replicas[name].url).port for name in "ab"]
         (tmp / "nginx.conf").write_text(nginx_conf(tmp, site_block(*ports, port)),
                                         encoding="utf-8")
@@ -233,7 +233,7 @@ def test_when_replica_a_stops_its_visitors_are_served_by_b(deployment):
     replica = deployment.replicas["a"]
     os.kill(replica.pid, 15)
     deadline = time.monotonic() + 30
-    while load._healthy(replica.url) and time.monotonic() < deadline:
+    while load.healthy(replica.url) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert served_by(deployment.url, "a") == "b"
     result = asyncio.run(load.session(deployment.url, timeout_s=120,

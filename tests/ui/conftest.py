@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +34,8 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+
+from app.bench.load import free_port, healthy
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
@@ -112,20 +111,6 @@ def phone_page(browser: Browser) -> Iterator[Page]:
 # --- the app server ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(base_url: str) -> bool:
-    """True when Streamlit's health endpoint answers ``ok``."""
-    try:
-        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
 
 
 @dataclass
@@ -165,7 +150,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..
 
     def start(script: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
         script = Path(script).resolve()
-        port = _free_port()
+        port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         command = [
             sys.executable, "-m", "streamlit", "run", str(script),
@@ -188,7 +173,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..
         server = _Server(process, log)
         servers.append(server)
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _healthy(base_url):
+        while not healthy(base_url):
             if process.poll() is not None:
                 pytest.fail(f"streamlit exited with {process.returncode}:\n{server.output()}")
             if time.monotonic() > deadline:
