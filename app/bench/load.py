@@ -62,7 +62,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 __all__ = ["MAP_COMPONENT", "BenchError", "Server", "SessionResult", "crowd", "free_port",
            "healthy", "loopback_url", "main", "nearest_rank", "process_rss", "report", "session",
-           "started_server"]
+           "started_server", "stop"]
 
 #: The component name of the map page's map element (the live map of :mod:`app.ui.live_map`).
 MAP_COMPONENT = "app.ui.live_map.atlas_live_map"
@@ -424,12 +424,18 @@ def started_server(timeout_s: float = START_TIMEOUT_S,
                 time.sleep(0.25)
             yield Server(url, process.pid, log)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+            stop(process)
+
+
+def stop(process: subprocess.Popen, timeout_s: float = 15.0) -> None:
+    """Terminate a child process we started; kill it if it has not exited within `timeout_s`."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout_s)
 
 
 def _existing_server(url: str, pid: int | None) -> Server:

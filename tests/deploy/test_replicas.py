@@ -82,17 +82,6 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: flo
         time.sleep(0.2)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Terminate a child we started; kill it if it does not exit within 10 s."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 class Deployment:
     """The running replicas, nginx in front, and the store's URL."""
 
@@ -135,7 +124,7 @@ def deployment(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
             [binary, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(log),
              "-g", f"daemon off; pid {tmp / 'nginx.pid'}; error_log {log};"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        stack.callback(_stop, process)
+        stack.callback(load.stop, process, 10.0)
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, process, log)
         yield Deployment(url, replicas, database_url)
