@@ -99,7 +99,7 @@ FIELD_DOCS: dict[str, str] = {
     "category": "category within the layer (the layer's legend value)",
     "action": "what the report says will happen in 2025 (Chinese verb, e.g. 开工)",
     "action_en": "the action in English",
-    "status": "status from the vocabulary: planning, preparation, construction, operating, ongoing",
+    "status": "stage from the vocabulary: planning, preparation, construction, completed, operating, ongoing, paused",
     "target_year": "year the action is due (integer, or null when not stated)",
     "subdistrict": "sub-district (街道) the project lies in, or 'unknown'",
     "address": "address or road as given, may be empty",

@@ -1,0 +1,646 @@
+"""The living register: the register as a log of dated changes, and the atlas as of any day.
+
+The working register is not a file but a fold over a change log. Each change names a project,
+the values it had (``old``) and the values it gets (``new``), who made it, why, and from which
+day it holds (``effective``, ``YYYY-MM-DD``). Two sources write changes:
+
+* ``seed`` -- ``geodata/register.toml`` as curated (:func:`seed_values`). The first seed holds
+  from the report's date (:data:`SEED_DATE`); a later, newer seed is merged as the differences
+  from the seed values already logged (:func:`seed_changes`), holding from the day of the merge;
+  a project the newer seed drops is retired from that day.
+* ``planner`` -- edits made in the app: a drawn or uploaded geometry, attribute values, a new
+  dated stage. Accepted edits win over the seed for the fields they set, whatever seed comes
+  later, so merging a newer seed never loses an edit.
+
+Positions and attributes as of a day are those of the accepted changes effective on or before
+it. The stage is different: a stage entry carries the day it was reached (valid time), so the
+stage as of a day is the last entry dated on or before it, whenever the entry was recorded. A
+project exists from the day of its first seed change; before that it is absent.
+
+The change log's rows (what a store returns) have the columns of :data:`CHANGE_COLUMNS`; values
+are JSON text, geometries WKT in WGS-84. This module is pure: it neither reads nor writes a
+store (that is :mod:`app.store`), so the same fold serves both backends and the tests.
+
+>>> import pandas as pd
+>>> rows = pd.DataFrame([
+...     change_row(1, "p", "seed", {}, {"status": "planning", "geometry": None,
+...                "stages": [{"stage": "planning", "date": "2025-01-08", "source": "report"}]},
+...                effective="2025-01-08"),
+...     change_row(2, "p", "planner", {"geometry": None}, {"geometry": "POINT (121.4 31.2)"},
+...                effective="2025-05-01"),
+...     change_row(3, "p", "planner", {}, {"stage_entry": {"stage": "construction",
+...                "date": "2025-03-01", "source": "site notice"}}, effective="2025-06-01")])
+>>> fold(rows, "2025-04-01")["p"]["geometry"], fold(rows, "2025-04-01")["p"]["status"]
+(None, 'construction')
+>>> fold(rows)["p"]["geometry"]
+'POINT (121.4 31.2)'
+>>> fold(rows, "2024-12-31")
+{}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from app.data.layers import geometry_kind
+from app.errors import SubmissionError
+from app.geo.district import distance_outside
+from app.geo.geocode import to_metric
+
+__all__ = [
+    "ATTRIBUTE_FIELDS",
+    "CHANGE_COLUMNS",
+    "LIVING_COLUMNS",
+    "MAX_LINKS",
+    "MAX_REASON_CHARS",
+    "MAX_VERTICES",
+    "REVIEW_RULES",
+    "SEED_DATE",
+    "STAGE_ORDER",
+    "TRACKED_FIELDS",
+    "Edit",
+    "apply_living",
+    "change_row",
+    "check_attributes",
+    "check_date",
+    "check_geometry",
+    "check_reason",
+    "check_stage_entry",
+    "fold",
+    "needs_review",
+    "seed_changes",
+    "seed_values",
+    "site_area_m2",
+    "stage_counts",
+    "stage_on",
+]
+
+#: The report's date: the day the curated register (the first seed) holds from.
+SEED_DATE = "2025-01-08"
+
+#: Stages in the order a project usually moves through them (``paused`` may come anywhere;
+#: ``ongoing`` is an area-wide programme). The values are the vocabulary's ``status`` keys.
+STAGE_ORDER: tuple[str, ...] = ("planning", "preparation", "construction", "completed",
+                                "operating", "ongoing", "paused")
+
+#: The project fields the change log tracks (``geometry`` as WKT, ``stages`` as a list of
+#: ``{"stage", "date", "source"}``). ``status`` is not tracked: it is the stage of the day.
+TRACKED_FIELDS: tuple[str, ...] = (
+    "geometry", "precision", "pos_method", "pos_source", "pos_source_crs", "pos_confidence",
+    "position_note", "action", "action_en", "target_year", "description", "description_zh",
+    "start_date", "target_date", "lead_agency", "links", "stages")
+
+#: What a planner may set as attributes (the stage has its own entry; site area is computed).
+ATTRIBUTE_FIELDS: tuple[str, ...] = ("action", "start_date", "target_date", "lead_agency",
+                                     "description", "description_zh", "links")
+
+#: Columns the living register adds to the atlas's projects.
+LIVING_COLUMNS: tuple[str, ...] = ("start_date", "target_date", "lead_agency", "links", "stages",
+                                   "stage_date", "site_area_m2", "edit_version")
+
+#: The columns of a change-log row, the same on every store.
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "id", "register", "project_id", "source", "actor", "at", "reason", "old", "new", "status",
+    "effective", "reviewed_by", "reviewed_at", "review_reason", "version")
+
+#: Which planner edits wait for a reviewer: ``geometry`` (the default: a geometry change does,
+#: attribute and stage edits do not), ``all`` or ``none``.
+REVIEW_RULES: tuple[str, ...] = ("geometry", "all", "none")
+
+MAX_REASON_CHARS = 500
+MAX_TEXT_CHARS = 2000
+MAX_AGENCY_CHARS = 120
+MAX_SOURCE_CHARS = 300
+MAX_LINKS = 10
+MAX_LINK_CHARS = 500
+#: Most vertices a drawn or uploaded geometry may have (a site boundary, not a city).
+MAX_VERTICES = 10_000
+#: A self-intersecting polygon is repaired when the repair changes its area by at most this.
+REPAIR_AREA_SHARE = 0.01
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_URL = re.compile(r"https?://[^\s<>\"'`]{1,490}")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change to record: `project_id`'s fields `old` -> `new` (JSON-able values, geometry
+    as WKT or None), by `actor` for `reason`. `source` is ``seed`` or ``planner``;
+    `effective` the day it holds from (None: the day it is accepted). `pending` edits wait for
+    a reviewer. `register` is ``""`` for the built-in register.
+    """
+
+    project_id: str
+    source: str
+    actor: str
+    reason: str
+    old: Mapping[str, object] = field(default_factory=dict)
+    new: Mapping[str, object] = field(default_factory=dict)
+    effective: str | None = None
+    pending: bool = False
+    register: str = ""
+
+    def __post_init__(self) -> None:
+        if self.source not in ("seed", "planner"):
+            raise SubmissionError(f"a change's source is 'seed' or 'planner', not {self.source!r}")
+        if not self.new:
+            raise SubmissionError("a change must set at least one value")
+        if self.effective is not None:
+            check_date(self.effective, "the change's effective date")
+        for name in ("project_id", "actor", "reason", "register"):
+            _no_nul(getattr(self, name), f"the change's {name}")
+        _no_nul(self.old_json, "the old values")
+        _no_nul(self.new_json, "the new values")
+
+    @property
+    def old_json(self) -> str:
+        return json.dumps(dict(self.old), ensure_ascii=False, sort_keys=True)
+
+    @property
+    def new_json(self) -> str:
+        return json.dumps(dict(self.new), ensure_ascii=False, sort_keys=True)
+
+
+def change_row(id_: int, project_id: str, source: str, old: Mapping, new: Mapping, *,
+               effective: str, status: str = "accepted", actor: str = "seed",
+               at: str = "2025-01-08T00:00:00+00:00", reason: str = "") -> dict[str, object]:
+    """One change-log row as a store returns it (for tests and in-memory seeds)."""
+    return {"id": id_, "register": "", "project_id": project_id, "source": source,
+            "actor": actor, "at": at, "reason": reason,
+            "old": json.dumps(dict(old), ensure_ascii=False),
+            "new": json.dumps(dict(new), ensure_ascii=False), "status": status,
+            "effective": effective, "reviewed_by": None, "reviewed_at": None,
+            "review_reason": None, "version": 1}
+
+
+# -- checks made before an edit is recorded -------------------------------------------
+
+def _no_nul(value: str | None, what: str) -> None:
+    if value is not None and "\x00" in value:
+        raise SubmissionError(f"{what} contains a NUL character (\\x00); remove it")
+
+
+def check_date(value: object, what: str) -> str:
+    """`value` when it is a real ``YYYY-MM-DD`` day between 2000 and 2100, else SubmissionError.
+
+    >>> check_date("2025-06-01", "the start date")
+    '2025-06-01'
+    >>> check_date("2025-02-30", "the start date")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the start date must be a day written YYYY-MM-DD, got '2025-02-30'
+    """
+    text = str(value)[:40]
+    if isinstance(value, date):
+        text = value.isoformat()
+    try:
+        if not _DATE.fullmatch(text):
+            raise ValueError
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise SubmissionError(f"{what} must be a day written YYYY-MM-DD, got {text!r}") from None
+    if not 2000 <= day.year <= 2100:
+        raise SubmissionError(f"{what} must lie between 2000 and 2100, got {text}")
+    return text
+
+
+def check_reason(reason: str) -> str:
+    """The stripped reason of a change: required, one short paragraph, no NUL.
+
+    >>> check_reason("  现场踏勘确定红线 ")
+    '现场踏勘确定红线'
+    >>> check_reason(" ")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: every change needs a short reason
+    """
+    text = str(reason or "").strip()
+    if not text:
+        raise SubmissionError("every change needs a short reason")
+    if len(text) > MAX_REASON_CHARS:
+        raise SubmissionError(f"the reason is {len(text)} characters long; at most "
+                              f"{MAX_REASON_CHARS} are kept")
+    _no_nul(text, "the reason")
+    return text
+
+
+def _text(value: object, what: str, limit: int, *, single_line: bool = False) -> str:
+    text = str(value if value is not None else "").strip()
+    if len(text) > limit:
+        raise SubmissionError(f"{what} is {len(text)} characters long; at most {limit} are kept")
+    _no_nul(text, what)
+    if single_line and ("\n" in text or "\r" in text):
+        raise SubmissionError(f"{what} must be one line")
+    return text
+
+
+def check_attributes(values: Mapping[str, object], actions: Iterable[str] = ()) -> dict[str, object]:
+    """The attribute edit `values`, checked and normalised (SubmissionError naming what is wrong).
+
+    Keys are :data:`ATTRIBUTE_FIELDS`; `actions` are the 2025 actions the vocabulary knows (when
+    given, ``action`` must be one of them). Dates are days; the start may not follow the target.
+    Links are http(s) addresses, at most :data:`MAX_LINKS`.
+
+    >>> check_attributes({"lead_agency": " 区建管委 ", "links": ["https://www.shcn.gov.cn/x"]})
+    {'lead_agency': '区建管委', 'links': ['https://www.shcn.gov.cn/x']}
+    >>> check_attributes({"start_date": "2025-09-01", "target_date": "2025-03-01"})
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the start date 2025-09-01 is after the target date 2025-03-01
+    >>> check_attributes({"links": ["javascript:alert(1)"]})
+    Traceback (most recent call last):
+    app.errors.SubmissionError: link 1 is not an http(s) address: 'javascript:alert(1)'
+    >>> check_attributes({"site_area_m2": 5})
+    Traceback (most recent call last):
+    app.errors.SubmissionError: 'site_area_m2' cannot be edited (editable: action, start_date, target_date, lead_agency, description, description_zh, links)
+    """
+    out: dict[str, object] = {}
+    known = tuple(actions)
+    for key, value in values.items():
+        if key not in ATTRIBUTE_FIELDS:
+            raise SubmissionError(f"{key!r} cannot be edited (editable: {', '.join(ATTRIBUTE_FIELDS)})")
+        if key in ("start_date", "target_date"):
+            out[key] = "" if value in (None, "") else check_date(value, f"the {key.replace('_', ' ')}")
+        elif key == "links":
+            links = [str(v).strip() for v in (value or []) if str(v).strip()]
+            if len(links) > MAX_LINKS:
+                raise SubmissionError(f"{len(links)} links given; at most {MAX_LINKS} are kept")
+            for n, link in enumerate(links, start=1):
+                if len(link) > MAX_LINK_CHARS or not _URL.fullmatch(link):
+                    raise SubmissionError(f"link {n} is not an http(s) address: {link[:80]!r}")
+            out[key] = links
+        elif key == "action":
+            text = _text(value, "the 2025 action", 20, single_line=True)
+            if known and text and text not in known:
+                raise SubmissionError(f"the 2025 action {text!r} is not in the vocabulary "
+                                      f"({', '.join(known)})")
+            out[key] = text
+        elif key == "lead_agency":
+            out[key] = _text(value, "the lead agency", MAX_AGENCY_CHARS, single_line=True)
+        else:
+            out[key] = _text(value, f"the {key.replace('_', ' ')}", MAX_TEXT_CHARS)
+    start, target = out.get("start_date"), out.get("target_date")
+    if start and target and start > target:
+        raise SubmissionError(f"the start date {start} is after the target date {target}")
+    return out
+
+
+def check_stage_entry(stage: str, day: object, source: str, *, today: str | None = None) -> dict[str, str]:
+    """A stage entry ``{"stage", "date", "source"}``, checked: a known stage, a real day not
+    after `today`, and a source saying how it is known.
+
+    >>> check_stage_entry("construction", "2025-03-01", "开工仪式新闻稿", today="2025-06-01")
+    {'stage': 'construction', 'date': '2025-03-01', 'source': '开工仪式新闻稿'}
+    >>> check_stage_entry("built", "2025-03-01", "x")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: unknown stage 'built' (known: planning, preparation, construction, completed, operating, ongoing, paused)
+    >>> check_stage_entry("completed", "2026-01-01", "x", today="2025-06-01")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the stage date 2026-01-01 is in the future (today is 2025-06-01)
+    """
+    if stage not in STAGE_ORDER:
+        raise SubmissionError(f"unknown stage {str(stage)[:40]!r} (known: {', '.join(STAGE_ORDER)})")
+    day = check_date(day, "the stage date")
+    today = today or date.today().isoformat()
+    if day > today:
+        raise SubmissionError(f"the stage date {day} is in the future (today is {today})")
+    text = _text(source, "the stage's source", MAX_SOURCE_CHARS, single_line=True)
+    if not text:
+        raise SubmissionError("a stage entry needs its source (a document, a site visit, a notice)")
+    return {"stage": stage, "date": day, "source": text}
+
+
+def check_geometry(geometry: BaseGeometry | None, *, kinds: Iterable[str],
+                   district_m: BaseGeometry | None, tolerance_m: float,
+                   layer: str = "this layer") -> tuple[BaseGeometry, str]:
+    """A drawn or uploaded WGS-84 geometry, checked; returns it (repaired when needed) and a
+    note saying what the repair did (``""`` when none was needed).
+
+    Refused with a SubmissionError naming the problem: empty, too many vertices, non-finite
+    coordinates, a kind the layer does not take, more than `tolerance_m` outside the district,
+    or self-intersecting in a way ``make_valid`` can only repair by changing its area by more
+    than 1 %.
+
+    >>> from shapely import Polygon, box
+    >>> district_m = to_metric(box(121.35, 31.17, 121.45, 31.24))
+    >>> bowtie = Polygon([(121.40, 31.20), (121.41, 31.21), (121.41, 31.20), (121.40, 31.21)])
+    >>> check_geometry(bowtie, kinds=["polygon"], district_m=district_m, tolerance_m=300)
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the polygon crosses itself (Self-intersection[121.405 31.205]) and repairing it would change its area by 100 %; redraw it
+    >>> geom, note = check_geometry(box(121.40, 31.20, 121.41, 31.21), kinds=["polygon"],
+    ...                             district_m=district_m, tolerance_m=300)
+    >>> note
+    ''
+    >>> check_geometry(box(121.40, 31.20, 121.41, 31.21), kinds=["point"], district_m=district_m,
+    ...                tolerance_m=300, layer="metro stations")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: metro stations takes point geometries, not a polygon
+    """
+    if geometry is None or geometry.is_empty:
+        raise SubmissionError("the geometry is empty: draw or upload a point, line or polygon")
+    coords = shapely.get_coordinates(geometry)
+    if len(coords) > MAX_VERTICES:
+        raise SubmissionError(f"the geometry has {len(coords):,} vertices; at most "
+                              f"{MAX_VERTICES:,} are accepted for one project")
+    if not all(math.isfinite(v) for v in coords.ravel()):
+        raise SubmissionError("the geometry has a coordinate that is not a finite number")
+    if (abs(coords[:, 0]) > 180).any() or (abs(coords[:, 1]) > 90).any():
+        raise SubmissionError("the geometry's coordinates are not longitude/latitude (WGS-84)")
+    note = ""
+    if not geometry.is_valid:
+        reason = shapely.is_valid_reason(geometry)
+        repaired = shapely.make_valid(geometry)
+        if repaired.geom_type == "GeometryCollection":
+            parts = [g for g in repaired.geoms if geometry_kind(g.geom_type) == geometry_kind(geometry.geom_type)]
+            repaired = shapely.union_all(parts) if parts else repaired
+        before, after = to_metric(geometry).area, to_metric(repaired).area
+        # shapely's area of a self-intersecting ring is its signed shoelace sum: loops that
+        # wind the other way subtract, so a bow tie has no area and its repair all of it
+        largest = max(after, before)
+        change = min(abs(after - before) / largest, 1.0) if largest else 0.0
+        changed_kind = geometry_kind(repaired.geom_type) != geometry_kind(geometry.geom_type)
+        if change > REPAIR_AREA_SHARE or changed_kind or repaired.is_empty:
+            what = {"polygon": "polygon", "line": "line", "point": "point"}[geometry_kind(geometry.geom_type)]
+            share = 100 if changed_kind or repaired.is_empty else round(change * 100)
+            raise SubmissionError(f"the {what} crosses itself ({reason}) and repairing it would "
+                                  f"change its area by {share} %; redraw it")
+        note = f"repaired with make_valid ({reason}); area changed by {change * 100:.2f} %"
+        geometry = repaired
+    kind = geometry_kind(geometry.geom_type)
+    allowed = tuple(kinds)
+    if kind not in allowed:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise SubmissionError(f"{layer} takes {', '.join(allowed)} geometries, not {article} {kind}")
+    if district_m is not None:
+        outside = distance_outside(geometry, district_m)
+        if outside > tolerance_m:
+            raise SubmissionError(f"the geometry lies {outside:,.0f} m outside the district "
+                                  f"(at most {tolerance_m:,.0f} m is accepted)")
+    return geometry, note
+
+
+def needs_review(rule: str, new: Mapping[str, object]) -> bool:
+    """Whether a planner edit setting `new` waits for a reviewer under `rule`.
+
+    >>> needs_review("geometry", {"geometry": "POINT (121.4 31.2)"}), needs_review("geometry", {"lead_agency": "x"})
+    (True, False)
+    >>> needs_review("sometimes", {})
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the review rule must be one of geometry, all, none; got 'sometimes'
+    """
+    if rule not in REVIEW_RULES:
+        raise SubmissionError(f"the review rule must be one of {', '.join(REVIEW_RULES)}; got {rule!r}")
+    if rule == "all":
+        return True
+    if rule == "none":
+        return False
+    return "geometry" in new
+
+
+def site_area_m2(geometry: BaseGeometry | None) -> float | None:
+    """Area of a polygonal geometry in square metres (UTM 51N), None for points, lines, nothing.
+
+    >>> from shapely import box
+    >>> round(site_area_m2(box(121.40, 31.20, 121.401, 31.201)), -1)
+    10560.0
+    """
+    if geometry is None or geometry.is_empty or geometry_kind(geometry.geom_type) != "polygon":
+        return None
+    return float(to_metric(geometry).area)
+
+
+# -- the seed ---------------------------------------------------------------------------
+
+def _wkt(geometry: object) -> str | None:
+    if geometry is None or not isinstance(geometry, BaseGeometry) or geometry.is_empty:
+        return None
+    return shapely.to_wkt(geometry, rounding_precision=8, trim=True)
+
+
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def seed_values(projects: gpd.GeoDataFrame, *, day: str = SEED_DATE) -> dict[str, dict[str, object]]:
+    """The tracked values of each curated project, as the seed logs them: geometry as WKT, the
+    register's status as one stage entry dated `day` and sourced to the report paragraph.
+
+    >>> from app.data.atlas import load_atlas
+    >>> values = seed_values(load_atlas().projects)
+    >>> values["tianshan-park"]["stages"][0]["date"]
+    '2025-01-08'
+    """
+    out: dict[str, dict[str, object]] = {}
+    columns = set(projects.columns)
+    for i, pid in enumerate(projects["id"]):
+        row = projects.iloc[i]
+        values: dict[str, object] = {}
+        for name in TRACKED_FIELDS:
+            if name == "geometry":
+                values[name] = _wkt(row.geometry)
+            elif name == "stages":
+                source = (f"2025 work report, section {row.get('report_section', '')}, "
+                          f"paragraph “{row.get('report_paragraph', '')}”")
+                values[name] = [{"stage": str(row["status"]), "date": day, "source": source}]
+            elif name in columns:
+                value = _plain(row[name])
+                values[name] = list(value) if isinstance(value, (list, tuple)) else value
+        out[str(pid)] = values
+    return out
+
+
+def _seed_state(changes: pd.DataFrame) -> dict[str, dict[str, object] | None]:
+    """The seed values as last logged, per project (None: retired)."""
+    state: dict[str, dict[str, object] | None] = {}
+    for row in _accepted(changes, None):
+        if row["source"] != "seed":
+            continue
+        new = json.loads(row["new"])
+        pid = row["project_id"]
+        if new.get("_retired"):
+            state[pid] = None
+        else:
+            current = state.get(pid) or {}
+            state[pid] = {**current, **new}
+    return state
+
+
+def seed_changes(changes: pd.DataFrame, values: Mapping[str, Mapping[str, object]], *,
+                 effective: str, actor: str = "seed", reason: str = "") -> list[Edit]:
+    """The seed changes that bring the logged seed (in `changes`) to `values`: a creation for a
+    new project, the changed fields of a known one, a retirement for one no longer there.
+
+    Empty when the log already holds `values`, so seeding twice writes nothing.
+
+    >>> log = pd.DataFrame([change_row(1, "p", "seed", {}, {"action": "开工"}, effective="2025-01-08")])
+    >>> [(e.project_id, dict(e.new)) for e in seed_changes(log, {"p": {"action": "竣工"}, "q": {"action": "开工"}},
+    ...                                                   effective="2025-09-01")]
+    [('p', {'action': '竣工'}), ('q', {'action': '开工'})]
+    >>> seed_changes(log, {"p": {"action": "开工"}}, effective="2025-09-01")
+    []
+
+    A changed stage is added to the logged stage history, dated `effective`, not swapped in.
+    """
+    state = _seed_state(changes) if len(changes) else {}
+    out: list[Edit] = []
+    for pid, new_values in values.items():
+        current = state.get(pid)
+        if current is None:
+            why = reason or ("seeded from the curated register" if pid not in state
+                             else "back in the curated register")
+            out.append(Edit(pid, "seed", actor, why, {}, dict(new_values), effective))
+            continue
+        new = {k: new_values[k] for k in new_values
+               if k != "stages" and current.get(k) != new_values[k]}
+        logged = list(current.get("stages") or [])
+        wanted = list(new_values.get("stages") or [])
+        if wanted and (not logged or logged[-1]["stage"] != wanted[-1]["stage"]):
+            new["stages"] = [*logged, {**wanted[-1], "date": effective}]
+        if new:
+            old = {k: current.get(k) for k in new}
+            out.append(Edit(pid, "seed", actor, reason or "the curated register changed",
+                            old, new, effective))
+    for pid, current in state.items():
+        if current is not None and pid not in values:
+            out.append(Edit(pid, "seed", actor, reason or "no longer in the curated register",
+                            {"_retired": False}, {"_retired": True}, effective))
+    return out
+
+
+# -- the fold -----------------------------------------------------------------------------
+
+def _accepted(changes: pd.DataFrame, asof: str | None) -> list[dict[str, object]]:
+    if changes is None or not len(changes):
+        return []
+    rows = changes[changes["status"] == "accepted"]
+    if asof is not None:
+        rows = rows[rows["effective"].astype(str) <= asof]
+    return rows.sort_values("id").to_dict("records")
+
+
+def stage_on(stages: list[Mapping[str, str]], day: str | None) -> dict[str, str] | None:
+    """The stage entry in force on `day` (the last dated on or before it; None: today).
+
+    >>> history = [{"stage": "planning", "date": "2025-01-08"}, {"stage": "construction", "date": "2025-04-01"}]
+    >>> stage_on(history, "2025-03-31")["stage"], stage_on(history, None)["stage"]
+    ('planning', 'construction')
+    >>> stage_on(history, "2024-12-31") is None
+    True
+    """
+    day = day or "9999-12-31"
+    current = None
+    for entry in sorted(stages, key=lambda e: e["date"]):
+        if entry["date"] <= day:
+            current = entry
+    return dict(current) if current else None
+
+
+def fold(changes: pd.DataFrame, asof: str | None = None) -> dict[str, dict[str, object]]:
+    """Each project's values as of `asof` (``YYYY-MM-DD``; None: now) from the change log.
+
+    Seed values first, then accepted planner edits over them (an edit wins over any seed);
+    ``stages`` is the seed's entries and every accepted planner entry, in date order, kept to
+    those dated on or before `asof`; ``status`` and ``stage_date`` are the stage then in force.
+    Retired projects and projects first seeded after `asof` are absent. ``edit_version`` is
+    the id of the project's last change of any status (what a planner's save is checked against).
+    """
+    seed: dict[str, dict[str, object] | None] = {}
+    overlay: dict[str, dict[str, object]] = {}
+    added: dict[str, list[dict[str, str]]] = {}
+    rows = _accepted(changes, None)
+    for row in rows:
+        pid = row["project_id"]
+        new = json.loads(row["new"])
+        if row["source"] != "seed":
+            entry = new.pop("stage_entry", None)
+            if entry:
+                added.setdefault(pid, []).append(entry)
+        if asof is not None and str(row["effective"]) > asof:
+            continue
+        if row["source"] == "seed":
+            if new.get("_retired"):
+                seed[pid] = None
+            else:
+                seed[pid] = {**(seed.get(pid) or {}), **new}
+        else:
+            overlay.setdefault(pid, {}).update(new)
+    versions: dict[str, int] = {}
+    if changes is not None and len(changes):
+        versions = {str(k): int(v) for k, v in changes.groupby("project_id")["id"].max().items()}
+    out: dict[str, dict[str, object]] = {}
+    for pid, values in seed.items():
+        if values is None:
+            continue
+        merged = {**values, **overlay.get(pid, {})}
+        stages = [*values.get("stages", []), *added.get(pid, [])]
+        day = asof or "9999-12-31"
+        stages = sorted((s for s in stages if s["date"] <= day), key=lambda s: s["date"])
+        merged["stages"] = stages
+        current = stage_on(stages, asof)
+        merged["status"] = current["stage"] if current else ""
+        merged["stage_date"] = current["date"] if current else ""
+        merged["edit_version"] = versions.get(pid, 0)
+        out[pid] = merged
+    return out
+
+
+def apply_living(projects: gpd.GeoDataFrame, changes: pd.DataFrame,
+                 asof: str | None = None) -> gpd.GeoDataFrame:
+    """`projects` as the change log says they stand on `asof` (None: now): rows absent that
+    day dropped, tracked fields and :data:`LIVING_COLUMNS` set from :func:`fold`, the site area
+    computed from the geometry. `projects` is not modified.
+    """
+    state = fold(changes, asof)
+    keep = projects["id"].astype(str).isin(state)
+    out = projects[keep].copy()
+    for column in LIVING_COLUMNS:
+        out[column] = None
+    index = dict(zip(out["id"].astype(str), out.index, strict=True))
+    geometries = list(out.geometry)
+    positions = {i: n for n, i in enumerate(out.index)}
+    for pid, values in state.items():
+        i = index.get(pid)
+        if i is None:
+            continue
+        for name, value in values.items():
+            if name == "geometry":
+                geometries[positions[i]] = shapely.from_wkt(value) if value else None
+            elif name in out.columns or name in ("status", "stage_date"):
+                out.at[i, name] = list(value) if isinstance(value, list) else value
+        area = site_area_m2(geometries[positions[i]])
+        out.at[i, "site_area_m2"] = area
+    out = out.set_geometry(gpd.GeoSeries(geometries, index=out.index, crs="EPSG:4326"))
+    for column in ("start_date", "target_date", "lead_agency"):
+        out[column] = out[column].fillna("")
+    out["links"] = [v if isinstance(v, list) else [] for v in out["links"]]
+    out["stages"] = [v if isinstance(v, list) else [] for v in out["stages"]]
+    out["stage_date"] = out["stage_date"].fillna("")
+    out["edit_version"] = out["edit_version"].fillna(0).astype(int)
+    out["site_area_m2"] = pd.to_numeric(out["site_area_m2"], errors="coerce")
+    if "target_year" in out.columns:
+        out["target_year"] = pd.to_numeric(out["target_year"], errors="coerce").astype("Int64")
+    return out.reset_index(drop=True)
+
+
+def stage_counts(changes: pd.DataFrame, days: Iterable[str], *, by: pd.Series | None = None) -> pd.DataFrame:
+    """How many projects stood in each stage on each of `days` (long form: ``date``, ``stage``,
+    ``count``, and ``group`` when `by` maps project ids to a group such as the layer)."""
+    records = []
+    for day in days:
+        for pid, values in fold(changes, day).items():
+            group = by.get(pid, "") if by is not None else ""
+            records.append({"date": day, "stage": values["status"] or "unknown", "group": group})
+    frame = pd.DataFrame(records, columns=["date", "stage", "group"])
+    keys = ["date", "stage"] + (["group"] if by is not None else [])
+    return frame.groupby(keys).size().rename("count").reset_index()
+
