@@ -149,4 +149,4 @@ def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
         shown = register_atlas(base, store.load_register(register), register)
     if store is None:
         return shown
-    return replace(shown, atlas=apply_field_updates(shown.atlas, store))
+    return replace(shown, atlas=apply_field_updates(shown.atlas, store, register))

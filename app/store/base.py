@@ -74,10 +74,10 @@ GAZETTEER_REGISTER = "gazetteer"
 
 #: The columns of the history tables, the same on every store (what ``store dump`` writes).
 HISTORY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "submissions": ("id", "project_id", "kind", "submitted_by", "team", "submitted_at", "lon", "lat",
+    "submissions": ("id", "register", "project_id", "kind", "submitted_by", "team", "submitted_at", "lon", "lat",
                     "precision", "accuracy_m", "note", "photo", "photo_type", "status",
                     "reviewed_by", "reviewed_at", "review_reason", "version"),
-    "field_updates": ("project_id", "geometry_wkt", "precision", "accuracy_m", "updated_by",
+    "field_updates": ("register", "project_id", "geometry_wkt", "precision", "accuracy_m", "updated_by",
                       "updated_at", "submission_id"),
     "audit": ("id", "at", "actor", "action", "project_id", "submission_id", "old_wkt", "new_wkt",
               "accuracy_m", "note"),
@@ -278,8 +278,13 @@ class Submission:
     accuracy_m: float | None = None
     note: str = ""
     photo: bytes | None = None
+    #: The register the project belongs to (``""``: the built-in one): a correction applies
+    #: to that register only, even where another register uses the same project id.
+    register: str = ""
 
     def __post_init__(self) -> None:
+        if self.register:
+            check_register_name(self.register)
         if self.kind not in ("confirm", "correct"):
             raise SubmissionError(f"kind must be 'confirm' or 'correct', got {self.kind!r}")
         if not check_text(self.project_id, "the project id"):
@@ -570,8 +575,9 @@ def _confidence(accuracy_m: float | None) -> str:
     return "high" if accuracy_m <= 10 else "medium" if accuracy_m <= 50 else "low"
 
 
-def apply_field_updates(atlas, store: AtlasStore):
-    """The atlas with accepted field corrections applied (geometry, precision, provenance).
+def apply_field_updates(atlas, store: AtlasStore, register: str = ""):
+    """The atlas with the accepted field corrections of `register` (``""``: the built-in one)
+    applied (geometry, precision, provenance).
 
     The data version gains the store's revision, so caches keyed on it see the change; the
     given atlas is not modified. Updates of projects the atlas does not have are skipped.
@@ -585,6 +591,8 @@ def apply_field_updates(atlas, store: AtlasStore):
     True
     """
     updates = store.field_updates()
+    if "register" in updates:
+        updates = updates[updates["register"].fillna("") == register]
     if updates.empty:
         return replace(atlas, data_version=f"{atlas.data_version}+{store.revision()}")
     projects = atlas.projects.copy()
