@@ -399,6 +399,7 @@ STRINGS.update({
     "sheet.station_line": ("{d:.0f} 米 {dir},{name}", "{d:.0f} m {dir}, {name}"),
     "sheet.position": ("位置精度与来源", "Position precision and source"),
     "sheet.card": ("项目信息", "Project"),
+    "sheet.stages": ("阶段历程", "Stage history"),
     "sheet.not_located": ("该项目尚未定位:不绘制位置,也不给出坐标与导航。",
                           "This project is not located: no position, coordinates or navigation are given."),
     "sheet.download_map": ("下载地图图幅(PDF)", "Download map sheet (PDF)"),
