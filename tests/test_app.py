@@ -119,9 +119,8 @@ def test_export_for_the_page_filter_matches_the_cli(atlas, tmp_path):
 
     from app.domain.viewstate import parse_view
     from app.io.export import export_bytes
-    from app.ui.state import allowed_values
-
     from app.service.atlas import shown_atlas
+    from app.ui.state import allowed_values
 
     atlas = shown_atlas(base=atlas).atlas  # what the page shows: the living register
     view, _ = parse_view({"layer": "public_space", "status": "operating"}, allowed_values(atlas))

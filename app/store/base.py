@@ -16,6 +16,7 @@ app.errors.SubmissionError: the submitter's name contains a NUL character (\\x00
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -42,6 +43,7 @@ __all__ = [
     "MAX_NOTE_CHARS",
     "MAX_PHOTO_BYTES",
     "AtlasStore",
+    "StoreAttempts",
     "Submission",
     "apply_field_updates",
         "change_conflict",
@@ -232,6 +234,44 @@ def change_conflict(project_id: str, expected: int, since: Sequence[tuple]) -> C
     return ConflictError(f"project {project_id} changed since it was opened (version {expected}): "
                          f"{'; '.join(described) or 'its history moved on'}; nothing was saved: "
                          "reload the project to see the changes")
+
+
+class StoreAttempts:
+    """Sign-in failures kept in a store, so every app process behind a proxy counts the same
+    guesses (an :class:`app.domain.roles.AttemptRecords`). Keys are kept as SHA-256 digests:
+    the store never holds a client's address. Use with a wall clock (``time.time``).
+
+    >>> import tempfile, pathlib
+    >>> from app.store.sqlite import Store
+    >>> records = StoreAttempts(Store(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite"))
+    >>> [records.add_failure("address:10.0.0.7", 100.0, 3) for _ in range(4)]
+    [1, 2, 3, 1]
+    >>> records.get("address:10.0.0.7"), records.get("address:10.0.0.8")
+    ((1, 100.0), None)
+    """
+
+    def __init__(self, store: AtlasStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def _key(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, key: str) -> tuple[int, float] | None:
+        """(failures, last) of `key`, or None."""
+        return self.store.attempt(self._key(key))
+
+    def add_failure(self, key: str, now: float, restart_after: int) -> int:
+        """One more failure of `key`, counted in the store."""
+        return self.store.add_attempt_failure(self._key(key), now, restart_after)
+
+    def drop(self, key: str) -> None:
+        """Forget `key`."""
+        self.store.drop_attempts(self._key(key))
+
+    def forget_before(self, horizon: float) -> None:
+        """Forget keys idle since before `horizon`."""
+        self.store.drop_attempts(before=horizon)
 
 
 def today_utc() -> str:
@@ -539,6 +579,18 @@ class AtlasStore(Protocol):
 
     def history(self) -> dict[str, pd.DataFrame]:
         """Submissions (with photos), field updates and audit rows, in :data:`HISTORY_COLUMNS`."""
+        ...
+
+    def attempt(self, key: str) -> tuple[int, float] | None:
+        """(failures in a row, epoch seconds of the last) of a sign-in key, or None."""
+        ...
+
+    def add_attempt_failure(self, key: str, now: float, restart_after: int) -> int:
+        """One more failure of a sign-in key, atomically; returns the failures now counted."""
+        ...
+
+    def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:
+        """Forget a sign-in key, or every key idle since before `before`."""
         ...
 
     def add_changes(self, edits: Sequence[Edit], *, expected_version: int | None = None,

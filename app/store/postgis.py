@@ -187,6 +187,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE field_updates ADD COLUMN register text NOT NULL DEFAULT '';
     ALTER TABLE field_updates DROP CONSTRAINT field_updates_pkey;
     ALTER TABLE field_updates ADD PRIMARY KEY (register, project_id);
+    -- wrong passphrases per client, shared by every app server using this database
+    CREATE TABLE sign_in_failures (
+        key text PRIMARY KEY,
+        failures integer NOT NULL CHECK (failures > 0),
+        last double precision NOT NULL
+    );
     """,
 )
 
@@ -684,6 +690,31 @@ class PostgisStore:
                 "field_updates": self.field_updates(),
                 "audit": self._frame(self._AUDIT + " ORDER BY id",
                                      convert={"old_wkt": _wkt, "new_wkt": _wkt})}
+
+    def attempt(self, key: str) -> tuple[int, float] | None:
+        """(failures in a row, epoch seconds of the last) of a sign-in key, or None."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT failures, last FROM sign_in_failures WHERE key = %s",
+                               (key,)).fetchone()
+        return (int(row[0]), float(row[1])) if row else None
+
+    def add_attempt_failure(self, key: str, now: float, restart_after: int) -> int:
+        """One more failure of a sign-in key, atomically (one upsert); the count restarts
+        after `restart_after` (a lockout that ended). Returns the failures now counted."""
+        with self._connect() as conn:
+            return int(conn.execute(
+                "INSERT INTO sign_in_failures AS f (key, failures, last) VALUES (%s, 1, %s)"
+                " ON CONFLICT (key) DO UPDATE SET last = excluded.last, failures ="
+                " CASE WHEN f.failures >= %s THEN 1 ELSE f.failures + 1 END RETURNING failures",
+                (key, now, restart_after)).fetchone()[0])
+
+    def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:
+        """Forget a sign-in key, or every key idle since before `before`."""
+        with self._connect() as conn:
+            if key is not None:
+                conn.execute("DELETE FROM sign_in_failures WHERE key = %s", (key,))
+            if before is not None:
+                conn.execute("DELETE FROM sign_in_failures WHERE last < %s", (before,))
 
     def changes(self, *, register: str = "", project_id: str | None = None,
                 since: str | None = None, status: str | None = None) -> pd.DataFrame:

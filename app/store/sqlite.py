@@ -179,6 +179,12 @@ _SCHEMA = [
     INSERT INTO field_updates_v3 SELECT '', * FROM field_updates;
     DROP TABLE field_updates;
     ALTER TABLE field_updates_v3 RENAME TO field_updates;
+    -- wrong passphrases per client, shared by every app process using this store
+    CREATE TABLE sign_in_failures (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL CHECK (failures > 0),
+        last REAL NOT NULL
+    );
     """,
 ]
 
@@ -515,6 +521,31 @@ class Store:
         return {table: self._frame(f"SELECT {', '.join(columns)} FROM {table}"  # noqa: S608 (fixed names)
                                    f" ORDER BY {order[table]}")
                 for table, columns in HISTORY_COLUMNS.items()}
+
+    def attempt(self, key: str) -> tuple[int, float] | None:
+        """(failures in a row, epoch seconds of the last) of a sign-in key, or None."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT failures, last FROM sign_in_failures WHERE key = ?",
+                               (key,)).fetchone()
+        return (int(row[0]), float(row[1])) if row else None
+
+    def add_attempt_failure(self, key: str, now: float, restart_after: int) -> int:
+        """One more failure of a sign-in key, atomically; the count restarts after
+        `restart_after` (a lockout that ended). Returns the failures now counted."""
+        with self._transaction() as conn:
+            return int(conn.execute(
+                "INSERT INTO sign_in_failures (key, failures, last) VALUES (?, 1, ?)"
+                " ON CONFLICT (key) DO UPDATE SET last = excluded.last, failures ="
+                " CASE WHEN failures >= ? THEN 1 ELSE failures + 1 END RETURNING failures",
+                (key, now, restart_after)).fetchone()[0])
+
+    def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:
+        """Forget a sign-in key, or every key idle since before `before`."""
+        with self._transaction() as conn:
+            if key is not None:
+                conn.execute("DELETE FROM sign_in_failures WHERE key = ?", (key,))
+            if before is not None:
+                conn.execute("DELETE FROM sign_in_failures WHERE last < ?", (before,))
 
     def changes(self, *, register: str = "", project_id: str | None = None,
                 since: str | None = None, status: str | None = None) -> pd.DataFrame:
