@@ -76,6 +76,8 @@ def test_seeding_writes_each_project_once_and_shows_the_curated_register(store, 
     for mine, theirs in zip(shown.geometry, base.projects.geometry, strict=True):
         assert (mine is None and theirs is None) or mine.equals_exact(theirs, 1e-7)
     assert (shown["status"] == base.projects["status"]).all()
+    # only a site has a site area: zones and programmes drawn as areas do not
+    assert shown.loc[shown["precision"] != "site", "site_area_m2"].isna().all()
 
 
 def test_a_drawn_polygon_waits_for_review_then_places_the_project(store, base):

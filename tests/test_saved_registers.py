@@ -231,7 +231,7 @@ def test_app_and_cli_agree_after_an_accepted_correction(register, atlas, isolate
 def test_shown_atlas_needs_a_store_only_for_a_saved_register(atlas):
     shown = shown_atlas(base=atlas).atlas  # the living register, folded from its seed alone
     assert shown.projects["id"].tolist() == atlas.projects["id"].tolist()
-    assert shown.data_version == f"{atlas.data_version}.0"  # the data, then the log's position
+    assert shown.data_version == f"{atlas.data_version}~0"  # the data, then the log's position
     with pytest.raises(StoreError, match="needs a store"):
         shown_atlas(REGISTER, base=atlas)
 

@@ -120,13 +120,13 @@ def living_atlas(base: Atlas, store: AtlasStore | None, asof: str | None = None)
     projects = apply_living(base.projects, log, asof)
     projects = gpd.GeoDataFrame(projects, geometry="geometry", crs="EPSG:4326")
     position = int(log["id"].max()) if len(log) and int(log["id"].max()) > 0 else 0
-    version = f"{base.data_version}.{position}" + (f"@{asof}" if asof else "")
+    version = f"{base.data_version}~{position}" + (f"@{asof}" if asof else "")
     return replace(base, projects=projects, data_version=version)
 
 
 #: A data version as :func:`living_atlas` writes it: the curated data's hash, the change log's
 #: position, the as-of day, the store's revision (field corrections).
-_VERSION = re.compile(r"(?P<data>[0-9a-f]{6,64})\.(?P<log>\d{1,12})(?:@\d{4}-\d{2}-\d{2})?(?:\+\d{1,12})?")
+_VERSION = re.compile(r"(?P<data>[0-9a-f]{6,64})~(?P<log>\d{1,12})(?:@\d{4}-\d{2}-\d{2})?(?:\+\d{1,12})?")
 
 
 def version_diff(base: Atlas, store: AtlasStore | None, old_version: str) -> dict[str, int] | None:
