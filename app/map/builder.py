@@ -70,6 +70,8 @@ body>span{display:none}
 .atlas-stage-label{font-weight:600}
 .atlas-stage-source{display:block;color:#777;font-size:12px}
 .atlas-links{margin:0;padding-left:16px}
+/* a narrow map (a phone): the card fits inside it, the stage history wraps */
+@media (max-width:600px){.atlas-card{max-width:calc(100vw - 72px)}}
 .atlas-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.4 system-ui,"Noto Sans CJK SC",sans-serif;max-height:45vh;overflow:auto}
 .atlas-legend-title{font-weight:600;cursor:pointer}
 .atlas-legend-title:after{content:" ▾"}
