@@ -50,7 +50,9 @@ def progress_chart(frame: pd.DataFrame, stage_label: Callable[[str], str], lang:
     colour = alt.Color("stage_label:N", title=t("progress.stage", lang),
                        scale=alt.Scale(domain=labels, range=[STAGE_COLOURS[s] for s in stages]),
                        sort=labels,
-                       legend=alt.Legend(orient="bottom", columns=4, labelLimit=0) if legend else None)
+                       # two columns: the widest pair of labels still fits a phone's width
+                       legend=alt.Legend(orient="bottom", columns=2, labelLimit=150,
+                                         columnPadding=8) if legend else None)
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("month:O", sort=months, title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("count:Q", stack="zero", title=t("progress.count", lang),
