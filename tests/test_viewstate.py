@@ -1,5 +1,7 @@
 """URL view state: round trips, and bad values ignored with a notice."""
 
+from datetime import date, timedelta
+
 import pytest
 
 from app.domain.viewstate import ViewState, parse_view, to_query
@@ -58,3 +60,52 @@ def test_ref_none_hides_all_reference_layers():
 def test_search_is_trimmed_and_bounded():
     view, _ = parse_view({"q": "x" * 500}, ALLOWED)
     assert len(view.query) == 100
+
+
+# -- asof: the map as of a day ----------------------------------------------------------
+
+TODAY = date(2025, 9, 1)
+
+
+def test_asof_round_trips_and_defaults_to_the_live_register():
+    view, notices = parse_view({"asof": "2025-06-30"}, ALLOWED, today=TODAY)
+    assert (view.asof, notices) == ("2025-06-30", [])
+    assert to_query(view) == {"asof": "2025-06-30"}
+    assert parse_view(to_query(view), ALLOWED, today=TODAY)[0] == view
+    assert parse_view({}, ALLOWED, today=TODAY)[0].asof is None
+    assert "asof" not in to_query(ViewState())
+
+
+def test_asof_today_is_allowed():
+    assert parse_view({"asof": "2025-09-01"}, ALLOWED, today=TODAY)[0].asof == "2025-09-01"
+
+
+@pytest.mark.parametrize("raw,why", [
+    ("2025-02-30", "a day written YYYY-MM-DD"),       # no such day
+    ("2025-6-30", "a day written YYYY-MM-DD"),        # not zero-padded
+    ("30/06/2025", "a day written YYYY-MM-DD"),
+    ("yesterday", "a day written YYYY-MM-DD"),
+    ("", "a day written YYYY-MM-DD"),
+    ("1999-12-31", "a day written YYYY-MM-DD"),       # before any change log
+    ("2025-09-02", "after today, 2025-09-01"),        # the future
+    ("<b>2025</b>", "a day written YYYY-MM-DD"),
+])
+def test_bad_asof_is_dropped_with_a_notice_naming_it(raw, why):
+    view, notices = parse_view({"asof": raw, "layer": "renewal"}, ALLOWED, today=TODAY)
+    assert view.asof is None
+    assert notices == [f"ignored asof={raw!r} ({why})"]
+    assert view.filters["layer"] == ("renewal",)  # the rest of the view still applies
+
+
+def test_a_long_asof_is_quoted_cut_short():
+    _, notices = parse_view({"asof": "9" * 5000}, ALLOWED, today=TODAY)
+    assert notices == [f"ignored asof={'9' * 40!r} (a day written YYYY-MM-DD)"]
+
+
+def test_asof_defaults_to_the_district_day():
+    from app.domain.viewstate import district_today
+
+    tomorrow = district_today() + timedelta(days=1)
+    _, notices = parse_view({"asof": tomorrow.isoformat()}, ALLOWED)
+    assert notices and "after today" in notices[0]
+    assert parse_view({"asof": district_today().isoformat()}, ALLOWED)[1] == []

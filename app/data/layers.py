@@ -59,6 +59,8 @@ PROJECT_FIELDS: tuple[str, ...] = (
     "id", "name", "name_other", "name_zh", "name_en", "layer", "category", "status", "action",
     "target_year", "subdistrict", "address", "precision", "pos_confidence", "pos_method",
     "pos_source", "position_note", "report_ref", "description",
+    # the living register's (issue 15): shown on a card only when set
+    "stages", "lead_agency", "start_date", "target_date", "site_area", "links",
 )
 #: Display fields a reference layer's tooltip and card may name.
 REFERENCE_FIELDS: tuple[str, ...] = (

@@ -418,3 +418,51 @@ STRINGS.update({
     "sheet.download_map": ("下载地图图幅(PDF)", "Download map sheet (PDF)"),
     "sheet.download_field": ("下载现场核查单(PDF)", "Download field sheet (PDF)"),
 })
+
+
+# as of a date, progress (issue 15)
+STRINGS.update({
+    "card.site_area": ("{m2} 平方米({ha} 公顷)", "{m2} m² ({ha} ha)"),
+    "asof.label": ("查看日期", "As of"),
+    "asof.help": ("地图显示项目库在这一天的状态:位置、阶段和属性取自变更记录,之后才加入的项目不显示。"
+                  "默认今天(实时项目库)。",
+                  "The map shows the register as it stood on this day: positions, stages and"
+                  " attributes from the change log; projects added later are absent. Default:"
+                  " today (the live register)."),
+    "asof.today": ("回到今天", "Back to today"),
+    "asof.live": ("今天(实时项目库)· 数据版本 {v}", "Today (the live register) · data version {v}"),
+    "asof.past": ("截至 {day} 的项目库 · 数据版本 {v}", "The register as of {day} · data version {v}"),
+    "asof.none": ("截至 {day},项目库中还没有项目(首批项目来自 {seed} 的区政府工作报告)。",
+                  "No projects were in the register as of {day} (the first came with the"
+                  " district's work report of {seed})."),
+    "asof.not_living": ("已保存的项目库没有变更历史,“查看日期”只适用于内置项目库。",
+                        "A saved register has no change history: \"as of\" applies to the"
+                        " built-in register only."),
+    "progress.title": ("2025年进度:各阶段项目数", "Progress in 2025: projects in each stage"),
+    "progress.help": ("每月最后一天(本月为今天)各阶段的项目数,取自变更记录;阶段以当日之前最后一次记录为准。",
+                      "Projects in each stage on the last day of each month (today for this"
+                      " month), from the change log: a project's stage is its last entry dated"
+                      " on or before that day."),
+    "progress.by": ("分组", "Group by"),
+    "progress.by_layer": ("按图层", "By layer"),
+    "progress.by_section": ("按报告章节", "By report section"),
+    "progress.all": ("全部项目", "All projects"),
+    "progress.month": ("月份", "Month"),
+    "progress.month_format": ("%-m月", "%b"),
+    "progress.stage": ("阶段", "Stage"),
+    "progress.count": ("项目数", "Projects"),
+    "progress.unknown": ("未记录", "Not recorded"),
+    "progress.empty": ("变更记录中还没有2025年的项目。", "The change log has no projects in 2025 yet."),
+    "progress.not_living": ("已保存的项目库没有变更历史,进度图只适用于内置项目库。",
+                            "A saved register has no change history: the progress chart is for"
+                            " the built-in register only."),
+    "timeline.none": ("无阶段记录", "No stage recorded"),
+})
+FIELD_LABELS.update({
+    "stages": ("阶段历程", "Stage history"),
+    "lead_agency": ("牵头单位", "Lead agency"),
+    "start_date": ("开始日期", "Start date"),
+    "target_date": ("目标日期", "Target date"),
+    "site_area": ("用地面积", "Site area"),
+    "links": ("相关链接", "Links"),
+})

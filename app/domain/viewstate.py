@@ -14,6 +14,8 @@ Parameters (all optional; lists are comma-separated or repeated):
 ``v``          data version the link was made with (the page adds it; when it differs from
                the running data the page says the data has changed)
 ``register``   a saved register shown instead of the built-in one (its name)
+``asof``       the day the map shows the register as it stood (``YYYY-MM-DD``, not after
+               today; absent: today, the live register)
 =============  ==========================================================
 
 A bad value is dropped with a notice naming it; the rest of the view still applies.
@@ -31,12 +33,15 @@ A bad value is dropped with a notice naming it; the rest of the view still appli
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
 
 from app.domain.filters import FILTER_FIELDS, Filter
 
-__all__ = ["BASEMAP_IDS", "LANGS", "ViewState", "parse_view", "to_query"]
+__all__ = ["BASEMAP_IDS", "EARLIEST_ASOF", "LANGS", "ViewState", "district_today", "parse_asof",
+           "parse_view", "to_query"]
 
 LANGS: tuple[str, ...] = ("zh", "en")
 #: Basemap ids, in picker order. The basemaps themselves (tiles, CRS, titles) are the registry
@@ -49,6 +54,11 @@ PARAM_OF: dict[str, str] = {f: ("section" if f == "report_section" else f) for f
 _LAT_RANGE = (30.6, 31.9)
 _LON_RANGE = (120.8, 122.2)
 _ZOOM_RANGE = (9, 19)
+#: The earliest day ``asof`` may name (the change log's dates are checked against the same).
+EARLIEST_ASOF = date(2000, 1, 1)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The district's clock (China Standard Time, no daylight saving): what "today" means here.
+_DISTRICT_TZ = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ class ViewState:
     lon: float | None = None
     zoom: int | None = None
     register: str = ""  # "" = the built-in register
+    asof: str | None = None  # 'YYYY-MM-DD'; None = today (the live register)
 
     def to_filter(self) -> Filter:
         """The attribute filter this view applies."""
@@ -91,19 +102,52 @@ def _number(raw: object, lo: float, hi: float) -> float | None:
     return value if math.isfinite(value) and lo <= value <= hi else None
 
 
+def district_today() -> date:
+    """Today in the district (UTC+8): the latest day ``asof`` may name."""
+    return datetime.now(_DISTRICT_TZ).date()
+
+
+def parse_asof(raw: object, today: date | None = None) -> tuple[str | None, str | None]:
+    """(the day, None) when `raw` is a real ``YYYY-MM-DD`` day from :data:`EARLIEST_ASOF` to
+    `today` (default :func:`district_today`); otherwise (None, a notice naming the value).
+
+    >>> parse_asof("2025-06-30", date(2025, 7, 1))
+    ('2025-06-30', None)
+    >>> parse_asof("2025-02-30", date(2025, 7, 1))
+    (None, "ignored asof='2025-02-30' (a day written YYYY-MM-DD)")
+    >>> parse_asof("2025-07-02", date(2025, 7, 1))
+    (None, "ignored asof='2025-07-02' (after today, 2025-07-01)")
+    """
+    today = today or district_today()
+    text = (_values(raw) or [""])[0][:40]
+    try:
+        day = date.fromisoformat(text) if _DAY.fullmatch(text) else None
+    except ValueError:
+        day = None
+    if day is None or day < EARLIEST_ASOF:
+        return None, f"ignored asof={text!r} (a day written YYYY-MM-DD)"
+    if day > today:
+        return None, f"ignored asof={text!r} (after today, {today.isoformat()})"
+    return day.isoformat(), None
+
+
 def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]],
                ref_layers: Iterable[str] = (), project_ids: Iterable[str] = (),
-               registers: Iterable[str] | None = None) -> tuple[ViewState, list[str]]:
+               registers: Iterable[str] | None = None,
+               today: date | None = None) -> tuple[ViewState, list[str]]:
     """Read a view from query parameters; unknown or bad values become notices, never errors.
 
     `allowed` maps each filter field to its permitted values; `ref_layers` and `project_ids`
     are the known reference layer ids and project ids; `registers` the saved registers' names
-    (None: ``register`` is not checked here but by whoever reads the store).
+    (None: ``register`` is not checked here but by whoever reads the store); `today` the
+    latest day ``asof`` may name (default: today in the district).
 
     >>> parse_view({"register": "d-2025"}, {}, registers=["d-2025"])[0].register
     'd-2025'
     >>> parse_view({"register": "gone"}, {}, registers=[])
-    (ViewState(lang='zh', basemap='osm', ref_layers=None, filters={}, query='', project=None, lat=None, lon=None, zoom=None, register=''), ["ignored register='gone' (no saved register of that name)"])
+    (ViewState(lang='zh', basemap='osm', ref_layers=None, filters={}, query='', project=None, lat=None, lon=None, zoom=None, register='', asof=None), ["ignored register='gone' (no saved register of that name)"])
+    >>> parse_view({"asof": "2025-13-01"}, {})[1]
+    ["ignored asof='2025-13-01' (a day written YYYY-MM-DD)"]
     """
     notices: list[str] = []
     view = ViewState()
@@ -169,8 +213,14 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
     if register and registers is not None and register not in set(registers):
         notices.append(f"ignored register={register!r} (no saved register of that name)")
         register = ""
+    asof = None
+    if "asof" in params:
+        asof, notice = parse_asof(params["asof"], today)
+        if notice:
+            notices.append(notice)
     return ViewState(lang=lang, basemap=basemap, ref_layers=refs, filters=filters, query=query,
-                     project=project, lat=lat, lon=lon, zoom=zoom, register=register), notices
+                     project=project, lat=lat, lon=lon, zoom=zoom, register=register,
+                     asof=asof), notices
 
 
 def to_query(view: ViewState) -> dict[str, str]:
@@ -195,4 +245,6 @@ def to_query(view: ViewState) -> dict[str, str]:
         out["z"] = str(view.zoom)
     if view.register:
         out["register"] = view.register
+    if view.asof:
+        out["asof"] = view.asof
     return out

@@ -61,6 +61,17 @@ body>span{display:none}
 .atlas-card table{border-collapse:collapse}
 .atlas-card th{text-align:left;vertical-align:top;color:#666;font-weight:500;padding:1px 6px 1px 0;white-space:nowrap}
 .atlas-card td{padding:1px 0;word-break:break-word}
+.atlas-timeline{list-style:none;margin:0;padding:0 0 0 10px;border-left:2px solid #c9d3dd}
+.atlas-stage{position:relative;margin:0 0 3px;color:#555}
+.atlas-stage:before{content:"";position:absolute;left:-15px;top:5px;width:8px;height:8px;border-radius:50%;background:#c9d3dd}
+.atlas-stage-now{color:#111}
+.atlas-stage-now:before{background:#2b6cb0}
+.atlas-stage-date{font-variant-numeric:tabular-nums;margin-right:6px}
+.atlas-stage-label{font-weight:600}
+.atlas-stage-source{display:block;color:#777;font-size:12px}
+.atlas-links{margin:0;padding-left:16px}
+/* a narrow map (a phone): the card fits inside it, the stage history wraps */
+@media (max-width:600px){.atlas-card{max-width:calc(100vw - 72px)}}
 .atlas-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.4 system-ui,"Noto Sans CJK SC",sans-serif;max-height:45vh;overflow:auto}
 .atlas-legend-title{font-weight:600;cursor:pointer}
 .atlas-legend-title:after{content:" ▾"}

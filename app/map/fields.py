@@ -12,10 +12,17 @@ value is labelled once, so a label costs time per distinct value, not per row.
 ['name_other', 'Other name']
 >>> shipped_fields(atlas.spec("district_boundary"))
 ('id', 'name', 'name_other', 'source', 'method', 'confidence')
+
+The living register's fields (:data:`LIVING_FIELDS`) are shown on a card only when set; two of
+them are lists and travel as JSON data, never as text to parse: ``stages`` (the stage history,
+``[{"date", "stage", "label", "source"}]`` oldest first) and ``links`` (http(s) addresses only).
+A frame without the living columns (a saved register, the curated seed) has them all unset.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -27,9 +34,9 @@ from app.data.atlas import Atlas
 from app.data.layers import LayerSpec
 from app.domain.i18n import field_label, t
 
-__all__ = ["Column", "Source", "card_config", "columns_of", "labelled", "place_names", "project_sources",
-           "reference_sources", "subdistrict_names",
-           "shipped_fields", "take", "used"]
+__all__ = ["CARD_KINDS", "LIVING_FIELDS", "Column", "Source", "card_config", "columns_of", "labelled",
+           "links_of", "place_names", "project_sources", "reference_sources", "site_area_text",
+           "stages_of", "subdistrict_names", "shipped_fields", "take", "used"]
 
 #: A display field's column and the label function of its values (None: shown as it is).
 Source = tuple[pd.Series, Callable[[Any], Any] | None]
@@ -37,6 +44,13 @@ Source = tuple[pd.Series, Callable[[Any], Any] | None]
 Column = tuple[np.ndarray, np.ndarray]
 
 _SEP = "\x1f"  # joins two columns into one key where a label needs both
+
+#: Card fields of the living register: a card leaves out the ones a project has not set.
+LIVING_FIELDS: tuple[str, ...] = ("stages", "lead_agency", "start_date", "target_date",
+                                  "site_area", "links")
+#: Card fields drawn as more than text: the stage history as a timeline, links as links.
+CARD_KINDS: dict[str, str] = {"stages": "timeline", "links": "links"}
+_HTTP = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 
 
 def _names(frame: pd.DataFrame, lang: str) -> dict[str, Source]:
@@ -89,6 +103,65 @@ def subdistrict_names(atlas: Atlas, lang: str) -> Callable[[str], str]:
     return label
 
 
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """`frame`'s column `name`, or an unset one (all None) when it has none."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """A text column with empty text unset (None)."""
+    return values.astype(object).where(values.notna() & (values.astype(str) != ""), None)
+
+
+def _json_lists(values: pd.Series) -> pd.Series:
+    """Each non-empty list as canonical JSON text (so equal lists factorise alike), else None."""
+    return pd.Series([json.dumps(v, ensure_ascii=False, sort_keys=True)
+                      if isinstance(v, list | tuple) and len(v) else None for v in values],
+                     index=values.index, dtype=object)
+
+
+def stages_of(text: str, label: Callable[[str], str]) -> list[dict[str, str]]:
+    """A stage history (JSON text of ``{"stage", "date", "source"}`` entries) as the card's
+    timeline: oldest first, each stage with its `label`; malformed entries are left out.
+
+    >>> stages_of('[{"stage": "construction", "date": "2025-03-01", "source": "notice"},'
+    ...           ' {"stage": "planning", "date": "2025-01-08", "source": "report"}, 7]', str.upper)
+    [{'date': '2025-01-08', 'stage': 'planning', 'label': 'PLANNING', 'source': 'report'}, \
+{'date': '2025-03-01', 'stage': 'construction', 'label': 'CONSTRUCTION', 'source': 'notice'}]
+    >>> stages_of("[]", str)
+    []
+    """
+    entries = [e for e in json.loads(text) if isinstance(e, dict) and e.get("stage")]
+    out = [{"date": str(e.get("date") or ""), "stage": str(e["stage"]),
+            "label": label(str(e["stage"])), "source": str(e.get("source") or "")}
+           for e in entries]
+    return sorted(out, key=lambda e: e["date"])
+
+
+def links_of(text: str) -> list[str]:
+    """The http(s) addresses of a links list (JSON text); anything else is left out.
+
+    >>> links_of('["https://www.shcn.gov.cn/a?b=1", "javascript:alert(1)", "ftp://x", 5]')
+    ['https://www.shcn.gov.cn/a?b=1']
+    """
+    return [v for v in json.loads(text) if isinstance(v, str) and _HTTP.fullmatch(v)]
+
+
+def site_area_text(m2: float, lang: str) -> str:
+    """A site area in square metres and hectares (公顷), rounded for reading.
+
+    >>> site_area_text(12345.6, "en"), site_area_text(12345.6, "zh")
+    ('12,346 m² (1.23 ha)', '12,346 平方米(1.23 公顷)')
+    >>> site_area_text(float("nan"), "en")
+    ''
+    """
+    if m2 is None or not math.isfinite(m2):
+        return ""
+    return t("card.site_area", lang).format(m2=f"{m2:,.0f}", ha=f"{m2 / 10_000:,.2f}")
+
+
 def project_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, Source]:
     """Per project display field: the column of `frame` it comes from and its label function.
 
@@ -130,6 +203,14 @@ def project_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, S
         "position_note": (frame["position_note"], None),
         "report_ref": (frame["report_ref"], None),
         "description": (frame["description"], None),
+        "stages": (_json_lists(_column(frame, "stages")),
+                   lambda v: stages_of(v, lambda s: vocab.status_label(s, lang))),
+        "lead_agency": (_text(_column(frame, "lead_agency")), None),
+        "start_date": (_text(_column(frame, "start_date")), None),
+        "target_date": (_text(_column(frame, "target_date")), None),
+        "site_area": (pd.to_numeric(_column(frame, "site_area_m2"), errors="coerce"),
+                      lambda v: site_area_text(v, lang) or None),
+        "links": (_json_lists(_column(frame, "links")), lambda v: links_of(v) or None),
     }
 
 
@@ -167,9 +248,22 @@ def shipped_fields(spec: LayerSpec) -> tuple[str, ...]:
 
 def card_config(spec: LayerSpec, lang: str) -> dict[str, Any]:
     """What atlas_map.js builds a feature's tooltip and card from: the tooltip fields, the
-    card's title field (the first card field) and the other card fields with their labels."""
-    return {"tooltip": list(spec.tooltip), "title": spec.card[0],
-            "card": [[name, field_label(name, lang)] for name in spec.card[1:]]}
+    card's title field (the first card field) and the other card fields with their labels;
+    when the card has any, ``optional``: its fields left out when unset (:data:`LIVING_FIELDS`)
+    and ``kinds``: those drawn as more than text (:data:`CARD_KINDS`).
+
+    >>> from app.data.atlas import load_atlas
+    >>> config = card_config(load_atlas().spec("renewal"), "en")
+    >>> config["kinds"], "stages" in config["optional"], "name" in config["optional"]
+    ({'stages': 'timeline', 'links': 'links'}, True, False)
+    """
+    rest = spec.card[1:]
+    config: dict[str, Any] = {"tooltip": list(spec.tooltip), "title": spec.card[0],
+                              "card": [[name, field_label(name, lang)] for name in rest]}
+    optional = [name for name in rest if name in LIVING_FIELDS]
+    kinds = {name: kind for name, kind in CARD_KINDS.items() if name in rest}
+    return {**config, **({"optional": optional} if optional else {}),
+            **({"kinds": kinds} if kinds else {})}
 
 
 def labelled(source: Source) -> Column:
@@ -185,8 +279,13 @@ def labelled(source: Source) -> Column:
     plain = uniques.tolist()  # Python scalars, except from object columns of numpy values
     if pd.api.types.is_object_dtype(getattr(uniques, "dtype", None)):
         plain = [_plain(u) for u in plain]
-    out = np.empty(len(plain), dtype=object)
-    out[:] = plain if label is None else [label(u) for u in plain]
+    values = plain if label is None else [label(u) for u in plain]
+    out = np.empty(len(values), dtype=object)
+    if any(isinstance(v, list) for v in values):
+        for i, value in enumerate(values):  # a list label is one value: never broadcast it
+            out[i] = value
+    else:
+        out[:] = values
     return codes, out
 
 

@@ -69,7 +69,13 @@ def card_rows(atlas: Atlas, row: pd.DataFrame, lang: str) -> list[tuple[str, str
         value = series.iloc[0]
         if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
             continue
-        rows.append((field_label(name, lang), str(label(value) if label else value)))
+        shown = label(value) if label else value
+        if isinstance(shown, list):  # the stage history, links: one line of entries
+            shown = "; ".join(f"{e['date']} {e['label']}" if isinstance(e, dict) else str(e)
+                              for e in shown)
+        if shown is None or shown == "":
+            continue
+        rows.append((field_label(name, lang), str(shown)))
     return rows
 
 

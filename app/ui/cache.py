@@ -1,8 +1,9 @@
 """Cached access to the atlas for the pages (one load per data version and process).
 
 The atlas a session sees is :func:`app.service.atlas.shown_atlas` for the register chosen in
-the sidebar (:data:`REGISTER_KEY`), cached per (data version, register, store revision): the
-same function the CLI reads, so the pages and ``python -m app`` always agree.
+the sidebar (:data:`REGISTER_KEY`) and, on the map page, the day it is shown as of, cached per
+(data version, register, store revision, as-of day): the same function the CLI reads, so the
+pages and ``python -m app`` always agree.
 
 Besides the atlas itself, three things are cached here so that a rerun does only the work its
 change needs: the filter mask (per data version and filter), the map's project layers (per
@@ -31,7 +32,7 @@ from app.map.basemaps import BASEMAPS
 from app.map.live import base_key, live_base
 from app.map.project_layers import MapLayer, project_layers
 from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas, version_diff
-from app.service.living import seed_register
+from app.service.living import living_changes, seed_register
 from app.store import Store, open_store
 
 #: Session key of the register chosen in the sidebar (kept across pages without the widget).
@@ -53,9 +54,9 @@ def _register(version: str) -> Atlas:
     return atlas
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _shown(version: str, register: str, revision: int) -> ShownAtlas:
-    return shown_atlas(register, store=get_store(), base=_register(version))
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _shown(version: str, register: str, revision: int, asof: str | None) -> ShownAtlas:
+    return shown_atlas(register, store=get_store(), base=_register(version), asof=asof)
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,14 +70,18 @@ def chosen_register() -> str:
     return st.session_state.get(REGISTER_KEY, BUILT_IN)
 
 
-def get_shown() -> ShownAtlas:
+def get_shown(asof: str | None = None) -> ShownAtlas:
     """The atlas this session shows (:func:`app.service.atlas.shown_atlas`), with where it came
-    from: the register chosen in the session, accepted field updates applied.
+    from: the register chosen in the session, accepted field updates applied, as it stood on
+    `asof` (``YYYY-MM-DD``; None: today, the live register -- saved registers have no history,
+    so for them it is always None).
 
     Reloaded when a data file changes or the store records a change.
     """
     version = data_version(default_data_dir(), default_layers_dir())
-    return _shown(version, chosen_register(), get_store().revision())
+    register = chosen_register()
+    return _shown(version, register, get_store().revision(),
+                  asof if register == BUILT_IN else None)
 
 
 def changes_since(link_version: str) -> dict[str, int] | None:
@@ -88,9 +93,27 @@ def changes_since(link_version: str) -> dict[str, int] | None:
     return version_diff(_register(version), get_store(), link_version)
 
 
-def get_atlas() -> Atlas:
-    """The atlas this session shows: the chosen register with accepted field updates applied."""
-    return get_shown().atlas
+def base_atlas() -> Atlas:
+    """The curated atlas (``geodata/`` and ``layers/``) as loaded, before the store's changes."""
+    return _register(data_version(default_data_dir(), default_layers_dir()))
+
+
+def get_atlas(asof: str | None = None) -> Atlas:
+    """The atlas this session shows: the chosen register with accepted field updates applied,
+    as of `asof` (see :func:`get_shown`)."""
+    return get_shown(asof).atlas
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _change_log(version: str, revision: int, _base: Atlas) -> pd.DataFrame:
+    return living_changes(get_store(), _base)
+
+
+def change_log(base: Atlas) -> pd.DataFrame:
+    """The built-in register's change log (:func:`app.service.living.living_changes`: every
+    status; an in-memory seed when the store was never seeded), once per data version and store
+    revision. `base` is the curated atlas (:func:`base_atlas`)."""
+    return _change_log(base.data_version, get_store().revision(), base)
 
 
 @st.cache_resource(show_spinner=False)
@@ -100,9 +123,10 @@ def static_assets() -> Path:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def filter_mask(version: str, key: tuple, _flt: Filter) -> pd.Series:
-    """Boolean mask of the projects passing `_flt`, cached by (data version, filter key)."""
-    return apply_filter(get_atlas().projects, _flt)
+def filter_mask(version: str, key: tuple, _flt: Filter, asof: str | None = None) -> pd.Series:
+    """Boolean mask of the projects (as of `asof`) passing `_flt`, cached by (data version,
+    filter key, as-of day)."""
+    return apply_filter(get_atlas(asof).projects, _flt)
 
 
 class _LayerCache:
@@ -206,17 +230,20 @@ def field_basemap() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def export_file(version: str, key: tuple, fmt: str, crs: str, _flt: Filter) -> tuple[bytes, str, str]:
-    """export_bytes for the current atlas, cached by (data version, filter key, format, CRS)."""
-    return export_bytes(get_atlas(), _flt, fmt, crs)
+def export_file(version: str, key: tuple, fmt: str, crs: str, _flt: Filter,
+                asof: str | None = None) -> tuple[bytes, str, str]:
+    """export_bytes for the current atlas (as of `asof`), cached by (data version, filter key,
+    format, CRS, as-of day)."""
+    return export_bytes(get_atlas(asof), _flt, fmt, crs)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def export_name(version: str, key: tuple, fmt: str, crs: str, _flt: Filter) -> tuple[str, str]:
+def export_name(version: str, key: tuple, fmt: str, crs: str, _flt: Filter,
+                asof: str | None = None) -> tuple[str, str]:
     """(file name, MIME type) of :func:`export_file` without making the file: the name
     export_bytes gives for the same filter on no rows (it depends on the layers in scope, the
     data version, the format and the CRS only)."""
-    atlas = get_atlas()
+    atlas = get_atlas(asof)
     _, name, mime = export_bytes(dataclasses.replace(atlas, projects=atlas.projects.iloc[0:0]),
                                  _flt, fmt, crs)
     return name, mime

@@ -94,7 +94,7 @@ def run() -> None:
         if name != "map":
             # the map page's view (filters, search, layers, basemap) lives on, in the URL too
             state.restore()
-            state.share_on_other_page(lang, get_atlas().data_version)
+            state.share_on_other_page(lang, get_atlas(state.chosen_asof()).data_version)
         page.run()
 
 

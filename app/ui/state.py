@@ -8,23 +8,31 @@ URL carries the remembered view (:func:`share_on_other_page`).
 
 The map's pan and zoom are not Python state: the live map writes ``lat``/``lon``/``z`` to the
 address bar itself; a Python rewrite of the URL keeps whatever the address bar has there.
+
+The day the map shows (``asof``) is a view parameter like the others (widget ``w_asof``, a
+date; today means the live register and is left out of the URL). It applies to the map page's
+atlas only: the field, review and planner pages always work on the live register.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import streamlit as st
 
 from app.data.atlas import Atlas
 from app.domain.filters import FILTER_FIELDS
 from app.domain.i18n import t
-from app.domain.viewstate import LANGS, ViewState, parse_view, to_query
+from app.domain.viewstate import LANGS, ViewState, district_today, parse_asof, parse_view, to_query
 
 _INIT = "_view_initialised"
 NOTICES = "_url_notices"
 #: (link version, running version) when a link's ``v=`` differs from the data
 VERSION_NOTICE = "_version_notice"
 #: the view's widget keys, kept across pages
-VIEW_KEYS = ("w_q", "w_refs", "w_basemap", *(f"w_f_{name}" for name in FILTER_FIELDS))
+VIEW_KEYS = ("w_q", "w_refs", "w_basemap", "w_asof", *(f"w_f_{name}" for name in FILTER_FIELDS))
+#: the as-of date's widget key (a datetime.date; today = the live register)
+ASOF_WIDGET = "w_asof"
 _SAVED = "_saved_view"
 #: URL parameters the browser owns (the live map writes them; Python keeps them as they are)
 BROWSER_PARAMS = ("lat", "lon", "z")
@@ -49,14 +57,44 @@ def allowed_values(atlas: Atlas) -> dict[str, list[str]]:
     return atlas.filter_values()
 
 
+def _asof_text(day: object) -> str | None:
+    """A widget's date as ``asof``: None for no date or today (and later) -- the live register."""
+    if not isinstance(day, date) or day >= district_today():
+        return None
+    return day.isoformat()
+
+
+def chosen_asof() -> str | None:
+    """The day the map page shows (``YYYY-MM-DD``), None for today (the live register): the
+    date widget's value, or before the first map page of the session the URL's ``asof``."""
+    if ASOF_WIDGET in st.session_state:
+        return _asof_text(st.session_state[ASOF_WIDGET])
+    saved = (st.session_state.get(_SAVED) or {}).get(ASOF_WIDGET)
+    if saved is not None:
+        return _asof_text(saved)
+    if st.session_state.get(_INIT) or "asof" not in st.query_params:
+        return None
+    return parse_asof(st.query_params.get_all("asof"))[0]
+
+
+def back_to_today() -> None:
+    """Callback of the as-of date's "today" button: the live register again."""
+    st.session_state[ASOF_WIDGET] = district_today()
+
+
 def init_from_url(atlas: Atlas) -> None:
-    """Once per session: turn the URL's parameters into widget values, keeping notices."""
+    """Once per session: turn the URL's parameters into widget values, keeping notices.
+
+    `atlas` is the one the URL's ``asof`` names (:func:`chosen_asof`), so a ``p=`` of a project
+    that did not exist yet that day is dropped with a notice."""
     if st.session_state.get(_INIT):
         return
     view, notices = parse_view(_params(), allowed_values(atlas),
                                ref_layers=[s.id for s in atlas.reference_layers],
                                project_ids=atlas.projects["id"].tolist())
     st.session_state[NOTICES] = notices
+    st.session_state[ASOF_WIDGET] = (date.fromisoformat(view.asof) if view.asof
+                                     else district_today())
     st.session_state["w_basemap"] = view.basemap
     st.session_state["w_refs"] = list(view.ref_layers) if view.ref_layers is not None else [
         s.id for s in atlas.reference_layers if s.visible]
@@ -95,7 +133,7 @@ def saved_query(lang: str, data_version: str) -> dict[str, str]:
         lang=lang, basemap=saved.get("w_basemap", "osm"),
         ref_layers=tuple(saved.get("w_refs", ())),
         filters={name: tuple(saved.get(f"w_f_{name}", ())) for name in FILTER_FIELDS},
-        query=str(saved.get("w_q", "")).strip())
+        query=str(saved.get("w_q", "")).strip(), asof=_asof_text(saved.get(ASOF_WIDGET)))
     return {**to_query(view), "v": data_version}
 
 
@@ -123,6 +161,7 @@ def current_view(lang: str) -> ViewState:
         lon=centre[1] if centre else None,
         zoom=st.session_state.get("map_zoom"),
         register=st.session_state.get("_register", ""),  # chosen in the frame's sidebar
+        asof=chosen_asof(),
     )
 
 

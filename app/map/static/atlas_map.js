@@ -44,15 +44,66 @@ window.atlasMap = (function () {
     return box;
   }
 
+  function unset(value) {
+    return value === null || value === undefined || value === "" ||
+      (Array.isArray(value) && value.length === 0);
+  }
+
+  /* the stage history (app/map/fields.py stages_of): one row per entry, oldest first --
+   * the date, the stage, and where it is known from; the stage in force last */
+  function timelineNode(entries) {
+    var list = el("ol", "atlas-timeline");
+    (Array.isArray(entries) ? entries : []).forEach(function (entry, i, all) {
+      if (!entry || typeof entry !== "object") { return; }
+      var item = el("li", i === all.length - 1 ? "atlas-stage atlas-stage-now" : "atlas-stage");
+      item.setAttribute("data-stage", String(entry.stage || ""));
+      item.appendChild(el("span", "atlas-stage-date", show(entry.date)));
+      item.appendChild(el("span", "atlas-stage-label", show(entry.label || entry.stage)));
+      if (entry.source) { item.appendChild(el("span", "atlas-stage-source", String(entry.source))); }
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  /* links: http(s) only (checked again here), opened in a new tab without the opener */
+  function linksNode(urls) {
+    var list = el("ul", "atlas-links");
+    (Array.isArray(urls) ? urls : []).forEach(function (url) {
+      var href = null;
+      try { href = new URL(String(url)); } catch (e) { href = null; }
+      if (!href || (href.protocol !== "http:" && href.protocol !== "https:")) { return; }
+      var a = el("a", null, String(url));
+      a.setAttribute("href", href.href);
+      a.setAttribute("target", "_blank");
+      a.setAttribute("rel", "noopener noreferrer");
+      var item = el("li");
+      item.appendChild(a);
+      list.appendChild(item);
+    });
+    return list;
+  }
+
   function cardNode(cfg, get) {
     var box = el("div", "atlas-card");
     box.setAttribute("data-project-id", show(get("id")));
     box.appendChild(el("div", "atlas-card-title", show(get(cfg.title))));
-    var table = el("table");
+    var table = el("table"), optional = cfg.optional || [], kinds = cfg.kinds || {};
     cfg.card.forEach(function (row) {
-      var tr = el("tr");
+      var value = get(row[0]);
+      if (optional.indexOf(row[0]) >= 0 && unset(value)) { return; }
+      var tr = el("tr"), td;
+      tr.setAttribute("data-field", row[0]);
       tr.appendChild(el("th", null, row[1]));
-      tr.appendChild(el("td", null, show(get(row[0]))));
+      if (kinds[row[0]] === "timeline") {
+        td = el("td");
+        td.appendChild(timelineNode(value));
+      } else if (kinds[row[0]] === "links") {
+        td = el("td");
+        td.appendChild(linksNode(value));
+      } else {
+        td = el("td", null, show(value));
+      }
+      tr.appendChild(td);
       table.appendChild(tr);
     });
     box.appendChild(table);

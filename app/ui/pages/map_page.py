@@ -5,6 +5,10 @@ map (app/ui/live_map.py) -- its base built once per process, a filter change sen
 row mask --, labels are looked up once per distinct value, and a big selection's downloads are
 made when clicked. Panning and zooming return nothing to Python (the browser writes lat/lon/z
 to the address bar); a click on a feature selects its row and writes p=.
+
+The date control (sidebar) shows the register as it stood on a day (``asof=``; today is the
+live register); the caption above the map says which day and which data version it is. Below
+the map, the progress chart follows the 2025 programme month by month (app/ui/progress.py).
 """
 
 from __future__ import annotations
@@ -20,28 +24,34 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from app.data.atlas import Atlas
+from app.data.living import SEED_DATE
 from app.domain.filters import Filter
 from app.domain.i18n import field_label, t
 from app.domain.text import escape_markdown
-from app.domain.viewstate import BASEMAP_IDS, ViewState
+from app.domain.viewstate import BASEMAP_IDS, EARLIEST_ASOF, ViewState, district_today
 from app.geo.crs import convert_geometry
 from app.io.export import FORMATS, export_bytes
 from app.map.basemaps import BASEMAPS, basemap_title
 from app.map.fields import subdistrict_names
 from app.map.legend import legend_spec
 from app.map.live import live_assets, mask_bits, result_bounds, view_shift
+from app.service.atlas import BUILT_IN
 from app.ui import state
 from app.ui.cache import (
     REGISTER_KEY,
+    base_atlas,
     changes_since,
+    chosen_register,
     export_file,
     export_name,
     filter_mask,
     get_atlas,
+    get_store,
     live_base_url,
     static_assets,
 )
 from app.ui.live_map import live_map
+from app.ui.progress import render_progress
 
 _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
                   "report_ref")
@@ -72,8 +82,24 @@ def _label_funcs(atlas: Atlas, lang: str) -> dict[str, object]:
     }
 
 
-def _sidebar(atlas: Atlas, lang: str) -> None:
+def _asof_control(lang: str, living: bool) -> None:
+    """The as-of date (default today: the live register) and its "today" button; disabled for
+    a saved register, which has no history."""
     side = st.sidebar
+    today = district_today()
+    side.date_input(t("asof.label", lang), key=state.ASOF_WIDGET, min_value=EARLIEST_ASOF,
+                    max_value=today, format="YYYY-MM-DD", help=t("asof.help", lang),
+                    disabled=not living)
+    if not living:
+        side.caption(t("asof.not_living", lang))
+    elif state.chosen_asof() is not None:
+        side.button(t("asof.today", lang), on_click=state.back_to_today, key="w_asof_today",
+                    icon=":material/today:")
+
+
+def _sidebar(atlas: Atlas, lang: str, living: bool) -> None:
+    side = st.sidebar
+    _asof_control(lang, living)
     side.text_input(t("search", lang), key="w_q", placeholder=t("search_placeholder", lang))
     labels = _label_funcs(atlas, lang)
     allowed = state.allowed_values(atlas)
@@ -246,21 +272,32 @@ def _notices(atlas: Atlas, lang: str) -> None:
         st.info(t("live.p_filtered", lang).format(p=escape_markdown(dropped)))
 
 
+def _asof_line(atlas: Atlas, asof: str | None, lang: str) -> str:
+    """Which day and data version the page shows (escaped for Markdown)."""
+    version = escape_markdown(atlas.data_version)
+    if asof is None:
+        return t("asof.live", lang).format(v=version)
+    return t("asof.past", lang).format(day=asof, v=version)
+
+
 def render() -> None:
     """The map page."""
-    atlas = get_atlas()
     lang = st.session_state.get("w_lang") or "zh"
     state.restore()
+    living = chosen_register() == BUILT_IN
+    atlas = get_atlas(state.chosen_asof() if living else None)
     state.init_from_url(atlas)
-    _sidebar(atlas, lang)
+    _sidebar(atlas, lang, living)
     state.remember()
-    view = state.current_view(lang)
+    asof = state.chosen_asof() if living else None
+    atlas = get_atlas(asof)  # the date control may have moved
+    view = state.current_view(lang).with_changes(asof=asof)
     default_refs = tuple(s.id for s in atlas.reference_layers if s.visible)
     if set(view.ref_layers or ()) == set(default_refs):
         view = view.with_changes(ref_layers=None)
 
     flt = view.to_filter()
-    mask = filter_mask(atlas.data_version, flt.key(), flt).to_numpy()
+    mask = filter_mask(atlas.data_version, flt.key(), flt, asof).to_numpy()
     frame = atlas.projects[mask]
     st.session_state["_p_dropped"] = None
     if view.project and not (frame["id"] == view.project).any():
@@ -282,7 +319,10 @@ def render() -> None:
         located = int(frame.geometry.notna().sum())
         st.caption(t("count_line", lang).format(n=len(frame), located=located,
                                                 unlocated=len(frame) - located))
-        if frame.empty:
+        st.caption(_asof_line(atlas, asof, lang))
+        if atlas.projects.empty and asof is not None:
+            st.info(t("asof.none", lang).format(day=asof, seed=SEED_DATE))
+        elif frame.empty:
             st.info(t("empty", lang))
         notices = st.container()
 
@@ -292,6 +332,8 @@ def render() -> None:
     with side_col:
         _unlocated(frame, lang)
         _summary(atlas, frame, lang)
+    with st.expander(t("progress.title", lang), expanded=False, icon=":material/bar_chart:"):
+        render_progress(base_atlas(), get_store().revision(), lang, living=living)
 
     st.subheader(t("table", lang))
     st.caption(t("table_help", lang))
@@ -303,7 +345,7 @@ def render() -> None:
     if view.project:
         name = atlas.projects.set_index("id").loc[view.project]
         st.caption(f"{t('focus', lang)} {escape_markdown(name['name_en' if lang == 'en' else 'name_zh'])}")
-    _downloads(atlas, flt, len(frame), lang)
+    _downloads(atlas, flt, len(frame), lang, asof)
     _sheet_download(atlas, flt, view.ref_layers, lang)
 
 
@@ -312,7 +354,8 @@ def _deferred(atlas: Atlas, flt: Filter, fmt: str, crs: str) -> Callable[[], byt
     return lambda: export_bytes(atlas, flt, fmt, crs)[0]
 
 
-def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str) -> None:
+def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str,
+               asof: str | None = None) -> None:
     """One download button per format, for exactly the current filter (same bytes as the CLI).
 
     Up to :data:`EAGER_DOWNLOAD_ROWS` projects the files are made with the page, cached per
@@ -324,9 +367,9 @@ def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str) -> None:
     columns = st.columns(len(FORMATS))
     for column, (fmt, spec) in zip(columns, FORMATS.items(), strict=True):
         if selected <= EAGER_DOWNLOAD_ROWS:
-            data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt)
+            data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt, asof)
         else:
-            name, mime = export_name(atlas.data_version, flt.key(), fmt, crs, flt)
+            name, mime = export_name(atlas.data_version, flt.key(), fmt, crs, flt, asof)
             data = _deferred(atlas, flt, fmt, crs)
         column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
                                width="stretch", on_click="ignore")
