@@ -157,7 +157,7 @@ def test_an_old_sqlite_store_migrates_and_keeps_its_audit(tmp_path):
     conn.commit()
     conn.close()
     store = Store(path)
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
     store.rename_register("old", "new", "李审")
     assert store.audit()[["actor", "action"]].values.tolist() == [
         ["王工", "save_register"], ["李审", "rename_register"]]
@@ -227,7 +227,9 @@ def test_app_and_cli_agree_after_an_accepted_correction(register, atlas, isolate
 
 
 def test_shown_atlas_needs_a_store_only_for_a_saved_register(atlas):
-    assert shown_atlas(base=atlas).atlas is atlas
+    shown = shown_atlas(base=atlas).atlas  # the living register, folded from its seed alone
+    assert shown.projects["id"].tolist() == atlas.projects["id"].tolist()
+    assert shown.data_version == atlas.data_version
     with pytest.raises(StoreError, match="needs a store"):
         shown_atlas(REGISTER, base=atlas)
 

@@ -207,7 +207,7 @@ def synthetic_projects(atlas: Atlas, n: int, kind: str = "point", *, seed: int =
     >>> bool(0.0 < 1 - located.mean() < 0.05), set(frame.loc[~located, "precision"])
     (True, {'unlocated'})
     >>> frame["subdistrict"].nunique() <= 11, frame["status"].nunique()
-    (True, 5)
+    (True, 7)
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")

@@ -68,6 +68,7 @@ __all__ = [
     "SEED_DATE",
     "STAGE_ORDER",
     "TRACKED_FIELDS",
+    "UNLOGGED_COLUMNS",
     "Edit",
     "apply_living",
     "change_row",
@@ -77,6 +78,7 @@ __all__ = [
     "check_reason",
     "check_stage_entry",
     "fold",
+    "geometry_wkt",
     "needs_review",
     "seed_changes",
     "seed_values",
@@ -417,10 +419,12 @@ def site_area_m2(geometry: BaseGeometry | None) -> float | None:
 
 # -- the seed ---------------------------------------------------------------------------
 
-def _wkt(geometry: object) -> str | None:
+def geometry_wkt(geometry: object) -> str | None:
+    """WKT of a WGS-84 geometry at full precision (it reads back bit for bit), as the log
+    records it; None for none."""
     if geometry is None or not isinstance(geometry, BaseGeometry) or geometry.is_empty:
         return None
-    return shapely.to_wkt(geometry, rounding_precision=8, trim=True)
+    return shapely.to_wkt(geometry, rounding_precision=-1, trim=True)
 
 
 def _plain(value: object) -> object:
@@ -431,31 +435,43 @@ def _plain(value: object) -> object:
     return value
 
 
+#: Columns of the atlas's projects that the seed does not log: computed when shown (search
+#: text) or joined at run time from loaded boundary files.
+UNLOGGED_COLUMNS: tuple[str, ...] = ("search_text", "subdistrict_method", "unit", "unit_shares",
+                                     *LIVING_COLUMNS)
+
+
+def _json_value(value: object) -> object:
+    """`value` as plain JSON data (numpy scalars, NaN and NA become numbers or None)."""
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return _plain(value)
+
+
 def seed_values(projects: gpd.GeoDataFrame, *, day: str = SEED_DATE) -> dict[str, dict[str, object]]:
-    """The tracked values of each curated project, as the seed logs them: geometry as WKT, the
-    register's status as one stage entry dated `day` and sourced to the report paragraph.
+    """The values of each curated project as the seed logs them: every column but the
+    :data:`UNLOGGED_COLUMNS`, geometry as WKT, and the register's status as one stage entry
+    dated `day` and sourced to the report paragraph (``status`` itself is not logged: it is
+    the stage of the day).
 
     >>> from app.data.atlas import load_atlas
     >>> values = seed_values(load_atlas().projects)
-    >>> values["tianshan-park"]["stages"][0]["date"]
-    '2025-01-08'
+    >>> values["tianshan-park"]["stages"][0]["date"], "status" in values["tianshan-park"]
+    ('2025-01-08', False)
     """
     out: dict[str, dict[str, object]] = {}
-    columns = set(projects.columns)
-    for i, pid in enumerate(projects["id"]):
-        row = projects.iloc[i]
-        values: dict[str, object] = {}
-        for name in TRACKED_FIELDS:
-            if name == "geometry":
-                values[name] = _wkt(row.geometry)
-            elif name == "stages":
-                source = (f"2025 work report, section {row.get('report_section', '')}, "
-                          f"paragraph “{row.get('report_paragraph', '')}”")
-                values[name] = [{"stage": str(row["status"]), "date": day, "source": source}]
-            elif name in columns:
-                value = _plain(row[name])
-                values[name] = list(value) if isinstance(value, (list, tuple)) else value
-        out[str(pid)] = values
+    columns = [c for c in projects.columns
+               if c not in UNLOGGED_COLUMNS and c not in ("status", projects.geometry.name)]
+    records = pd.DataFrame(projects[columns]).to_dict("records")
+    for record, geom, status in zip(records, projects.geometry, projects["status"], strict=True):
+        values = {k: _json_value(v) for k, v in record.items()}
+        values["geometry"] = geometry_wkt(geom)
+        source = (f"2025 work report, section {record.get('report_section', '')}, "
+                  f"paragraph “{record.get('report_paragraph', '')}”")
+        values["stages"] = [{"stage": str(status), "date": day, "source": source}]
+        out[str(record["id"])] = values
     return out
 
 
@@ -603,6 +619,18 @@ def apply_living(projects: gpd.GeoDataFrame, changes: pd.DataFrame,
     state = fold(changes, asof)
     keep = projects["id"].astype(str).isin(state)
     out = projects[keep].copy()
+    missing = [pid for pid in state if pid not in set(out["id"].astype(str))]
+    if missing:  # dropped by a newer seed, shown as they stood: rebuilt from their logged values
+        rows = pd.DataFrame([{c: state[pid].get(c) for c in out.columns if c != out.geometry.name}
+                             for pid in missing])
+        rows["id"] = missing
+        if "search_text" in rows:
+            rows["search_text"] = [" ".join(str(state[p].get(k) or "") for k in ("name_zh", "name_en")).lower()
+                                   for p in missing]
+        name = out.geometry.name
+        rows[name] = gpd.GeoSeries([None] * len(rows), crs="EPSG:4326")
+        out = gpd.GeoDataFrame(pd.concat([out, gpd.GeoDataFrame(rows, geometry=name, crs="EPSG:4326")],
+                                         ignore_index=True), geometry=name, crs="EPSG:4326")
     for column in LIVING_COLUMNS:
         out[column] = None
     index = dict(zip(out["id"].astype(str), out.index, strict=True))

@@ -10,8 +10,9 @@ A saved register's rows go through the same layer specs as the built-in ones; a 
 layer the specs do not know is shown in :data:`app.io.importer.DEFAULT_LAYER` and its id is
 listed in :attr:`ShownAtlas.defaulted`, so the page can say so.
 
-Later, an ``asof`` keyword (the atlas as of a date) joins the keyword-only arguments of
-:func:`shown_atlas`; callers pass everything but the register by keyword for that reason.
+The built-in register is the living one (:mod:`app.data.living`): its projects are folded
+from the store's change log -- seed and planners' accepted edits -- and ``asof`` shows them as
+they stood on a day. Saved (imported) registers are shown as saved; ``asof`` does not apply.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ import geopandas as gpd
 import pandas as pd
 
 from app.data.atlas import PROJECT_COLUMNS, Atlas, load_atlas
+from app.data.living import apply_living, check_date
 from app.domain.filters import search_text
 from app.errors import StoreError
 from app.io.importer import DEFAULT_LAYER
+from app.service.living import living_changes
 from app.store import AtlasStore, apply_field_updates, check_register_name
 
-__all__ = ["BUILT_IN", "ShownAtlas", "register_atlas", "shown_atlas"]
+__all__ = ["BUILT_IN", "ShownAtlas", "living_atlas", "register_atlas", "shown_atlas"]
 
 #: The name that stands for the curated register of ``geodata/`` (no saved register).
 BUILT_IN = ""
@@ -98,11 +101,31 @@ def register_atlas(base: Atlas, frame: gpd.GeoDataFrame, name: str) -> ShownAtla
     return ShownAtlas(atlas, name, defaulted)
 
 
+def living_atlas(base: Atlas, store: AtlasStore | None, asof: str | None = None) -> Atlas:
+    """`base` with its projects as the living register has them (on `asof`, or now).
+
+    The data version names the day when one is given, so caches keep the two apart.
+
+    >>> base = load_atlas()
+    >>> early = living_atlas(base, None, "2024-12-31")
+    >>> len(early.projects), early.data_version.endswith("@2024-12-31")
+    (0, True)
+    >>> len(living_atlas(base, None).projects) == len(base.projects)
+    True
+    """
+    if asof is not None:
+        asof = check_date(asof, "the as-of date")
+    projects = apply_living(base.projects, living_changes(store, base), asof)
+    projects = gpd.GeoDataFrame(projects, geometry="geometry", crs="EPSG:4326")
+    version = base.data_version + (f"@{asof}" if asof else "")
+    return replace(base, projects=projects, data_version=version)
+
+
 def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
-                base: Atlas | None = None, data_dir: Path | None = None,
-                layers_dir: Path | None = None) -> ShownAtlas:
-    """The atlas users see: the built-in register or the saved `register`, with the accepted
-    field corrections of `store` applied.
+                asof: str | None = None, base: Atlas | None = None,
+                data_dir: Path | None = None, layers_dir: Path | None = None) -> ShownAtlas:
+    """The atlas users see: the built-in (living) register, as of `asof` when given, or the
+    saved `register`, with the accepted field corrections of `store` applied.
 
     `base` is the loaded curated atlas when the caller already has it (the app caches it);
     otherwise it is loaded from `data_dir` / `layers_dir`. Without a store nothing is applied
@@ -118,7 +141,7 @@ def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
     if base is None:
         base = load_atlas(data_dir, layers_dir)
     if register == BUILT_IN:
-        shown = ShownAtlas(base)
+        shown = ShownAtlas(living_atlas(base, store, asof))
     elif store is None:
         raise StoreError(f"register {register!r} needs a store, and none exists yet "
                          "(run `python -m app store init`)")

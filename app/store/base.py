@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 import geopandas as gpd
@@ -28,19 +29,24 @@ import pandas as pd
 import shapely
 from shapely import Point
 
+from app.data.living import CHANGE_COLUMNS, Edit, check_reason
 from app.domain.model import LOCATED_PRECISIONS
 from app.errors import ConflictError, SubmissionError
 
 __all__ = [
+    "CHANGE_COLUMNS",
     "CURATED_REGISTER",
     "GAZETTEER_REGISTER",
     "HISTORY_COLUMNS",
+    "OPTIONAL_HISTORY",
     "MAX_NOTE_CHARS",
     "MAX_PHOTO_BYTES",
     "AtlasStore",
     "Submission",
     "apply_field_updates",
-        "check_pending",
+        "change_conflict",
+    "check_edits",
+    "check_pending",
     "check_register_name",
     "check_restore",
     "check_review",
@@ -53,6 +59,7 @@ __all__ = [
     "register_rows",
     "report_text",
     "restore_note",
+    "today_utc",
 ]
 
 #: Largest photo accepted with a submission (bytes).
@@ -74,7 +81,10 @@ HISTORY_COLUMNS: dict[str, tuple[str, ...]] = {
                       "updated_at", "submission_id"),
     "audit": ("id", "at", "actor", "action", "project_id", "submission_id", "old_wkt", "new_wkt",
               "accuracy_m", "note"),
+    "register_changes": CHANGE_COLUMNS,
 }
+#: History tables a copy may lack (dumps written before the living register had them).
+OPTIONAL_HISTORY: tuple[str, ...] = ("register_changes",)
 
 
 # -- checks made before anything is written ---------------------------------------------
@@ -142,7 +152,8 @@ def check_review(reviewer: str, reason: str) -> None:
 
 
 def check_pending(submission_id: int, status: str, version: int, expected: int | None,
-                  reviewed_by: str | None = None, reviewed_at: str | None = None) -> None:
+                  reviewed_by: str | None = None, reviewed_at: str | None = None, *,
+                  what: str = "submission") -> None:
     """ConflictError unless the submission is still pending (at the expected version); the
     message says who decided it, what and when.
 
@@ -154,10 +165,10 @@ def check_pending(submission_id: int, status: str, version: int, expected: int |
     if status != "pending":
         who = f" by {reviewed_by}" if reviewed_by else ""
         when = f" at {reviewed_at}" if reviewed_at else ""
-        raise ConflictError(f"submission {submission_id} was already {status}{who}{when} "
+        raise ConflictError(f"{what} {submission_id} was already {status}{who}{when} "
                             f"(version {version}); this review was not applied")
     if expected is not None and version != expected:
-        raise ConflictError(f"submission {submission_id} changed since it was shown (version "
+        raise ConflictError(f"{what} {submission_id} changed since it was shown (version "
                             f"{version}, not {expected}); this review was not applied")
 
 
@@ -173,10 +184,12 @@ def check_restore(tables: Mapping[str, pd.DataFrame], actor: str, source: str) -
     """
     check_text(actor, "the name of who copies the history")
     check_text(source, "the history's source")
-    missing = [t for t in HISTORY_COLUMNS if t not in tables]
+    missing = [t for t in HISTORY_COLUMNS if t not in tables and t not in OPTIONAL_HISTORY]
     if missing:
         raise SubmissionError(f"the history to copy lacks its tables {', '.join(missing)}")
     for table, columns in HISTORY_COLUMNS.items():
+        if table not in tables:
+            continue
         frame = tables[table]
         for column in columns:
             if column not in frame or pd.api.types.is_numeric_dtype(frame[column]):
@@ -184,6 +197,46 @@ def check_restore(tables: Mapping[str, pd.DataFrame], actor: str, source: str) -
             for row, value in enumerate(frame[column]):
                 if isinstance(value, str):
                     check_text(value, f"{table} row {row} column {column!r}")
+
+
+def check_edits(edits: Sequence[Edit], expected_version: int | None) -> None:
+    """SubmissionError unless `edits` can be recorded together: at least one, reasons given,
+    and, when a version is expected (a planner's save), all of one project and one register.
+
+    >>> check_edits([], None)
+    Traceback (most recent call last):
+    app.errors.SubmissionError: no change to record
+    """
+    if not edits:
+        raise SubmissionError("no change to record")
+    for edit in edits:
+        check_reason(edit.reason)
+        if not edit.actor.strip():
+            raise SubmissionError("a change needs the name of who makes it")
+    if expected_version is not None and len({(e.register, e.project_id) for e in edits}) != 1:
+        raise SubmissionError("a save checked against a version must concern one project")
+
+
+def change_conflict(project_id: str, expected: int, since: Sequence[tuple]) -> ConflictError:
+    """The error of a planner save that lost a race: which changes were made to `project_id`
+    since version `expected` (rows of id, actor, at, status, old JSON, new JSON).
+
+    >>> str(change_conflict("p", 3, [(4, "李工", "2025-06-01T08:00:00+00:00", "pending", "{}",
+    ...                                '{"geometry": "POINT (121.4 31.2)"}')]))
+    'project p changed since it was opened (version 3): change 4 by 李工 at 2025-06-01T08:00:00+00:00 set geometry (pending); nothing was saved: reload the project to see the changes'
+    """
+    described = []
+    for id_, actor, at, status, _old, new in since:
+        fields = ", ".join(k if k != "stage_entry" else "stage" for k in json.loads(new)) or "nothing"
+        described.append(f"change {id_} by {actor} at {at} set {fields} ({status})")
+    return ConflictError(f"project {project_id} changed since it was opened (version {expected}): "
+                         f"{'; '.join(described) or 'its history moved on'}; nothing was saved: "
+                         "reload the project to see the changes")
+
+
+def today_utc() -> str:
+    """Today's date in UTC, ``YYYY-MM-DD`` (the day accepted changes hold from)."""
+    return datetime.now(UTC).date().isoformat()
 
 
 def mask_password(text: str) -> str:
@@ -289,7 +342,7 @@ def restore_note(source: str, tables: Mapping[str, pd.DataFrame]) -> str:
     """The audit note of a history copy.
 
     >>> restore_note("a.gpkg", {t: pd.DataFrame() for t in HISTORY_COLUMNS})
-    'history copied from a.gpkg: 0 submissions, 0 field updates, 0 audit'
+    'history copied from a.gpkg: 0 submissions, 0 field updates, 0 audit, 0 register changes'
     """
     counts = ", ".join(f"{len(tables[t])} {t.replace('_', ' ')}" for t in HISTORY_COLUMNS)
     return f"history copied from {source}: {counts}"
@@ -481,6 +534,22 @@ class AtlasStore(Protocol):
 
     def history(self) -> dict[str, pd.DataFrame]:
         """Submissions (with photos), field updates and audit rows, in :data:`HISTORY_COLUMNS`."""
+        ...
+
+    def add_changes(self, edits: Sequence[Edit], *, expected_version: int | None = None,
+                    expected_seed: int | None = None) -> list[int]:
+        """Record living-register changes (one transaction, audited); ConflictError when the
+        project moved past `expected_version`. Returns their ids."""
+        ...
+
+    def review_change(self, change_id: int, reviewer: str, *, accept: bool, reason: str,
+                      expected_version: int | None = None) -> None:
+        """Accept (holding from today) or reject a pending change; ConflictError on a lost race."""
+        ...
+
+    def changes(self, *, register: str = "", project_id: str | None = None,
+                since: str | None = None, status: str | None = None) -> pd.DataFrame:
+        """The change log in :data:`CHANGE_COLUMNS`, oldest first."""
         ...
 
     def restore_history(self, tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> int:

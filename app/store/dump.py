@@ -2,7 +2,8 @@
 
 A dump holds one layer per register (``register_<name>``), a table describing them
 (``atlas_registers``), and the history (``atlas_submissions``, ``atlas_field_updates``,
-``atlas_audit``). GeoPackage is one file; GeoJSON is a folder with one ``<layer>.geojson`` per
+``atlas_audit``, and the living register's change log ``atlas_register_changes``; dumps written
+before it existed load without it). GeoPackage is one file; GeoJSON is a folder with one ``<layer>.geojson`` per
 layer. Loading a dump into another store and dumping that again gives the same registers and
 history: column order, dtypes, lists, nulls, unlocated rows and coordinates (bit for bit)
 survive, whichever backend either store is.
@@ -11,7 +12,7 @@ survive, whichever backend either store is.
 >>> from app.store.sqlite import Store
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> write_dump(Store(folder / "s.sqlite"), "geojson", folder / "dump")
-(0, {'submissions': 0, 'field_updates': 0, 'audit': 0})
+(0, {'submissions': 0, 'field_updates': 0, 'audit': 0, 'register_changes': 0})
 >>> write_dump(Store(folder / "s.sqlite"), "shp", folder / "dump.shp")
 Traceback (most recent call last):
 app.errors.ExportError: dump format must be gpkg or geojson, got 'shp'
@@ -38,6 +39,7 @@ from app.store.base import (
     CURATED_REGISTER,
     GAZETTEER_REGISTER,
     HISTORY_COLUMNS,
+    OPTIONAL_HISTORY,
     AtlasStore,
     plain_value,
     register_frame,
@@ -114,6 +116,9 @@ def _history_geometry(table: str, row: dict) -> shapely.Geometry | None:
         return shapely.Point(row["lon"], row["lat"])
     if table == "field_updates":
         return shapely.from_wkt(row["geometry_wkt"])
+    if table == "register_changes":
+        wkt = json.loads(row["new"]).get("geometry")
+        return shapely.from_wkt(wkt) if isinstance(wkt, str) else None
     return None
 
 
@@ -259,6 +264,8 @@ def _read_gpkg(path: Path) -> tuple[list[DumpRegister], dict[str, pd.DataFrame]]
                                       meta["report"], frame))
     history = {}
     for table in HISTORY_COLUMNS:
+        if f"atlas_{table}" not in layers and table in OPTIONAL_HISTORY:
+            continue
         flat = pyogrio.read_dataframe(path, layer=f"atlas_{table}")
         records = [{k: plain_value(v) for k, v in row.items()}
                    for row in pd.DataFrame(flat.drop(columns="geometry")).to_dict("records")]
@@ -285,7 +292,8 @@ def _read_geojson(folder: Path) -> tuple[list[DumpRegister], dict[str, pd.DataFr
         registers.append(DumpRegister(meta["name"], meta["saved_at"], meta["saved_by"],
                                       meta["report"], frame))
     history = {table: _history_frame([f["properties"] for f in _read_collection(
-        folder / f"atlas_{table}.geojson")["features"]], table) for table in HISTORY_COLUMNS}
+        folder / f"atlas_{table}.geojson")["features"]], table) for table in HISTORY_COLUMNS
+        if table not in OPTIONAL_HISTORY or (folder / f"atlas_{table}.geojson").exists()}
     return registers, history
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,10 +33,14 @@ import pandas as pd
 from shapely import Point
 from shapely.geometry import mapping, shape
 
-from app.errors import StoreError, SubmissionError
+from app.data.living import Edit, check_date
+from app.errors import ConflictError, StoreError, SubmissionError
 from app.store.base import (
+    CHANGE_COLUMNS,
     HISTORY_COLUMNS,
     Submission,
+    change_conflict,
+    check_edits,
     check_pending,
     check_register_name,
     check_restore,
@@ -48,6 +52,7 @@ from app.store.base import (
     register_rows,
     report_text,
     restore_note,
+    today_utc,
 )
 
 __all__ = ["Store"]
@@ -119,6 +124,44 @@ _SCHEMA = [
     INSERT INTO audit_v2 SELECT * FROM audit;
     DROP TABLE audit;
     ALTER TABLE audit_v2 RENAME TO audit;
+    CREATE INDEX audit_project ON audit (project_id, id);
+    """,
+    # version 3: the living register -- its change log, and audit actions for it
+    """
+    CREATE TABLE register_changes (
+        id INTEGER PRIMARY KEY,
+        register TEXT NOT NULL DEFAULT '',
+        project_id TEXT NOT NULL CHECK (length(project_id) > 0),
+        source TEXT NOT NULL CHECK (source IN ('seed', 'planner')),
+        actor TEXT NOT NULL CHECK (length(actor) > 0),
+        at TEXT NOT NULL,
+        reason TEXT NOT NULL CHECK (length(reason) > 0),
+        old TEXT NOT NULL CHECK (json_valid(old)),
+        new TEXT NOT NULL CHECK (json_valid(new)),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'rejected')),
+        effective TEXT,
+        reviewed_by TEXT, reviewed_at TEXT, review_reason TEXT,
+        version INTEGER NOT NULL DEFAULT 1,
+        CHECK (status <> 'accepted' OR effective IS NOT NULL)
+    );
+    CREATE INDEX register_changes_project ON register_changes (register, project_id, id);
+    CREATE INDEX register_changes_status ON register_changes (status, id);
+    CREATE TABLE audit_v3 (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('submit', 'accept', 'reject', 'save_register',
+                                               'rename_register', 'delete_register', 'change',
+                                               'accept_change', 'reject_change')),
+        project_id TEXT,
+        submission_id INTEGER,
+        old_wkt TEXT, new_wkt TEXT,
+        accuracy_m REAL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    INSERT INTO audit_v3 SELECT * FROM audit;
+    DROP TABLE audit;
+    ALTER TABLE audit_v3 RENAME TO audit;
     CREATE INDEX audit_project ON audit (project_id, id);
     """,
 ]
@@ -317,6 +360,76 @@ class Store:
                 raise SubmissionError(f"no saved register named {name!r}")
             self._audit(conn, at, actor, "delete_register", note=f"register {name} deleted")
 
+    def add_changes(self, edits: Sequence[Edit], *, expected_version: int | None = None,
+                    expected_seed: int | None = None) -> list[int]:
+        """Record `edits` in the living register's change log, each with its audit row, in one
+        transaction; return their ids.
+
+        With `expected_version` (a planner's save), the project's version -- the id of its last
+        change of any status, 0 when none -- must still be that, else ConflictError listing
+        what changed since, and nothing is written. Pending edits wait for a reviewer; the others
+        hold from their effective day (today when not given). With `expected_seed` (a seed or
+        merge), the register's log must still hold that many seed changes, so two processes
+        seeding at once write the seed once: the second gets ConflictError.
+        """
+        check_edits(edits, expected_version)
+        at, today = _now(), today_utc()
+        ids = []
+        with self._transaction() as conn:
+            if expected_seed is not None:
+                seeds = conn.execute("SELECT count(*) FROM register_changes WHERE register = ?"
+                                     " AND source = 'seed'", (edits[0].register,)).fetchone()[0]
+                if seeds != expected_seed:
+                    raise ConflictError("the register was seeded by another process meanwhile; "
+                                        "nothing was written")
+            if expected_version is not None:
+                first = edits[0]
+                since = conn.execute(
+                    "SELECT id, actor, at, status, old, new FROM register_changes"
+                    " WHERE register = ? AND project_id = ? AND id > ? ORDER BY id",
+                    (first.register, first.project_id, expected_version)).fetchall()
+                if since:
+                    raise change_conflict(first.project_id, expected_version, since)
+            for edit in edits:
+                status = "pending" if edit.pending else "accepted"
+                effective = None if edit.pending else (edit.effective or today)
+                cur = conn.execute(
+                    "INSERT INTO register_changes (register, project_id, source, actor, at, reason,"
+                    " old, new, status, effective) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (edit.register, edit.project_id, edit.source, edit.actor.strip(), at,
+                     edit.reason.strip(), edit.old_json, edit.new_json, status, effective))
+                cid = int(cur.lastrowid)
+                ids.append(cid)
+                self._audit(conn, at, edit.actor.strip(), "change", project_id=edit.project_id,
+                            old_wkt=edit.old.get("geometry"), new_wkt=edit.new.get("geometry"),
+                            note=f"change {cid} ({edit.source}, {status}): {edit.reason.strip()}")
+        return ids
+
+    def review_change(self, change_id: int, reviewer: str, *, accept: bool, reason: str,
+                      expected_version: int | None = None) -> None:
+        """Accept or reject a pending change, audited, in one transaction; an accepted change
+        holds from today. ConflictError when it is no longer pending (or not at
+        `expected_version`)."""
+        check_review(reviewer, reason)
+        at, today = _now(), today_utc()
+        status = "accepted" if accept else "rejected"
+        with self._transaction() as conn:
+            row = conn.execute("SELECT project_id, old, new, version, status, reviewed_by, reviewed_at"
+                               " FROM register_changes WHERE id = ?", (change_id,)).fetchone()
+            if row is None:
+                raise SubmissionError(f"no change with id {change_id!r}")
+            project_id, old, new, version, current, by, when = row
+            check_pending(change_id, current, version, expected_version, by, when, what="change")
+            conn.execute("UPDATE register_changes SET status = ?, reviewed_by = ?, reviewed_at = ?,"
+                         " review_reason = ?, effective = ?, version = version + 1"
+                         " WHERE id = ? AND version = ?",
+                         (status, reviewer.strip(), at, reason.strip(), today if accept else None,
+                          change_id, version))
+            self._audit(conn, at, reviewer.strip(), "accept_change" if accept else "reject_change",
+                        project_id=project_id, old_wkt=json.loads(old).get("geometry"),
+                        new_wkt=json.loads(new).get("geometry"),
+                        note=f"change {change_id}: {reason.strip()}")
+
     def restore_history(self, tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> int:
         """Copy submissions, field updates and audit rows (ids kept) into this store, which must
         have none yet; one more audit row records the copy. Returns the number of rows copied."""
@@ -329,6 +442,8 @@ class Store:
                                       "history is copied only into an empty store")
             copied = 0
             for table, columns in HISTORY_COLUMNS.items():
+                if table not in tables:
+                    continue
                 rows = history_rows(tables[table], columns)
                 conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (fixed names)
                                  f"VALUES ({', '.join('?' * len(columns))})", rows)
@@ -376,11 +491,25 @@ class Store:
         return self._frame("SELECT * FROM field_updates ORDER BY project_id")
 
     def history(self) -> dict[str, pd.DataFrame]:
-        """Every submission (with its photo), field update and audit row, by id."""
-        order = {"submissions": "id", "field_updates": "project_id", "audit": "id"}
+        """Every submission (with its photo), field update, audit row and register change, by id."""
+        order = {"submissions": "id", "field_updates": "project_id", "audit": "id",
+                 "register_changes": "id"}
         return {table: self._frame(f"SELECT {', '.join(columns)} FROM {table}"  # noqa: S608 (fixed names)
                                    f" ORDER BY {order[table]}")
                 for table, columns in HISTORY_COLUMNS.items()}
+
+    def changes(self, *, register: str = "", project_id: str | None = None,
+                since: str | None = None, status: str | None = None) -> pd.DataFrame:
+        """The living register's change log (:data:`CHANGE_COLUMNS`), oldest first; optionally
+        of one project, recorded on or after the day `since`, or in one status."""
+        check_text(project_id, "the project id")
+        if since is not None:
+            since = check_date(since, "the first day")
+        return self._frame(
+            f"SELECT {', '.join(CHANGE_COLUMNS)} FROM register_changes"  # noqa: S608 (fixed names)
+            " WHERE register = ? AND (? IS NULL OR project_id = ?) AND (? IS NULL OR at >= ?)"
+            " AND (? IS NULL OR status = ?) ORDER BY id",
+            (register, project_id, project_id, since, since, status, status))
 
     def revision(self) -> int:
         """A number that grows with every change (for cache keys).

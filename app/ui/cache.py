@@ -31,6 +31,7 @@ from app.map.basemaps import BASEMAPS
 from app.map.live import base_key, live_base
 from app.map.project_layers import MapLayer, project_layers
 from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas
+from app.service.living import seed_register
 from app.store import Store, open_store
 
 #: Session key of the register chosen in the sidebar (kept across pages without the widget).
@@ -45,7 +46,11 @@ LAYER_CACHE_CHARS = 400_000_000
 
 @st.cache_resource(show_spinner=False)
 def _register(version: str) -> Atlas:
-    return load_atlas(default_data_dir(), default_layers_dir())
+    """The curated atlas of this data version; the store's living register is seeded from it
+    (first start) or merged with it (a newer register.toml) once per version and process."""
+    atlas = load_atlas(default_data_dir(), default_layers_dir())
+    seed_register(get_store(), atlas, actor="app start")
+    return atlas
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

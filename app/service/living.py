@@ -1,0 +1,197 @@
+"""The living register at work: seeding the store from the curated register, and planners' edits.
+
+:func:`seed_register` writes the curated register into the store's change log on first start
+and, when ``geodata/register.toml`` has changed since, merges the differences (edits made in
+the app stay: see :mod:`app.data.living`). :func:`propose_edit` checks a planner's edit -- a
+drawn or uploaded geometry, attribute values, a dated stage -- and records it, the geometry
+and the attributes as separate changes so that the review rule (:func:`review_rule`) can hold
+one for a reviewer and not the other. The app's planner page and the CLI call these; the map,
+exports and sheets read the result through :func:`app.service.atlas.shown_atlas`.
+
+>>> import tempfile, pathlib
+>>> from app.data.atlas import load_atlas
+>>> from app.store.sqlite import Store
+>>> store, base = Store(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite"), load_atlas()
+>>> seed_register(store, base) == len(base.projects), seed_register(store, base)
+(True, 0)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from app.data.atlas import PROJECT_TOLERANCE_M, Atlas
+from app.data.living import (
+    CHANGE_COLUMNS,
+    SEED_DATE,
+    Edit,
+    change_row,
+    check_attributes,
+    check_geometry,
+    check_reason,
+    check_stage_entry,
+    geometry_wkt,
+    needs_review,
+    seed_changes,
+    seed_values,
+)
+from app.errors import ConflictError, SubmissionError
+from app.geo.gazetteer import DISTRICT_ID
+from app.geo.geocode import to_metric
+from app.store import AtlasStore
+from app.store.base import today_utc
+
+__all__ = ["REVIEW_RULE_ENV", "living_changes", "propose_edit", "review_rule", "seed_register"]
+
+#: The environment variable that sets which planner edits wait for a reviewer.
+REVIEW_RULE_ENV = "ATLAS_PLANNER_REVIEW"
+
+
+def review_rule(settings: Mapping[str, object] | None = None) -> str:
+    """Which planner edits wait for a reviewer: `settings` ``planner_review`` (the app's
+    secrets), else ``$ATLAS_PLANNER_REVIEW``, else ``geometry`` (geometry changes wait,
+    attribute and stage edits do not).
+
+    >>> review_rule({}), review_rule({"planner_review": "all"})
+    ('geometry', 'all')
+    >>> review_rule({"planner_review": "never"})
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the planner review rule must be one of geometry, all, none; got 'never'
+    """
+    value = (settings or {}).get("planner_review") or os.environ.get(REVIEW_RULE_ENV) or "geometry"
+    value = str(value).strip()
+    if value not in ("geometry", "all", "none"):
+        raise SubmissionError(f"the planner review rule must be one of geometry, all, none; got {value!r}")
+    return value
+
+
+def seed_register(store: AtlasStore, base: Atlas, *, actor: str = "seed",
+                  today: str | None = None) -> int:
+    """Bring the store's living register up to the curated register of `base`; return how many
+    changes were recorded (0 when it already holds it).
+
+    The first seed holds from the report's date (:data:`~app.data.living.SEED_DATE`); a later
+    merge holds from `today` and touches only the seed's own values, never planners' edits.
+    """
+    values = seed_values(base.projects)
+    for attempt in range(3):
+        log = store.changes(register="")
+        seeds = int((log["source"] == "seed").sum()) if len(log) else 0
+        effective = (today or today_utc()) if seeds else SEED_DATE
+        edits = seed_changes(log, values, effective=effective, actor=actor,
+                             reason="" if seeds else "seeded from the curated register "
+                             f"(data version {base.data_version})")
+        if not edits:
+            return 0
+        try:
+            store.add_changes(edits, expected_seed=seeds)
+        except ConflictError:  # another process seeded meanwhile: look again
+            if attempt == 2:
+                raise
+            continue
+        return len(edits)
+    return 0
+
+
+def living_changes(store: AtlasStore | None, base: Atlas) -> pd.DataFrame:
+    """The change log the built-in register is folded from: the store's, or -- for a store
+    never seeded, or none -- an in-memory seed of `base` (negative ids) followed by the store's
+    planner changes, so the app shows the same register before its first seed is written."""
+    log = store.changes(register="") if store is not None else pd.DataFrame(columns=CHANGE_COLUMNS)
+    if len(log) and (log["source"] == "seed").any():
+        return log
+    values = seed_values(base.projects)
+    seed = pd.DataFrame([change_row(-len(values) + n, pid, "seed", {}, v, effective=SEED_DATE)
+                         for n, (pid, v) in enumerate(values.items())], columns=list(CHANGE_COLUMNS))
+    return pd.concat([seed, log], ignore_index=True) if len(log) else seed
+
+
+def _current(atlas: Atlas, project_id: str) -> pd.Series:
+    rows = atlas.projects[atlas.projects["id"] == project_id]
+    if rows.empty:
+        raise SubmissionError(f"unknown project {str(project_id)[:80]!r}")
+    return rows.iloc[0]
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and pd.isna(a):
+        a = None
+    if isinstance(b, float) and pd.isna(b):
+        b = None
+    return (a or None) == (b or None)
+
+
+def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str, reason: str,
+                 geometry: BaseGeometry | None = None, method: str = "drawn",
+                 attributes: Mapping[str, object] | None = None,
+                 stage: tuple[str, str, str] | None = None, expected_version: int,
+                 rule: str | None = None, today: str | None = None) -> list[tuple[int, str]]:
+    """Check and record a planner's edit of `project_id` in the shown `atlas` (with the living
+    register applied, so current values and ``edit_version`` are known); return
+    ``[(change id, 'accepted' | 'pending')]``.
+
+    `geometry` (WGS-84; `method` ``drawn`` or ``uploaded``) must suit the project's layer and
+    lie in the district; `attributes` are checked by
+    :func:`~app.data.living.check_attributes` and only the changed ones recorded; `stage` is
+    ``(stage, YYYY-MM-DD, source)``. A ``SubmissionError`` says what is wrong and nothing is
+    stored; a ``ConflictError`` says who changed the project since `expected_version`.
+    """
+    actor = str(actor or "").strip()
+    if not actor:
+        raise SubmissionError("a change needs the name of who makes it")
+    reason = check_reason(reason)
+    rule = rule or review_rule()
+    today = today or today_utc()
+    row = _current(atlas, project_id)
+    edits: list[Edit] = []
+    if geometry is not None:
+        spec = atlas.spec(str(row["layer"]))
+        district = atlas.places.get(DISTRICT_ID)
+        geom, repair = check_geometry(
+            geometry, kinds=spec.geometry, tolerance_m=PROJECT_TOLERANCE_M,
+            district_m=to_metric(district.geometry) if district is not None else None,
+            layer=f"layer {spec.id}")
+        if method not in ("drawn", "uploaded"):
+            raise SubmissionError(f"a geometry is drawn or uploaded, not {method!r}")
+        old_geom = row.geometry if isinstance(row.geometry, BaseGeometry) else None
+        new = {"geometry": geometry_wkt(geom), "precision": "site", "pos_method": method,
+               "pos_source": f"{method} in the app by {actor} on {today}"
+                             + (f"; {repair}" if repair else ""),
+               "pos_source_crs": "wgs84", "pos_confidence": "high",
+               "position_note": f"Position {method} by a planner: {reason}"}
+        old = {"geometry": geometry_wkt(old_geom), "precision": row.get("precision"),
+               "pos_method": row.get("pos_method"), "pos_source": row.get("pos_source"),
+               "pos_source_crs": row.get("pos_source_crs"),
+               "pos_confidence": row.get("pos_confidence"),
+               "position_note": row.get("position_note")}
+        old = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in old.items()}
+        edits.append(Edit(project_id, "planner", actor, reason, old, new,
+                          pending=needs_review(rule, new)))
+    values: dict[str, object] = {}
+    old_values: dict[str, object] = {}
+    if attributes:
+        checked = check_attributes(attributes, actions=atlas.vocab.actions)
+        for key, value in checked.items():
+            current = row.get(key)
+            if key == "links":
+                current = list(current) if isinstance(current, (list, tuple)) else []
+            if not _same(current, value):
+                values[key] = value
+                old_values[key] = None if isinstance(current, float) and pd.isna(current) else current
+        if "action" in values:
+            values["action_en"] = atlas.vocab.actions.get(str(values["action"]), "")
+            old_values["action_en"] = row.get("action_en")
+    if stage is not None:
+        values["stage_entry"] = check_stage_entry(*stage, today=today)
+        old_values["status"] = row.get("status")
+    if values:
+        edits.append(Edit(project_id, "planner", actor, reason, old_values, values,
+                          pending=needs_review(rule, values)))
+    if not edits:
+        raise SubmissionError("nothing changed: the values given are the project's current ones")
+    ids = store.add_changes(edits, expected_version=int(expected_version))
+    return [(cid, "pending" if edit.pending else "accepted") for cid, edit in zip(ids, edits, strict=True)]
