@@ -67,7 +67,7 @@ def same_shape(a, b, metres: float = 0.05) -> bool:
 def test_geojson_feature_collection(tmp_path, district_m):
     data = written(frame(SITE), tmp_path / "红线.geojson", driver="GeoJSON")
     got = read_boundary(data, "红线.geojson", district_m=district_m, tolerance_m=PROJECT_TOLERANCE_M)
-    assert (got.format, got.crs, got.notes) == ("geojson", "wgs84", ())
+    assert (got.format, got.crs, got.crs_from_file, got.fixes) == ("geojson", "wgs84", False, ())
     assert same_shape(got.geometry, SITE)
 
 
@@ -92,17 +92,15 @@ def test_zipped_shapefile_in_a_projected_crs_is_converted(tmp_path, district_m):
     data = zipped_shapefile(frame(SITE, crs="EPSG:32651"), tmp_path / "shp",
                             extra={"说明.txt": "红线图".encode()})
     got = read_boundary(data, "红线.zip", district_m=district_m, tolerance_m=PROJECT_TOLERANCE_M)
-    assert (got.format, got.crs) == ("shapefile", "EPSG:32651")
-    assert "EPSG:32651" in got.notes[0]
+    assert (got.format, got.crs, got.crs_from_file) == ("shapefile", "EPSG:32651", True)
     assert same_shape(got.geometry, SITE)
     assert abs(got.geometry.centroid.x - 121.4005) < 1e-6  # degrees now, not metres
 
 
-def test_file_crs_wins_over_the_declared_one_with_a_note(tmp_path):
+def test_the_files_own_crs_wins_over_the_declared_one(tmp_path):
     data = written(frame(SITE, crs="EPSG:3857"), tmp_path / "site.gpkg", driver="GPKG")
     got = read_boundary(data, "site.gpkg", crs="gcj02")
-    assert got.crs == "EPSG:3857" and same_shape(got.geometry, SITE)
-    assert any("declared gcj02 was not used" in n for n in got.notes)
+    assert (got.crs, got.crs_from_file) == ("EPSG:3857", True) and same_shape(got.geometry, SITE)
 
 
 def test_declared_gcj02_applies_to_a_file_without_its_own_crs(tmp_path):
@@ -110,7 +108,8 @@ def test_declared_gcj02_applies_to_a_file_without_its_own_crs(tmp_path):
     data = json.dumps({"type": "Feature", "properties": {},
                        "geometry": shapely.geometry.mapping(as_amap)}).encode()
     got = read_boundary(data, "amap.json", crs="gcj02")
-    assert got.crs == "gcj02" and same_shape(got.geometry, SITE, metres=1.0)
+    assert (got.crs, got.crs_from_file) == ("gcj02", False)
+    assert same_shape(got.geometry, SITE, metres=1.0)
     plain = read_boundary(data, "amap.json")  # read as WGS-84 it lands ~500 m away
     assert to_metric(plain.geometry).distance(to_metric(SITE)) > 300
 
@@ -121,7 +120,7 @@ def test_swapped_coordinates_are_fixed_and_said(district_m):
                        "geometry": shapely.geometry.mapping(swapped)}).encode()
     got = read_boundary(data, "x.geojson", district_m=district_m, tolerance_m=PROJECT_TOLERANCE_M)
     assert same_shape(got.geometry, SITE)
-    assert any("exchanged" in n for n in got.notes)
+    assert any("exchanged" in n for n in got.fixes)
 
 
 def test_a_self_intersecting_polygon_is_passed_on_for_the_edit_check():

@@ -210,3 +210,14 @@ def test_a_reviewer_who_loses_the_race_is_told_plainly(monkeypatch, pending_geom
     assert any("没有等待审核的规划修改" in i.value for i in at.info)
     decided = store.changes().set_index("id").loc[cid]
     assert (decided["status"], decided["reviewed_by"]) == ("rejected", "钱审核")
+
+
+def test_a_planner_who_is_also_a_reviewer_does_not_decide_their_own_change(monkeypatch,
+                                                                           pending_geometry):
+    store, _project_id, cid = pending_geometry
+    monkeypatch.setenv("ATLAS_REVIEW_SECRET", "review-pass")
+    at = sign_in(review_app().run(), "reviewer", "review-pass", name="李规划")
+    assert at.selectbox(key="review_change_pick").value == cid
+    assert any("须由另一位审核人决定" in i.value for i in at.info)
+    assert "通过" not in labels(at)
+    assert store.changes(status="pending")["id"].tolist() == [cid]

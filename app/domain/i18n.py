@@ -445,7 +445,11 @@ STRINGS.update({
                          "A CRS the file names (a GeoPackage's, a Shapefile's .prj) wins; KML and GeoJSON "
                          "without one are read in the CRS chosen here."),
     "planner.upload_refused": ("无法使用该边界文件:{message}", "This boundary file cannot be used: {message}"),
-    "planner.upload_note": ("读取说明:{note}", "Read: {note}"),
+    "planner.upload_note": ("读取时修正:{note}", "Fixed while reading: {note}"),
+    "planner.upload_crs_file": ("文件注明其坐标系为 {crs},已换算为 WGS-84。",
+                                "The file names its CRS, {crs}; converted to WGS-84."),
+    "planner.upload_crs_declared": ("按所选坐标系 {crs} 读取,已换算为 WGS-84。",
+                                    "Read in the chosen CRS, {crs}; converted to WGS-84."),
     "planner.several": ("地图上有 {n} 个图形,将使用最后绘制或修改的一个;其余请用删除工具移除。",
                         "There are {n} shapes on the map; the last one drawn or edited is used. Remove "
                         "the others with the delete tool."),
@@ -497,6 +501,7 @@ STRINGS.update({
     "planner.field_precision": ("定位精度", "Precision"),
     "planner.field_pos_method": ("定位方法", "Position method"),
     "planner.field_pos_source": ("位置来源", "Position source"),
+    "planner.field_pos_source_crs": ("原坐标系", "Source CRS"),
     "planner.draw_polygon": ("绘制多边形(红线)", "Draw a polygon (boundary)"),
     "planner.draw_polyline": ("绘制线", "Draw a line"),
     "planner.draw_rectangle": ("绘制矩形", "Draw a rectangle"),
@@ -533,6 +538,8 @@ STRINGS.update({
     "review.change_gone": ("修改 #{cid} 已由 {by} 于 {at}(UTC){decision},本次审核未生效。",
                            "Change #{cid} was {decision} by {by} at {at} (UTC) meanwhile; your decision "
                            "was not applied."),
+    "review.own_change": ("这是您本人提交的修改,须由另一位审核人决定。",
+                          "This is your own change: another reviewer decides it."),
     "review.decided_accepted": ("通过", "accepted"),
     "review.decided_rejected": ("退回", "rejected"),
 })

@@ -27,8 +27,8 @@ is proposed.
 ...           [121.401, 31.201], [121.40, 31.201], [121.40, 31.20]]]}
 >>> got = read_boundary(json.dumps({"type": "Feature", "properties": {}, "geometry": square}).encode(),
 ...                     "红线.geojson")
->>> got.geometry.geom_type, got.format, got.crs
-('Polygon', 'geojson', 'wgs84')
+>>> got.geometry.geom_type, got.format, got.crs, got.crs_from_file
+('Polygon', 'geojson', 'wgs84', False)
 >>> read_boundary(b"PK\\x03\\x04...", "红线.geojson")
 Traceback (most recent call last):
 app.errors.ImportFileError: 红线.geojson: the file is not GeoJSON (it starts like a zip archive); upload a .geojson, .json, .gpkg, .kml or a zipped Shapefile (.zip)
@@ -73,13 +73,15 @@ _NAMES = {"geojson": "GeoJSON", "gpkg": "a GeoPackage", "kml": "KML",
 @dataclass(frozen=True)
 class BoundaryFile:
     """A boundary read from a file: its WGS-84 `geometry` (2-D, as drawn: validity is checked
-    when the edit is proposed), the `format`, the `crs` its numbers were in, and `notes` on what
-    reading decided or fixed (the CRS used, exchanged x/y)."""
+    when the edit is proposed), the `format`, the `crs` its numbers were in and whether the file
+    named it (`crs_from_file`; else the declared CRS was used), and `fixes`: what reading
+    repaired, in words (x and y exchanged)."""
 
     geometry: BaseGeometry
     format: str
     crs: str
-    notes: tuple[str, ...] = ()
+    crs_from_file: bool = False
+    fixes: tuple[str, ...] = ()
 
 
 def _looks_like(data: bytes) -> str:
@@ -274,17 +276,10 @@ def read_boundary(data: bytes, filename: str, *, crs: str | SourceCRS = "wgs84",
         geometry = _checked_geometry(geometry)
     except ImportFileError as exc:
         raise ImportFileError(f"{filename}: {exc}") from exc
-    notes = []
-    used = declared
-    if file_crs is not None:
-        used = file_crs
-        notes.append(f"the file says its coordinates are {file_crs.label}; converted to WGS-84")
-        if declared.name != "wgs84" and declared != file_crs:
-            notes.append(f"the declared {declared.label} was not used: the file names its own CRS")
-    elif used.name != "wgs84":
-        notes.append(f"coordinates read as {used.label} (as declared) and converted to WGS-84")
-    wgs84 = _to_wgs84(geometry, used, district_m, tolerance_m, filename, notes)
-    return BoundaryFile(wgs84, fmt, used.label, tuple(notes))
+    used = file_crs or declared
+    fixes: list[str] = []
+    wgs84 = _to_wgs84(geometry, used, district_m, tolerance_m, filename, fixes)
+    return BoundaryFile(wgs84, fmt, used.label, file_crs is not None, tuple(fixes))
 
 
 def _check_json(data: bytes) -> None:
@@ -296,7 +291,7 @@ def _check_json(data: bytes) -> None:
 
 
 def _to_wgs84(geometry: BaseGeometry, crs: SourceCRS, district_m: BaseGeometry | None,
-              tolerance_m: float, filename: str, notes: list[str]) -> BaseGeometry:
+              tolerance_m: float, filename: str, fixes: list[str]) -> BaseGeometry:
     """`geometry` in WGS-84: its vertices checked and converted as one position check."""
     coords = shapely.get_coordinates(geometry)
     vertices = shapely.multipoints(coords)
@@ -304,7 +299,7 @@ def _to_wgs84(geometry: BaseGeometry, crs: SourceCRS, district_m: BaseGeometry |
     if check.rejected:
         why = "; ".join(p.message for p in check.problems if p.action == "rejected")
         raise ImportFileError(f"{filename}: the boundary's vertices: {why}")
-    notes.extend(p.message for p in check.problems if p.action == "fixed")
+    fixes.extend(p.message for p in check.problems if p.action == "fixed")
     converted = shapely.get_coordinates(check.geometry)
     if converted.shape != coords.shape or not np.isfinite(converted).all():
         raise ImportFileError(f"{filename}: the boundary cannot be converted from {crs.label} to WGS-84")

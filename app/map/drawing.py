@@ -156,5 +156,5 @@ def add_proposed(m: folium.Map, geometry: BaseGeometry, crs: str = "wgs84",
     layer.add_to(m)
     minx, miny, maxx, maxy = shown.bounds
     pad = 0.0008
-    m.fit_bounds([(miny - pad, minx - pad), (maxy + pad, maxx + pad)], max_zoom=18)
+    m.fit_bounds([(miny - pad, minx - pad), (maxy + pad, maxx + pad)], max_zoom=17)
     return layer

@@ -13,7 +13,11 @@ from app.data.layers import geometry_kind
 from app.data.living import site_area_m2
 from app.domain.i18n import field_label, t
 
-__all__ = ["field_name", "geometry_text"]
+__all__ = ["PROVENANCE", "field_name", "geometry_text", "short_wkt"]
+
+#: The position fields a geometry change sets beside the geometry (where it came from).
+PROVENANCE = frozenset({"precision", "pos_method", "pos_source", "pos_source_crs",
+                        "pos_confidence", "position_note"})
 
 
 def field_name(name: str, lang: str) -> str:
@@ -51,3 +55,15 @@ def geometry_text(geometry: BaseGeometry | None, lang: str) -> str:
     if area is not None:
         text += " · " + t("planner.area", lang).format(m2=area, ha=area / 10_000)
     return text
+
+
+def short_wkt(wkt: str, limit: int = 160) -> str:
+    """`wkt` with coordinates to 7 decimals (about 1 cm), cut to `limit` characters.
+
+    >>> short_wkt("POINT (121.40119999999999 31.209999999999997)")
+    'POINT (121.4012 31.21)'
+    >>> short_wkt("LINESTRING (121.4 31.2, 121.5 31.3)", limit=20)
+    'LINESTRING (121.4 31 …'
+    """
+    text = shapely.to_wkt(shapely.from_wkt(wkt), rounding_precision=7, trim=True)
+    return text if len(text) <= limit else text[:limit] + " …"

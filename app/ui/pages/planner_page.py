@@ -43,7 +43,7 @@ from app.ui.cache import (
     get_store,
     static_assets,
 )
-from app.ui.change_text import field_name, geometry_text
+from app.ui.change_text import PROVENANCE, field_name, geometry_text
 from app.ui.safe import notice, say
 
 #: Session keys: the version of each project as the planner opened it, and a counter that
@@ -148,8 +148,12 @@ def _upload(atlas: Atlas, lang: str) -> BoundaryFile | None:
     except AtlasError as exc:
         notice("error", "planner.upload_refused", lang, message=str(exc))
         return None
-    for note in got.notes:
-        notice("caption", "planner.upload_note", lang, note=note)
+    if got.crs_from_file:
+        notice("caption", "planner.upload_crs_file", lang, crs=got.crs)
+    elif got.crs != "wgs84":
+        notice("caption", "planner.upload_crs_declared", lang, crs=got.crs)
+    for fix in got.fixes:
+        notice("caption", "planner.upload_note", lang, note=fix)
     return got
 
 
@@ -227,20 +231,18 @@ def _attribute_inputs(atlas: Atlas, row: pd.Series, lang: str) -> dict[str, obje
                               key=_key(row, "start"), **_DAYS)
     target = top[2].date_input(t("planner.target_date", lang), value=_day(row.get("target_date")),
                                key=_key(row, "target"), **_DAYS)
+    agency = st.text_input(t("planner.lead_agency", lang), max_chars=120,
+                           value=_text(row, "lead_agency"), key=_key(row, "agency"))
+    description_zh = st.text_area(t("planner.description_zh", lang), max_chars=2000,
+                                  value=_text(row, "description_zh"), key=_key(row, "desc_zh"))
+    description = st.text_area(t("planner.description_en", lang), max_chars=2000,
+                               value=_text(row, "description"), key=_key(row, "desc_en"))
     links = st.text_area(t("planner.links", lang), value="\n".join(_links(row.get("links"))),
                          help=t("planner.links_help", lang), height=80, key=_key(row, "links"))
-    return {
-        "action": action,
-        "start_date": start.isoformat() if start else "",
-        "target_date": target.isoformat() if target else "",
-        "lead_agency": st.text_input(t("planner.lead_agency", lang), max_chars=120,
-                                     value=_text(row, "lead_agency"), key=_key(row, "agency")),
-        "description_zh": st.text_area(t("planner.description_zh", lang), max_chars=2000,
-                                       value=_text(row, "description_zh"), key=_key(row, "desc_zh")),
-        "description": st.text_area(t("planner.description_en", lang), max_chars=2000,
-                                    value=_text(row, "description"), key=_key(row, "desc_en")),
-        "links": [line.strip() for line in links.splitlines() if line.strip()],
-    }
+    return {"action": action, "start_date": start.isoformat() if start else "",
+            "target_date": target.isoformat() if target else "", "lead_agency": agency,
+            "description_zh": description_zh, "description": description,
+            "links": [line.strip() for line in links.splitlines() if line.strip()]}
 
 
 def _changed(row: pd.Series, values: dict[str, object]) -> dict[str, object]:
@@ -332,7 +334,8 @@ def _pending(project_id: str, lang: str) -> None:
         new = json.loads(change["new"] or "{}")
         rows.append({"#": int(change["id"]), t("planner.who", lang): change["actor"],
                      t("planner.when", lang): str(change["at"])[:16].replace("T", " "),
-                     t("planner.fields", lang): ", ".join(field_name(k, lang) for k in new),
+                     t("planner.fields", lang): ", ".join(field_name(k, lang) for k in new
+                                                         if "geometry" not in new or k not in PROVENANCE),
                      t("planner.reason_col", lang): change["reason"]})
     st.markdown(f"**{say('planner.waiting', lang, n=len(rows))}**")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -23,7 +23,7 @@ from app.map.drawing import add_proposed
 from app.store import ConflictError, SubmissionError
 from app.ui import auth, outcome
 from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
-from app.ui.change_text import field_name, geometry_text
+from app.ui.change_text import field_name, geometry_text, short_wkt
 from app.ui.safe import notice, say
 
 
@@ -174,7 +174,7 @@ def _change_map(atlas, change: pd.Series, new_wkt: str, lang: str) -> None:
     localize(m)
     st_folium(m, key=f"review_change_map_{change['id']}", height=320, use_container_width=True,
               returned_objects=[])
-    st.caption(f"WKT: {escape_markdown(new_wkt[:160])}{' …' if len(new_wkt) > 160 else ''}")
+    st.caption(f"WKT: {escape_markdown(short_wkt(new_wkt))}")
 
 
 def _change_form(change: pd.Series, who, lang: str) -> None:
@@ -237,4 +237,7 @@ def _planner_changes(atlas, who, lang: str) -> None:
     st.dataframe(_change_table(old, new, lang), hide_index=True, width="stretch")
     if new.get("geometry"):
         _change_map(atlas, change, str(new["geometry"]), lang)
+    if str(change["actor"]).strip().casefold() == who.name.strip().casefold():
+        notice("info", "review.own_change", lang)  # four eyes: another person decides
+        return
     _change_form(change, who, lang)
