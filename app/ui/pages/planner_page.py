@@ -50,6 +50,7 @@ from app.ui.safe import notice, say
 #: renews the map and the form after a save (their widgets start afresh).
 _BASE_KEY = "_planner_base"
 _SEQ_KEY = "_planner_seq"
+_PICKED_KEY = "_planner_project"
 _CRS_CHOICES = ("wgs84", "gcj02", "bd09", "epsg")
 _MAP_HEIGHT = 460
 #: The days a date input offers (the checks of app.data.living accept 2000-2100).
@@ -94,8 +95,15 @@ def _pick(atlas: Atlas, lang: str) -> str | None:
     first = sorted(projects.loc[unlocated, "id"], key=names.get)
     rest = sorted(projects.loc[~unlocated, "id"], key=names.get)
     labels = {pid: f"{names[pid]} · {tag}" for pid in first} | {pid: names[pid] for pid in rest}
-    return st.selectbox(t("planner.pick", lang), first + rest, format_func=labels.get,
-                        key="planner_pick")
+    options = first + rest
+    # a selectbox keeps showing the labels of the language it was made in: one per language,
+    # the choice kept across them
+    chosen = st.session_state.get(_PICKED_KEY)
+    picked = st.selectbox(t("planner.pick", lang), options, format_func=labels.get,
+                          index=options.index(chosen) if chosen in options else 0,
+                          key=f"planner_pick_{lang}")
+    st.session_state[_PICKED_KEY] = picked
+    return picked
 
 
 def _opened_version(project_id: str, current: int, lang: str) -> int:
@@ -226,7 +234,7 @@ def _attribute_inputs(atlas: Atlas, row: pd.Series, lang: str) -> dict[str, obje
 
     action = top[0].selectbox(t("planner.action", lang), options, format_func=action_label,
                               index=options.index(recorded) if recorded in options else 0,
-                              key=_key(row, "action"))
+                              key=_key(row, f"action_{lang}"))
     start = top[1].date_input(t("planner.start_date", lang), value=_day(row.get("start_date")),
                               key=_key(row, "start"), **_DAYS)
     target = top[2].date_input(t("planner.target_date", lang), value=_day(row.get("target_date")),
@@ -263,7 +271,7 @@ def _stage_inputs(atlas: Atlas, row: pd.Series, lang: str) -> tuple[str, str, st
     none = t("planner.stage_none", lang)
     stage = cols[0].selectbox(t("planner.stage_new", lang), ["", *stages],
                               format_func=lambda s: atlas.vocab.status_label(s, lang) if s else none,
-                              key=_key(row, "stage"))
+                              key=_key(row, f"stage_{lang}"))
     day = cols[1].date_input(t("planner.stage_date", lang), value=date.today(),
                              key=_key(row, "stage_day"), **_DAYS)
     source = cols[2].text_input(t("planner.stage_source", lang), max_chars=300,
