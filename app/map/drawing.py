@@ -4,7 +4,8 @@ The tools are folium's :class:`folium.plugins.Draw` (Leaflet.draw, served locall
 :mod:`app.map.assets`), offering only the kinds a project's layer takes: a point layer gets the
 marker, a line layer the polyline, a polygon layer the polygon and rectangle; circles are never
 offered (Leaflet.draw returns a circle as its centre point only). Polygons may not cross
-themselves while drawn. The toolbar's texts can be given in the UI language.
+themselves while drawn. The toolbar sits in the bottom-right corner, clear of the atlas's other
+controls; its texts can be given in the UI language.
 
 A drawing comes back from streamlit-folium as a GeoJSON Feature in the basemap's coordinates
 (GCJ-02 on AMap): :func:`drawn_geometry` turns it into a WGS-84 shapely geometry.
@@ -102,7 +103,9 @@ def add_draw_tools(m: folium.Map, kinds: Sequence[str],
     if texts:
         paths = {DRAW_TEXT_KEYS[k]: str(v) for k, v in texts.items() if k in DRAW_TEXT_KEYS}
         m.add_child(MapScript(_LOCALISE % script_json(paths)))
-    draw = folium.plugins.Draw(position="topleft", draw_options=options,
+    # bottom right: the only corner no other control of the atlas's maps uses (the left holds
+    # zoom, full screen, measuring and the overview map; the top right the legend)
+    draw = folium.plugins.Draw(position="bottomright", draw_options=options,
                                edit_options={"poly": {"allowIntersection": False}},
                                show_geometry_on_click=False)
     draw.add_to(m)

@@ -125,7 +125,7 @@ def _current(atlas: Atlas, row: pd.Series, lang: str) -> None:
     precision = atlas.vocab.label("precision", row["precision"], lang)
     st.markdown(say("planner.now", lang, layer=spec.title(lang), stage=stage, since=since or "—",
                     precision=precision, agency=str(row.get("lead_agency") or "—")))
-    st.caption(escape_markdown(geometry_text(row.geometry, lang)))
+    st.caption(f"{t('planner.current_geometry', lang)} {escape_markdown(geometry_text(row.geometry, lang))}")
     stages = row.get("stages")
     if isinstance(stages, list) and stages:
         table = pd.DataFrame([{
@@ -165,6 +165,14 @@ def _upload(atlas: Atlas, lang: str) -> BoundaryFile | None:
     return got
 
 
+def _view_of(geometry: BaseGeometry | None) -> tuple[tuple[float, float] | None, int | None]:
+    """(centre as lat/lon, zoom) showing `geometry`; (None, None): the whole district."""
+    if geometry is None or geometry.is_empty:
+        return None, None
+    minx, miny, maxx, maxy = geometry.bounds
+    return ((miny + maxy) / 2, (minx + maxx) / 2), 17 if geometry.geom_type == "Point" else 16
+
+
 def _drawing(out: dict | None) -> dict | None:
     """The drawing to use: the last one touched if it is still on the map, else the last one."""
     drawings = (out or {}).get("all_drawings") or []
@@ -177,8 +185,7 @@ def _drawing(out: dict | None) -> dict | None:
 def _geometry_input(atlas: Atlas, row: pd.Series, lang: str) -> tuple[BaseGeometry | None, str]:
     """The map with the recorded geometry and the drawing tools (or the uploaded boundary);
     the new geometry in WGS-84 (None when there is none) and how it came: drawn or uploaded."""
-    st.subheader(t("planner.geometry", lang))
-    mode = st.segmented_control(t("planner.how", lang), ["draw", "upload"], default="draw",
+    mode = st.segmented_control(f"**{t('planner.how', lang)}**", ["draw", "upload"], default="draw",
                                 format_func=lambda v: t(f"planner.how_{v}", lang),
                                 key="planner_mode") or "draw"
     uploaded = _upload(atlas, lang) if mode == "upload" else None
@@ -186,8 +193,10 @@ def _geometry_input(atlas: Atlas, row: pd.Series, lang: str) -> tuple[BaseGeomet
     basemap = field_basemap()
     crs = BASEMAPS[basemap]["crs"]
     frame = atlas.projects[atlas.projects["id"] == row["id"]]
+    # centred on the recorded geometry, the card left closed: it would cover where one draws
+    centre, zoom = _view_of(row.geometry)
     m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=("district_boundary",),
-                  focus=row["id"], height=_MAP_HEIGHT, clickable_refs=False)
+                  centre=centre, zoom=zoom, height=_MAP_HEIGHT, clickable_refs=False)
     if uploaded is not None:
         add_proposed(m, uploaded.geometry, crs)
     else:

@@ -169,7 +169,7 @@ def _change_map(atlas, change: pd.Series, new_wkt: str, lang: str) -> None:
     basemap = field_basemap()
     frame = atlas.projects[atlas.projects["id"] == change["project_id"]]
     m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=("district_boundary",),
-                  focus=change["project_id"] if len(frame) else None, height=320, clickable_refs=False)
+                  height=320, clickable_refs=False)  # framed on the proposed geometry below
     add_proposed(m, shapely.from_wkt(new_wkt), BASEMAPS[basemap]["crs"])
     localize(m)
     st_folium(m, key=f"review_change_map_{change['id']}", height=320, use_container_width=True,
