@@ -33,15 +33,19 @@ def field_name(name: str, lang: str) -> str:
     return field_label(name, lang) if text == key else text
 
 
-def geometry_text(geometry: BaseGeometry | None, lang: str) -> str:
+def geometry_text(geometry: BaseGeometry | None, lang: str, *, site: bool = True) -> str:
     """'Polygon, 4 vertices · site area 10,564 m² (1.06 ha)': the kind, the vertices and, for a
-    polygon, the site area in square metres and hectares.
+    polygon that is a `site` (the register's precision; an area-precision outline of a zone is
+    not), the site area in square metres and hectares.
 
     >>> from shapely import Point, box
     >>> geometry_text(box(121.40, 31.20, 121.401, 31.201), "en")
     'Polygon, 4 vertices · site area 10,564 m² (1.06 ha)'
     >>> geometry_text(Point(121.4, 31.2), "en"), geometry_text(None, "en")
     ('Point', 'no geometry yet (unlocated)')
+    >>> geometry_text(box(121.40, 31.20, 121.401, 31.201), "en", site=False)
+    'Polygon, 4 vertices'
+
     """
     if geometry is None or geometry.is_empty:
         return t("planner.no_geometry", lang)
@@ -51,7 +55,7 @@ def geometry_text(geometry: BaseGeometry | None, lang: str) -> str:
     text = t(f"planner.kind_{kind}", lang)
     if kind != "point" or vertices > 1:
         text = t("planner.shape", lang).format(kind=text, n=vertices)
-    area = site_area_m2(geometry)
+    area = site_area_m2(geometry) if site else None
     if area is not None:
         text += " · " + t("planner.area", lang).format(m2=area, ha=area / 10_000)
     return text

@@ -125,7 +125,8 @@ def _current(atlas: Atlas, row: pd.Series, lang: str) -> None:
     precision = atlas.vocab.label("precision", row["precision"], lang)
     st.markdown(say("planner.now", lang, layer=spec.title(lang), stage=stage, since=since or "—",
                     precision=precision, agency=str(row.get("lead_agency") or "—")))
-    st.caption(f"{t('planner.current_geometry', lang)} {escape_markdown(geometry_text(row.geometry, lang))}")
+    shape = geometry_text(row.geometry, lang, site=row["precision"] == "site")
+    st.caption(f"{t('planner.current_geometry', lang)} {escape_markdown(shape)}")
     stages = row.get("stages")
     if isinstance(stages, list) and stages:
         table = pd.DataFrame([{

@@ -142,12 +142,13 @@ def _bounds(recorded, lon: float, lat: float, crs: str) -> list[tuple[float, flo
 _MINE = "_review_changes_mine"
 
 
-def _value_text(name: str, value: object, lang: str) -> str:
-    """A changed value as plain text for the table: a geometry by its shape and area."""
+def _value_text(name: str, value: object, lang: str, site: bool = True) -> str:
+    """A changed value as plain text for the table: a geometry by its shape (and area, for a
+    site)."""
     if value is None or value == "" or value == []:
         return "—"
     if name == "geometry":
-        return geometry_text(shapely.from_wkt(str(value)), lang)
+        return geometry_text(shapely.from_wkt(str(value)), lang, site=site)
     if name == "stage_entry" and isinstance(value, dict):
         return " · ".join(str(value.get(k, "")) for k in ("stage", "date", "source"))
     if isinstance(value, list):
@@ -158,8 +159,10 @@ def _value_text(name: str, value: object, lang: str) -> str:
 def _change_table(old: dict, new: dict, lang: str) -> pd.DataFrame:
     """One row per changed field: its name, the value before and the value proposed."""
     return pd.DataFrame([{t("review.change_field", lang): field_name(name, lang),
-                          t("review.change_old", lang): _value_text(name, old.get(name), lang),
-                          t("review.change_new", lang): _value_text(name, value, lang)}
+                          t("review.change_old", lang): _value_text(name, old.get(name), lang,
+                                                                    old.get("precision") == "site"),
+                          t("review.change_new", lang): _value_text(name, value, lang,
+                                                                    new.get("precision", "site") == "site")}
                          for name, value in new.items()])
 
 
