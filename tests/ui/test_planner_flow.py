@@ -1,13 +1,16 @@
 """A planner places an unlocated project by drawing its boundary with the Leaflet.draw toolbar;
 a reviewer accepts it; the map page counts one unlocated project fewer and the GeoJSON export
-carries the boundary. Also: the planner page on a desktop and on a phone, for a person to see."""
+carries the boundary. A planner uploads a zipped Shapefile in UTM 51N instead. Also: the planner
+page on a phone, for a person to see."""
 
 from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 import shapely
 from playwright.sync_api import Browser, Page, expect
@@ -131,6 +134,44 @@ def test_planner_draws_a_boundary_reviewer_accepts_and_the_map_and_export_show_i
     feature = next(f for f in exported["features"] if f["properties"]["id"] == project_id)
     assert feature["geometry"]["type"] == "Polygon"
     assert shapely.geometry.shape(feature["geometry"]).normalize().equals_exact(drawn.normalize(), 1e-6)
+    context.close()
+
+
+def test_planner_uploads_a_zipped_shapefile_in_utm(browser: Browser, atlas_app, tmp_path):
+    url, store = atlas_app
+    site = shapely.box(121.4080, 31.2120, 121.4092, 31.2129)  # beside 天山公园
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    gpd.GeoDataFrame({"name": ["红线"]}, geometry=[site], crs="EPSG:4326").to_crs(32651) \
+        .to_file(folder / "site.shp", engine="pyogrio")
+    archive = tmp_path / "红线.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for part in folder.iterdir():
+            z.write(part, part.name)
+    context = browser.new_context(locale="zh-CN", **DESKTOP_WIDE)
+    page = context.new_page()
+    page.goto(f"{url}/planner?basemap=none")
+    wait_for_app(page)
+    sign_in(page, "李规划", "plan-pass")
+    page.get_by_role("combobox", name="选择项目").click()
+    page.keyboard.type("天山公园整体提升开放")
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    page.get_by_text("上传边界文件", exact=True).click()
+    wait_for_app(page)
+    page.locator('input[type="file"]').set_input_files(str(archive))
+    wait_for_app(page)
+    expect(page.get_by_text("文件注明其坐标系为 EPSG:32651")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"新的几何:\s*多边形,4 个顶点 · 用地面积"))).to_be_visible()
+    wait_for_map(page)
+    page.get_by_label("修改原因(必填)").fill("设计院红线图(Shapefile)")
+    page.get_by_role("button", name="保存修改").click()
+    wait_for_app(page)
+    expect(page.get_by_text("等待审核人通过后生效")).to_be_visible()
+    pending = Store(store).changes(project_id="tianshan-park", status="pending")
+    new = json.loads(pending["new"].iloc[-1])
+    assert new["pos_method"] == "uploaded"
+    assert shapely.from_wkt(new["geometry"]).normalize().equals_exact(site.normalize(), 1e-6)
     context.close()
 
 
