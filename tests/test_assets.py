@@ -35,6 +35,7 @@ COVERED = (
     folium.plugins.MarkerCluster,
     folium.plugins.FastMarkerCluster,
     folium.plugins.LocateControl,
+    folium.plugins.Draw,
 )
 
 # A cluster callback that needs no awesome-markers (FastMarkerCluster's default does).
@@ -67,6 +68,8 @@ def full_map() -> folium.Map:
     folium.plugins.LocateControl().add_to(m)
     folium.plugins.MarkerCluster([(31.215, 121.405), (31.216, 121.406)]).add_to(m)
     folium.plugins.FastMarkerCluster([(31.225, 121.425)], callback=CIRCLE_CALLBACK).add_to(m)
+    folium.plugins.Draw(draw_options={"circle": False, "circlemarker": False},
+                        show_geometry_on_click=False).add_to(m)
     return m
 
 
@@ -275,3 +278,16 @@ def _all_elements(element):
     yield element
     for child in element._children.values():
         yield from _all_elements(child)
+
+
+def test_drawing_tools_are_served_locally_with_their_icons_inline(static_dir: Path) -> None:
+    m = folium.Map(location=CHANGNING, tiles=None)
+    folium.plugins.Draw(export=False).add_to(m)
+    localize(m)
+    draw = next(e for e in _all_elements(m) if isinstance(e, folium.plugins.Draw))
+    urls = [url for _, url in [*draw.default_js, *draw.default_css]]
+    assert [u.rsplit("/", 1)[1] for u in urls] == ["leaflet.draw.js", "leaflet.draw.css"]
+    assert all(u.startswith(BASE_URL + "/folium-offline-") for u in urls), urls
+    css = (static_dir / urls[1].removeprefix("/app/static/")).read_text(encoding="utf-8")
+    refs = re.findall(r"url\(\s*['\"]?([^'\")]{0,40})", css)
+    assert refs and all(ref.startswith("data:image/") for ref in refs), refs  # sprites inline

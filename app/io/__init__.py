@@ -9,7 +9,8 @@ Reading: :mod:`~app.io.importer` (placing rows, the result) over :mod:`~app.io.r
 (CSV, Excel, GeoJSON, GeoPackage), :mod:`~app.io.charset` (text encodings),
 :mod:`~app.io.limits` (bounds on hostile input), :mod:`~app.io.mapping` (columns to fields),
 :mod:`~app.io.report` (the per-row report) and :mod:`~app.io.crs_guess` (GCJ-02 taken for
-WGS-84).
+WGS-84); :mod:`~app.io.boundary_file` (one project's boundary from an uploaded GeoJSON,
+GeoPackage, KML or zipped Shapefile).
 
 May import everything up to :mod:`app.data`. Never imports streamlit or a store backend.
 """

@@ -17,7 +17,8 @@ networks. This module keeps the map off those hosts in three steps:
 Where each file comes from is data: :data:`ASSETS` maps folium's name for a file to the
 package that carries it. A file is found in a package folder (the XStatic packages: Leaflet,
 Leaflet.markercluster, jQuery, Font Awesome) or, for the plugins no XStatic package carries
-(leaflet.fullscreen, leaflet-measure, Leaflet-MiniMap, leaflet-locatecontrol), as text in the
+(leaflet.fullscreen, leaflet-measure, Leaflet-MiniMap, leaflet-locatecontrol, Leaflet.draw -- the
+planner page's drawing tools, whose CSS carries its icons inline), as text in the
 table that ``folium-offline`` embeds under the same CDN URL folium uses.
 
 >>> import folium
@@ -132,6 +133,7 @@ _MEASURE = f"{_JSDELIVR}/gh/ljagis/leaflet-measure@2.1.7/dist"
 _MINIMAP = f"{_CDNJS}/leaflet-minimap/3.6.1"
 _LOCATE = f"{_CDNJS}/leaflet-locatecontrol/0.66.2"
 _CLUSTER = f"{_CDNJS}/leaflet.markercluster/1.1.0"
+_DRAW = f"{_CDNJS}/leaflet.draw/1.0.2"
 
 #: folium's asset name -> where an installed package keeps that file. The licence is the
 #: licence of the file itself (the packaging around it is MIT or BSD).
@@ -173,6 +175,10 @@ ASSETS: Mapping[str, Asset] = {a.name: a for a in (
               "leaflet-locatecontrol-0.66.2/L.Control.Locate.min.js", "MIT"),
     _embedded("Control_locate_min_css", f"{_LOCATE}/L.Control.Locate.min.css",
               "leaflet-locatecontrol-0.66.2/L.Control.Locate.min.css", "MIT"),
+    # folium.plugins.Draw (the planner page): Leaflet.draw, its sprite icons inline in the CSS.
+    _embedded("leaflet_draw_js", f"{_DRAW}/leaflet.draw.js", "leaflet.draw-1.0.2/leaflet.draw.js", "MIT"),
+    _embedded("leaflet_draw_css", f"{_DRAW}/leaflet.draw.css", "leaflet.draw-1.0.2/leaflet.draw.css",
+              "MIT"),
 )}
 
 #: What folium.Map links on every map whether or not anything uses it. :func:`localize`

@@ -33,7 +33,7 @@ from app.store import StoreAttempts
 from app.ui.cache import get_store
 from app.ui.safe import notice
 
-__all__ = ["identity", "limiters", "require"]
+__all__ = ["identity", "limiters", "require", "settings"]
 
 log = logging.getLogger(__name__)
 _WARNED_BLANK: set[str] = set()  # roles whose blank passphrase was logged (once per process)
@@ -46,6 +46,13 @@ def _secrets() -> dict:
         return {k: st.secrets[k] for k in st.secrets}
     except (FileNotFoundError, KeyError):
         return {}
+
+
+def settings() -> dict:
+    """The ``[atlas]`` section of the app's secrets (role passphrases, role lists, the planner
+    review rule ``planner_review``); empty when there is none."""
+    atlas = _secrets().get("atlas", {})
+    return dict(atlas) if hasattr(atlas, "keys") else {}
 
 
 def _passphrase(role: str) -> tuple[str | None, bool]:

@@ -22,7 +22,7 @@ from app.service.atlas import BUILT_IN
 from app.store import CURATED_REGISTER, GAZETTEER_REGISTER
 from app.ui import outcome, state
 from app.ui.cache import REGISTER_KEY, get_atlas, get_shown, get_store
-from app.ui.pages import about_page, field_page, import_page, map_page, review_page
+from app.ui.pages import about_page, field_page, import_page, map_page, planner_page, review_page
 from app.ui.safe import notice
 
 try:
@@ -35,7 +35,7 @@ __all__ = ["REGISTER_PAGES", "errors_shown", "register_picker", "run"]
 log = logging.getLogger(__name__)
 
 #: The pages' URL paths, in navigation order.
-_PAGE_PATHS = ("map", "field", "review", "import", "about")
+_PAGE_PATHS = ("map", "field", "planner", "review", "import", "about")
 #: Pages that show the register picker (their URL paths): each shows the chosen register.
 REGISTER_PAGES = ("map", "field", "review")
 
@@ -77,6 +77,8 @@ def run() -> None:
                 url_path="map"),
         st.Page(field_page.render, title=t("field_page", lang), icon=":material/my_location:",
                 url_path="field"),
+        st.Page(planner_page.render, title=t("planner_page", lang), icon=":material/edit_location_alt:",
+                url_path="planner"),
         st.Page(review_page.render, title=t("review_page", lang), icon=":material/fact_check:",
                 url_path="review"),
         st.Page(import_page.render, title=t("import_page", lang), icon=":material/upload_file:",

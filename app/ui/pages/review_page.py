@@ -1,6 +1,9 @@
-"""Review page: pending field submissions beside the recorded positions; accept or reject."""
+"""Review page: pending field submissions beside the recorded positions, and planners' changes
+waiting for acceptance (old -> new values, the new geometry on a small map); accept or reject."""
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 import shapely
@@ -16,10 +19,12 @@ from app.io.csvfile import csv_bytes
 from app.map.assets import localize
 from app.map.basemaps import BASEMAPS
 from app.map.builder import build_map
+from app.map.drawing import add_proposed
 from app.store import ConflictError, SubmissionError
 from app.ui import auth, outcome
 from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
-from app.ui.safe import notice
+from app.ui.change_text import field_name, geometry_text, short_wkt
+from app.ui.safe import notice, say
 
 
 def _label(row: pd.Series, names: dict[str, str], lang: str) -> str:
@@ -119,6 +124,7 @@ def render() -> None:
         if photo:
             st.image(photo[0], caption=t("review.photo", lang), width=320)
         _review_form(row, who, recorded, lang)
+    _planner_changes(atlas, who, lang)
     _history(atlas, lang)
 
 
@@ -128,3 +134,113 @@ def _bounds(recorded, lon: float, lat: float, crs: str) -> list[tuple[float, flo
     pad = 0.0005
     return [(miny - pad, minx - pad), (maxy + pad, maxx + pad)]
 
+
+
+# -- planners' changes (the living register) ----------------------------------------------
+
+#: Session key: the planners' changes decided in this session (not "decided by someone else").
+_MINE = "_review_changes_mine"
+
+
+def _value_text(name: str, value: object, lang: str, site: bool = True) -> str:
+    """A changed value as plain text for the table: a geometry by its shape (and area, for a
+    site)."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if name == "geometry":
+        return geometry_text(shapely.from_wkt(str(value)), lang, site=site)
+    if name == "stage_entry" and isinstance(value, dict):
+        return " · ".join(str(value.get(k, "")) for k in ("stage", "date", "source"))
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+def _change_table(old: dict, new: dict, lang: str) -> pd.DataFrame:
+    """One row per changed field: its name, the value before and the value proposed."""
+    return pd.DataFrame([{t("review.change_field", lang): field_name(name, lang),
+                          t("review.change_old", lang): _value_text(name, old.get(name), lang,
+                                                                    old.get("precision") == "site"),
+                          t("review.change_new", lang): _value_text(name, value, lang,
+                                                                    new.get("precision", "site") == "site")}
+                         for name, value in new.items()])
+
+
+def _change_map(atlas, change: pd.Series, new_wkt: str, lang: str) -> None:
+    """The recorded geometry and the proposed one (dashed) with the district outline."""
+    static_assets()
+    basemap = field_basemap()
+    frame = atlas.projects[atlas.projects["id"] == change["project_id"]]
+    m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=("district_boundary",),
+                  height=320, clickable_refs=False)  # framed on the proposed geometry below
+    add_proposed(m, shapely.from_wkt(new_wkt), BASEMAPS[basemap]["crs"])
+    localize(m)
+    st_folium(m, key=f"review_change_map_{change['id']}", height=320, use_container_width=True,
+              returned_objects=[])
+    st.caption(f"WKT: {escape_markdown(short_wkt(new_wkt))}")
+
+
+def _change_form(change: pd.Series, who, lang: str) -> None:
+    """Accept or reject the change, with a reason; losing a race to another reviewer is said."""
+    with st.form(f"review_change_{change['id']}"):
+        reason = st.text_input(t("review.reason", lang), key=f"review_change_reason_{change['id']}")
+        left, right = st.columns(2)
+        accept = left.form_submit_button(t("review.accept", lang), type="primary", width="stretch")
+        reject = right.form_submit_button(t("review.reject", lang), width="stretch")
+    if not (accept or reject):
+        return
+    try:
+        get_store().review_change(int(change["id"]), who.name, accept=accept, reason=reason,
+                                  expected_version=int(change["version"]))
+    except ConflictError as exc:
+        notice("error", "review.change_conflict", lang, message=str(exc))
+        return
+    except SubmissionError as exc:
+        notice("error", "error_atlas", lang, message=str(exc))
+        return
+    st.session_state.setdefault(_MINE, set()).add(int(change["id"]))
+    outcome.keep("success", "review.change_accepted" if accept else "review.change_rejected",
+                 cid=int(change["id"]))
+    st.rerun()
+
+
+def _decided_meanwhile(pending: pd.DataFrame, lang: str) -> None:
+    """Say so when the change this reviewer was looking at was decided by someone else."""
+    picked = st.session_state.get("review_change_pick")
+    if picked is None or picked in set(pending["id"]) or picked in st.session_state.get(_MINE, set()):
+        return
+    log = get_store().changes(register="")
+    gone = log[log["id"] == picked]
+    if len(gone) and gone.iloc[0]["status"] in ("accepted", "rejected"):
+        row = gone.iloc[0]
+        notice("warning", "review.change_gone", lang, cid=int(picked), by=row["reviewed_by"] or "—",
+               at=str(row["reviewed_at"] or "")[:19].replace("T", " "),
+               decision=t(f"review.decided_{row['status']}", lang))
+
+
+def _planner_changes(atlas, who, lang: str) -> None:
+    """Planners' changes waiting for a reviewer: pick one, see old -> new, decide."""
+    st.subheader(t("review.changes_title", lang))
+    pending = get_store().changes(register="", status="pending")
+    _decided_meanwhile(pending, lang)
+    if pending.empty:
+        st.info(t("review.changes_none", lang))
+        return
+    name = "name_en" if lang == "en" else "name_zh"
+    names = dict(zip(atlas.projects["id"], atlas.projects[name], strict=True))
+    labels = {int(r["id"]): f"#{r['id']} · {names.get(r['project_id'], r['project_id'])} · {r['actor']} · "
+                            f"{str(r['at'])[:16].replace('T', ' ')}" for _, r in pending.iterrows()}
+    cid = st.selectbox(t("review.change_pick", lang), list(labels), format_func=labels.get,
+                       key="review_change_pick")
+    change = pending.set_index("id", drop=False).loc[cid]
+    old, new = json.loads(change["old"] or "{}"), json.loads(change["new"] or "{}")
+    st.markdown(say("review.change_meta", lang, project=names.get(change["project_id"], change["project_id"]),
+                    actor=change["actor"], at=str(change["at"])[:19].replace("T", " "),
+                    reason=change["reason"]))
+    st.dataframe(_change_table(old, new, lang), hide_index=True, width="stretch")
+    if new.get("geometry"):
+        _change_map(atlas, change, str(new["geometry"]), lang)
+    if str(change["actor"]).strip().casefold() == who.name.strip().casefold():
+        notice("info", "review.own_change", lang)  # four eyes: another person decides
+        return
+    _change_form(change, who, lang)
