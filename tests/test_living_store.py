@@ -11,7 +11,7 @@ import sys
 import textwrap
 import threading
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from shapely import Point, Polygon, box
 
 from app.data.atlas import load_atlas
 from app.data.living import SEED_DATE
+from app.domain.viewstate import district_today
 from app.errors import ConflictError, SubmissionError
 from app.service.atlas import shown_atlas
 from app.service.living import propose_edit, seed_register
@@ -29,8 +30,8 @@ from tests import pg_support
 postgis_server = pg_support.postgis_server
 pg_url = pg_support.pg_url
 
-TODAY = date.today().isoformat()
-YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+TODAY = district_today().isoformat()  # the district's day (UTC+8), as the store dates changes
+YESTERDAY = (district_today() - timedelta(days=1)).isoformat()
 #: About 120 m x 110 m inside the district, west of 天山公园.
 SITE = box(121.4000, 31.2100, 121.4012, 31.2110)
 

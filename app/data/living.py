@@ -53,6 +53,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from app.data.layers import geometry_kind
+from app.domain.viewstate import district_today
 from app.errors import SubmissionError
 from app.geo.district import distance_outside
 from app.geo.geocode import to_metric
@@ -309,7 +310,7 @@ def check_stage_entry(stage: str, day: object, source: str, *, today: str | None
     if stage not in STAGE_ORDER:
         raise SubmissionError(f"unknown stage {str(stage)[:40]!r} (known: {', '.join(STAGE_ORDER)})")
     day = check_date(day, "the stage date")
-    today = today or date.today().isoformat()
+    today = today or district_today().isoformat()
     if day > today:
         raise SubmissionError(f"the stage date {day} is in the future (today is {today})")
     text = _text(source, "the stage's source", MAX_SOURCE_CHARS, single_line=True)

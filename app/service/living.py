@@ -43,7 +43,7 @@ from app.errors import ConflictError, SubmissionError
 from app.geo.gazetteer import DISTRICT_ID
 from app.geo.geocode import to_metric
 from app.store import AtlasStore
-from app.store.base import today_utc
+from app.store.base import district_day
 
 __all__ = ["REVIEW_RULE_ENV", "living_changes", "propose_edit", "review_rule", "seed_register"]
 
@@ -81,7 +81,7 @@ def seed_register(store: AtlasStore, base: Atlas, *, actor: str = "seed",
     for attempt in range(3):
         log = store.changes(register="")
         seeds = int((log["source"] == "seed").sum()) if len(log) else 0
-        effective = (today or today_utc()) if seeds else SEED_DATE
+        effective = (today or district_day()) if seeds else SEED_DATE
         edits = seed_changes(log, values, effective=effective, actor=actor,
                              reason="" if seeds else "seeded from the curated register "
                              f"(data version {base.data_version})")
@@ -145,7 +145,7 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
         raise SubmissionError("a change needs the name of who makes it")
     reason = check_reason(reason)
     rule = rule or review_rule()
-    today = today or today_utc()
+    today = today or district_day()
     row = _current(atlas, project_id)
     edits: list[Edit] = []
     if geometry is not None:

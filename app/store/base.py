@@ -22,7 +22,6 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 import geopandas as gpd
@@ -32,6 +31,7 @@ from shapely import Point
 
 from app.data.living import CHANGE_COLUMNS, Edit, check_reason
 from app.domain.model import LOCATED_PRECISIONS
+from app.domain.viewstate import district_today
 from app.errors import ConflictError, SubmissionError
 
 __all__ = [
@@ -61,7 +61,7 @@ __all__ = [
     "register_rows",
     "report_text",
     "restore_note",
-    "today_utc",
+    "district_day",
 ]
 
 #: Largest photo accepted with a submission (bytes).
@@ -274,9 +274,10 @@ class StoreAttempts:
         self.store.drop_attempts(before=horizon)
 
 
-def today_utc() -> str:
-    """Today's date in UTC, ``YYYY-MM-DD`` (the day accepted changes hold from)."""
-    return datetime.now(UTC).date().isoformat()
+def district_day() -> str:
+    """Today in the district (UTC+8), ``YYYY-MM-DD``: the day accepted changes hold from, the
+    same day the map's as-of control calls today."""
+    return district_today().isoformat()
 
 
 def mask_password(text: str) -> str:

@@ -52,13 +52,13 @@ from app.store.base import (
     check_review,
     check_text,
     check_wkt,
+    district_day,
     history_rows,
     mask_password,
     register_frame,
     register_rows,
     report_text,
     restore_note,
-    today_utc,
 )
 
 __all__ = ["MIGRATIONS", "PostgisStore", "safe_url"]
@@ -498,7 +498,7 @@ class PostgisStore:
         else ConflictError: two processes seeding at once write the seed once.
         """
         check_edits(edits, expected_version)
-        today = today_utc()
+        today = district_day()
         ids = []
         with self._connect() as conn:
             if expected_seed is not None:
@@ -559,7 +559,7 @@ class PostgisStore:
                          " reviewed_at = date_trunc('second', now()), review_reason = %s,"
                          " effective = %s::date, version = version + 1 WHERE id = %s AND version = %s",
                          (status, reviewer.strip(), reason.strip(),
-                          today_utc() if accept else None, change_id, version))
+                          district_day() if accept else None, change_id, version))
             old_wkt, new_wkt = json.loads(old).get("geometry"), json.loads(new).get("geometry")
             self._audit(conn, reviewer.strip(), "accept_change" if accept else "reject_change",
                         project_id=project_id,

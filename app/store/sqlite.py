@@ -47,12 +47,12 @@ from app.store.base import (
     check_review,
     check_text,
     check_wkt,
+    district_day,
     history_rows,
     register_frame,
     register_rows,
     report_text,
     restore_note,
-    today_utc,
 )
 
 __all__ = ["Store"]
@@ -397,7 +397,7 @@ class Store:
         seeding at once write the seed once: the second gets ConflictError.
         """
         check_edits(edits, expected_version)
-        at, today = _now(), today_utc()
+        at, today = _now(), district_day()
         ids = []
         with self._transaction() as conn:
             if expected_seed is not None:
@@ -435,7 +435,7 @@ class Store:
         holds from today. ConflictError when it is no longer pending (or not at
         `expected_version`)."""
         check_review(reviewer, reason)
-        at, today = _now(), today_utc()
+        at, today = _now(), district_day()
         status = "accepted" if accept else "rejected"
         with self._transaction() as conn:
             row = conn.execute("SELECT project_id, old, new, version, status, reviewed_by, reviewed_at"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +17,7 @@ import shapely
 from playwright.sync_api import Browser, Page, expect
 
 from app.data.atlas import load_atlas
+from app.domain.viewstate import district_today
 from app.store import Store
 from tests.ui.conftest import (
     PHONE,
@@ -45,9 +47,9 @@ def sign_in(page: Page, name: str, passphrase: str) -> None:
     wait_for_app(page)
 
 
-def unlocated_on_map_page(page: Page, url: str) -> int:
+def unlocated_on_map_page(page: Page, url: str, query: str = "") -> int:
     """The unlocated count the map page states (all projects, no filter)."""
-    page.goto(f"{url}/?basemap=none")
+    page.goto(f"{url}/?basemap=none{query}")
     wait_for_app(page)
     line = page.get_by_text(re.compile(r"共 \d+ 个项目符合筛选")).first
     expect(line).to_be_visible()
@@ -134,6 +136,16 @@ def test_planner_draws_a_boundary_reviewer_accepts_and_the_map_and_export_show_i
     feature = next(f for f in exported["features"] if f["properties"]["id"] == project_id)
     assert feature["geometry"]["type"] == "Polygon"
     assert shapely.geometry.shape(feature["geometry"]).normalize().equals_exact(drawn.normalize(), 1e-6)
+
+    # its card on the live map: a site now, with its area
+    page.goto(f"{url}/?basemap=none&ref=none&p={project_id}")
+    card = wait_for_map(page).locator(f'.atlas-card[data-project-id="{project_id}"]')
+    expect(card).to_be_visible()
+    expect(card.locator('tr[data-field="site_area"]')).to_contain_text("平方米")
+
+    # the same map as of the day before the change: the project is unlocated again
+    yesterday = (district_today() - timedelta(days=1)).isoformat()
+    assert unlocated_on_map_page(page, url, f"&asof={yesterday}") == before
     context.close()
 
 

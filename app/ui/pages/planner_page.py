@@ -24,6 +24,7 @@ from app.data.living import STAGE_ORDER
 from app.domain.i18n import t
 from app.domain.roles import PLANNER, Identity
 from app.domain.text import escape_markdown
+from app.domain.viewstate import district_today
 from app.errors import AtlasError, ConflictError, SubmissionError
 from app.geo.geocode import to_metric
 from app.io.boundary_file import BOUNDARY_FORMATS, BoundaryFile, read_boundary
@@ -282,7 +283,7 @@ def _stage_inputs(atlas: Atlas, row: pd.Series, lang: str) -> tuple[str, str, st
     stage = cols[0].selectbox(t("planner.stage_new", lang), ["", *stages],
                               format_func=lambda s: atlas.vocab.status_label(s, lang) if s else none,
                               key=_key(row, f"stage_{lang}"))
-    day = cols[1].date_input(t("planner.stage_date", lang), value=date.today(),
+    day = cols[1].date_input(t("planner.stage_date", lang), value=district_today(),
                              key=_key(row, "stage_day"), **_DAYS)
     source = cols[2].text_input(t("planner.stage_source", lang), max_chars=300,
                                 placeholder=t("planner.stage_source_hint", lang),
