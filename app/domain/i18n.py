@@ -404,3 +404,8 @@ STRINGS.update({
     "sheet.download_map": ("下载地图图幅(PDF)", "Download map sheet (PDF)"),
     "sheet.download_field": ("下载现场核查单(PDF)", "Download field sheet (PDF)"),
 })
+
+# change log (issue 15)
+STRINGS.update({
+    "sheet.asof": ("截至 {d}", "as of {d}"),
+})
