@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app.cli import boundaries as cli_boundaries
+from app.cli import history as cli_history
 from app.cli import import_cmd as cli_import
 from app.cli import nearest as cli_nearest
 from app.cli import sheet as cli_sheet
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_store.add_parser(sub)
     cli_sheet.add_parser(sub)
     cli_boundaries.add_parser(sub)
+    cli_history.add_parser(sub)
     return parser
 
 
@@ -183,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_sheet.run(args)
         if args.command == "import-boundaries":
             return cli_boundaries.run(args)
+        if args.command == "history":
+            return cli_history.run(args)
         return _export(args)
     except (AtlasError, FilterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
