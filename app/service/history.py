@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -75,7 +76,8 @@ _NAME_PART = re.compile(r"[^A-Za-z0-9_-]+")
 
 def _text_time(value: object) -> str | None:
     """A timestamp or day as ISO text (a store may return text, datetime or date)."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NaT or value is pd.NA or (
+            isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
@@ -117,25 +119,27 @@ def changes_frame(changes: pd.DataFrame) -> gpd.GeoDataFrame:
     >>> list(empty.columns) == [*CHANGE_LOG_COLUMNS, "geometry"], len(empty), str(empty.crs)
     (True, 0, 'EPSG:4326')
     """
-    records: list[dict[str, Any]] = []
-    geometries: list[shapely.Geometry | None] = []
-    for row in (changes.to_dict("records") if len(changes) else []):
-        old, new = _values(row.get("old")), _values(row.get("new"))
-        old_wkt, new_wkt = _text(old.get("geometry")), _text(new.get("geometry"))
-        records.append({
-            "id": int(row["id"]), "project_id": str(row["project_id"]),
-            "source": _text(row.get("source")), "actor": _text(row.get("actor")),
-            "at": _text_time(row.get("at")), "effective": _text_time(row.get("effective")),
-            "status": _text(row.get("status")), "reason": _text(row.get("reason")),
-            "reviewed_by": _text(row.get("reviewed_by")),
-            "reviewed_at": _text_time(row.get("reviewed_at")),
-            "review_reason": _text(row.get("review_reason")),
-            "fields": _changed_fields(old, new),
-            "old": _without_geometry(old), "new": _without_geometry(new),
-            "old_wkt": old_wkt, "new_wkt": new_wkt})
-        geometries.append(shapely.from_wkt(new_wkt) if new_wkt else None)
+    n = len(changes)
+
+    def column(name: str) -> list[object]:
+        return changes[name].tolist() if n and name in changes.columns else [None] * n
+
+    olds = [_values(v) for v in column("old")]
+    news = [_values(v) for v in column("new")]
+    old_wkt = [_text(v.get("geometry")) for v in olds]
+    new_wkt = [_text(v.get("geometry")) for v in news]
+    records = {
+        "id": [int(v) for v in column("id")],
+        "project_id": [str(v) for v in column("project_id")],
+        **{name: [_text(v) for v in column(name)]
+           for name in ("source", "actor", "status", "reason", "reviewed_by", "review_reason")},
+        **{name: [_text_time(v) for v in column(name)] for name in ("at", "effective", "reviewed_at")},
+        "fields": [_changed_fields(o, w) for o, w in zip(olds, news, strict=True)],
+        "old": [_without_geometry(v) for v in olds], "new": [_without_geometry(v) for v in news],
+        "old_wkt": old_wkt, "new_wkt": new_wkt}
+    geometries = shapely.from_wkt(np.array(new_wkt, dtype=object))  # None stays None
     # object columns: a missing value stays None (pandas' own strings would make it NaN)
-    data = pd.DataFrame(records, columns=list(CHANGE_LOG_COLUMNS), dtype=object)
+    data = pd.DataFrame({name: pd.Series(records[name], dtype=object) for name in CHANGE_LOG_COLUMNS})
     data["id"] = data["id"].astype("int64")
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometries, crs="EPSG:4326"),
                             crs="EPSG:4326")
