@@ -125,3 +125,12 @@ def test_sheets_print_the_day_beside_the_data_version(placed, atlas, tmp_path, c
     out, err = capsys.readouterr()
     assert status == 0, err
     assert out.strip() == f"wrote the field sheet to {target}" and target.stat().st_size > 0
+
+
+def test_a_saved_register_has_no_history(isolated_store, tmp_path, capsys):
+    status = main(["export", "--output", str(tmp_path / "x.geojson"), "--register", "district-2025",
+                   "--asof", BEFORE])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err == ("error: --asof shows the built-in register as it stood; the saved register "
+                   "'district-2025' has no history\n")

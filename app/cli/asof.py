@@ -16,9 +16,10 @@ from app.errors import FilterError, SubmissionError
 __all__ = ["add_asof_argument", "asof_day"]
 
 
-def asof_day(text: str | None, today: str | None = None) -> str | None:
+def asof_day(text: str | None, today: str | None = None, *, register: str = "") -> str | None:
     """`text` when it is a ``YYYY-MM-DD`` day not after `today` (default: today, UTC); None
-    when not given; else FilterError saying what is wrong.
+    when not given; else FilterError saying what is wrong. Only the built-in register
+    (`register` ``""``) has a history: a saved register with a day is refused.
 
     >>> asof_day("2025-06-30", today="2025-12-01"), asof_day(None)
     ('2025-06-30', None)
@@ -28,9 +29,15 @@ def asof_day(text: str | None, today: str | None = None) -> str | None:
     >>> asof_day("2026-01-01", today="2025-12-01")
     Traceback (most recent call last):
     app.errors.FilterError: the as-of date 2026-01-01 is after today (2025-12-01): the register can only be shown as it stood
+    >>> asof_day("2025-06-30", register="district-2025")
+    Traceback (most recent call last):
+    app.errors.FilterError: --asof shows the built-in register as it stood; the saved register 'district-2025' has no history
     """
     if text is None:
         return None
+    if register:
+        raise FilterError(f"--asof shows the built-in register as it stood; the saved register "
+                          f"{register!r} has no history")
     try:
         day = check_date(text, "the as-of date")
     except SubmissionError as exc:

@@ -148,7 +148,7 @@ def _report(path: Path, selected_count: int, located: int) -> str:
 
 def _export(args: argparse.Namespace) -> int:
     """``export``: the same bytes as the app's download, written atomically where asked."""
-    asof = asof_day(args.asof)
+    asof = asof_day(args.asof, register=args.register)
     atlas = current_atlas(args.data_dir, args.layers_dir, args.register, asof)
     flt = build_filter(atlas, args.layer, args.where, args.query)
     if not args.per_layer:

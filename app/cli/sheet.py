@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from app.cli.main import build_filter, current_atlas  # main imports this module
 
     output_format(args.output)  # a wrong suffix fails before any loading or drawing
-    asof = asof_day(args.asof)
+    asof = asof_day(args.asof, register=args.register)
     options = SheetOptions(lang=args.lang, size=args.size, orientation=args.orientation,
                            dpi=args.dpi, bbox=parse_bbox(args.bbox) if args.bbox else None,
                            base_url=args.base_url,
