@@ -119,8 +119,10 @@ def test_export_for_the_page_filter_matches_the_cli(atlas, tmp_path):
 
     from app.domain.viewstate import parse_view
     from app.io.export import export_bytes
+    from app.service.atlas import shown_atlas
     from app.ui.state import allowed_values
 
+    atlas = shown_atlas(base=atlas).atlas  # what the page shows: the living register
     view, _ = parse_view({"layer": "public_space", "status": "operating"}, allowed_values(atlas))
     page_bytes, _, _ = export_bytes(atlas, view.to_filter(), "geojson")
     out = tmp_path / "cli.geojson"
@@ -171,3 +173,23 @@ def test_clear_filters_clears_search_and_every_filter():
     assert at.multiselect(key="w_f_status").value == []
     assert "status" not in at.query_params and "q" not in at.query_params
 
+
+
+def test_a_link_made_before_a_planner_placed_a_project_says_what_changed(atlas, isolated_store):
+    from app.service.atlas import shown_atlas
+    from app.service.living import propose_edit
+    from app.store import open_store
+
+    at = app(basemap="none")  # the app seeds the store on its first start
+    version = str(at.query_params["v"])
+    store = open_store()
+    living = shown_atlas(store=store, base=atlas).atlas
+    pid = living.projects.loc[living.projects.geometry.isna(), "id"].iloc[0]
+    edit_version = int(living.projects.set_index("id").loc[pid, "edit_version"])
+    propose_edit(store, living, pid, actor="李规划", reason="依红线", rule="none",
+                 geometry=living.places["district-changning"].geometry.representative_point(),
+                 attributes={"lead_agency": "区建管委"}, expected_version=edit_version)
+    later = app(basemap="none", lang="en", v=version)
+    [info] = [i for i in later.info if "changed since this link was made" in i.value]
+    assert "0 projects added, 1 moved, 0 changed, 0 removed" in plain(info.value)
+    assert str(later.query_params["v"]) != version

@@ -140,3 +140,42 @@ def test_outlines_far_from_the_district_are_refused(tmp_path, capsys):
                  "--boundaries-dir", str(tmp_path / "b")]) == 2
     assert "远" in capsys.readouterr().err
     assert np.isfinite(far.area)
+
+
+def test_the_about_page_counts_projects_and_areas_per_unit(imported, isolated_store, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    folder, _, atlas = imported
+    monkeypatch.setenv("ATLAS_BOUNDARIES_DIR", str(folder))
+
+    def page():
+        import streamlit as st
+
+        from app.ui.pages import about_page
+
+        st.session_state["w_lang"] = "en"
+        about_page.render()
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    assert any("Sub-districts: 2 units;" in c.value for c in at.caption)
+    [table] = [d.value for d in at.dataframe if "Sum of shares" in d.value.columns]
+    expected = unit_summary(atlas.projects, atlas.places.values(), "subdistrict")
+    assert sorted(table["Name"]) == ["华阳路街道", "天山路街道"]
+    assert table.set_index("Name")["Projects with a part inside"].to_dict() == \
+        expected.set_index("name")["projects"].to_dict()
+
+
+def test_without_outlines_the_about_page_says_how_to_load_them(tmp_path, isolated_store, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ATLAS_BOUNDARIES_DIR", str(tmp_path / "none"))
+
+    def page():
+        from app.ui.pages import about_page
+
+        about_page.render()
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    assert any("import-boundaries" in c.value for c in at.caption)

@@ -22,6 +22,16 @@ FILTER_ARGS = ["--layer", "public_space", "--layer", "renewal",
                "--where", "precision=unlocated"]
 
 
+@pytest.fixture(scope="module")
+def atlas():
+    """What the app's pages and the CLI show: the living register (no store: its seed alone)."""
+    from app.data.atlas import load_atlas
+    from app.service.atlas import shown_atlas
+    from tests.conftest import DATA_DIR, LAYERS_DIR
+
+    return shown_atlas(base=load_atlas(DATA_DIR, LAYERS_DIR)).atlas
+
+
 def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "app", *argv], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)

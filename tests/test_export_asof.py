@@ -73,7 +73,7 @@ def test_every_format_records_the_day_and_the_data_version(fmt, placed, tmp_path
     assert export(capsys, "--format", fmt, "--output", str(now))[0] == 0
     old, new = metadata(fmt, then), metadata(fmt, now)
     assert old["asof"] == BEFORE and new["asof"] is None
-    assert f"@{BEFORE}+" in str(old["data_version"])  # <data hash>@<day>+<store revision>
+    assert f"@{BEFORE}+" in str(old["data_version"])  # <data hash>~<log position>@<day>+<revision>
     assert "@" not in str(new["data_version"]) and old["data_version"] != new["data_version"]
 
 

@@ -405,6 +405,8 @@ def test_nonsense_ends_unlocated_with_candidates(atlas):
     for report in result.report.rows:
         assert report.status == "unlocated" and report.method == "no-match"
         assert report.candidates and all(0 < c.score < 0.8 for c in report.candidates)
+        # the row's score is that of its closest miss, so the report scores every row
+        assert report.score == max(c.score for c in report.candidates)
         assert report.problems[0].code == "no-match"
     assert result.frame.geometry.isna().all()
     assert (result.frame["precision"] == "unlocated").all()

@@ -76,6 +76,8 @@ def test_seeding_writes_each_project_once_and_shows_the_curated_register(store, 
     for mine, theirs in zip(shown.geometry, base.projects.geometry, strict=True):
         assert (mine is None and theirs is None) or mine.equals_exact(theirs, 1e-7)
     assert (shown["status"] == base.projects["status"]).all()
+    # only a site has a site area: zones and programmes drawn as areas do not
+    assert shown.loc[shown["precision"] != "site", "site_area_m2"].isna().all()
 
 
 def test_a_drawn_polygon_waits_for_review_then_places_the_project(store, base):
@@ -303,3 +305,17 @@ def test_the_change_log_survives_a_dump_and_load_into_the_other_store(store, bas
         assert mine[column].tolist() == theirs[column].tolist(), column
     assert [__import__("json").loads(v) for v in mine["new"]] == [__import__("json").loads(v) for v in theirs["new"]]
     assert project(other, base, pid).geometry.equals_exact(SITE, 1e-7)
+
+
+def test_a_field_correction_applies_to_its_own_register_only(target, base):
+    from app.store import Submission, apply_field_updates
+    store = open_store(target)
+    pid = "tianshan-park"
+    sid = store.submit(Submission(pid, "correct", "王工", lon=121.4105, lat=31.2125, precision="site",
+                                  note="入口在北侧", register="district-2025"))
+    store.review(sid, "李审", accept=True, reason="ok")
+    assert store.field_updates()[["register", "project_id"]].values.tolist() == [["district-2025", pid]]
+    built_in = apply_field_updates(base, store).projects.set_index("id").loc[pid]
+    assert built_in["pos_method"] != "field"  # the built-in register keeps its own position
+    theirs = apply_field_updates(base, store, "district-2025").projects.set_index("id").loc[pid]
+    assert theirs["pos_method"] == "field" and theirs.geometry.equals(Point(121.4105, 31.2125))

@@ -166,9 +166,11 @@ def test_an_old_sqlite_store_migrates_and_keeps_its_audit(tmp_path):
 
 # -- the app and the CLI agree after an accepted correction -------------------------------
 
-def accept_correction(store: Store, project_id: str, lon: float, lat: float) -> None:
+def accept_correction(store: Store, project_id: str, lon: float, lat: float,
+                      register: str = BUILT_IN) -> None:
     sid = store.submit(Submission(project_id, "correct", "王工", "一组", lon=lon, lat=lat,
-                                  precision="site", accuracy_m=4.0, note="入口在北侧"))
+                                  precision="site", accuracy_m=4.0, note="入口在北侧",
+                                  register=register))
     store.review(sid, "李审", accept=True, reason="与照片一致")
 
 
@@ -189,7 +191,7 @@ def test_app_and_cli_agree_after_an_accepted_correction(register, atlas, isolate
         store.save_register(register, atlas.projects.drop(columns="search_text"), {},
                             saved_by="test")
     moved = (121.4230, 31.2160)  # where the reviewer accepted 天山公园 to be
-    accept_correction(store, "tianshan-park", *moved)
+    accept_correction(store, "tianshan-park", *moved, register=register)
     st.session_state["_register"] = register
     shown = app_atlas()
     assert shown.data_version.startswith(f"{register}-" if register else atlas.data_version)
@@ -229,7 +231,7 @@ def test_app_and_cli_agree_after_an_accepted_correction(register, atlas, isolate
 def test_shown_atlas_needs_a_store_only_for_a_saved_register(atlas):
     shown = shown_atlas(base=atlas).atlas  # the living register, folded from its seed alone
     assert shown.projects["id"].tolist() == atlas.projects["id"].tolist()
-    assert shown.data_version == atlas.data_version
+    assert shown.data_version == f"{atlas.data_version}~0"  # the data, then the log's position
     with pytest.raises(StoreError, match="needs a store"):
         shown_atlas(REGISTER, base=atlas)
 

@@ -230,3 +230,23 @@ def test_missing_cjk_font_says_what_to_install(monkeypatch, atlas):
     finally:
         monkeypatch.undo()
         sheet_fonts.cjk_font_family.cache_clear()
+
+
+def test_field_sheet_lists_the_stage_history_of_the_living_register(atlas, tmp_path):
+    from app.service.atlas import shown_atlas
+    from app.service.living import propose_edit, seed_register
+    from app.store import Store
+
+    store = Store(tmp_path / "s.sqlite")
+    seed_register(store, atlas)
+    living = shown_atlas(store=store, base=atlas).atlas
+    version = int(living.projects.set_index("id").loc[KNOWN, "edit_version"])
+    propose_edit(store, living, KNOWN, actor="李规划", reason="开工", expected_version=version,
+                 stage=("construction", "2025-05-20", "区建管委开工通报"))
+    living = shown_atlas(store=store, base=atlas).atlas
+    text = "\n".join(field_sheet(living, KNOWN, SheetOptions(lang="en", dpi=50), DAY).texts)
+    assert "Stage history:" in text
+    assert "2025-05-20 · Under construction · 区建管委开工通报" in text
+    assert text.index("2025-01-08 · ") < text.index("2025-05-20 · ")
+    plain = "\n".join(field_sheet(atlas, KNOWN, SheetOptions(lang="en", dpi=50), DAY).texts)
+    assert "Stage history" not in plain  # a register without history says nothing about it

@@ -29,6 +29,7 @@ from app.data.boundaries import (
     boundary_collection,
     boundary_path,
     default_boundaries_dir,
+    straddling,
     unit_summary,
 )
 from app.errors import AtlasError
@@ -132,8 +133,6 @@ def run(args: argparse.Namespace) -> int:
     print(summary.to_string(index=False))
     joined = int((atlas.projects["subdistrict_method"] == "spatial-join").sum())
     located = int(atlas.projects.geometry.notna().sum())
-    straddling = int(atlas.projects["unit_shares"].map(
-        lambda found: len(found.get(args.kind, [])) > 1).sum())
     print(f"located projects: {located}; sub-district filled by spatial join: {joined}; "
-          f"straddling two or more {args.kind} units: {straddling}")
+          f"straddling two or more {args.kind} units: {straddling(atlas.projects, args.kind)}")
     return 0

@@ -40,6 +40,7 @@ from app.geo.geocode import to_metric
 
 __all__ = [
     "BOUNDARY_KINDS",
+    "straddling",
     "BOUNDARY_TOLERANCE_M",
     "boundary_collection",
     "boundary_layer_specs",
@@ -222,6 +223,16 @@ def join_units(projects: gpd.GeoDataFrame, places: Mapping[str, Place]) -> pd.Da
                      "unit_shares": found})
     return pd.DataFrame(rows, index=projects.index,
                         columns=["subdistrict", "subdistrict_method", "unit", "unit_shares"])
+
+
+def straddling(projects: pd.DataFrame, kind: str) -> int:
+    """How many projects lie in two or more units of `kind` (from ``unit_shares``).
+
+    >>> straddling(pd.DataFrame({"unit_shares": [{"unit": [("a", 0.5), ("b", 0.5)]}, {}, ""]}), "unit")
+    1
+    """
+    return int(projects["unit_shares"].map(
+        lambda found: isinstance(found, dict) and len(found.get(kind, [])) > 1).sum())
 
 
 def unit_summary(projects: pd.DataFrame, places: Iterable[Place], kind: str) -> pd.DataFrame:

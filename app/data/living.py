@@ -468,8 +468,9 @@ def seed_values(projects: gpd.GeoDataFrame, *, day: str = SEED_DATE) -> dict[str
     for record, geom, status in zip(records, projects.geometry, projects["status"], strict=True):
         values = {k: _json_value(v) for k, v in record.items()}
         values["geometry"] = geometry_wkt(geom)
-        source = (f"2025 work report, section {record.get('report_section', '')}, "
-                  f"paragraph “{record.get('report_paragraph', '')}”")
+        # cited in the report's own language, as a reference to it is written
+        source = (f"长宁区2025年政府工作报告,第{record.get('report_section', '')}部分"
+                  f"“{record.get('report_paragraph', '')}”")
         values["stages"] = [{"stage": str(status), "date": day, "source": source}]
         out[str(record["id"])] = values
     return out
@@ -645,8 +646,9 @@ def apply_living(projects: gpd.GeoDataFrame, changes: pd.DataFrame,
                 geometries[positions[i]] = shapely.from_wkt(value) if value else None
             elif name in out.columns or name in ("status", "stage_date"):
                 out.at[i, name] = list(value) if isinstance(value, list) else value
-        area = site_area_m2(geometries[positions[i]])
-        out.at[i, "site_area_m2"] = area
+        # a site's area only: an area-precision outline (a zone, a programme) is not a site
+        site = values.get("precision", out.at[i, "precision"]) == "site"
+        out.at[i, "site_area_m2"] = site_area_m2(geometries[positions[i]]) if site else None
     out = out.set_geometry(gpd.GeoSeries(geometries, index=out.index, crs="EPSG:4326"))
     for column in ("start_date", "target_date", "lead_agency"):
         out[column] = out[column].fillna("")

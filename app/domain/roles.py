@@ -28,6 +28,7 @@ import hmac
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 __all__ = [
     "FIELD",
@@ -37,7 +38,9 @@ __all__ = [
     "SECRET_ENV",
     "SECRET_KEYS",
     "AttemptLimiter",
+    "AttemptRecords",
     "Identity",
+    "MemoryAttempts",
     "check_passphrase",
     "roles_for_email",
     "usable_secret",
@@ -99,12 +102,53 @@ def roles_for_email(email: str | None, config: Mapping[str, Sequence[str]]) -> f
                      if email in {e.strip().casefold() for e in config.get(listing, ())})
 
 
-@dataclass
-class _Record:
-    """Failures of one key since its last success, and when the last one happened."""
+class AttemptRecords(Protocol):
+    """Where an :class:`AttemptLimiter` keeps the failures of each key: in this process
+    (:class:`MemoryAttempts`), or in the store, shared by every replica of the app."""
 
-    failures: int = 0
-    last: float = 0.0
+    def get(self, key: str) -> tuple[int, float] | None:
+        """(failures in a row, time of the last one) of `key`, or None."""
+        ...
+
+    def add_failure(self, key: str, now: float, restart_after: int) -> int:
+        """Count one more failure of `key` at `now` (from 1 again once `restart_after` were
+        counted: a lockout that ended); return the failures now counted. Atomic."""
+        ...
+
+    def drop(self, key: str) -> None:
+        """Forget `key`."""
+        ...
+
+    def forget_before(self, horizon: float) -> None:
+        """Forget keys whose last failure is older than `horizon`."""
+        ...
+
+
+@dataclass
+class MemoryAttempts:
+    """Attempt records in this process's memory."""
+
+    _records: dict[str, tuple[int, float]] = field(default_factory=dict, repr=False)
+
+    def get(self, key: str) -> tuple[int, float] | None:
+        """(failures, last) of `key`, or None."""
+        return self._records.get(key)
+
+    def add_failure(self, key: str, now: float, restart_after: int) -> int:
+        """One more failure of `key`; the count restarts after a lockout."""
+        failures, _ = self._records.get(key, (0, 0.0))
+        failures = 1 if failures >= restart_after else failures + 1
+        self._records[key] = (failures, now)
+        return failures
+
+    def drop(self, key: str) -> None:
+        """Forget `key`."""
+        self._records.pop(key, None)
+
+    def forget_before(self, horizon: float) -> None:
+        """Drop keys idle since before `horizon` (bounds memory)."""
+        for key in [k for k, (_, last) in self._records.items() if last < horizon]:
+            del self._records[key]
 
 
 @dataclass
@@ -114,7 +158,9 @@ class AttemptLimiter:
     The first `free` failures cost nothing; each later one makes the key wait `base_delay_s`,
     doubling with every failure; after `lockout_after` failures in a row the key is locked for
     `lockout_s` seconds. A success clears the key; a key idle for `lockout_s` is forgotten.
-    `clock` returns seconds (monotonic); tests pass a fake one.
+    `clock` returns seconds (monotonic; wall-clock time when `records` are shared between
+    processes); tests pass a fake one. `records` keep the failures (this process's memory
+    unless given).
 
     >>> now = [0.0]
     >>> limiter = AttemptLimiter(free=2, base_delay_s=1, lockout_after=4, lockout_s=60, clock=lambda: now[0])
@@ -133,7 +179,7 @@ class AttemptLimiter:
     lockout_after: int = 5
     lockout_s: float = 300.0
     clock: Callable[[], float] = time.monotonic
-    _records: dict[str, _Record] = field(default_factory=dict, repr=False)
+    records: AttemptRecords = field(default_factory=MemoryAttempts, repr=False)
 
     def __post_init__(self) -> None:
         if not 0 <= self.free < self.lockout_after:
@@ -150,32 +196,22 @@ class AttemptLimiter:
 
     def wait_s(self, key: str) -> float:
         """Seconds `key` must wait before its next attempt (0.0 when it may try now)."""
-        self._forget_idle()
-        record = self._records.get(key)
+        self.records.forget_before(self.clock() - self.lockout_s)
+        record = self.records.get(key)
         if record is None:
             return 0.0
-        return max(0.0, record.last + self._delay(record.failures) - self.clock())
+        failures, last = record
+        return max(0.0, last + self._delay(failures) - self.clock())
 
     def locked(self, key: str) -> bool:
         """True while `key` is in a lockout (not merely a short delay)."""
-        record = self._records.get(key)
-        return record is not None and record.failures >= self.lockout_after and self.wait_s(key) > 0
+        record = self.records.get(key)
+        return record is not None and record[0] >= self.lockout_after and self.wait_s(key) > 0
 
     def failed(self, key: str) -> bool:
         """Record a failed attempt of `key`; True when this failure starts a lockout."""
-        record = self._records.setdefault(key, _Record())
-        if record.failures >= self.lockout_after:  # a lockout that ended: start counting again
-            record.failures = 0
-        record.failures += 1
-        record.last = self.clock()
-        return record.failures == self.lockout_after
+        return self.records.add_failure(key, self.clock(), self.lockout_after) == self.lockout_after
 
     def succeeded(self, key: str) -> None:
         """Forget the failures of `key` (it signed in)."""
-        self._records.pop(key, None)
-
-    def _forget_idle(self) -> None:
-        """Drop keys whose last failure is older than a lockout (bounds memory)."""
-        horizon = self.clock() - self.lockout_s
-        for key in [k for k, r in self._records.items() if r.last < horizon]:
-            del self._records[key]
+        self.records.drop(key)

@@ -230,7 +230,10 @@ def _from_gazetteer(address: str, name: str, ctx: _Context, problems: list[Probl
         notes = "; ".join(f"{w} {r.query!r}: {r.note}" for w, r in attempts)
         problems.append(Problem(first.method, "note", notes))
         shown = ", ".join(f"{c.name_zh} ({c.score:.2f})" for c in candidates[:3])
-        return _Position("unlocated", first.method, "unlocated", score=first.score,
+        # the score of the closest miss (0 when nothing came near), so every row has one
+        best = max([r.score for _, r in attempts if r.score is not None]
+                   + [c.score for c in candidates], default=0.0)
+        return _Position("unlocated", first.method, "unlocated", score=best,
                          matched_on=first_what, candidates=candidates,
                          provenance=_NO_PROVENANCE | {"pos_method": f"gazetteer: {first.method}"},
                          note=f"Not located: {notes}" + (f". Closest: {shown}" if shown else ""))

@@ -17,6 +17,7 @@ they stood on a day. Saved (imported) registers are shown as saved; ``asof`` doe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,14 +25,14 @@ import geopandas as gpd
 import pandas as pd
 
 from app.data.atlas import PROJECT_COLUMNS, Atlas, load_atlas
-from app.data.living import apply_living, check_date
+from app.data.living import apply_living, check_date, fold
 from app.domain.filters import search_text
 from app.errors import StoreError
 from app.io.importer import DEFAULT_LAYER
 from app.service.living import living_changes
 from app.store import AtlasStore, apply_field_updates, check_register_name
 
-__all__ = ["BUILT_IN", "ShownAtlas", "living_atlas", "register_atlas", "shown_atlas"]
+__all__ = ["BUILT_IN", "ShownAtlas", "living_atlas", "register_atlas", "shown_atlas", "version_diff"]
 
 #: The name that stands for the curated register of ``geodata/`` (no saved register).
 BUILT_IN = ""
@@ -115,10 +116,46 @@ def living_atlas(base: Atlas, store: AtlasStore | None, asof: str | None = None)
     """
     if asof is not None:
         asof = check_date(asof, "the as-of date")
-    projects = apply_living(base.projects, living_changes(store, base), asof)
+    log = living_changes(store, base)
+    projects = apply_living(base.projects, log, asof)
     projects = gpd.GeoDataFrame(projects, geometry="geometry", crs="EPSG:4326")
-    version = base.data_version + (f"@{asof}" if asof else "")
+    position = int(log["id"].max()) if len(log) and int(log["id"].max()) > 0 else 0
+    version = f"{base.data_version}~{position}" + (f"@{asof}" if asof else "")
     return replace(base, projects=projects, data_version=version)
+
+
+#: A data version as :func:`living_atlas` writes it: the curated data's hash, the change log's
+#: position, the as-of day, the store's revision (field corrections).
+_VERSION = re.compile(r"(?P<data>[0-9a-f]{6,64})~(?P<log>\d{1,12})(?:@\d{4}-\d{2}-\d{2})?(?:\+\d{1,12})?")
+
+
+def version_diff(base: Atlas, store: AtlasStore | None, old_version: str) -> dict[str, int] | None:
+    """What changed in the built-in register since the data version `old_version` (from a
+    link): how many projects were added, moved, otherwise changed and removed, comparing the
+    change log up to the link's position with the whole log. None when the link's version is
+    not one this atlas wrote, or its curated data differs (the log cannot say what changed).
+
+    >>> base = load_atlas()
+    >>> version_diff(base, None, living_atlas(base, None).data_version)
+    {'added': 0, 'moved': 0, 'changed': 0, 'removed': 0}
+    >>> version_diff(base, None, "![x](http://evil)") is None
+    True
+    """
+    match = _VERSION.fullmatch(str(old_version)[:120])
+    if match is None or match["data"] != base.data_version:
+        return None
+    log = living_changes(store, base)
+    position = int(match["log"])
+    then = fold(log[log["id"] <= position]) if position else fold(log[log["id"] <= 0])
+    now = fold(log)
+    skip = {"edit_version"}
+    moved = sum(1 for pid in now.keys() & then.keys()
+                if now[pid].get("geometry") != then[pid].get("geometry"))
+    changed = sum(1 for pid in now.keys() & then.keys()
+                  if now[pid].get("geometry") == then[pid].get("geometry") and any(
+                      now[pid].get(k) != then[pid].get(k) for k in (now[pid].keys() | then[pid].keys()) - skip))
+    return {"added": len(now.keys() - then.keys()), "moved": moved, "changed": changed,
+            "removed": len(then.keys() - now.keys())}
 
 
 def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
@@ -149,4 +186,4 @@ def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
         shown = register_atlas(base, store.load_register(register), register)
     if store is None:
         return shown
-    return replace(shown, atlas=apply_field_updates(shown.atlas, store))
+    return replace(shown, atlas=apply_field_updates(shown.atlas, store, register))

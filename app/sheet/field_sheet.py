@@ -230,6 +230,25 @@ def _position(atlas: Atlas, record: pd.Series, located: bool, lang: str) -> list
     return lines
 
 
+def stage_lines(atlas: Atlas, record: pd.Series, lang: str) -> list[str]:
+    """The project's stage history as lines (date · stage · source), oldest first, under a
+    heading; nothing when the atlas carries no history (a saved register).
+
+    >>> from app.data.atlas import load_atlas
+    >>> from app.service.atlas import shown_atlas
+    >>> atlas = shown_atlas(base=load_atlas()).atlas
+    >>> lines = stage_lines(atlas, atlas.projects.set_index("id").loc["tianshan-park"], "en")
+    >>> lines[0], lines[1].startswith("2025-01-08 · ")
+    ('Stage history:', True)
+    """
+    stages = record.get("stages")
+    if not isinstance(stages, (list, tuple)) or not stages:
+        return []
+    return [f"{t('sheet.stages', lang)}:"] + [
+        f"{entry['date']} · {atlas.vocab.status_label(entry['stage'], lang)} · {entry.get('source', '')}"
+        for entry in stages]
+
+
 def _draw(atlas: Atlas, project_id: str, options: SheetOptions, generated: date) -> Sheet:
     """field_sheet inside the sheet's matplotlib settings."""
     lang = options.lang
@@ -259,6 +278,7 @@ def _draw(atlas: Atlas, project_id: str, options: SheetOptions, generated: date)
     _flow(page, info[0], info_y, info[2], info[1], t("sheet.position", lang),
           _position(atlas, record, located, lang), 7)
     card = [f"{label}: {value}" for label, value in card_rows(atlas, row, lang)]
+    card += stage_lines(atlas, record, lang)
     _flow(page, card_box[0], card_box[1] + card_box[3], card_box[2], card_box[1],
           t("sheet.card", lang), card, 7.5)
     first = [version_line(atlas.data_version, options.asof, lang),

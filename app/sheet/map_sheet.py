@@ -16,7 +16,7 @@ page's URL with the view's query parameters (:func:`app.domain.viewstate.to_quer
 >>> map_sheet(atlas, Filter(), SheetOptions(ref_layers=("metro",)))
 Traceback (most recent call last):
 ...
-app.errors.FilterError: unknown reference layer(s) ['metro']; known: ['district_boundary', 'metro_stations', 'metro_line2', 'metro_viaduct']
+app.errors.FilterError: unknown reference layer(s) ['metro']; known: ['district_boundary', 'metro_stations', 'metro_line2', 'metro_viaduct', 'road_sketches']
 """
 
 from __future__ import annotations

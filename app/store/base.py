@@ -16,6 +16,7 @@ app.errors.SubmissionError: the submitter's name contains a NUL character (\\x00
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -42,6 +43,7 @@ __all__ = [
     "MAX_NOTE_CHARS",
     "MAX_PHOTO_BYTES",
     "AtlasStore",
+    "StoreAttempts",
     "Submission",
     "apply_field_updates",
         "change_conflict",
@@ -74,10 +76,10 @@ GAZETTEER_REGISTER = "gazetteer"
 
 #: The columns of the history tables, the same on every store (what ``store dump`` writes).
 HISTORY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "submissions": ("id", "project_id", "kind", "submitted_by", "team", "submitted_at", "lon", "lat",
+    "submissions": ("id", "register", "project_id", "kind", "submitted_by", "team", "submitted_at", "lon", "lat",
                     "precision", "accuracy_m", "note", "photo", "photo_type", "status",
                     "reviewed_by", "reviewed_at", "review_reason", "version"),
-    "field_updates": ("project_id", "geometry_wkt", "precision", "accuracy_m", "updated_by",
+    "field_updates": ("register", "project_id", "geometry_wkt", "precision", "accuracy_m", "updated_by",
                       "updated_at", "submission_id"),
     "audit": ("id", "at", "actor", "action", "project_id", "submission_id", "old_wkt", "new_wkt",
               "accuracy_m", "note"),
@@ -234,6 +236,44 @@ def change_conflict(project_id: str, expected: int, since: Sequence[tuple]) -> C
                          "reload the project to see the changes")
 
 
+class StoreAttempts:
+    """Sign-in failures kept in a store, so every app process behind a proxy counts the same
+    guesses (an :class:`app.domain.roles.AttemptRecords`). Keys are kept as SHA-256 digests:
+    the store never holds a client's address. Use with a wall clock (``time.time``).
+
+    >>> import tempfile, pathlib
+    >>> from app.store.sqlite import Store
+    >>> records = StoreAttempts(Store(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite"))
+    >>> [records.add_failure("address:10.0.0.7", 100.0, 3) for _ in range(4)]
+    [1, 2, 3, 1]
+    >>> records.get("address:10.0.0.7"), records.get("address:10.0.0.8")
+    ((1, 100.0), None)
+    """
+
+    def __init__(self, store: AtlasStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def _key(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, key: str) -> tuple[int, float] | None:
+        """(failures, last) of `key`, or None."""
+        return self.store.attempt(self._key(key))
+
+    def add_failure(self, key: str, now: float, restart_after: int) -> int:
+        """One more failure of `key`, counted in the store."""
+        return self.store.add_attempt_failure(self._key(key), now, restart_after)
+
+    def drop(self, key: str) -> None:
+        """Forget `key`."""
+        self.store.drop_attempts(self._key(key))
+
+    def forget_before(self, horizon: float) -> None:
+        """Forget keys idle since before `horizon`."""
+        self.store.drop_attempts(before=horizon)
+
+
 def today_utc() -> str:
     """Today's date in UTC, ``YYYY-MM-DD`` (the day accepted changes hold from)."""
     return datetime.now(UTC).date().isoformat()
@@ -278,8 +318,13 @@ class Submission:
     accuracy_m: float | None = None
     note: str = ""
     photo: bytes | None = None
+    #: The register the project belongs to (``""``: the built-in one): a correction applies
+    #: to that register only, even where another register uses the same project id.
+    register: str = ""
 
     def __post_init__(self) -> None:
+        if self.register:
+            check_register_name(self.register)
         if self.kind not in ("confirm", "correct"):
             raise SubmissionError(f"kind must be 'confirm' or 'correct', got {self.kind!r}")
         if not check_text(self.project_id, "the project id"):
@@ -536,6 +581,18 @@ class AtlasStore(Protocol):
         """Submissions (with photos), field updates and audit rows, in :data:`HISTORY_COLUMNS`."""
         ...
 
+    def attempt(self, key: str) -> tuple[int, float] | None:
+        """(failures in a row, epoch seconds of the last) of a sign-in key, or None."""
+        ...
+
+    def add_attempt_failure(self, key: str, now: float, restart_after: int) -> int:
+        """One more failure of a sign-in key, atomically; returns the failures now counted."""
+        ...
+
+    def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:
+        """Forget a sign-in key, or every key idle since before `before`."""
+        ...
+
     def add_changes(self, edits: Sequence[Edit], *, expected_version: int | None = None,
                     expected_seed: int | None = None) -> list[int]:
         """Record living-register changes (one transaction, audited); ConflictError when the
@@ -570,8 +627,9 @@ def _confidence(accuracy_m: float | None) -> str:
     return "high" if accuracy_m <= 10 else "medium" if accuracy_m <= 50 else "low"
 
 
-def apply_field_updates(atlas, store: AtlasStore):
-    """The atlas with accepted field corrections applied (geometry, precision, provenance).
+def apply_field_updates(atlas, store: AtlasStore, register: str = ""):
+    """The atlas with the accepted field corrections of `register` (``""``: the built-in one)
+    applied (geometry, precision, provenance).
 
     The data version gains the store's revision, so caches keyed on it see the change; the
     given atlas is not modified. Updates of projects the atlas does not have are skipped.
@@ -585,6 +643,8 @@ def apply_field_updates(atlas, store: AtlasStore):
     True
     """
     updates = store.field_updates()
+    if "register" in updates:
+        updates = updates[updates["register"].fillna("") == register]
     if updates.empty:
         return replace(atlas, data_version=f"{atlas.data_version}+{store.revision()}")
     projects = atlas.projects.copy()

@@ -82,7 +82,8 @@ def _normal_history(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """A history table with the same dtypes whichever store or file it came from."""
     out = pd.DataFrame(index=range(len(frame)))
     for column in HISTORY_COLUMNS[table]:
-        values = frame[column].tolist() if column in frame else [None] * len(frame)
+        default = "" if column == "register" else None  # dumps from before registers were named
+        values = frame[column].tolist() if column in frame else [default] * len(frame)
         if column in _INTEGERS:
             out[column] = pd.array([None if v is None or pd.isna(v) else int(v) for v in values],
                                    dtype="Int64")

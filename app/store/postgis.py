@@ -182,6 +182,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audit ADD CONSTRAINT audit_action_check CHECK (action IN (
         'submit', 'accept', 'reject', 'save_register', 'rename_register', 'delete_register',
         'change', 'accept_change', 'reject_change'));
+    -- field checks name their register: a correction never leaks into another register
+    ALTER TABLE submissions ADD COLUMN register text NOT NULL DEFAULT '';
+    ALTER TABLE field_updates ADD COLUMN register text NOT NULL DEFAULT '';
+    ALTER TABLE field_updates DROP CONSTRAINT field_updates_pkey;
+    ALTER TABLE field_updates ADD PRIMARY KEY (register, project_id);
+    -- wrong passphrases per client, shared by every app server using this database
+    CREATE TABLE sign_in_failures (
+        key text PRIMARY KEY,
+        failures integer NOT NULL CHECK (failures > 0),
+        last double precision NOT NULL
+    );
     """,
 )
 
@@ -366,10 +377,10 @@ class PostgisStore:
         check_wkt(old_wkt, "the recorded position")
         with self._connect() as conn:
             sid = int(conn.execute(
-                "INSERT INTO submissions (project_id, kind, submitted_by, team, geom, precision,"
-                " accuracy_m, note, photo, photo_type) VALUES (%s, %s, %s, %s,"
+                "INSERT INTO submissions (register, project_id, kind, submitted_by, team, geom,"
+                " precision, accuracy_m, note, photo, photo_type) VALUES (%s, %s, %s, %s, %s,"
                 " ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, %s, %s, %s, %s) RETURNING id",
-                (sub.project_id, sub.kind, sub.submitted_by.strip(), sub.team.strip(), sub.lon,
+                (sub.register, sub.project_id, sub.kind, sub.submitted_by.strip(), sub.team.strip(), sub.lon,
                  sub.lat, sub.precision, sub.accuracy_m, sub.note.strip(), sub.photo,
                  sub.photo_type)).fetchone()[0])
             self._audit(conn, sub.submitted_by.strip(), "submit", project_id=sub.project_id,
@@ -409,11 +420,11 @@ class PostgisStore:
             if accept and kind == "correct":
                 new_wkt = shapely.Point(lon, lat).wkt
                 conn.execute(
-                    "INSERT INTO field_updates (project_id, geom, precision, accuracy_m,"
+                    "INSERT INTO field_updates (register, project_id, geom, precision, accuracy_m,"
                     " updated_by, updated_at, submission_id)"
-                    " SELECT project_id, geom, precision, accuracy_m, %s,"
+                    " SELECT register, project_id, geom, precision, accuracy_m, %s,"
                     " date_trunc('second', now()), id FROM submissions WHERE id = %s"
-                    " ON CONFLICT (project_id) DO UPDATE SET geom = excluded.geom,"
+                    " ON CONFLICT (register, project_id) DO UPDATE SET geom = excluded.geom,"
                     " precision = excluded.precision, accuracy_m = excluded.accuracy_m,"
                     " updated_by = excluded.updated_by, updated_at = excluded.updated_at,"
                     " submission_id = excluded.submission_id",
@@ -562,15 +573,15 @@ class PostgisStore:
         have none yet; one more audit row records the copy. Returns the number of rows copied."""
         check_restore(tables, actor, source)
         sql = {
-            "submissions": "INSERT INTO submissions (id, project_id, kind, submitted_by, team,"
-                           " submitted_at, geom, precision, accuracy_m, note, photo, photo_type,"
-                           " status, reviewed_by, reviewed_at, review_reason, version) VALUES"
-                           " (%s, %s, %s, %s, %s, %s::timestamptz,"
+            "submissions": "INSERT INTO submissions (id, register, project_id, kind, submitted_by,"
+                           " team, submitted_at, geom, precision, accuracy_m, note, photo,"
+                           " photo_type, status, reviewed_by, reviewed_at, review_reason, version)"
+                           " VALUES (%s, %s, %s, %s, %s, %s, %s::timestamptz,"
                            " ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, %s, %s, %s, %s, %s, %s,"
                            " %s::timestamptz, %s, %s)",
-            "field_updates": "INSERT INTO field_updates (project_id, geom, precision, accuracy_m,"
-                             " updated_by, updated_at, submission_id) VALUES"
-                             " (%s, ST_GeomFromWKB(%s, 4326), %s, %s, %s, %s::timestamptz, %s)",
+            "field_updates": "INSERT INTO field_updates (register, project_id, geom, precision,"
+                             " accuracy_m, updated_by, updated_at, submission_id) VALUES"
+                             " (%s, %s, ST_GeomFromWKB(%s, 4326), %s, %s, %s, %s::timestamptz, %s)",
             "audit": "INSERT INTO audit (id, at, actor, action, project_id, submission_id,"
                      " old_geom, new_geom, accuracy_m, note) VALUES (%s, %s::timestamptz, %s,"
                      " %s, %s, %s, ST_GeomFromWKB(%s, 4326), ST_GeomFromWKB(%s, 4326), %s, %s)",
@@ -622,7 +633,7 @@ class PostgisStore:
 
     # The queries below are assembled from constant fragments only (S608 is a false alarm there);
     # every value goes in as a parameter.
-    _SUBMISSION = ("id, project_id, kind, submitted_by, team, " + _iso("submitted_at")
+    _SUBMISSION = ("id, register, project_id, kind, submitted_by, team, " + _iso("submitted_at")
                    + ", ST_X(geom) AS lon, ST_Y(geom) AS lat, precision, accuracy_m, note")
 
     def pending(self) -> pd.DataFrame:
@@ -655,9 +666,9 @@ class PostgisStore:
         return self._frame(self._AUDIT + " WHERE (%s::text IS NULL OR project_id = %s) ORDER BY id",
                            (project_id, project_id), convert={"old_wkt": _wkt, "new_wkt": _wkt})
 
-    _FIELD_UPDATES = ("SELECT project_id, ST_AsBinary(geom) AS geometry_wkt, precision, accuracy_m,"  # noqa: S608
-                      " updated_by, " + _iso("updated_at") + ", submission_id FROM field_updates"
-                      " ORDER BY project_id")
+    _FIELD_UPDATES = ("SELECT register, project_id, ST_AsBinary(geom) AS geometry_wkt, precision,"  # noqa: S608
+                      " accuracy_m, updated_by, " + _iso("updated_at") + ", submission_id"
+                      " FROM field_updates ORDER BY register, project_id")
 
     def field_updates(self) -> pd.DataFrame:
         """Accepted corrections, one per project (the latest accepted one)."""
@@ -679,6 +690,31 @@ class PostgisStore:
                 "field_updates": self.field_updates(),
                 "audit": self._frame(self._AUDIT + " ORDER BY id",
                                      convert={"old_wkt": _wkt, "new_wkt": _wkt})}
+
+    def attempt(self, key: str) -> tuple[int, float] | None:
+        """(failures in a row, epoch seconds of the last) of a sign-in key, or None."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT failures, last FROM sign_in_failures WHERE key = %s",
+                               (key,)).fetchone()
+        return (int(row[0]), float(row[1])) if row else None
+
+    def add_attempt_failure(self, key: str, now: float, restart_after: int) -> int:
+        """One more failure of a sign-in key, atomically (one upsert); the count restarts
+        after `restart_after` (a lockout that ended). Returns the failures now counted."""
+        with self._connect() as conn:
+            return int(conn.execute(
+                "INSERT INTO sign_in_failures AS f (key, failures, last) VALUES (%s, 1, %s)"
+                " ON CONFLICT (key) DO UPDATE SET last = excluded.last, failures ="
+                " CASE WHEN f.failures >= %s THEN 1 ELSE f.failures + 1 END RETURNING failures",
+                (key, now, restart_after)).fetchone()[0])
+
+    def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:
+        """Forget a sign-in key, or every key idle since before `before`."""
+        with self._connect() as conn:
+            if key is not None:
+                conn.execute("DELETE FROM sign_in_failures WHERE key = %s", (key,))
+            if before is not None:
+                conn.execute("DELETE FROM sign_in_failures WHERE last < %s", (before,))
 
     def changes(self, *, register: str = "", project_id: str | None = None,
                 since: str | None = None, status: str | None = None) -> pd.DataFrame:

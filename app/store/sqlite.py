@@ -163,6 +163,28 @@ _SCHEMA = [
     DROP TABLE audit;
     ALTER TABLE audit_v3 RENAME TO audit;
     CREATE INDEX audit_project ON audit (project_id, id);
+    -- field checks name their register: a correction never leaks into another register
+    ALTER TABLE submissions ADD COLUMN register TEXT NOT NULL DEFAULT '';
+    CREATE TABLE field_updates_v3 (
+        register TEXT NOT NULL DEFAULT '',
+        project_id TEXT NOT NULL,
+        geometry_wkt TEXT NOT NULL,
+        precision TEXT NOT NULL,
+        accuracy_m REAL,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        submission_id INTEGER NOT NULL REFERENCES submissions (id),
+        PRIMARY KEY (register, project_id)
+    );
+    INSERT INTO field_updates_v3 SELECT '', * FROM field_updates;
+    DROP TABLE field_updates;
+    ALTER TABLE field_updates_v3 RENAME TO field_updates;
+    -- wrong passphrases per client, shared by every app process using this store
+    CREATE TABLE sign_in_failures (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL CHECK (failures > 0),
+        last REAL NOT NULL
+    );
     """,
 ]
 
@@ -263,9 +285,10 @@ class Store:
         at = _now()
         with self._transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO submissions (project_id, kind, submitted_by, team, submitted_at, lon, lat,"
-                " precision, accuracy_m, note, photo, photo_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sub.project_id, sub.kind, sub.submitted_by.strip(), sub.team.strip(), at, sub.lon,
+                "INSERT INTO submissions (register, project_id, kind, submitted_by, team, submitted_at,"
+                " lon, lat, precision, accuracy_m, note, photo, photo_type)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sub.register, sub.project_id, sub.kind, sub.submitted_by.strip(), sub.team.strip(), at, sub.lon,
                  sub.lat, sub.precision, sub.accuracy_m, sub.note.strip(), sub.photo, sub.photo_type))
             sid = int(cur.lastrowid)
             self._audit(conn, at, sub.submitted_by.strip(), "submit", project_id=sub.project_id,
@@ -287,11 +310,11 @@ class Store:
         status = "accepted" if accept else "rejected"
         with self._transaction() as conn:
             row = conn.execute("SELECT project_id, kind, lon, lat, precision, accuracy_m, version,"
-                               " status, reviewed_by, reviewed_at FROM submissions WHERE id = ?",
-                               (submission_id,)).fetchone()
+                               " status, reviewed_by, reviewed_at, register FROM submissions"
+                               " WHERE id = ?", (submission_id,)).fetchone()
             if row is None:
                 raise SubmissionError(f"no submission with id {submission_id!r}")
-            project_id, kind, lon, lat, precision, accuracy, version, current, by, when = row
+            project_id, kind, lon, lat, precision, accuracy, version, current, by, when, register = row
             check_pending(submission_id, current, version, expected_version, by, when)
             conn.execute("UPDATE submissions SET status = ?, reviewed_by = ?, reviewed_at = ?,"
                          " review_reason = ?, version = version + 1 WHERE id = ? AND version = ?",
@@ -300,13 +323,14 @@ class Store:
             if accept and kind == "correct":
                 new_wkt = Point(lon, lat).wkt
                 conn.execute(
-                    "INSERT INTO field_updates (project_id, geometry_wkt, precision, accuracy_m,"
-                    " updated_by, updated_at, submission_id) VALUES (?,?,?,?,?,?,?)"
-                    " ON CONFLICT (project_id) DO UPDATE SET geometry_wkt = excluded.geometry_wkt,"
+                    "INSERT INTO field_updates (register, project_id, geometry_wkt, precision,"
+                    " accuracy_m, updated_by, updated_at, submission_id) VALUES (?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT (register, project_id) DO UPDATE SET geometry_wkt = excluded.geometry_wkt,"
                     " precision = excluded.precision, accuracy_m = excluded.accuracy_m,"
                     " updated_by = excluded.updated_by, updated_at = excluded.updated_at,"
                     " submission_id = excluded.submission_id",
-                    (project_id, new_wkt, precision, accuracy, reviewer.strip(), at, submission_id))
+                    (register, project_id, new_wkt, precision, accuracy, reviewer.strip(), at,
+                     submission_id))
             self._audit(conn, at, reviewer.strip(), "accept" if accept else "reject",
                         project_id=project_id, submission_id=submission_id, old_wkt=old_wkt,
                         new_wkt=new_wkt, accuracy_m=accuracy, note=reason.strip())
@@ -460,15 +484,15 @@ class Store:
 
     def pending(self) -> pd.DataFrame:
         """Pending submissions, oldest first (photos left out; see :meth:`photo`)."""
-        return self._frame("SELECT id, project_id, kind, submitted_by, team, submitted_at, lon, lat,"
-                           " precision, accuracy_m, note, photo_type, version FROM submissions"
+        return self._frame("SELECT id, register, project_id, kind, submitted_by, team, submitted_at,"
+                           " lon, lat, precision, accuracy_m, note, photo_type, version FROM submissions"
                            " WHERE status = 'pending' ORDER BY id")
 
     def submissions(self, project_id: str | None = None) -> pd.DataFrame:
         """All submissions (optionally of one project), newest first, without photos."""
         check_text(project_id, "the project id")
-        return self._frame("SELECT id, project_id, kind, submitted_by, team, submitted_at, lon, lat,"
-                           " precision, accuracy_m, note, status, reviewed_by, reviewed_at,"
+        return self._frame("SELECT id, register, project_id, kind, submitted_by, team, submitted_at,"
+                           " lon, lat, precision, accuracy_m, note, status, reviewed_by, reviewed_at,"
                            " review_reason, version FROM submissions"
                            " WHERE (? IS NULL OR project_id = ?) ORDER BY id DESC",
                            (project_id, project_id))
@@ -488,15 +512,40 @@ class Store:
 
     def field_updates(self) -> pd.DataFrame:
         """Accepted corrections, one per project (the latest accepted one)."""
-        return self._frame("SELECT * FROM field_updates ORDER BY project_id")
+        return self._frame("SELECT * FROM field_updates ORDER BY register, project_id")
 
     def history(self) -> dict[str, pd.DataFrame]:
         """Every submission (with its photo), field update, audit row and register change, by id."""
-        order = {"submissions": "id", "field_updates": "project_id", "audit": "id",
+        order = {"submissions": "id", "field_updates": "register, project_id", "audit": "id",
                  "register_changes": "id"}
         return {table: self._frame(f"SELECT {', '.join(columns)} FROM {table}"  # noqa: S608 (fixed names)
                                    f" ORDER BY {order[table]}")
                 for table, columns in HISTORY_COLUMNS.items()}
+
+    def attempt(self, key: str) -> tuple[int, float] | None:
+        """(failures in a row, epoch seconds of the last) of a sign-in key, or None."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT failures, last FROM sign_in_failures WHERE key = ?",
+                               (key,)).fetchone()
+        return (int(row[0]), float(row[1])) if row else None
+
+    def add_attempt_failure(self, key: str, now: float, restart_after: int) -> int:
+        """One more failure of a sign-in key, atomically; the count restarts after
+        `restart_after` (a lockout that ended). Returns the failures now counted."""
+        with self._transaction() as conn:
+            return int(conn.execute(
+                "INSERT INTO sign_in_failures (key, failures, last) VALUES (?, 1, ?)"
+                " ON CONFLICT (key) DO UPDATE SET last = excluded.last, failures ="
+                " CASE WHEN failures >= ? THEN 1 ELSE failures + 1 END RETURNING failures",
+                (key, now, restart_after)).fetchone()[0])
+
+    def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:
+        """Forget a sign-in key, or every key idle since before `before`."""
+        with self._transaction() as conn:
+            if key is not None:
+                conn.execute("DELETE FROM sign_in_failures WHERE key = ?", (key,))
+            if before is not None:
+                conn.execute("DELETE FROM sign_in_failures WHERE last < ?", (before,))
 
     def changes(self, *, register: str = "", project_id: str | None = None,
                 since: str | None = None, status: str | None = None) -> pd.DataFrame:

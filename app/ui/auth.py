@@ -1,9 +1,10 @@
 """Sign-in for the pages that write: Streamlit OIDC when configured, else passphrases.
 
-Passphrase guessing is slowed by two process-wide :class:`~app.domain.roles.AttemptLimiter`:
-one per browser session (3 free tries, locked after 5 wrong ones in a row) and one per client
-address (``st.context.ip_address``; 10 free, locked after 20), so that opening a new session
-does not buy new guesses. Streamlit gives no address for a browser on localhost (as in tests),
+Passphrase guessing is slowed by two :class:`~app.domain.roles.AttemptLimiter`: one per
+browser session (3 free tries, locked after 5 wrong ones in a row; kept in the process) and one
+per client address (``st.context.ip_address``; 10 free, locked after 20; kept in the store, so
+every replica behind a proxy counts the same guesses), so that opening a new session, or
+reaching another replica, does not buy new guesses. Streamlit gives no address for a browser on localhost (as in tests),
 and behind a reverse proxy every client has the proxy's address: hence the address budget is
 larger, and where there is none the session alone is counted.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 import uuid
 
 import streamlit as st
@@ -27,6 +29,8 @@ from app.domain.roles import (
     roles_for_email,
     usable_secret,
 )
+from app.store import StoreAttempts
+from app.ui.cache import get_store
 from app.ui.safe import notice
 
 __all__ = ["identity", "limiters", "require"]
@@ -60,9 +64,12 @@ def _oidc_configured() -> bool:
 
 @st.cache_resource(show_spinner=False)
 def limiters() -> dict[str, AttemptLimiter]:
-    """The process-wide limiters of passphrase attempts: per session and per client address."""
+    """The limiters of passphrase attempts: per session (in this process: a session lives on
+    one replica) and per client address (in the store, so that every replica behind the proxy
+    counts the same guesses)."""
     return {"session": AttemptLimiter(free=3, lockout_after=5),
-            "address": AttemptLimiter(free=10, lockout_after=20)}
+            "address": AttemptLimiter(free=10, lockout_after=20, clock=time.time,
+                                      records=StoreAttempts(get_store()))}
 
 
 def _attempt_keys() -> list[tuple[AttemptLimiter, str]]:

@@ -30,7 +30,7 @@ from app.map.assets import ensure_static_assets
 from app.map.basemaps import BASEMAPS
 from app.map.live import base_key, live_base
 from app.map.project_layers import MapLayer, project_layers
-from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas
+from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas, version_diff
 from app.service.living import seed_register
 from app.store import Store, open_store
 
@@ -77,6 +77,15 @@ def get_shown() -> ShownAtlas:
     """
     version = data_version(default_data_dir(), default_layers_dir())
     return _shown(version, chosen_register(), get_store().revision())
+
+
+def changes_since(link_version: str) -> dict[str, int] | None:
+    """How many projects were added, moved, changed and removed since the data version of a
+    link (None when that cannot be told: another register, other curated data)."""
+    if chosen_register() != BUILT_IN:
+        return None
+    version = data_version(default_data_dir(), default_layers_dir())
+    return version_diff(_register(version), get_store(), link_version)
 
 
 def get_atlas() -> Atlas:

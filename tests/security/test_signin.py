@@ -79,7 +79,7 @@ def test_idle_keys_are_forgotten():
     limiter.failed("old")
     clock.advance(61)
     limiter.wait_s("other")
-    assert "old" not in limiter._records
+    assert limiter.records.get("old") is None
 
 
 def test_a_limiter_that_could_never_lock_is_refused():
@@ -167,3 +167,48 @@ def test_the_sixth_try_after_five_wrong_ones_is_refused_even_when_right(monkeypa
     clock.advance(100)
     at = attempt(at, FIELD_PASS)
     assert not at.exception and signed_in(at)
+
+
+# --- the address limiter shared by replicas through the store -------------------------------
+
+from tests import pg_support  # noqa: E402 (the store fixtures belong to this part only)
+
+postgis_server = pg_support.postgis_server
+pg_url = pg_support.pg_url
+
+
+@pytest.fixture(params=["sqlite", "postgis"])
+def store_target(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "atlas.sqlite")
+    return request.getfixturevalue("pg_url")
+
+
+def test_replicas_sharing_a_store_count_the_same_guesses(store_target):
+    from app.store import StoreAttempts, open_store
+
+    clock = FakeClock()
+    replicas = [AttemptLimiter(free=10, lockout_after=20, clock=clock,
+                               records=StoreAttempts(open_store(store_target))) for _ in range(2)]
+    key = "address:203.0.113.9"
+    locked = [replicas[n % 2].failed(key) for n in range(20)]  # guesses spread over two replicas
+    assert locked == [False] * 19 + [True]
+    assert replicas[0].locked(key) and replicas[1].locked(key)
+    assert replicas[1].wait_s(key) == pytest.approx(300)
+    assert replicas[0].wait_s("address:203.0.113.10") == 0.0  # another client is not held
+    clock.advance(301)
+    assert not replicas[1].locked(key)
+    replicas[0].failed(key)
+    replicas[1].succeeded(key)
+    assert replicas[0].wait_s(key) == 0.0
+
+
+def test_the_store_keeps_no_client_address(tmp_path):
+    import sqlite3
+
+    from app.store import Store, StoreAttempts
+
+    store = Store(tmp_path / "s.sqlite")
+    AttemptLimiter(records=StoreAttempts(store)).failed("address:203.0.113.9")
+    rows = sqlite3.connect(store.path).execute("SELECT key FROM sign_in_failures").fetchall()
+    assert len(rows) == 1 and "203.0.113" not in rows[0][0] and len(rows[0][0]) == 64

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from app.data.atlas import default_data_dir, report_items
+from app.data.atlas import Atlas, default_data_dir, report_items
+from app.data.boundaries import BOUNDARY_KINDS, straddling, unit_summary
 from app.data.register import load_sources
 from app.domain.i18n import t
 from app.domain.model import PRECISIONS
@@ -35,6 +36,25 @@ def _sources(lang: str) -> pd.DataFrame:
     })
 
 
+def _units(atlas: Atlas, lang: str) -> None:
+    """Per loaded outline kind: each unit's code, area, projects inside and their summed shares."""
+    st.subheader(t("about.units", lang))
+    kinds = [k for k in BOUNDARY_KINDS
+             if any(p.kind == k and p.id.startswith("boundary-") for p in atlas.places.values())]
+    if not kinds:
+        st.caption(t("about.units_none", lang))
+        return
+    for kind in kinds:
+        summary = unit_summary(atlas.projects, atlas.places.values(), kind)
+        st.caption(t("about.units_kind", lang).format(
+            kind=t(f"about.kind_{kind}", lang), n=len(summary),
+            straddling=straddling(atlas.projects, kind)))
+        st.dataframe(summary.rename(columns={
+            "name": t("about.unit_name", lang), "code": t("about.unit_code", lang),
+            "area_km2": t("about.unit_area", lang), "projects": t("about.unit_projects", lang),
+            "share_sum": t("about.unit_shares", lang)}), hide_index=True)
+
+
 def render() -> None:
     """The about page."""
     atlas = get_atlas()
@@ -54,6 +74,7 @@ def render() -> None:
         located=int(items["located"].sum()), wide=len(wide)))
     name = "name_en" if lang == "en" else "name_zh"
     st.markdown("\n".join(f"- {escape_markdown(str(rows.loc[pid, name]))}" for pid in wide))
+    _units(atlas, lang)
     vocab = atlas.vocab
     st.subheader(t("status", lang))
     st.dataframe(_codes(vocab.statuses, lambda k: vocab.status_label(k, lang), lang), hide_index=True)

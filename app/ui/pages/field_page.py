@@ -21,7 +21,7 @@ from app.map.basemaps import BASEMAPS
 from app.map.builder import build_map
 from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
 from app.ui import auth, outcome
-from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
+from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
 from app.ui.safe import notice
 
 _CRS_CHOICES = ("wgs84", "gcj02", "bd09")
@@ -195,7 +195,7 @@ def _checkin(atlas, project_id: str, pos, lang: str) -> None:
             lon=pos[0] if kind == "correct" else None, lat=pos[1] if kind == "correct" else None,
             precision=precision if kind == "correct" else None,
             accuracy_m=pos[2] if pos else None, note=note,
-            photo=photo.getvalue() if photo is not None else None)
+            photo=photo.getvalue() if photo is not None else None, register=chosen_register())
         sid = get_store().submit(sub, old_wkt=row.geometry.wkt if row.geometry is not None else None)
     except SubmissionError as exc:
         _error(exc, lang)

@@ -33,6 +33,7 @@ from app.map.live import live_assets, mask_bits, result_bounds, view_shift
 from app.ui import state
 from app.ui.cache import (
     REGISTER_KEY,
+    changes_since,
     export_file,
     export_name,
     filter_mask,
@@ -235,8 +236,11 @@ def _notices(atlas: Atlas, lang: str) -> None:
                    + "\n".join(f"- {escape_markdown(n)}" for n in notices))
     changed = st.session_state.get(state.VERSION_NOTICE)
     if changed:
+        diff = changes_since(changed[0])
         st.info(t("live.version_changed", lang).format(old=escape_markdown(changed[0]),
-                                                         new=changed[1]), icon="🔄")
+                                                         new=changed[1])
+                + ("" if diff is None else " " + t("live.version_diff", lang).format(**diff)),
+                icon="🔄")
     dropped = st.session_state.get("_p_dropped")
     if dropped:
         st.info(t("live.p_filtered", lang).format(p=escape_markdown(dropped)))
