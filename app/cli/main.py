@@ -12,10 +12,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app.cli import boundaries as cli_boundaries
+from app.cli import history as cli_history
 from app.cli import import_cmd as cli_import
 from app.cli import nearest as cli_nearest
 from app.cli import sheet as cli_sheet
 from app.cli import store as cli_store
+from app.cli.asof import add_asof_argument, asof_day
 from app.data.atlas import Atlas, check_atlas
 from app.domain.filters import Filter, check_filter, parse_where
 from app.domain.model import PRECISIONS
@@ -64,22 +66,26 @@ def _parser() -> argparse.ArgumentParser:
                      help="one file per layer: --output is a stem or a folder ending in '/', and "
                           "each file is <stem>-<layer>.<suffix>")
     cli_store.add_register_argument(exp)
+    add_asof_argument(exp)
     cli_nearest.add_parser(sub)
     cli_import.add_parser(sub)
     cli_store.add_parser(sub)
     cli_sheet.add_parser(sub)
     cli_boundaries.add_parser(sub)
+    cli_history.add_parser(sub)
     return parser
 
 
-def current_atlas(data_dir: Path | None, layers_dir: Path | None, register: str = BUILT_IN
-                  ) -> Atlas:
+def current_atlas(data_dir: Path | None, layers_dir: Path | None, register: str = BUILT_IN,
+                  asof: str | None = None) -> Atlas:
     """The atlas the app shows (:func:`app.service.atlas.shown_atlas`): the built-in or the
     saved `register`, with the accepted field corrections of the store applied when a store
-    exists (reading never creates one; ATLAS_DATABASE_URL selects PostGIS)."""
+    exists (reading never creates one; ATLAS_DATABASE_URL selects PostGIS), as of the day
+    `asof` (``YYYY-MM-DD``; None: today)."""
     from app.store import existing_store
 
-    shown = shown_atlas(register, store=existing_store(), data_dir=data_dir, layers_dir=layers_dir)
+    shown = shown_atlas(register, store=existing_store(), data_dir=data_dir, layers_dir=layers_dir,
+                        asof=asof)
     for pid in shown.defaulted:
         print(f"note: {pid}: its layer is unknown, so it is shown in the {DEFAULT_LAYER!r} layer",
               file=sys.stderr)
@@ -142,16 +148,17 @@ def _report(path: Path, selected_count: int, located: int) -> str:
 
 def _export(args: argparse.Namespace) -> int:
     """``export``: the same bytes as the app's download, written atomically where asked."""
-    atlas = current_atlas(args.data_dir, args.layers_dir, args.register)
+    asof = asof_day(args.asof, register=args.register)
+    atlas = current_atlas(args.data_dir, args.layers_dir, args.register, asof)
     flt = build_filter(atlas, args.layer, args.where, args.query)
     if not args.per_layer:
         target = safe_output_path(args.output)
-        data, _name, _mime = export_bytes(atlas, flt, args.format, args.crs)
+        data, _name, _mime = export_bytes(atlas, flt, args.format, args.crs, asof=asof)
         atomic_write(target, data)
         selected = select_projects(atlas, flt)
         print(_report(target, len(selected), int(selected.geometry.notna().sum())))
         return 0
-    files = export_layers_separately(atlas, flt, args.format, args.crs)
+    files = export_layers_separately(atlas, flt, args.format, args.crs, asof=asof)
     paths = per_layer_paths(args.output, list(files), FORMATS[args.format].suffix,
                             default_stem(atlas.data_version, args.crs))
     for layer_id, (data, _name, _mime) in files.items():
@@ -178,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_sheet.run(args)
         if args.command == "import-boundaries":
             return cli_boundaries.run(args)
+        if args.command == "history":
+            return cli_history.run(args)
         return _export(args)
     except (AtlasError, FilterError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -4,14 +4,16 @@ sheet of one project (``--project ID``).
 Wired into ``app.cli.main`` by :func:`add_parser` (which sets ``func=run``). The selection
 options are export's (``--layer``, ``--where``, ``-q``, checked the same way). Errors the user
 can fix -- a bad bbox, an unknown project, layer or value, an unwritable path, a file name not
-ending in .png or .pdf -- print one line on stderr and exit with status 2 (``app.cli.main``).
-The view as of a past date (``--asof``) does not exist yet.
+ending in .png or .pdf, an as-of date that is malformed or after today -- print one line on
+stderr and exit with status 2 (``app.cli.main``). ``--asof YYYY-MM-DD`` draws the built-in
+register as it stood that day and prints the day in the footer beside the data version.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from app.cli.asof import add_asof_argument, asof_day
 from app.cli.store import add_register_argument
 from app.domain.viewstate import LANGS
 from app.sheet import SheetOptions, field_sheet, map_sheet, output_format, parse_bbox
@@ -26,8 +28,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     >>> parser = argparse.ArgumentParser(prog="atlas")
     >>> add_parser(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["sheet", "--output", "x.pdf", "--where", "status=planning"])
-    >>> args.lang, args.size, args.orientation, args.dpi, args.project, args.register, args.func is run
-    ('zh', 'A4', None, 150, None, '', True)
+    >>> args.lang, args.size, args.orientation, args.dpi, args.project, args.register, args.asof
+    ('zh', 'A4', None, 150, None, '', None)
+    >>> args.func is run
+    True
     """
     sub = subparsers.add_parser(
         "sheet", help="draw a printable map sheet (PNG/PDF) of a selection, or a project's field sheet",
@@ -53,6 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub.add_argument("--base-url", default=DEFAULT_BASE_URL,
                      help=f"the app's address for the QR permalink (default {DEFAULT_BASE_URL})")
     add_register_argument(sub)
+    add_asof_argument(sub)
     sub.set_defaults(func=run)
 
 
@@ -61,12 +66,13 @@ def run(args: argparse.Namespace) -> int:
     from app.cli.main import build_filter, current_atlas  # main imports this module
 
     output_format(args.output)  # a wrong suffix fails before any loading or drawing
+    asof = asof_day(args.asof, register=args.register)
     options = SheetOptions(lang=args.lang, size=args.size, orientation=args.orientation,
                            dpi=args.dpi, bbox=parse_bbox(args.bbox) if args.bbox else None,
                            base_url=args.base_url,
                            ref_layers=tuple(args.ref) if args.ref is not None else None,
-                           register=args.register)
-    atlas = current_atlas(args.data_dir, args.layers_dir, args.register)
+                           register=args.register, asof=asof)
+    atlas = current_atlas(args.data_dir, args.layers_dir, args.register, asof)
     if args.project is not None:
         sheet = field_sheet(atlas, args.project, options)
     else:

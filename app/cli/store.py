@@ -5,7 +5,9 @@
   lists them. Both are idempotent.
 * ``load`` writes the curated register (the projects of ``geodata/``, provenance columns and
   unlocated rows included) and the gazetteer into the store as the registers ``curated`` and
-  ``gazetteer``. ``load --from DUMP`` instead loads a dump written by ``dump``: every register
+  ``gazetteer``, and seeds the living register's change log from it (the first time) or merges
+  a newer curated register into it (only the differences; edits made in the app are kept),
+  saying how many changes it recorded. ``load --from DUMP`` instead loads a dump written by ``dump``: every register
   in it, and its submissions, field updates and audit trail (ids kept) when the store has none.
 * ``dump --format gpkg|geojson --output PATH`` writes everything in the store to a GeoPackage
   file or a folder of GeoJSON files (see :mod:`app.store.dump`).
@@ -30,12 +32,14 @@ import sys
 from pathlib import Path
 
 from app.cli.import_cmd import operator
+from app.data.atlas import load_atlas
 from app.errors import AtlasError
 from app.service.atlas import BUILT_IN
+from app.service.living import seed_register
 from app.store import AtlasStore, delete_register, open_store, rename_register
 from app.store.dump import load_curated, load_dump, write_dump
 
-__all__ = ["add_parser", "add_register_argument", "run"]
+__all__ = ["add_parser", "add_register_argument", "add_store_argument", "run"]
 
 
 def add_register_argument(parser: argparse.ArgumentParser) -> None:
@@ -51,14 +55,25 @@ def add_register_argument(parser: argparse.ArgumentParser) -> None:
                              "default: the built-in register)")
 
 
+def add_store_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--store URL_OR_PATH`` (a store other than the configured one) to `parser`.
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_store_argument(parser)
+    >>> parser.parse_args([]).store, parser.parse_args(["--store", "x.sqlite"]).store
+    (None, 'x.sqlite')
+    """
+    parser.add_argument("--store", metavar="URL_OR_PATH",
+                        help="postgresql://… or an SQLite file ending in .sqlite, .sqlite3 or .db "
+                             "(default: $ATLAS_DATABASE_URL, else $ATLAS_STORE or var/atlas.sqlite)")
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``store`` sub-command to the CLI's sub-parsers."""
     parser = subparsers.add_parser(
         "store", help="create, migrate, fill or dump the store (SQLite or PostGIS)",
         description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", metavar="URL_OR_PATH",
-                        help="postgresql://… or an SQLite file ending in .sqlite, .sqlite3 or .db "
-                             "(default: $ATLAS_DATABASE_URL, else $ATLAS_STORE or var/atlas.sqlite)")
+    add_store_argument(parser)
     actions = parser.add_subparsers(dest="store_command", required=True)
     actions.add_parser("init", help="create the store's schema (idempotent)")
     actions.add_parser("migrate", help="apply pending schema migrations (idempotent)")
@@ -104,10 +119,13 @@ def _registers(store: AtlasStore, args: argparse.Namespace) -> int:
 def _load(store: AtlasStore, args: argparse.Namespace) -> int:
     """``store load``: the curated data, or a dump."""
     if args.source is None:
-        for name, rows, located in load_curated(store, getattr(args, "data_dir", None),
-                                                getattr(args, "layers_dir", None), args.by):
+        data_dir, layers_dir = getattr(args, "data_dir", None), getattr(args, "layers_dir", None)
+        for name, rows, located in load_curated(store, data_dir, layers_dir, args.by):
             print(f"loaded register {name!r}: {rows} rows ({located} located) "
                   f"into the {store.describe()}")
+        recorded = seed_register(store, load_atlas(data_dir, layers_dir), actor=args.by)
+        print(f"living register: recorded {recorded} change{'' if recorded == 1 else 's'} "
+              f"from the curated register" + ("" if recorded else " (it was up to date)"))
         return 0
     copied, registers = load_dump(store, args.source, args.by, registers_only=args.registers_only)
     if copied:

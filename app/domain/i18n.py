@@ -605,3 +605,26 @@ STRINGS.update({
     "review.decided_accepted": ("通过", "accepted"),
     "review.decided_rejected": ("退回", "rejected"),
 })
+
+
+# change log (issue 15)
+STRINGS.update({
+    "history_page": ("变更记录", "Change log"),
+    "history.title": ("项目库变更记录", "The register's change log"),
+    "history.intro": ("项目库的每一次变更:谁、何时、为何、从哪天起生效、是否经过审核,以及修改前后的数值与几何。",
+                      "Every change of the register: who, when, why, from which day it holds, "
+                      "its review, and the values and geometry before and after."),
+    "history.role": ("以何种身份登录", "Sign in as"),
+    "history.project": ("项目", "Project"),
+    "history.all_projects": ("全部项目", "All projects"),
+    "history.since": ("仅显示该日及以后记录的变更", "Only changes recorded on or after"),
+    "history.count": ("共 {n} 条变更。", "{n} changes."),
+    "history.empty": ("尚无变更记录:项目库还未写入数据库(运行 `python -m app store load`)。",
+                      "No changes recorded yet: the register has not been seeded into the store "
+                      "(run `python -m app store load`)."),
+    "history.download_log": ("下载当前筛选的变更记录", "Download the filtered change log"),
+    "history.download_project": ("下载该项目的全部历史", "Download this project's whole history"),
+    "history.format_csv": ("CSV(Excel)", "CSV (Excel)"),
+    "history.format_geojson": ("GeoJSON(含新旧几何)", "GeoJSON (old and new geometry)"),
+    "sheet.asof": ("截至 {d}", "as of {d}"),
+})

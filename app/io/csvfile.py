@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,12 @@ import shapely
 
 from app.io.prepare import COORD_DECIMALS, Prepared, flat_properties
 
-__all__ = ["FORMULA_START", "csv_bytes", "neutralise_cell", "prepared_csv_bytes"]
+__all__ = ["CSV_METADATA_COLUMNS", "FORMULA_START", "csv_bytes", "neutralise_cell",
+           "prepared_csv_bytes"]
+
+#: The export metadata a CSV repeats in a column of its own on every row (a CSV has no place
+#: for file-level metadata): which data it holds, and the day it shows the register as of.
+CSV_METADATA_COLUMNS: tuple[str, ...] = ("data_version", "asof")
 
 #: Cells starting with these are run as formulas by spreadsheet programs.
 FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -72,8 +78,21 @@ _GEOMETRY_NAMES = np.array(["", "Point", "LineString", "LinearRing", "Polygon", 
                             "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
 
 
-def prepared_csv_bytes(prep: Prepared) -> bytes:
-    """The export CSV: properties, then geometry type, lon/lat for points, WKT for the rest."""
+def prepared_csv_bytes(prep: Prepared, metadata: Mapping[str, Any] | None = None) -> bytes:
+    """The export CSV: properties, then geometry type, lon/lat for points, WKT for the rest,
+    then a column for each of :data:`CSV_METADATA_COLUMNS` that `metadata` holds (the same
+    value on every row; an empty cell for None).
+
+    >>> import geopandas as gpd
+    >>> from app.io.prepare import prepare_frame
+    >>> frame = gpd.GeoDataFrame({"id": ["a"]}, geometry=[None], crs="EPSG:4326")
+    >>> prep = prepare_frame(frame, ["id"], "wgs84")
+    >>> prepared_csv_bytes(prep, {"data_version": "5a4b+3@2025-06-30", "asof": "2025-06-30",
+    ...                           "title": "x"}).decode("utf-8-sig").splitlines()
+    ['id,geometry_repaired,geometry_type,lon,lat,wkt,data_version,asof', 'a,false,,,,,5a4b+3@2025-06-30,2025-06-30']
+    >>> prepared_csv_bytes(prep, {"asof": None}).decode("utf-8-sig").splitlines()[1]
+    'a,false,,,,,'
+    """
     flat = flat_properties(prep.props)
     geoms = prep.geoms
     type_ids = shapely.get_type_id(geoms)
@@ -90,4 +109,9 @@ def prepared_csv_bytes(prep: Prepared) -> bytes:
     flat[f"lon{suffix}"] = lon
     flat[f"lat{suffix}"] = lat
     flat[f"wkt{suffix}"] = wkt
+    for name in CSV_METADATA_COLUMNS:
+        if metadata is not None and name in metadata:
+            value = metadata[name]
+            flat[name] = pd.Series([None if value is None else str(value)] * len(flat),
+                                   dtype=object)
     return csv_bytes(flat)

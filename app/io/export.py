@@ -163,7 +163,7 @@ def frame_bytes(frame: gpd.GeoDataFrame, fmt: str, metadata: Mapping[str, Any], 
         return gpkg_bytes(prep, metadata, layers)
     if fmt == "kml":
         return kml_bytes(prep, metadata, layers)
-    return prepared_csv_bytes(prep)
+    return prepared_csv_bytes(prep, metadata)
 
 
 def layer_scope(atlas: Atlas, flt: Filter) -> list[tuple[str, str]]:
@@ -185,13 +185,18 @@ def select_projects(atlas: Atlas, flt: Filter) -> gpd.GeoDataFrame:
     return frame.loc[mask, [*PROJECT_COLUMNS, frame.geometry.name]]
 
 
-def export_metadata(atlas: Atlas, flt: Filter, crs: str = "wgs84") -> dict[str, object]:
-    """Top-level members every export carries (RFC 7946 allows foreign members)."""
+def export_metadata(atlas: Atlas, flt: Filter, crs: str = "wgs84", *,
+                    asof: str | None = None) -> dict[str, object]:
+    """Top-level members every export carries (RFC 7946 allows foreign members).
+
+    ``asof`` is the day the register is shown as of (``YYYY-MM-DD``), or None for today's.
+    """
     crs = output_crs(crs)
     return {
         "name": "changning-renewal-atlas",
         "title": "长宁区城市更新地图 2025 项目 / Changning Urban Renewal Atlas: 2025 projects",
         "data_version": atlas.data_version,
+        "asof": asof,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "filter": flt.describe(),
         "layers": [lid for lid, _ in layer_scope(atlas, flt)],
@@ -211,11 +216,13 @@ def _file_name(atlas: Atlas, scope: Sequence[tuple[str, str]], fmt: str, crs: st
     return layer_file_name(default_stem(atlas.data_version, crs), layer, FORMATS[fmt].suffix)
 
 
-def export_bytes(atlas: Atlas, flt: Filter, fmt: str, crs: str = "wgs84") -> tuple[bytes, str, str]:
+def export_bytes(atlas: Atlas, flt: Filter, fmt: str, crs: str = "wgs84", *,
+                 asof: str | None = None) -> tuple[bytes, str, str]:
     """The export of the projects passing `flt`: (file content, suggested file name, MIME type).
 
     The one code path behind the app's download buttons and ``python -m app export``: the same
-    filter gives the same features and properties (only ``generated_at`` differs).
+    filter gives the same features and properties (only ``generated_at`` differs). `asof` is
+    the day `atlas` shows the register as of (None: today), written into the metadata.
     GeoJSON holds one FeatureCollection for all layers; GeoPackage one table per layer plus
     ``atlas_export_metadata``; KML one Folder per layer; CSV one table.
 
@@ -228,17 +235,17 @@ def export_bytes(atlas: Atlas, flt: Filter, fmt: str, crs: str = "wgs84") -> tup
         raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     crs = output_crs(crs)
     scope = layer_scope(atlas, flt)
-    data = frame_bytes(select_projects(atlas, flt), fmt, export_metadata(atlas, flt, crs),
+    data = frame_bytes(select_projects(atlas, flt), fmt, export_metadata(atlas, flt, crs, asof=asof),
                        crs=crs, layers=scope)
     return data, _file_name(atlas, scope, fmt, crs), FORMATS[fmt].mime
 
 
-def export_layers_separately(atlas: Atlas, flt: Filter, fmt: str, crs: str = "wgs84"
-                             ) -> dict[str, tuple[bytes, str, str]]:
+def export_layers_separately(atlas: Atlas, flt: Filter, fmt: str, crs: str = "wgs84", *,
+                             asof: str | None = None) -> dict[str, tuple[bytes, str, str]]:
     """One export per layer in the filter's scope (e.g. one FeatureCollection per layer), by
     layer id; each is :func:`export_bytes` with the layer filter narrowed to that layer."""
     out = {}
     for lid, _ in layer_scope(atlas, flt):
         narrowed = Filter(values={**dict(flt.values), "layer": (lid,)}, query=flt.query)
-        out[lid] = export_bytes(atlas, narrowed, fmt, crs)
+        out[lid] = export_bytes(atlas, narrowed, fmt, crs, asof=asof)
     return out

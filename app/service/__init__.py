@@ -3,6 +3,9 @@
 * :mod:`app.service.atlas` -- :func:`~app.service.atlas.shown_atlas`, the one function that
   builds the atlas the app shows and every CLI command reads (the built-in register or a saved
   one, accepted field corrections applied).
+* :mod:`app.service.history` -- the living register's change log out: one row per change
+  (:func:`~app.service.history.history_frame`) as CSV or GeoJSON, for the change-log page and
+  ``python -m app history``.
 
 May import everything up to :mod:`app.io` and :mod:`app.store`. Never imports streamlit.
 """

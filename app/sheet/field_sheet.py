@@ -52,7 +52,7 @@ from app.sheet.output import Sheet
 from app.sheet.page import Page
 from app.sheet.paper import SheetOptions
 from app.sheet.qr import draw_qr
-from app.sheet.words import card_rows
+from app.sheet.words import card_rows, version_line
 
 __all__ = ["NEAREST_STATIONS", "SURROUNDINGS_M", "field_sheet", "project_point"]
 
@@ -281,7 +281,7 @@ def _draw(atlas: Atlas, project_id: str, options: SheetOptions, generated: date)
     card += stage_lines(atlas, record, lang)
     _flow(page, card_box[0], card_box[1] + card_box[3], card_box[2], card_box[1],
           t("sheet.card", lang), card, 7.5)
-    first = [t("sheet.data_version", lang).format(v=atlas.data_version),
+    first = [version_line(atlas.data_version, options.asof, lang),
              t("sheet.generated", lang).format(d=generated.isoformat()), t("sheet.crs", lang),
              t("sheet.basemap_none", lang)]
     page.footer(m, m + footer - 1 * s, W - 2 * m, first, lang, t("sheet.sources", lang))

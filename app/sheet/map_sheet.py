@@ -16,7 +16,7 @@ page's URL with the view's query parameters (:func:`app.domain.viewstate.to_quer
 >>> map_sheet(atlas, Filter(), SheetOptions(ref_layers=("metro",)))
 Traceback (most recent call last):
 ...
-app.errors.FilterError: unknown reference layer(s) ['metro']; known: ['district_boundary', 'metro_stations', 'metro_line2', 'metro_viaduct']
+app.errors.FilterError: unknown reference layer(s) ['metro']; known: ['district_boundary', 'metro_stations', 'metro_line2', 'metro_viaduct', 'road_sketches']
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from app.sheet.output import Sheet
 from app.sheet.page import Page
 from app.sheet.paper import SheetOptions
 from app.sheet.qr import draw_qr
-from app.sheet.words import filter_words, fit
+from app.sheet.words import filter_words, fit, version_line
 
 __all__ = ["map_sheet", "permalink", "visible_references"]
 
@@ -88,6 +88,8 @@ def permalink(flt: Filter, options: SheetOptions) -> str:
     'http://localhost:8501/?basemap=none&ref=none'
     >>> permalink(Filter(), SheetOptions(register="d-2025"))
     'http://localhost:8501/?basemap=none&register=d-2025'
+    >>> permalink(Filter(), SheetOptions(asof="2025-06-30"))
+    'http://localhost:8501/?basemap=none&asof=2025-06-30'
     """
     view = ViewState(lang=options.lang, basemap="none", ref_layers=options.ref_layers,
                      filters={k: tuple(v) for k, v in flt.values.items() if v}, query=flt.query,
@@ -96,7 +98,10 @@ def permalink(flt: Filter, options: SheetOptions) -> str:
         minlon, minlat, maxlon, maxlat = options.bbox
         view = view.with_changes(lat=(minlat + maxlat) / 2, lon=(minlon + maxlon) / 2,
                                  zoom=_zoom(options.bbox))
-    query = urlencode(to_query(view), safe=",")
+    params = to_query(view)
+    if options.asof:
+        params.setdefault("asof", options.asof)
+    query = urlencode(params, safe=",")
     return f"{options.base_url}?{query}" if query else options.base_url
 
 
@@ -225,7 +230,7 @@ def _draw(atlas: Atlas, flt: Filter, options: SheetOptions, generated: date) -> 
     draw_qr(page.axes(*qr_box), link)
     page.text(qr_box[0] + qr_size / 2, qr_box[1] - 0.5 * s, t("sheet.permalink", lang), 6.5,
               ha="center")
-    first = [t("sheet.data_version", lang).format(v=atlas.data_version),
+    first = [version_line(atlas.data_version, options.asof, lang),
              t("sheet.generated", lang).format(d=generated.isoformat()),
              t("sheet.crs", lang), t("sheet.basemap_none", lang), link]
     page.footer(m, m + footer - 1 * s, W - 2 * m, first, lang, t("sheet.sources", lang))

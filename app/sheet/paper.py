@@ -16,6 +16,7 @@ app.errors.FilterError: bbox '121.44,31.19,121.36,31.23': minlon must be less th
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from app.domain.viewstate import LANGS
@@ -70,6 +71,9 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return minlon, minlat, maxlon, maxlat
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 @dataclass(frozen=True)
 class SheetOptions:
     """How a sheet is rendered. Raises FilterError on creation naming a bad value.
@@ -96,6 +100,7 @@ class SheetOptions:
     base_url: str = DEFAULT_BASE_URL
     ref_layers: tuple[str, ...] | None = None  # None = the layers' defaults
     register: str = ""  # a saved register's name, for the permalink; "" = the built-in one
+    asof: str | None = None  # the day the register is shown as of (YYYY-MM-DD); None = today
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:
@@ -111,6 +116,8 @@ class SheetOptions:
             parse_bbox(",".join(str(v) for v in self.bbox))
         if not self.base_url.startswith(("http://", "https://")):
             raise FilterError(f"base URL {self.base_url!r}: must start with http:// or https://")
+        if self.asof is not None and not _DAY.fullmatch(str(self.asof)):
+            raise FilterError(f"as-of date {str(self.asof)[:40]!r}: write it YYYY-MM-DD")
 
     def landscape(self, default: str = "landscape") -> bool:
         """True when the sheet is landscape (`default` when no orientation was asked for)."""

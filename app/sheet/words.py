@@ -25,7 +25,7 @@ from app.domain.filters import Filter
 from app.domain.i18n import field_label, t
 from app.map.fields import project_sources
 
-__all__ = ["card_rows", "filter_words", "fit", "value_label", "wrap"]
+__all__ = ["card_rows", "filter_words", "fit", "value_label", "version_line", "wrap"]
 
 _PT_PER_MM = 72 / 25.4
 
@@ -44,6 +44,18 @@ def value_label(atlas: Atlas, name: str, value: str, lang: str) -> str:
     if name == "subdistrict" and value == "unknown":
         return t("unknown", lang)
     return value
+
+
+def version_line(data_version: str, asof: str | None, lang: str) -> str:
+    """The footer's data version, and the day the register is shown as of when there is one.
+
+    >>> version_line("5a4b+3@2025-06-30", "2025-06-30", "en")
+    'Data version 5a4b+3@2025-06-30 · as of 2025-06-30'
+    >>> version_line("5a4b+3", None, "zh")
+    '数据版本 5a4b+3'
+    """
+    line = t("sheet.data_version", lang).format(v=data_version)
+    return f"{line} · {t('sheet.asof', lang).format(d=asof)}" if asof else line
 
 
 def filter_words(atlas: Atlas, flt: Filter, lang: str) -> str:

@@ -22,7 +22,15 @@ from app.service.atlas import BUILT_IN
 from app.store import CURATED_REGISTER, GAZETTEER_REGISTER
 from app.ui import outcome, state
 from app.ui.cache import REGISTER_KEY, get_atlas, get_shown, get_store
-from app.ui.pages import about_page, field_page, import_page, map_page, planner_page, review_page
+from app.ui.pages import (
+    about_page,
+    field_page,
+    history_page,
+    import_page,
+    map_page,
+    planner_page,
+    review_page,
+)
 from app.ui.safe import notice
 
 try:
@@ -35,7 +43,7 @@ __all__ = ["REGISTER_PAGES", "errors_shown", "register_picker", "run"]
 log = logging.getLogger(__name__)
 
 #: The pages' URL paths, in navigation order.
-_PAGE_PATHS = ("map", "field", "planner", "review", "import", "about")
+_PAGE_PATHS = ("map", "field", "planner", "review", "import", "history", "about")
 #: Pages that show the register picker (their URL paths): each shows the chosen register.
 REGISTER_PAGES = ("map", "field", "review")
 
@@ -83,6 +91,8 @@ def run() -> None:
                 url_path="review"),
         st.Page(import_page.render, title=t("import_page", lang), icon=":material/upload_file:",
                 url_path="import"),
+        st.Page(history_page.render, title=t("history_page", lang), icon=":material/history:",
+                url_path="history"),
         st.Page(about_page.render, title=t("about_page", lang), icon=":material/info:",
                 url_path="about"),
     ]
