@@ -108,3 +108,16 @@ def test_the_progress_chart_is_below_the_map(atlas):
     at.segmented_control(key="w_progress_by").set_value("report_section").run()
     assert not at.exception
     assert len(_progress_charts(at)) == 1 + atlas.projects["report_section"].nunique()
+
+
+def test_the_page_downloads_record_the_day_they_show(isolated_store):
+    import json
+
+    from app.domain.filters import Filter
+    from app.ui import cache
+
+    data, name, _ = cache.export_file("v", ("k",), "geojson", "wgs84", Filter(), "2025-06-01")
+    doc = json.loads(data)
+    assert doc["asof"] == "2025-06-01" and "@2025-06-01" in doc["data_version"]
+    today, _, _ = cache.export_file("v", ("k",), "geojson", "wgs84", Filter())
+    assert json.loads(today)["asof"] is None

@@ -234,7 +234,7 @@ def export_file(version: str, key: tuple, fmt: str, crs: str, _flt: Filter,
                 asof: str | None = None) -> tuple[bytes, str, str]:
     """export_bytes for the current atlas (as of `asof`), cached by (data version, filter key,
     format, CRS, as-of day)."""
-    return export_bytes(get_atlas(asof), _flt, fmt, crs)
+    return export_bytes(get_atlas(asof), _flt, fmt, crs, asof=asof)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

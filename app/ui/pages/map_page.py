@@ -386,7 +386,8 @@ def _sheet_download(atlas: Atlas, flt: Filter, refs: tuple[str, ...] | None, lan
     url = urlsplit(st.context.url or "")
     base = f"{url.scheme}://{url.netloc}/" if url.scheme in ("http", "https") else DEFAULT_BASE_URL
     options = SheetOptions(lang=lang, ref_layers=refs, base_url=base,
-                           register=st.session_state.get(REGISTER_KEY, ""))
+                           register=st.session_state.get(REGISTER_KEY, ""),
+                           asof=state.chosen_asof())
     st.download_button(t("sheet.download_map", lang),
                        lambda: map_sheet(atlas, flt, options).to_bytes("pdf"),
                        file_name=f"changning-sheet-{atlas.data_version}.pdf",
