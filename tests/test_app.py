@@ -193,3 +193,11 @@ def test_a_link_made_before_a_planner_placed_a_project_says_what_changed(atlas, 
     [info] = [i for i in later.info if "changed since this link was made" in i.value]
     assert "0 projects added, 1 moved, 0 changed, 0 removed" in plain(info.value)
     assert str(later.query_params["v"]) != version
+
+
+def test_a_selected_project_offers_its_field_sheet_on_the_map_page(atlas):
+    at = app(basemap="none", p="tianshan-park")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "下载现场核查单(PDF)" in labels
+    plain_page = app(basemap="none")
+    assert "下载现场核查单(PDF)" not in [b.proto.label for b in plain_page.get("download_button")]

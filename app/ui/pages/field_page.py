@@ -23,6 +23,7 @@ from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
 from app.ui import auth, outcome
 from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
 from app.ui.safe import notice
+from app.ui.sheets import field_sheet_button
 
 _CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 
@@ -215,16 +216,7 @@ def render() -> None:
     chosen = _nearby(atlas, pos, lang)
     if chosen:
         _navigate(atlas, chosen, lang)
-        _field_sheet_download(atlas, chosen, lang)
+        field_sheet_button(atlas, chosen, lang, key="dl_field_sheet")
         _checkin(atlas, chosen, pos, lang)
 
 
-def _field_sheet_download(atlas, project_id: str, lang: str) -> None:
-    """The chosen project's field sheet (PDF), drawn when clicked. (Imports kept here: the
-    sheet is this page's add-on.)"""
-    from app.sheet import SheetOptions, field_sheet
-
-    st.download_button(t("sheet.download_field", lang),
-                       lambda: field_sheet(atlas, project_id, SheetOptions(lang=lang)).to_bytes("pdf"),
-                       file_name=f"changning-field-{project_id}.pdf", mime="application/pdf",
-                       key="dl_field_sheet", on_click="ignore", width="stretch")

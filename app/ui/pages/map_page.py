@@ -52,6 +52,7 @@ from app.ui.cache import (
 )
 from app.ui.live_map import live_map
 from app.ui.progress import render_progress
+from app.ui.sheets import field_sheet_button
 
 _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
                   "report_ref")
@@ -345,13 +346,15 @@ def render() -> None:
     if view.project:
         name = atlas.projects.set_index("id").loc[view.project]
         st.caption(f"{t('focus', lang)} {escape_markdown(name['name_en' if lang == 'en' else 'name_zh'])}")
+        field_sheet_button(atlas, view.project, lang, key="dl_map_field_sheet", asof=asof)
     _downloads(atlas, flt, len(frame), lang, asof)
     _sheet_download(atlas, flt, view.ref_layers, lang)
 
 
-def _deferred(atlas: Atlas, flt: Filter, fmt: str, crs: str) -> Callable[[], bytes]:
+def _deferred(atlas: Atlas, flt: Filter, fmt: str, crs: str,
+              asof: str | None = None) -> Callable[[], bytes]:
     """The export, made when its button is clicked (in Streamlit's thread: no st.* calls)."""
-    return lambda: export_bytes(atlas, flt, fmt, crs)[0]
+    return lambda: export_bytes(atlas, flt, fmt, crs, asof=asof)[0]
 
 
 def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str,
@@ -370,7 +373,7 @@ def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str,
             data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt, asof)
         else:
             name, mime = export_name(atlas.data_version, flt.key(), fmt, crs, flt, asof)
-            data = _deferred(atlas, flt, fmt, crs)
+            data = _deferred(atlas, flt, fmt, crs, asof)
         column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
                                width="stretch", on_click="ignore")
 
