@@ -43,6 +43,8 @@ from app.geo.crs import convert
 from app.io.atomic import atomic_write
 from app.io.export import (
     EXPORT_FIELDS,
+    EXPORTED_COLUMNS,
+    EXTRA_EXPORT_COLUMNS,
     FIELD_DOCS,
     FORMATS,
     export_bytes,
@@ -224,6 +226,9 @@ def frame() -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(PROJECT_COLUMNS)),
                            geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     out["target_year"] = out["target_year"].astype("Int64")
+    for column in EXTRA_EXPORT_COLUMNS:  # what a register without them exports: empty
+        out[column] = ([[] for _ in range(len(out))] if column in ("links", "stages")
+                       else None if column in ("unit_shares", "site_area_m2") else "")
     return out
 
 
@@ -291,7 +296,7 @@ def test_prepare_geometries_edge_cases():
 
 
 def test_geojson_is_rfc7946(frame):
-    doc = json.loads(geojson_text(frame, PROJECT_COLUMNS, {"data_version": "abc"}))
+    doc = json.loads(geojson_text(frame, EXPORTED_COLUMNS, {"data_version": "abc"}))
     assert rfc7946_problems(doc) == []
     assert shapely_winding_ok(doc)
     assert doc["data_version"] == "abc"
@@ -309,10 +314,10 @@ def test_geojson_is_rfc7946(frame):
 
 def test_geojson_round_trip_through_geopandas(frame):
     meta = {"name": "round-trip"}
-    first = json.loads(geojson_text(frame, PROJECT_COLUMNS, meta))
-    read = gpd.read_file(io.BytesIO(geojson_text(frame, PROJECT_COLUMNS, meta).encode("utf-8")))
+    first = json.loads(geojson_text(frame, EXPORTED_COLUMNS, meta))
+    read = gpd.read_file(io.BytesIO(geojson_text(frame, EXPORTED_COLUMNS, meta).encode("utf-8")))
     assert read.crs.equals("EPSG:4326") and len(read) == len(frame)
-    second = json.loads(geojson_text(read, PROJECT_COLUMNS, meta))
+    second = json.loads(geojson_text(read, EXPORTED_COLUMNS, meta))
     assert rfc7946_problems(second) == []
     for a, b in zip(first["features"], second["features"], strict=True):
         assert a["id"] == b["id"]
@@ -330,13 +335,13 @@ def test_geojson_round_trip_through_geopandas(frame):
 
 
 def test_geojson_empty_and_bad_metadata(frame):
-    doc = json.loads(geojson_text(frame.iloc[:0], PROJECT_COLUMNS, {}))
+    doc = json.loads(geojson_text(frame.iloc[:0], EXPORTED_COLUMNS, {}))
     assert doc == {"type": "FeatureCollection", "features": []}
     for member in ("crs", "type", "features", "bbox"):
         with pytest.raises(ExportError, match="member name"):
-            geojson_text(frame, PROJECT_COLUMNS, {member: 1})
+            geojson_text(frame, EXPORTED_COLUMNS, {member: 1})
     with pytest.raises(ExportError, match="EPSG:4326"):
-        geojson_text(frame.to_crs("EPSG:32651"), PROJECT_COLUMNS, {})
+        geojson_text(frame.to_crs("EPSG:32651"), EXPORTED_COLUMNS, {})
     with pytest.raises(ExportError, match="no column"):
         geojson_text(frame, ["id", "nope"], {})
 
@@ -688,7 +693,7 @@ print("finished")
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 def test_killed_export_leaves_previous_file_intact(tmp_path, frame):
     target = tmp_path / "projects.geojson"
-    old = geojson_text(frame, PROJECT_COLUMNS, {"name": "old"})
+    old = geojson_text(frame, EXPORTED_COLUMNS, {"name": "old"})
     atomic_write(target, old)
     child = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(target), "20000"],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -755,3 +760,25 @@ def test_winding_matches_shapely_on_many_random_rings():
 def test_layers_must_cover_every_row(frame):
     with pytest.raises(ExportError, match="would be left out"):
         frame_bytes(frame, "gpkg", {}, layers=LAYERS[:1])
+
+
+def test_exports_carry_parts_extent_and_the_living_register(atlas):
+    import csv as csvmod
+
+    from app.service.atlas import shown_atlas
+
+    living = shown_atlas(base=atlas).atlas
+    doc = json.loads(export_bytes(living, Filter(), "geojson")[0])
+    props = {f["id"]: f["properties"] for f in doc["features"]}
+    parts = [p for p in props.values() if p["parent"]]
+    wide = [p for p in props.values() if p["extent"] == "district"]
+    expected = living.projects[living.projects["parent"] != ""].set_index("id")["parent"].to_dict()
+    assert parts and {p["id"]: p["parent"] for p in parts} == expected
+    assert wide and all(doc_f["geometry"] is None for doc_f in doc["features"]
+                        if doc_f["properties"]["extent"] == "district")
+    park = props["tianshan-park"]
+    assert park["stages"][0]["date"] == "2025-01-08" and park["stages"][0]["stage"] == park["status"]
+    assert park["links"] == [] and park["stage_date"] == "2025-01-08"
+    rows = list(csvmod.DictReader(io.StringIO(export_bytes(living, Filter(), "csv")[0].decode("utf-8-sig"))))
+    row = next(r for r in rows if r["id"] == "tianshan-park")
+    assert json.loads(row["stages"])[0]["stage"] == park["status"]  # JSON text in a flat format

@@ -44,7 +44,10 @@ if TYPE_CHECKING:
     from app.data.atlas import Atlas
 
 __all__ = [
+    "EXPORTED_COLUMNS",
     "EXPORT_FIELDS",
+    "EXTRA_EXPORT_COLUMNS",
+    "with_export_columns",
     "FIELD_DOCS",
     "FORMATS",
     "LICENCE",
@@ -116,11 +119,34 @@ FIELD_DOCS: dict[str, str] = {
                    "poi-tianshangongyuan', 'line through gazetteer places ...', 'none')"),
     "pos_confidence": "provenance: confidence in the position: high, medium, low, or none when unlocated",
     "pos_refs": "provenance: ids of the gazetteer places the position was built from (array / '; '-joined)",
+    "parent": "id of the report item a part belongs to (parts are counted once, under it); empty otherwise",
+    "extent": "'district' for district-wide items (counted and listed, never drawn); empty otherwise",
+    "unit": "the loaded outline units (sub-district, unit, parcel) the project lies in, by spatial join",
+    "unit_shares": "share of the project in each loaded unit, by kind (object / JSON text); null without outline files",
+    "stage_date": "day the current stage was reached (living register), YYYY-MM-DD",
+    "start_date": "start date a planner recorded, YYYY-MM-DD, or empty",
+    "target_date": "target date a planner recorded, YYYY-MM-DD, or empty",
+    "lead_agency": "lead agency a planner recorded, or empty",
+    "site_area_m2": "site area in square metres, computed in UTM 51N from a site's polygon; null otherwise",
+    "links": "links to documents a planner recorded (array / '; '-joined)",
+    "stages": "the stage history: stage, date and source of each entry (array of objects / JSON text)",
     "geometry_repaired": "true when the exported geometry had to be repaired with make_valid",
 }
 
+#: Columns exported after the register's own: how a row relates to others (parts, district-wide
+#: items, loaded outline units) and the living register's fields. A register without them (a
+#: saved import, a synthetic one) exports them empty, so every file has the same properties.
+EXTRA_EXPORT_COLUMNS: tuple[str, ...] = (
+    "parent", "extent", "unit", "unit_shares", "stage_date", "start_date", "target_date",
+    "lead_agency", "site_area_m2", "links", "stages")
+_LIST_EXTRAS = ("links", "stages")
+_NULL_EXTRAS = ("unit_shares", "site_area_m2")
+
+#: The columns an export writes, in order (then ``geometry_repaired``).
+EXPORTED_COLUMNS: tuple[str, ...] = (*PROJECT_COLUMNS, *EXTRA_EXPORT_COLUMNS)
+
 #: The property keys of every exported feature, in order.
-EXPORT_FIELDS: tuple[str, ...] = (*PROJECT_COLUMNS, "geometry_repaired")
+EXPORT_FIELDS: tuple[str, ...] = (*EXPORTED_COLUMNS, "geometry_repaired")
 
 _CRS_NOTES = {
     "wgs84": "WGS-84 longitude/latitude (EPSG:4326), RFC 7946.",
@@ -136,7 +162,7 @@ def frame_bytes(frame: gpd.GeoDataFrame, fmt: str, metadata: Mapping[str, Any], 
                 layers: Sequence[tuple[str, str]] | None = None) -> bytes:
     """Serialise a WGS-84 frame to `fmt` ('geojson', 'gpkg', 'csv' or 'kml').
 
-    `columns` are the properties (default :data:`PROJECT_COLUMNS`), plus ``geometry_repaired``.
+    `columns` are the properties (default :data:`EXPORTED_COLUMNS`), plus ``geometry_repaired``.
     `layers` lists (layer id, title) for the GeoPackage tables and KML folders, rows grouped by
     their ``layer`` column; without it there is one table/folder, 'projects'. `metadata` gains
     ``feature_count``, ``unlocated_count`` and ``geometry_repaired_count``.
@@ -153,7 +179,9 @@ def frame_bytes(frame: gpd.GeoDataFrame, fmt: str, metadata: Mapping[str, Any], 
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    prep = prepare_frame(frame, PROJECT_COLUMNS if columns is None else columns, crs)
+    if columns is None:
+        frame, columns = with_export_columns(frame), EXPORTED_COLUMNS
+    prep = prepare_frame(frame, columns, crs)
     missing = int(shapely.is_missing(prep.geoms).sum())
     metadata = {**dict(metadata), "feature_count": len(prep.props), "unlocated_count": missing,
                 "geometry_repaired_count": int(prep.props["geometry_repaired"].sum())}
@@ -179,10 +207,29 @@ def layer_scope(atlas: Atlas, flt: Filter) -> list[tuple[str, str]]:
 
 
 def select_projects(atlas: Atlas, flt: Filter) -> gpd.GeoDataFrame:
-    """The projects that pass `flt`, with the exported columns only (register order)."""
+    """The projects that pass `flt`, with the exported columns only (register order); the
+    :data:`EXTRA_EXPORT_COLUMNS` a register lacks are added empty.
+
+    >>> from app.data.atlas import load_atlas
+    >>> from app.domain.filters import Filter
+    >>> chosen = select_projects(load_atlas(), Filter())
+    >>> list(chosen.columns) == [*EXPORTED_COLUMNS, "geometry"], chosen["stages"].iloc[0]
+    (True, [])
+    """
     frame = atlas.projects
     mask = apply_filter(frame, flt).to_numpy()
-    return frame.loc[mask, [*PROJECT_COLUMNS, frame.geometry.name]]
+    present = [c for c in EXPORTED_COLUMNS if c in frame.columns]
+    return with_export_columns(frame.loc[mask, [*present, frame.geometry.name]])
+
+
+def with_export_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """`frame` with :data:`EXPORTED_COLUMNS` in order, the extra ones it lacks added empty."""
+    out = frame.copy() if any(c not in frame.columns for c in EXPORTED_COLUMNS) else frame
+    for column in EXTRA_EXPORT_COLUMNS:
+        if column not in out.columns:
+            out[column] = ([[] for _ in range(len(out))] if column in _LIST_EXTRAS
+                           else None if column in _NULL_EXTRAS else "")
+    return out[[*EXPORTED_COLUMNS, frame.geometry.name]]
 
 
 def export_metadata(atlas: Atlas, flt: Filter, crs: str = "wgs84", *,

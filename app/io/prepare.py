@@ -16,6 +16,7 @@ exterior rings counter-clockwise, all in bulk by shapely.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -151,19 +152,32 @@ def prepare_frame(frame: gpd.GeoDataFrame, columns: Iterable[str], crs: str) -> 
     return Prepared(props=props, geoms=geoms, crs=output_crs(crs))
 
 
-def flat_properties(props: pd.DataFrame) -> pd.DataFrame:
-    """Properties for formats without list types: lists joined with '; '.
+def _flat(value: object) -> object:
+    """One value for a format without list or object types (see :func:`flat_properties`)."""
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple | np.ndarray):
+        if any(isinstance(v, dict | list | tuple) for v in value):
+            return json.dumps(list(value), ensure_ascii=False)
+        return _LIST_SEPARATOR.join(map(str, value))
+    return value
 
-    >>> flat_properties(pd.DataFrame({"aliases": [["甲", "乙"], []]}))["aliases"].tolist()
-    ['甲; 乙', '']
+
+def flat_properties(props: pd.DataFrame) -> pd.DataFrame:
+    """Properties for formats without list types: lists of plain values joined with '; ',
+    objects and lists of objects as JSON text.
+
+    >>> flat = flat_properties(pd.DataFrame({"aliases": [["甲", "乙"], []],
+    ...                                      "stages": [[{"stage": "planning"}], []]}))
+    >>> flat["aliases"].tolist(), flat["stages"].tolist()
+    (['甲; 乙', ''], ['[{"stage": "planning"}]', ''])
     """
     out = props.copy()
     for name in out.columns:
         if out[name].dtype == object:
             values = out[name].to_numpy()
-            if any(isinstance(v, list | tuple | np.ndarray) for v in values):
-                out[name] = [_LIST_SEPARATOR.join(map(str, v))
-                             if isinstance(v, list | tuple | np.ndarray) else v for v in values]
+            if any(isinstance(v, list | tuple | np.ndarray | dict) for v in values):
+                out[name] = [_flat(v) for v in values]
     return out
 
 
