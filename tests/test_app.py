@@ -201,3 +201,16 @@ def test_a_selected_project_offers_its_field_sheet_on_the_map_page(atlas):
     assert "下载现场核查单(PDF)" in labels
     plain_page = app(basemap="none")
     assert "下载现场核查单(PDF)" not in [b.proto.label for b in plain_page.get("download_button")]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_summary_bars_are_a_valid_vega_lite_spec(lang):
+    import altair as alt
+    import pandas as pd
+
+    from app.ui.pages.map_page import _bars
+
+    spec = _bars(pd.Series({"公园与公共空间": 10, "Innovation and industry": 8}), lang)
+    chart = alt.Chart.from_dict(spec)  # validates against Altair's Vega-Lite schema
+    assert chart.to_dict()["encoding"]["y"]["axis"]["labelLimit"] == 0
+    assert [v["n"] for v in spec["data"]["values"]] == [10, 8]

@@ -116,16 +116,37 @@ def default_layers_dir() -> Path:
 
 
 def data_version(data_dir: Path, layers_dir: Path | None = None) -> str:
-    """A short hash of the data files (and layer specs), changing whenever any of them does."""
-    digest = hashlib.sha256()
+    """A short hash of the data files (and layer specs), changing whenever any of them does.
+
+    Every page run asks for it, so the hash is kept per set of (file, size, modification time)
+    and the files are read again only when one of those changes.
+    """
     paths = [data_dir / name for name in _VERSIONED]
     if layers_dir is not None:
         paths += sorted(layers_dir.glob("*.toml"))
+    stamps = []
     for path in paths:
-        if path.exists():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        stamps.append((str(path), stat.st_size, stat.st_mtime_ns))
+    key = tuple(stamps)
+    known = _VERSIONS.get(key)
+    if known is None:
+        digest = hashlib.sha256()
+        for name, _, _ in stamps:
+            path = Path(name)
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+        known = _VERSIONS[key] = digest.hexdigest()[:12]
+        if len(_VERSIONS) > 64:  # a long-running process whose data keeps changing
+            _VERSIONS.pop(next(iter(_VERSIONS)))
+    return known
+
+
+#: Data versions by the (file, size, modification time) of the files they hash.
+_VERSIONS: dict[tuple, str] = {}
 
 
 @dataclass(frozen=True)

@@ -81,26 +81,40 @@ def render_progress(atlas: Atlas, revision: int, lang: str, *, living: bool) -> 
         st.info(t("progress.not_living", lang))
         return
     st.caption(t("progress.help", lang))
+    # no grouping until one is asked for: each chart costs every session that shows it
     by = st.segmented_control(t("progress.by", lang), _GROUPINGS, key="w_progress_by",
-                              default="layer", selection_mode="single",
-                              format_func=lambda v: t(f"progress.by_{'section' if v == 'report_section' else 'layer'}", lang)
-                              ) or "layer"
-    frame = _progress(atlas.data_version, revision, by, district_today(), atlas)
-    if frame.empty:
+                              default=None, selection_mode="single",
+                              format_func=lambda v: t(f"progress.by_{'section' if v == 'report_section' else 'layer'}", lang))
+    charts = _chart_specs(atlas.data_version, revision, by or "layer", district_today(), lang, atlas)
+    if charts is None:
         st.info(t("progress.empty", lang))
         return
-    stage_label = _stage_label(atlas, lang)
+    everything, groups = charts
+    groups = groups if by else []
     st.markdown(f"**{t('progress.all', lang)}**")
+    st.vega_lite_chart(spec=everything, width="stretch")
+    for start in range(0, len(groups), 2):
+        for column, (title, spec) in zip(st.columns(2), groups[start:start + 2], strict=False):
+            with column:
+                st.markdown(f"**{title}**")
+                st.vega_lite_chart(spec=spec, width="stretch")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _chart_specs(version: str, revision: int, by: str, today: date, lang: str, _atlas: Atlas
+                 ) -> tuple[dict, list[tuple[str, dict]]] | None:
+    """The Vega-Lite specs of the charts (all projects; then (title, spec) per group), built
+    once per (data version, store revision, grouping, day, language) and shared by every
+    session: building Altair charts costs more than the rest of the map page's run."""
+    frame = _progress(version, revision, by, today, _atlas)
+    if frame.empty:
+        return None
+    stage_label = _stage_label(_atlas, lang)
     everything = frame.groupby(["date", "stage", "order"], as_index=False)["count"].sum()
-    st.altair_chart(progress_chart(everything, stage_label, lang, legend=True, height=220),
-                    width="stretch")
-    titles = ({s.id: s.title(lang) for s in atlas.project_layers} if by == "layer"
-              else {g: atlas.vocab.label("section", g, lang) for g in frame["group"].unique()})
+    titles = ({s.id: s.title(lang) for s in _atlas.project_layers} if by == "layer"
+              else {g: _atlas.vocab.label("section", g, lang) for g in frame["group"].unique()})
     order = list(titles) if by == "layer" else [s for s in REPORT_SECTIONS if s in titles]
     groups = [g for g in order if (frame["group"] == g).any()]
-    for start in range(0, len(groups), 2):
-        for column, group in zip(st.columns(2), groups[start:start + 2], strict=False):
-            with column:
-                st.markdown(f"**{titles[group]}**")
-                st.altair_chart(progress_chart(frame[frame["group"] == group], stage_label, lang,
-                                               legend=False), width="stretch")
+    return (progress_chart(everything, stage_label, lang, legend=True, height=220).to_dict(),
+            [(titles[g], progress_chart(frame[frame["group"] == g], stage_label, lang,
+                                        legend=False).to_dict(validate=False)) for g in groups])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-import altair as alt
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -179,6 +178,14 @@ def _fit(frame: gpd.GeoDataFrame, query: str, crs: str) -> dict:
     return {"bounds": result_bounds(frame, crs) if query else None, "seq": seq}
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _legend(version: str, bits: str, refs: tuple[str, ...], lang: str, _atlas: Atlas,
+            _frame: gpd.GeoDataFrame) -> dict:
+    """The legend of the rows `bits` of the atlas, once per (data version, rows, reference
+    layers, language) for every session."""
+    return legend_spec(_atlas, _frame, list(refs), lang)
+
+
 def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, view: ViewState,
          notices: DeltaGenerator) -> None:
     """The live map of `frame` (rows `mask` of the atlas) with what the view asks for."""
@@ -205,9 +212,10 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
     st.session_state["_link_view_used"] = True
     district = atlas.places["district-changning"].geometry
     minx, miny, maxx, maxy = convert_geometry(district, "wgs84", crs).bounds
+    bits = mask_bits(mask)
     args = {
-        "base_url": base_url, "base_key": base_key, "mask": mask_bits(mask), "refs": refs,
-        "legend": legend_spec(atlas, frame, refs, lang),
+        "base_url": base_url, "base_key": base_key, "mask": bits, "refs": refs,
+        "legend": _legend(atlas.data_version, bits, tuple(refs), lang, atlas, frame),
         "layer_control": {"title": t("live.layers", lang), "items": items},
         "focus": {"id": view.project, "seq": st.session_state.get("_focus_seq", 0)},
         "fit": _fit(frame, view.query, crs), "view": initial, "shift": view_shift(basemap),
@@ -231,16 +239,29 @@ def _unlocated(frame: gpd.GeoDataFrame, lang: str) -> None:
     st.dataframe(listing, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
 
 
-def _bars(counts: pd.Series, lang: str) -> alt.Chart:
-    """Horizontal bars whose labels are never cut: the axis takes the room the longest label
-    needs (no label limit), in zh and en, on desktop and phone."""
-    data = pd.DataFrame({"label": counts.index.astype(str), "n": counts.to_numpy()})
-    return alt.Chart(data).mark_bar().encode(
-        y=alt.Y("label:N", sort="-x", title=None,
-                axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=12, labelPadding=4)),
-        x=alt.X("n:Q", title=t("projects", lang), axis=alt.Axis(tickMinStep=1, format="d")),
-        tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("n:Q", title=t("projects", lang))],
-    ).properties(height=alt.Step(24))
+def _bars(counts: pd.Series, lang: str) -> dict:
+    """A Vega-Lite spec of horizontal bars whose labels are never cut: the axis takes the room
+    the longest label needs (no label limit), in zh and en, on desktop and phone.
+
+    Written as the spec itself rather than through Altair: building and validating an Altair
+    chart cost more than the rest of a session's summary (tests/test_app.py validates it once).
+    """
+    projects = t("projects", lang)
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "data": {"values": [{"label": str(k), "n": int(v)} for k, v in counts.items()]},
+        "mark": {"type": "bar"},
+        "height": {"step": 24},
+        "encoding": {
+            "y": {"field": "label", "type": "nominal", "sort": "-x", "title": None,
+                  "axis": {"labelLimit": 0, "labelOverlap": False, "labelFontSize": 12,
+                           "labelPadding": 4}},
+            "x": {"field": "n", "type": "quantitative", "title": projects,
+                  "axis": {"tickMinStep": 1, "format": "d"}},
+            "tooltip": [{"field": "label", "type": "nominal", "title": ""},
+                        {"field": "n", "type": "quantitative", "title": projects}],
+        },
+    }
 
 
 def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
@@ -250,9 +271,9 @@ def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
     by_status = _labels(frame["status"], labels["status"]).value_counts()
     # stacked, not side by side: long bilingual labels need the column's whole width
     st.caption(t("by_layer", lang))
-    st.altair_chart(_bars(by_layer, lang), width="stretch")
+    st.vega_lite_chart(spec=_bars(by_layer, lang), width="stretch")
     st.caption(t("by_status", lang))
-    st.altair_chart(_bars(by_status, lang), width="stretch")
+    st.vega_lite_chart(spec=_bars(by_status, lang), width="stretch")
 
 
 def _notices(atlas: Atlas, lang: str) -> None:
