@@ -139,7 +139,7 @@ def test_after_the_report_the_card_shows_the_timeline(asof_app: str, atlas: Atla
     page.get_by_text(t("progress.title", "en")).click()
     charts = page.get_by_test_id("stExpander").get_by_test_id("stVegaLiteChart")
     expect(charts).to_have_count(1)
-    page.get_by_test_id("stExpander").get_by_role("button", name=t("progress.by_layer", "en")).click()
+    page.get_by_test_id("stExpander").get_by_role("radio", name=t("progress.by_layer", "en")).click()
     expect(charts).to_have_count(1 + atlas.projects["layer"].nunique())
     expect(charts.first).to_be_visible()
     screenshot(page, "asof-progress-desktop")
