@@ -179,3 +179,21 @@ def test_without_outlines_the_about_page_says_how_to_load_them(tmp_path, isolate
     at = AppTest.from_function(page, default_timeout=60).run()
     assert not at.exception
     assert any("import-boundaries" in c.value for c in at.caption)
+
+
+def test_the_map_summary_counts_the_selection_per_unit(imported, isolated_store, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    folder, _, atlas = imported
+    monkeypatch.setenv("ATLAS_BOUNDARIES_DIR", str(folder))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"),
+                           default_timeout=60)
+    at.query_params.update({"basemap": "none", "lang": "en", "layer": "public_space"})
+    at.run()
+    assert not at.exception
+    [table] = [d.value for d in at.dataframe if "Sum of shares" in d.value.columns]
+    chosen = atlas.projects[atlas.projects["layer"] == "public_space"]
+    expected = unit_summary(chosen, atlas.places.values(), "subdistrict").set_index("name")
+    assert table.set_index("Name")["Projects with a part inside"].to_dict() == expected["projects"].to_dict()
+    assert expected["projects"].sum() < unit_summary(atlas.projects, atlas.places.values(),
+                                                     "subdistrict")["projects"].sum()

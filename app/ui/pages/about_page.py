@@ -8,12 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from app.data.atlas import Atlas, default_data_dir, report_items
-from app.data.boundaries import BOUNDARY_KINDS, straddling, unit_summary
 from app.data.register import load_sources
 from app.domain.i18n import t
 from app.domain.model import PRECISIONS
 from app.domain.text import escape_markdown
 from app.ui.cache import get_atlas
+from app.ui.units import loaded_kinds, units_table
 
 
 def _codes(codes: Sequence[str], label: Callable[[str], str], lang: str) -> pd.DataFrame:
@@ -39,20 +39,11 @@ def _sources(lang: str) -> pd.DataFrame:
 def _units(atlas: Atlas, lang: str) -> None:
     """Per loaded outline kind: each unit's code, area, projects inside and their summed shares."""
     st.subheader(t("about.units", lang))
-    kinds = [k for k in BOUNDARY_KINDS
-             if any(p.kind == k and p.id.startswith("boundary-") for p in atlas.places.values())]
+    kinds = loaded_kinds(atlas)
     if not kinds:
         st.caption(t("about.units_none", lang))
-        return
     for kind in kinds:
-        summary = unit_summary(atlas.projects, atlas.places.values(), kind)
-        st.caption(t("about.units_kind", lang).format(
-            kind=t(f"about.kind_{kind}", lang), n=len(summary),
-            straddling=straddling(atlas.projects, kind)))
-        st.dataframe(summary.rename(columns={
-            "name": t("about.unit_name", lang), "code": t("about.unit_code", lang),
-            "area_km2": t("about.unit_area", lang), "projects": t("about.unit_projects", lang),
-            "share_sum": t("about.unit_shares", lang)}), hide_index=True)
+        units_table(atlas, atlas.projects, kind, lang)
 
 
 def render() -> None:

@@ -52,6 +52,7 @@ from app.ui.cache import (
 from app.ui.live_map import live_map
 from app.ui.progress import render_progress
 from app.ui.sheets import field_sheet_button
+from app.ui.units import loaded_kinds, units_table
 
 _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
                   "report_ref")
@@ -274,6 +275,8 @@ def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
     st.vega_lite_chart(spec=_bars(by_layer, lang), width="stretch")
     st.caption(t("by_status", lang))
     st.vega_lite_chart(spec=_bars(by_status, lang), width="stretch")
+    for kind in loaded_kinds(atlas):  # outline files loaded: the selection per unit
+        units_table(atlas, frame, kind, lang)
 
 
 def _notices(atlas: Atlas, lang: str) -> None:
