@@ -53,6 +53,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from app.data.layers import geometry_kind
+from app.domain.text import check_text
 from app.domain.viewstate import district_today
 from app.errors import SubmissionError
 from app.geo.district import distance_outside
@@ -160,9 +161,9 @@ class Edit:
         if self.effective is not None:
             check_date(self.effective, "the change's effective date")
         for name in ("project_id", "actor", "reason", "register"):
-            _no_nul(getattr(self, name), f"the change's {name}")
-        _no_nul(self.old_json, "the old values")
-        _no_nul(self.new_json, "the new values")
+            check_text(getattr(self, name), f"the change's {name}")
+        check_text(self.old_json, "the old values")
+        check_text(self.new_json, "the new values")
 
     @property
     def old_json(self) -> str:
@@ -186,11 +187,6 @@ def change_row(id_: int, project_id: str, source: str, old: Mapping, new: Mappin
 
 
 # -- checks made before an edit is recorded -------------------------------------------
-
-def _no_nul(value: str | None, what: str) -> None:
-    if value is not None and "\x00" in value:
-        raise SubmissionError(f"{what} contains a NUL character (\\x00); remove it")
-
 
 def check_date(value: object, what: str) -> str:
     """`value` when it is a real ``YYYY-MM-DD`` day between 2000 and 2100, else SubmissionError.
@@ -230,7 +226,7 @@ def check_reason(reason: str) -> str:
     if len(text) > MAX_REASON_CHARS:
         raise SubmissionError(f"the reason is {len(text)} characters long; at most "
                               f"{MAX_REASON_CHARS} are kept")
-    _no_nul(text, "the reason")
+    check_text(text, "the reason")
     return text
 
 
@@ -238,7 +234,7 @@ def _text(value: object, what: str, limit: int, *, single_line: bool = False) ->
     text = str(value if value is not None else "").strip()
     if len(text) > limit:
         raise SubmissionError(f"{what} is {len(text)} characters long; at most {limit} are kept")
-    _no_nul(text, what)
+    check_text(text, what)
     if single_line and ("\n" in text or "\r" in text):
         raise SubmissionError(f"{what} must be one line")
     return text

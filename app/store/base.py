@@ -31,6 +31,7 @@ from shapely import Point
 
 from app.data.living import CHANGE_COLUMNS, Edit, check_reason
 from app.domain.model import LOCATED_PRECISIONS
+from app.domain.text import check_text
 from app.domain.viewstate import district_today
 from app.errors import ConflictError, SubmissionError
 
@@ -90,21 +91,6 @@ OPTIONAL_HISTORY: tuple[str, ...] = ("register_changes",)
 
 
 # -- checks made before anything is written ---------------------------------------------
-
-def check_text(value: str | None, field: str) -> str | None:
-    """`value` (None too) unless it holds a NUL character, which PostgreSQL cannot store
-    (SubmissionError naming `field`).
-
-    >>> check_text("入口在北侧", "the note")
-    '入口在北侧'
-    >>> check_text("a\\x00b", "the note")
-    Traceback (most recent call last):
-    app.errors.SubmissionError: the note contains a NUL character (\\x00); remove it
-    """
-    if value is not None and "\x00" in value:
-        raise SubmissionError(f"{field} contains a NUL character (\\x00); remove it")
-    return value
-
 
 def check_wkt(wkt: str | None, field: str) -> str | None:
     """`wkt` when it is None or a WKT geometry, else SubmissionError naming `field`.
