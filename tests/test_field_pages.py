@@ -142,3 +142,16 @@ def every_text(at: AppTest) -> str:
     elements = [*at.markdown, *at.caption, *at.info, *at.warning, *at.error, *at.success,
                 *at.exception]
     return "\n".join(str(e.value) for e in elements)
+
+
+def test_the_review_list_holds_only_the_shown_registers_checks(monkeypatch, isolated_store):
+    from app.store import Submission
+
+    store = Store(isolated_store)
+    mine = store.submit(Submission("tianshan-park", "confirm", "王工", note="在此"))
+    store.submit(Submission("tianshan-park", "confirm", "赵工", note="另一个项目库的同名项目",
+                            register="district-2025"))  # same id, another register
+    monkeypatch.setenv("ATLAS_REVIEW_SECRET", "review-pass")
+    at = sign_in(review_app().run(), "reviewer", "李审", "review-pass")
+    [only] = at.selectbox(key="review_pick").options  # the other register's check is not listed
+    assert only.startswith(f"#{mine} ") and "王工" in only

@@ -22,7 +22,7 @@ from app.map.builder import build_map
 from app.map.drawing import add_proposed
 from app.store import ConflictError, SubmissionError
 from app.ui import auth, outcome
-from app.ui.cache import field_basemap, get_atlas, get_store, static_assets
+from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
 from app.ui.change_text import field_name, geometry_text, short_wkt
 from app.ui.safe import notice, say
 
@@ -85,7 +85,7 @@ def render() -> None:
         return
     atlas = get_atlas()
     pending = get_store().pending()
-    pending = pending[pending["project_id"].isin(atlas.projects["id"])]  # of the register shown
+    pending = pending[pending["register"].fillna("") == chosen_register()]  # of the register shown
     name = "name_en" if lang == "en" else "name_zh"
     names = dict(zip(atlas.projects["id"], atlas.projects[name], strict=True))
     if pending.empty:
