@@ -102,10 +102,13 @@ def register_atlas(base: Atlas, frame: gpd.GeoDataFrame, name: str) -> ShownAtla
     return ShownAtlas(atlas, name, defaulted)
 
 
-def living_atlas(base: Atlas, store: AtlasStore | None, asof: str | None = None) -> Atlas:
+def living_atlas(base: Atlas, store: AtlasStore | None, asof: str | None = None, *,
+                 log: pd.DataFrame | None = None) -> Atlas:
     """`base` with its projects as the living register has them (on `asof`, or now).
 
-    The data version names the day when one is given, so caches keep the two apart.
+    The data version names the day when one is given, so caches keep the two apart. `log` is
+    the change log when the caller has already read it (the app reads it once per revision);
+    otherwise it is read from `store`.
 
     >>> base = load_atlas()
     >>> early = living_atlas(base, None, "2024-12-31")
@@ -116,7 +119,8 @@ def living_atlas(base: Atlas, store: AtlasStore | None, asof: str | None = None)
     """
     if asof is not None:
         asof = check_date(asof, "the as-of date")
-    log = living_changes(store, base)
+    if log is None:
+        log = living_changes(store, base)
     projects = apply_living(base.projects, log, asof)
     projects = gpd.GeoDataFrame(projects, geometry="geometry", crs="EPSG:4326")
     position = int(log["id"].max()) if len(log) and int(log["id"].max()) > 0 else 0
@@ -129,7 +133,8 @@ def living_atlas(base: Atlas, store: AtlasStore | None, asof: str | None = None)
 _VERSION = re.compile(r"(?P<data>[0-9a-f]{6,64})~(?P<log>\d{1,12})(?:@\d{4}-\d{2}-\d{2})?(?:\+\d{1,12})?")
 
 
-def version_diff(base: Atlas, store: AtlasStore | None, old_version: str) -> dict[str, int] | None:
+def version_diff(base: Atlas, store: AtlasStore | None, old_version: str, *,
+                 log: pd.DataFrame | None = None) -> dict[str, int] | None:
     """What changed in the built-in register since the data version `old_version` (from a
     link): how many projects were added, moved, otherwise changed and removed, comparing the
     change log up to the link's position with the whole log. None when the link's version is
@@ -144,9 +149,9 @@ def version_diff(base: Atlas, store: AtlasStore | None, old_version: str) -> dic
     match = _VERSION.fullmatch(str(old_version)[:120])
     if match is None or match["data"] != base.data_version:
         return None
-    log = living_changes(store, base)
-    position = int(match["log"])
-    then = fold(log[log["id"] <= position]) if position else fold(log[log["id"] <= 0])
+    if log is None:
+        log = living_changes(store, base)
+    then = fold(log[log["id"] <= int(match["log"])])
     now = fold(log)
     skip = {"edit_version"}
     moved = sum(1 for pid in now.keys() & then.keys()
@@ -160,7 +165,8 @@ def version_diff(base: Atlas, store: AtlasStore | None, old_version: str) -> dic
 
 def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
                 asof: str | None = None, base: Atlas | None = None,
-                data_dir: Path | None = None, layers_dir: Path | None = None) -> ShownAtlas:
+                data_dir: Path | None = None, layers_dir: Path | None = None,
+                log: pd.DataFrame | None = None) -> ShownAtlas:
     """The atlas users see: the built-in (living) register, as of `asof` when given, or the
     saved `register`, with the accepted field corrections of `store` applied.
 
@@ -178,7 +184,7 @@ def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
     if base is None:
         base = load_atlas(data_dir, layers_dir)
     if register == BUILT_IN:
-        shown = ShownAtlas(living_atlas(base, store, asof))
+        shown = ShownAtlas(living_atlas(base, store, asof, log=log))
     elif store is None:
         raise StoreError(f"register {register!r} needs a store, and none exists yet "
                          "(run `python -m app store init`)")

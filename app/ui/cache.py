@@ -56,7 +56,9 @@ def _register(version: str) -> Atlas:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _shown(version: str, register: str, revision: int, asof: str | None) -> ShownAtlas:
-    return shown_atlas(register, store=get_store(), base=_register(version), asof=asof)
+    base = _register(version)
+    log = _change_log(base.data_version, revision, base) if register == BUILT_IN else None
+    return shown_atlas(register, store=get_store(), base=base, asof=asof, log=log)
 
 
 @st.cache_resource(show_spinner=False)
@@ -89,8 +91,8 @@ def changes_since(link_version: str) -> dict[str, int] | None:
     link (None when that cannot be told: another register, other curated data)."""
     if chosen_register() != BUILT_IN:
         return None
-    version = data_version(default_data_dir(), default_layers_dir())
-    return version_diff(_register(version), get_store(), link_version)
+    base = base_atlas()
+    return version_diff(base, get_store(), link_version, log=change_log(base))
 
 
 def base_atlas() -> Atlas:
