@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import (
     Browser,
+    Frame,
     FrameLocator,
     Page,
     Request,
@@ -47,6 +48,8 @@ CHROMIUM_ARGS = [
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 START_TIMEOUT_S = 60.0
 APP_TIMEOUT_MS = 30_000
+#: The live-map component's iframe on the map page.
+LIVE = 'iframe[title="app.ui.live_map.atlas_live_map"]'
 #: the map iframe: streamlit-folium's (field and review pages) or the map page's live map
 MAP_FRAME = ('iframe[data-testid="stCustomComponentV1"][title="streamlit_folium.st_folium"], '
              'iframe[data-testid="stCustomComponentV1"][title="app.ui.live_map.atlas_live_map"]')
@@ -200,6 +203,21 @@ def wait_for_app(page: Page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
     exceptions = page.get_by_test_id("stException")
     if exceptions.count():
         pytest.fail("the app raised:\n" + "\n".join(exceptions.all_inner_texts()))
+
+
+def live_frame(page: Page) -> Frame:
+    """The live map's frame once its latest filter is painted."""
+    page.locator(LIVE).wait_for(state="visible", timeout=APP_TIMEOUT_MS)
+    frame = page.locator(LIVE).element_handle().content_frame()
+    frame.wait_for_function("() => window.__atlasLive && window.__atlasLive.ready", timeout=APP_TIMEOUT_MS)
+    return frame
+
+
+def open_map(page: Page, url: str) -> Frame:
+    """Load `url` and wait for the app and the painted live map."""
+    page.goto(url)
+    wait_for_app(page)
+    return live_frame(page)
 
 
 def map_frame(page: Page) -> FrameLocator:

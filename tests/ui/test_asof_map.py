@@ -21,11 +21,10 @@ from app.data.atlas import Atlas, load_atlas
 from app.data.living import SEED_DATE, Edit
 from app.domain.i18n import t
 
-from .conftest import PHONE, wait_for_app
+from .conftest import PHONE, live_frame, open_map, wait_for_app
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "streamlit_app.py"
-LIVE = 'iframe[title="app.ui.live_map.atlas_live_map"]'
 TIMEOUT_MS = 30_000
 PROJECT_PATHS = "#map_div > .leaflet-map-pane path.atlas-project"
 PID = "tianshan-park"
@@ -59,21 +58,6 @@ def asof_app(app_server: Callable[..., str], tmp_path_factory: pytest.TempPathFa
               "links": [LINK, "javascript:alert(1)"]}, effective="2025-03-12"),
     ])
     return app_server(APP, cwd=REPO, env={"ATLAS_STORE": str(path)})
-
-
-def live_frame(page: Page) -> Frame:
-    """The live map's frame once its latest filter is painted."""
-    page.locator(LIVE).wait_for(state="visible", timeout=TIMEOUT_MS)
-    frame = page.locator(LIVE).element_handle().content_frame()
-    frame.wait_for_function("() => window.__atlasLive && window.__atlasLive.ready", timeout=TIMEOUT_MS)
-    return frame
-
-
-def open_map(page: Page, url: str) -> Frame:
-    """Load `url` and wait for the app and the painted live map."""
-    page.goto(url)
-    wait_for_app(page)
-    return live_frame(page)
 
 
 def asof_param(page: Page) -> list[str]:

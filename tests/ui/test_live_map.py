@@ -15,17 +15,16 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from app.data.atlas import Atlas, load_atlas
 from app.domain.i18n import t
 from app.geo.crs import convert
 
-from .conftest import PHONE, wait_for_app
+from .conftest import LIVE, PHONE, live_frame, open_map, wait_for_app
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "streamlit_app.py"
-LIVE = 'iframe[title="app.ui.live_map.atlas_live_map"]'
 TIMEOUT_MS = 30_000
 PROJECT_PATHS = "#map_div > .leaflet-map-pane path.atlas-project"
 
@@ -50,21 +49,6 @@ def live_app(app_server: Callable[..., str], tmp_path_factory: pytest.TempPathFa
     """The atlas on the shipped data with a store of its own."""
     store = tmp_path_factory.mktemp("live") / "store.sqlite"
     return app_server(APP, cwd=REPO, env={"ATLAS_STORE": str(store)})
-
-
-def live_frame(page: Page) -> Frame:
-    """The live map's frame once its latest filter is painted."""
-    page.locator(LIVE).wait_for(state="visible", timeout=TIMEOUT_MS)
-    frame = page.locator(LIVE).element_handle().content_frame()
-    frame.wait_for_function("() => window.__atlasLive && window.__atlasLive.ready", timeout=TIMEOUT_MS)
-    return frame
-
-
-def open_map(page: Page, url: str) -> Frame:
-    """Load `url` and wait for the app and the painted live map."""
-    page.goto(url)
-    wait_for_app(page)
-    return live_frame(page)
 
 
 def params(page: Page) -> dict[str, list[str]]:
