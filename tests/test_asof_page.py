@@ -104,6 +104,9 @@ def _progress_charts(at: AppTest) -> list:
 def test_the_progress_chart_is_below_the_map(atlas):
     at = app(basemap="none", lang="en")
     layers = atlas.projects["layer"].nunique()
+    assert not _progress_charts(at)  # drawn only once it is opened
+    at.session_state["w_progress_open"] = True
+    at.run()
     assert len(_progress_charts(at)) == 1  # all projects, until a grouping is chosen
     at.segmented_control(key="w_progress_by").set_value("layer").run()
     assert len(_progress_charts(at)) == 1 + layers  # then one per layer

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -61,6 +62,9 @@ _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict"
 _COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem;"
                 "padding-bottom:2rem}@media (max-width:640px){"
                 "[data-testid='stMainBlockContainer']{padding-top:3.75rem}}</style>")
+
+#: Registers up to this many projects share each selection between sessions (:func:`_selection`).
+SHARED_SELECTION_ROWS = 5_000
 
 #: Selections up to this many projects get their download files made with the page (and
 #: cached per filter); bigger ones are made when their button is clicked.
@@ -134,6 +138,53 @@ def _display_frame(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> pd.DataF
            for name in ("layer", "category", "status", "action", "subdistrict", "precision")},
         "report_ref": frame["report_ref"],
     })
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """What the page shows of one filter's rows, in one language (see :func:`_selection`)."""
+
+    frame: gpd.GeoDataFrame  # the rows of the atlas that pass the filter
+    located: int
+    table: pd.DataFrame  # the table as shown: labels, localized column names
+    ids: list[str]  # the table's project ids, row by row
+    unlocated: pd.DataFrame  # name and position note of the unlocated rows
+    bars: tuple[dict, dict]  # summary bars by layer and by status
+
+
+def _selection_parts(atlas: Atlas, mask: np.ndarray, lang: str) -> _Selection:
+    frame = atlas.projects[mask]
+    table = _display_frame(atlas, frame, lang)
+    rows = frame[frame.geometry.isna()]
+    name = "name_en" if lang == "en" else "name_zh"
+    labels = _label_funcs(atlas, lang)
+    return _Selection(
+        frame=frame, located=int(frame.geometry.notna().sum()),
+        table=table.drop(columns=["id"]).rename(columns=lambda c: field_label(c, lang)),
+        ids=table["id"].tolist(),
+        unlocated=pd.DataFrame({field_label("name", lang): rows[name],
+                                field_label("position_note", lang): rows["position_note"]}),
+        bars=(_bars(_labels(frame["layer"], labels["layer"]).value_counts(), lang),
+              _bars(_labels(frame["status"], labels["status"]).value_counts(), lang)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _shared_selection(version: str, key: tuple, asof: str | None, lang: str, _atlas: Atlas,
+                      _mask: np.ndarray) -> _Selection:
+    """:func:`_selection_parts`, once per (data version, filter, as-of day, language) for every
+    session (read-only: nobody changes what it returns)."""
+    return _selection_parts(_atlas, _mask, lang)
+
+
+def _selection(atlas: Atlas, flt: Filter, asof: str | None, mask: np.ndarray,
+               lang: str) -> _Selection:
+    """The filter's rows and what the page shows of them. Every session opening the page with
+    the same filter shares one copy up to :data:`SHARED_SELECTION_ROWS` projects (a crowd
+    opening a link costs one selection, not one each); a city-scale register's selections are
+    made per run, so that the cache's memory stays small."""
+    if len(atlas.projects) > SHARED_SELECTION_ROWS:
+        return _selection_parts(atlas, mask, lang)
+    return _shared_selection(atlas.data_version, flt.key(), asof, lang, atlas, mask)
 
 
 def _on_table_select() -> None:
@@ -228,16 +279,13 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
     live_map(args, key="live_map", on_change=_on_map_message)
 
 
-def _unlocated(frame: gpd.GeoDataFrame, lang: str) -> None:
-    rows = frame[frame.geometry.isna()]
-    st.markdown(f"**{t('unlocated', lang)} ({len(rows)})**")
+def _unlocated(listing: pd.DataFrame, lang: str) -> None:
+    st.markdown(f"**{t('unlocated', lang)} ({len(listing)})**")
     st.caption(t("unlocated_help", lang))
-    if rows.empty:
+    if listing.empty:
         return
-    name = "name_en" if lang == "en" else "name_zh"
-    listing = pd.DataFrame({field_label("name", lang): rows[name],
-                            field_label("position_note", lang): rows["position_note"]})
-    st.dataframe(listing, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 300))
+    st.dataframe(listing, hide_index=True, width="stretch",
+                 height=min(38 + 35 * len(listing), 300))
 
 
 def _bars(counts: pd.Series, lang: str) -> dict:
@@ -265,18 +313,16 @@ def _bars(counts: pd.Series, lang: str) -> dict:
     }
 
 
-def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
-    labels = _label_funcs(atlas, lang)
+def _summary(atlas: Atlas, selection: _Selection, lang: str) -> None:
     st.markdown(f"**{t('summary', lang)}**")
-    by_layer = _labels(frame["layer"], labels["layer"]).value_counts()
-    by_status = _labels(frame["status"], labels["status"]).value_counts()
+    by_layer, by_status = selection.bars
     # stacked, not side by side: long bilingual labels need the column's whole width
     st.caption(t("by_layer", lang))
-    st.vega_lite_chart(spec=_bars(by_layer, lang), width="stretch")
+    st.vega_lite_chart(spec=by_layer, width="stretch")
     st.caption(t("by_status", lang))
-    st.vega_lite_chart(spec=_bars(by_status, lang), width="stretch")
+    st.vega_lite_chart(spec=by_status, width="stretch")
     for kind in loaded_kinds(atlas):  # outline files loaded: the selection per unit
-        units_table(atlas, frame, kind, lang)
+        units_table(atlas, selection.frame, kind, lang)
 
 
 def _notices(atlas: Atlas, lang: str) -> None:
@@ -323,7 +369,8 @@ def render() -> None:
 
     flt = view.to_filter()
     mask = filter_mask(atlas.data_version, flt.key(), flt, asof).to_numpy()
-    frame = atlas.projects[mask]
+    selection = _selection(atlas, flt, asof, mask, lang)
+    frame = selection.frame
     st.session_state["_p_dropped"] = None
     if view.project and not (frame["id"] == view.project).any():
         # a selection the filters exclude is dropped, and the page says so
@@ -341,7 +388,7 @@ def render() -> None:
     # the same blocks on every run, filled or not: the map's frame keeps its place (and life)
     with st.container():
         _notices(atlas, lang)
-        located = int(frame.geometry.notna().sum())
+        located = selection.located
         st.caption(t("count_line", lang).format(n=len(frame), located=located,
                                                 unlocated=len(frame) - located))
         st.caption(_asof_line(atlas, asof, lang))
@@ -355,17 +402,19 @@ def render() -> None:
     with map_col:
         _map(atlas, frame, mask, lang, view, notices)
     with side_col:
-        _unlocated(frame, lang)
-        _summary(atlas, frame, lang)
-    with st.expander(t("progress.title", lang), expanded=False, icon=":material/bar_chart:"):
-        render_progress(base_atlas(), get_store().revision(), lang, living=living)
+        _unlocated(selection.unlocated, lang)
+        _summary(atlas, selection, lang)
+    # drawn only while open (the open state reruns the page): most visitors never open it
+    progress = st.expander(t("progress.title", lang), expanded=False,
+                           icon=":material/bar_chart:", key="w_progress_open", on_change="rerun")
+    if progress.open:
+        with progress:
+            render_progress(base_atlas(), get_store().revision(), lang, living=living)
 
     st.subheader(t("table", lang))
     st.caption(t("table_help", lang))
-    table = _display_frame(atlas, frame, lang)
-    st.session_state["_table_ids"] = table["id"].tolist()
-    st.dataframe(table.drop(columns=["id"]).rename(columns=lambda c: field_label(c, lang)),
-                 hide_index=True, width="stretch", on_select=_on_table_select,
+    st.session_state["_table_ids"] = selection.ids
+    st.dataframe(selection.table, hide_index=True, width="stretch", on_select=_on_table_select,
                  selection_mode="single-row", key="w_table")
     if view.project:
         name = atlas.projects.set_index("id").loc[view.project]
