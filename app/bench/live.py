@@ -4,9 +4,10 @@ map, and first map for a new visitor, in headless Chromium.
 Two set-ups, printed by ``python -m app.bench`` beside the full-rerun figures:
 
 * **app** -- the real app (``streamlit run streamlit_app.py``, shipped register, no basemap):
-  first map = navigation start -> every feature drawn; filter change = a click on a layer
-  toggle of the map's own layer control -> the Streamlit rerun -> the new row mask painted.
-  End to end: the whole page's rerun is inside the figure.
+  first map = navigation start -> every feature drawn; filter changes two ways (see
+  :func:`_drive_app`): a layer toggle of the map's own layer control, which the map applies
+  itself before the page's rerun confirms it (both timed), and the sidebar's search box, where
+  the whole page's rerun is inside the figure (Enter in the page -> the new mask painted).
 * **harness** -- the live map component alone on a synthetic register, hosted by a page that
   speaks the component protocol in place of Streamlit: first map = iframe load -> base fetched,
   decoded and painted; filter change = the map page's Python work for the new filter (mask,
@@ -179,9 +180,33 @@ def app_figures(browser: Any, repo: Path, changes: int = 20, timeout_s: float = 
         shutil.rmtree(store, ignore_errors=True)
 
 
+# in the page: when the search box last got Enter (its event's time, on the page's clock)
+_ENTER_CLOCK = """() => { window.__enterAt = null; document.addEventListener("keydown",
+  (e) => { if (e.key === "Enter") { window.__enterAt = e.timeStamp; } }, true); }"""
+
+# in the map frame: wall-clock ms of the last painted mask, and of the layer control's last use
+_PAINTED = "() => performance.timeOrigin + window.__atlasLive.paintedAt"
+_CHANGED = "() => performance.timeOrigin + window.__atlasLive.changedAt"
+
+
+def _wait_applied(frame: Any, applied: int, *, renders: int | None = None) -> None:
+    """Until the map has applied a mask after `applied` (and, given `renders`, the page's rerun
+    has reached it too) and painted it."""
+    more = "" if renders is None else f" && s.renders > {renders}"
+    frame.wait_for_function(f"() => {{ const s = window.__atlasLive; return s.applied > {applied}"
+                            f" && s.ready{more}; }}", polling="raf")
+
+
 def _drive_app(browser: Any, url: str, changes: int, timeout_s: float) -> dict[str, Any]:
     """Open the map as a new visitor (twice: the first open also fills the process caches),
-    then toggle a layer on the map's layer control `changes` times."""
+    then change the filter `changes` times each way:
+
+    * the map's own layer control (a layer off, then on again): the map hides or shows the
+      layer itself -- timed from the checkbox's change event to the painted map --, and the
+      page's rerun follows -- timed from the click until the map has the rerun's arguments;
+    * the sidebar's search box (a word, then none): timed from the Enter key's event in the
+      page to the map painted with the rerun's mask.
+    """
     frame_sel = 'iframe[title="app.ui.live_map.atlas_live_map"]'
     firsts = []
     for _ in range(2):
@@ -195,18 +220,31 @@ def _drive_app(browser: Any, url: str, changes: int, timeout_s: float) -> dict[s
         firsts.append(page.evaluate("() => performance.now()") / 1000)
         if len(firsts) < 2:
             context.close()
-    seconds, to_render = [], []
+    local, rerun, sidebar, to_render = [], [], [], []
     toggle = frame.locator('[data-testid="atlas-layer-control"] input[data-kind="layer"]').first
     clock = "() => performance.timeOrigin + performance.now()"
     for _ in range(changes):
-        applied = frame.evaluate("() => window.__atlasLive.applied")
+        applied, renders = frame.evaluate("() => [window.__atlasLive.applied, window.__atlasLive.renders]")
         started, at = time.perf_counter(), frame.evaluate(clock)
         toggle.click()
-        frame.wait_for_function(f"() => window.__atlasLive.applied > {applied} && window.__atlasLive.ready",
-                                polling="raf")
-        seconds.append(time.perf_counter() - started)
+        _wait_applied(frame, applied)
+        local.append((frame.evaluate(_PAINTED) - frame.evaluate(_CHANGED)) / 1000)
+        _wait_applied(frame, applied, renders=renders)
+        rerun.append(time.perf_counter() - started)
         to_render.append((frame.evaluate("() => window.__atlasLive.renderAt") - at) / 1000)
+    page.evaluate(_ENTER_CLOCK)
+    search = page.get_by_test_id("stSidebar").get_by_role("textbox").first
+    for i in range(changes):
+        applied = frame.evaluate("() => window.__atlasLive.applied")
+        search.fill("" if i % 2 else "park")
+        search.press("Enter")
+        _wait_applied(frame, applied)
+        entered = page.evaluate("() => performance.timeOrigin + window.__enterAt")
+        sidebar.append((frame.evaluate(_PAINTED) - entered) / 1000)
     context.close()
     return {"first_map_cold_s": firsts[0], "first_map_s": firsts[1],
-            "change_p50_s": percentile(seconds, 50), "change_p95_s": percentile(seconds, 95),
-            "change_to_render_p50_s": percentile(to_render, 50), "changes": changes}
+            "change_p50_s": percentile(local, 50), "change_p95_s": percentile(local, 95),
+            "rerun_p50_s": percentile(rerun, 50), "rerun_p95_s": percentile(rerun, 95),
+            "change_to_render_p50_s": percentile(to_render, 50),
+            "sidebar_p50_s": percentile(sidebar, 50), "sidebar_p95_s": percentile(sidebar, 95),
+            "changes": changes}

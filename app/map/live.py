@@ -124,10 +124,26 @@ def live_base(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | None = 
         "tiles": _tiles(basemap, tianditu_key), "maxZoom": BASEMAPS[basemap]["max_zoom"],
         "district": [[district[1], district[0]], [district[3], district[2]]],
         "ids": atlas.projects["id"].tolist(),
+        # each row's layer, as its index in "layers" (-1: a layer the map does not draw):
+        # the map's own layer control hides a layer at once, before the page's rerun confirms
+        "row_layers": _row_layers(atlas),
     }
     head = json.dumps(meta, ensure_ascii=False)
     layer_texts = ",".join(_layer_text(given[s.id]) for s in atlas.project_layers)
     return f'{head[:-1]}, "layers": [{layer_texts}], "refs": [{",".join(refs)}]}}'
+
+
+def _row_layers(atlas: Atlas) -> list[int]:
+    """Each project's layer as its index among the atlas's project layers (-1: none of them).
+
+    >>> from app.data.atlas import load_atlas
+    >>> atlas = load_atlas()
+    >>> rows = _row_layers(atlas)
+    >>> [atlas.project_layers[i].id for i in rows[:1]] == atlas.projects["layer"].tolist()[:1]
+    True
+    """
+    order = {spec.id: i for i, spec in enumerate(atlas.project_layers)}
+    return [order.get(layer, -1) for layer in atlas.projects["layer"].tolist()]
 
 
 def mask_bits(mask: np.ndarray) -> str:

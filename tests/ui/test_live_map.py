@@ -85,6 +85,44 @@ def test_a_filter_updates_the_map_in_place(live_app: str, atlas: Atlas, desktop_
     assert frame.evaluate(VIEW_JS) == before
 
 
+def test_the_map_layer_control_hides_a_layer_at_once_and_the_page_follows(
+        live_app: str, atlas: Atlas, desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{live_app}/?basemap=none&lang=en")
+    located = atlas.projects[atlas.projects.geometry.notna()]
+    first = atlas.project_layers[0].id
+    expect(frame.locator(PROJECT_PATHS)).to_have_count(len(located))
+    # a mark on the layer box: a box rebuilt by the rerun would lose it (and unfold over a card)
+    frame.evaluate("() => { document.querySelector('.atlas-layers').dataset.kept = 'yes'; }")
+    legend = frame.locator(".atlas-legend")
+    if "atlas-collapsed" not in (legend.get_attribute("class") or ""):
+        legend.locator(".atlas-legend-title").click()  # folded by the user: stays folded
+    renders, applied = frame.evaluate("() => [window.__atlasLive.renders, window.__atlasLive.applied]")
+    control = frame.get_by_test_id("atlas-layer-control")
+    if "atlas-collapsed" in (control.get_attribute("class") or ""):  # folded on a narrow map
+        control.locator(".atlas-layers-title").click()
+
+    control.locator(f'input[data-layer="{first}"]').uncheck()
+
+    # hidden by the map itself, before any rerun reached it
+    frame.wait_for_function(f"() => window.__atlasLive.applied > {applied} && window.__atlasLive.ready")
+    expect(frame.locator(f"{PROJECT_PATHS}.atlas-layer-{first}")).to_have_count(0)
+    expect(frame.locator(PROJECT_PATHS)).to_have_count(int((located["layer"] != first).sum()))
+    # then the page's rerun: the layer filter in the URL and the sidebar, the same map
+    page.wait_for_url(lambda url: "layer=" in url, timeout=TIMEOUT_MS)
+    assert first not in params(page)["layer"][0].split(",")
+    frame.wait_for_function(f"() => window.__atlasLive.renders > {renders} && window.__atlasLive.ready")
+    expect(frame.locator(PROJECT_PATHS)).to_have_count(int((located["layer"] != first).sum()))
+    assert frame.evaluate("() => document.querySelector('.atlas-layers').dataset.kept") == "yes"
+    expect(frame.locator(".atlas-legend")).to_have_class(re.compile(r"\batlas-collapsed\b"))
+    assert not frame.locator(f'input[data-layer="{first}"]').is_checked()
+
+    # ticked again: every layer, and no layer filter left
+    control.locator(f'input[data-layer="{first}"]').check()
+    expect(frame.locator(PROJECT_PATHS)).to_have_count(len(located))
+    page.wait_for_url(lambda url: "layer=" not in url, timeout=TIMEOUT_MS)
+
+
 def test_a_click_on_a_feature_selects_its_row_and_writes_p(live_app: str, atlas: Atlas,
                                                             desktop_page: Page) -> None:
     page = desktop_page

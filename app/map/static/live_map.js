@@ -20,12 +20,18 @@
   var state = {
     args: null, map: null, loading: null, base: null, baseKey: null, tiles: [], tileErrors: 0,
     projects: [], refs: {}, legend: null, layerBox: null, idRow: null, painter: null,
-    focusSeq: null, fitSeq: null, clicked: null, maskText: null, notice: null, shift: [0, 0]
+    focusSeq: null, fitSeq: null, clicked: null, maskText: null, notice: null, shift: [0, 0],
+    // the map's own layer control acts at once: which project layers it hides (by index in
+    // the base), which reference layers it shows, and when it last changed them (Date.now(),
+    // echoed back by the page once its rerun has seen the change)
+    rowLayer: [], layerIds: [], hidden: {}, refsShown: null, localAt: null,
+    legendText: null, boxText: null, fetching: null
   };
   // for tests and the bench: counts of renders and of mask applications, and when the last
   // mask was fully painted (performance.now())
+  // (changedAt: when the map's layer control was last used, on the same clock as paintedAt)
   window.__atlasLive = { renders: 0, applied: 0, paintedAt: null, baseLoads: 0, ready: false,
-                         marks: {} };
+                         marks: {}, changedAt: null };
   function mark(name) {
     var live = window.__atlasLive;
     if (!(name in live.marks)) { live.marks[name] = Math.round(performance.timeOrigin + performance.now()); }
@@ -234,6 +240,8 @@
     setTiles(base, args.texts);
     state.idRow = new Map();
     base.ids.forEach(function (id, row) { state.idRow.set(id, row); });
+    state.rowLayer = base.row_layers || [];
+    state.layerIds = base.layers.map(function (layer) { return layer.id; });
     base.refs.forEach(function (ref) {
       var made = svgLayer(ref.parts, ref.config, ref.below ? "atlasBelow" : "atlasAbove", null);
       state.refs[ref.id] = made.group;
@@ -262,18 +270,22 @@
 
   /* ------------------------------------------------------------- per render */
 
+  /* keep(id): the row passes the page's filter (the mask) and its layer is not hidden here */
   function decodeMask(text) {
-    var raw = atob(text), bits = new Uint8Array(raw.length);
+    var raw = atob(text), bits = new Uint8Array(raw.length), hidden = state.hidden;
     for (var i = 0; i < raw.length; i++) { bits[i] = raw.charCodeAt(i); }
     return function (id) {
       var row = state.idRow.get(id);
-      return row !== undefined && (bits[row >> 3] >> (row & 7) & 1) === 1;
+      return row !== undefined && (bits[row >> 3] >> (row & 7) & 1) === 1 &&
+        !hidden[state.rowLayer[row]];
     };
   }
 
   function applyMask(text) {
-    if (text === state.maskText) { return Promise.resolve(); }
-    state.maskText = text;
+    var key = text + "|" + Object.keys(state.hidden).join(",");
+    if (key === state.maskText) { return Promise.resolve(); }
+    state.maskText = key;
+    window.__atlasLive.ready = false;
     var keep = decodeMask(text), waits = [];
     state.projects.forEach(function (p) {
       if (p.strategy !== "svg") { return; }
@@ -298,13 +310,61 @@
     });
   }
 
+  /* the legend, rebuilt only when it changed (a rebuilt box would unfold, over an open card) */
   function applyLegend(spec) {
-    if (state.legend) { state.map.removeControl(state.legend); }
+    var text = JSON.stringify(spec);
+    if (text === state.legendText) { return; }
+    state.legendText = text;
+    var old = state.legend && state.legend.getContainer(), folded = null, open = null;
+    if (old) {
+      folded = old.classList.contains("atlas-collapsed");
+      open = old.getAttribute("data-open");
+      state.map.removeControl(state.legend);
+    }
     state.legend = window.atlasMap.legend(state.map, spec);
+    var box = state.legend.getContainer();
+    if (folded !== null) {  // a new legend keeps the old one's fold (and its state under a card)
+      box.classList.toggle("atlas-collapsed", folded);
+      if (open !== null) { box.setAttribute("data-open", open); }
+    }
+  }
+
+  /* the layer control was used: hide or show at once, then tell the page (which reruns and
+   * sends the same choice back as a mask) */
+  function layerChanged(div, event) {
+    var chosen = { layer: [], ref: [] }, hidden = {};
+    div.querySelectorAll("input").forEach(function (box) {
+      var kind = box.getAttribute("data-kind"), id = box.getAttribute("data-layer");
+      if (box.checked) { chosen[kind].push(id); } else if (kind === "layer") {
+        hidden[state.layerIds.indexOf(id)] = true;
+      }
+    });
+    var at = Date.now();
+    window.__atlasLive.changedAt = event.timeStamp;
+    state.localAt = at;
+    state.hidden = chosen.layer.length ? hidden : {};  // none ticked: the page shows all
+    state.refsShown = chosen.ref;
+    applyRefs(chosen.ref);
+    if (state.args) {
+      applyMask(state.args.mask).then(function () { window.__atlasLive.ready = true; });
+    }
+    setValue({ layers: chosen.layer, refs: chosen.ref, at: at });
   }
 
   /* the layer control under the legend: project layers and reference layers, as in the sidebar */
   function applyLayerBox(control) {
+    var text = JSON.stringify([control.title, control.items.map(function (item) {
+      return [item.id, item.kind, item.title];
+    })]);
+    if (text === state.boxText && state.layerBox) {  // the same box: only its ticks may move
+      var on = {};
+      control.items.forEach(function (item) { on[item.kind + "\u001f" + item.id] = item.on; });
+      state.layerBox.getContainer().querySelectorAll("input").forEach(function (box) {
+        box.checked = on[box.getAttribute("data-kind") + "\u001f" + box.getAttribute("data-layer")];
+      });
+      return;
+    }
+    state.boxText = text;
     if (state.layerBox) { state.map.removeControl(state.layerBox); }
     var box = L.control({ position: "topright" });
     box.onAdd = function () {
@@ -321,15 +381,7 @@
         input.type = "checkbox";
         input.checked = item.on;
         input.setAttribute("data-layer", item.id);
-        input.addEventListener("change", function () {
-          var chosen = {};
-          div.querySelectorAll("input").forEach(function (box) {
-            var kind = box.getAttribute("data-kind");
-            chosen[kind] = chosen[kind] || [];
-            if (box.checked) { chosen[kind].push(box.getAttribute("data-layer")); }
-          });
-          setValue({ layers: chosen.layer || [], refs: chosen.ref || [], at: Date.now() });
-        });
+        input.addEventListener("change", function (event) { layerChanged(div, event); });
         input.setAttribute("data-kind", item.kind);
         label.appendChild(input);
         label.appendChild(document.createTextNode(item.title));
@@ -371,10 +423,21 @@
 
   function apply(args) {
     var live = window.__atlasLive;
+    var control = args.layer_control, local = state.localAt !== null &&
+      !(control.at && control.at >= state.localAt);
+    if (!local) {
+      // the page has seen every change of the layer control: its choice is the map's
+      state.localAt = null;
+      state.hidden = {};
+      control.items.forEach(function (item) {
+        if (item.kind === "layer" && !item.on) { state.hidden[state.layerIds.indexOf(item.id)] = true; }
+      });
+      state.refsShown = null;
+    }
     var painted = applyMask(args.mask);
-    applyRefs(args.refs);
+    applyRefs(local ? state.refsShown : args.refs);
     applyLegend(args.legend);
-    applyLayerBox(args.layer_control);
+    if (!local) { applyLayerBox(control); }
     if (args.fit && args.fit.seq !== state.fitSeq) {
       state.fitSeq = args.fit.seq;
       if (args.fit.bounds && state.fitSeq > 0) {
@@ -403,13 +466,19 @@
     window.__atlasLive.renders++;
     mark("render");
     window.__atlasLive.renderAt = performance.timeOrigin + performance.now();
+    // a new base is fetched at once, while Leaflet loads (not after)
+    if (args.base_key !== state.baseKey && !(state.fetching && state.fetching.key === args.base_key)) {
+      state.fetching = { key: args.base_key, base: fetchBase(args.base_url) };
+    }
     if (!state.loading) {
       state.loading = loadAssets(args.assets).then(function () { mark("assets"); createMap(args); });
     }
     state.loading = state.loading.then(function () {
       var latest = state.args;
       if (latest.base_key === state.baseKey) { apply(latest); return null; }
-      return fetchBase(latest.base_url).then(function (base) {
+      var fetching = state.fetching && state.fetching.key === latest.base_key ? state.fetching.base
+        : fetchBase(latest.base_url);
+      return fetching.then(function (base) {
         mark("base");
         if (state.args.base_key === base.key && base.key !== state.baseKey) {
           // another basemap CRS: keep the same ground under the view

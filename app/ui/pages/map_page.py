@@ -268,7 +268,9 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
     args = {
         "base_url": base_url, "base_key": base_key, "mask": bits, "refs": refs,
         "legend": _legend(atlas.data_version, bits, tuple(refs), lang, atlas, frame),
-        "layer_control": {"title": t("live.layers", lang), "items": items},
+        # "at": the map's last message this run has seen (the map keeps its own newer choice)
+        "layer_control": {"title": t("live.layers", lang), "items": items,
+                          "at": (st.session_state.get("live_map") or {}).get("at")},
         "focus": {"id": view.project, "seq": st.session_state.get("_focus_seq", 0)},
         "fit": _fit(frame, view.query, crs), "view": initial, "shift": view_shift(basemap),
         "district": [[miny, minx], [maxy, maxx]], "height": 560, "assets": _assets(),
