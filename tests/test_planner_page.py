@@ -105,7 +105,7 @@ def test_a_wrong_passphrase_gives_no_tools(monkeypatch):
 def test_a_planner_gets_the_tools_with_unlocated_projects_first(planner):
     atlas = load_atlas()
     unlocated = set(atlas.projects.loc[atlas.projects.geometry.isna(), "id"])
-    picker = planner.selectbox(key="planner_pick_zh")
+    picker = planner.selectbox(key="planner_pick")
     options = list(picker.options)
     assert len(options) == len(atlas.projects)
     assert all("未定位" in label for label in options[:len(unlocated)])
@@ -117,10 +117,10 @@ def test_a_planner_gets_the_tools_with_unlocated_projects_first(planner):
 
 
 def test_the_chosen_project_survives_a_change_of_language(planner):
-    planner.selectbox(key="planner_pick_zh").set_value("tianshan-park").run()
+    planner.selectbox(key="planner_pick").set_value("tianshan-park").run()
     planner.session_state["w_lang"] = "en"
     planner.run()
-    picker = planner.selectbox(key="planner_pick_en")
+    picker = planner.selectbox(key="planner_pick")
     assert picker.value == "tianshan-park"
     assert any(o.endswith(" · unlocated") for o in picker.options)
     assert not any("未定位" in o for o in picker.options)
@@ -130,7 +130,7 @@ def test_the_chosen_project_survives_a_change_of_language(planner):
 # --- saving ------------------------------------------------------------------------------------
 
 def test_an_attribute_edit_needs_a_reason_and_is_saved_in_force(planner, isolated_store):
-    planner.selectbox(key="planner_pick_zh").set_value("tianshan-park").run()
+    planner.selectbox(key="planner_pick").set_value("tianshan-park").run()
     by_label(planner.text_input, "牵头单位").input("区绿化市容局")
     save(planner)
     assert any("reason" in e.value for e in planner.error), [e.value for e in planner.error]
@@ -150,7 +150,7 @@ def test_an_attribute_edit_needs_a_reason_and_is_saved_in_force(planner, isolate
 
 
 def test_a_stage_entry_is_saved_with_its_date_and_source(planner, isolated_store):
-    planner.selectbox(key="planner_pick_zh").set_value("tianshan-park").run()
+    planner.selectbox(key="planner_pick").set_value("tianshan-park").run()
     by_label(planner.selectbox, "阶段").set_value("construction")
     by_label(planner.text_input, "依据来源").input("施工许可公示")
     by_label(planner.text_area, "修改原因(必填)").input("已开工")
@@ -161,7 +161,7 @@ def test_a_stage_entry_is_saved_with_its_date_and_source(planner, isolated_store
 
 
 def test_a_save_after_a_colleagues_save_is_refused(planner, isolated_store):
-    planner.selectbox(key="planner_pick_zh").set_value("tianshan-park").run()
+    planner.selectbox(key="planner_pick").set_value("tianshan-park").run()
     # a colleague saves the same project meanwhile (through the same service)
     store = Store(isolated_store)
     shown = shown_atlas(store=store).atlas

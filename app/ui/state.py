@@ -49,7 +49,28 @@ def language_selector() -> str:
         st.session_state["w_lang"] = lang if lang in LANGS else "zh"
     return st.sidebar.segmented_control(
         t("language", "zh"), LANGS, key="w_lang", format_func=lambda v: t(f"lang_{v}", v),
-        selection_mode="single") or "zh"
+        selection_mode="single", on_change=_relabel) or "zh"
+
+
+def _relabel() -> None:
+    """Callback of the language switch: give every choice widget its value again.
+
+    A keyed multiselect or selectbox keeps showing the labels of the language its value was
+    chosen in (the browser holds the chosen labels, not the values); a value set from here
+    is sent again and drawn with the new language's labels.
+    """
+    for key, value in list(st.session_state.items()):
+        if (isinstance(key, str) and key.startswith(_RELABELLED) and key != "w_lang"
+                and isinstance(value, (list, str, int))):
+            st.session_state[key] = value
+
+
+#: Keys (prefixes) of the choice widgets whose labels depend on the language and that take no
+#: default argument (a value set from Session State beside a default draws a warning).
+_RELABELLED = ("w_f_", "w_refs", "w_basemap", "w_register", "w_progress_by", "field_pick",
+               "field_near", "history_role", "history_project", "imp_map_", "imp_encoding",
+               "imp_crs", "imp_basemap", "planner_crs", "planner_pick", "review_pick",
+               "review_change_pick")
 
 
 def allowed_values(atlas: Atlas) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from app.data.atlas import Atlas, load_atlas
 from app.domain.i18n import t
 from app.geo.crs import convert
+from app.map.basemaps import basemap_title
 
 from .conftest import LIVE, PHONE, live_frame, open_map, wait_for_app
 
@@ -202,6 +203,25 @@ def test_the_view_survives_a_visit_to_another_page(live_app: str, atlas: Atlas,
         atlas.vocab.status_label("operating", "zh"))
     expect(sidebar.get_by_role("combobox", name=t("basemap", "zh"))).to_have_value("无底图")
     assert params(page)["status"] == ["operating"]
+
+
+def test_a_language_switch_relabels_the_chosen_filters(live_app: str, atlas: Atlas,
+                                                      desktop_page: Page) -> None:
+    page = desktop_page
+    open_map(page, f"{live_app}/?basemap=none&status=operating&ref=district_boundary")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text(t("lang_en", "en"), exact=True).click()
+    status = sidebar.get_by_test_id("stMultiSelect").filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text(t("status", "en"), exact=True))
+    # the chosen values in English too, not the labels they were chosen with
+    expect(status.get_by_test_id("stMultiSelectTagsContainer")).to_have_text(
+        atlas.vocab.status_label("operating", "en"))
+    refs = sidebar.get_by_test_id("stMultiSelect").filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text(t("ref_layers", "en"), exact=True))
+    expect(refs.get_by_test_id("stMultiSelectTagsContainer")).to_have_text(
+        atlas.spec("district_boundary").title("en"))
+    expect(sidebar.get_by_role("combobox", name=t("basemap", "en"))).to_have_value(
+        basemap_title("none", "en"))
 
 
 def test_clear_filters_works_after_a_dropdown_closed_with_esc(live_app: str, atlas: Atlas,

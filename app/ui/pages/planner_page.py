@@ -51,7 +51,6 @@ from app.ui.safe import notice, say
 #: renews the map and the form after a save (their widgets start afresh).
 _BASE_KEY = "_planner_base"
 _SEQ_KEY = "_planner_seq"
-_PICKED_KEY = "_planner_project"
 _CRS_CHOICES = ("wgs84", "gcj02", "bd09", "epsg")
 _MAP_HEIGHT = 460
 #: The days a date input offers (the checks of app.data.living accept 2000-2100).
@@ -97,14 +96,9 @@ def _pick(atlas: Atlas, lang: str) -> str | None:
     rest = sorted(projects.loc[~unlocated, "id"], key=names.get)
     labels = {pid: f"{names[pid]} · {tag}" for pid in first} | {pid: names[pid] for pid in rest}
     options = first + rest
-    # a selectbox keeps showing the labels of the language it was made in: one per language,
-    # the choice kept across them
-    chosen = st.session_state.get(_PICKED_KEY)
-    picked = st.selectbox(t("planner.pick", lang), options, format_func=labels.get,
-                          index=options.index(chosen) if chosen in options else 0,
-                          key=f"planner_pick_{lang}")
-    st.session_state[_PICKED_KEY] = picked
-    return picked
+    # relabelled when the language changes (app.ui.state.language_selector)
+    return st.selectbox(t("planner.pick", lang), options, format_func=labels.get,
+                        key="planner_pick")
 
 
 def _opened_version(project_id: str, current: int, lang: str) -> int:
