@@ -86,6 +86,10 @@ body>span{display:none}
 .leaflet-container.atlas-hovering,.atlas-hovering path.atlas-below{cursor:pointer}
 .atlas-hovering .leaflet-tooltip:not(.atlas-canvas-tip){display:none}
 @media (max-width:600px){.atlas-legend{max-height:30vh;font-size:11px}.leaflet-control-minimap{display:none}}
+/* the live map while a card is open: the minimap steps aside; on a narrow map (a phone) the
+   card needs the whole width, so the top controls wait until it is closed */
+.atlas-card-open .leaflet-control-minimap{display:none}
+@media (max-width:600px){.atlas-card-open .leaflet-top .leaflet-control{display:none}}
 """
 
 

@@ -37,7 +37,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from folium.plugins import Fullscreen, MeasureControl
+from folium.plugins import Fullscreen, MeasureControl, MiniMap
 
 from app.data.atlas import Atlas
 from app.geo.crs import convert, convert_geometry
@@ -188,6 +188,7 @@ def live_assets() -> dict[str, Any]:
     m = folium.Map(tiles=None)
     Fullscreen().add_to(m)
     MeasureControl().add_to(m)
+    MiniMap().add_to(m)
     localize(m)
     js: list[str] = []
     css: list[str] = []

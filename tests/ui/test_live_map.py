@@ -9,12 +9,14 @@ AMap test answers every tile request itself (no request leaves the machine).
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from app.data.atlas import Atlas, load_atlas
@@ -50,6 +52,16 @@ def live_app(app_server: Callable[..., str], tmp_path_factory: pytest.TempPathFa
     """The atlas on the shipped data with a store of its own."""
     store = tmp_path_factory.mktemp("live") / "store.sqlite"
     return app_server(APP, cwd=REPO, env={"ATLAS_STORE": str(store)})
+
+
+def _tile() -> bytes:
+    """One plain 256 px PNG tile, made here (no tile server is reachable)."""
+    out = io.BytesIO()
+    Image.new("RGB", (256, 256), (236, 232, 222)).save(out, format="PNG")
+    return out.getvalue()
+
+
+_TILE = _tile()
 
 
 def params(page: Page) -> dict[str, list[str]]:
@@ -122,6 +134,35 @@ def test_the_map_layer_control_hides_a_layer_at_once_and_the_page_follows(
     control.locator(f'input[data-layer="{first}"]').check()
     expect(frame.locator(PROJECT_PATHS)).to_have_count(len(located))
     page.wait_for_url(lambda url: "layer=" not in url, timeout=TIMEOUT_MS)
+
+
+# the boxes of the open card and of every visible control of the map, inside the map frame
+_BOXES_JS = """() => {
+  const box = (e) => { const r = e.getBoundingClientRect();
+                       return [r.left, r.top, r.right, r.bottom]; };
+  const shown = (e) => e.offsetParent !== null && getComputedStyle(e).display !== "none";
+  return { card: box(document.querySelector(".leaflet-popup")),
+           controls: [...document.querySelectorAll(".leaflet-control")].filter(shown)
+                       .map((e) => [e.className, box(e)]) };
+}"""
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_an_open_card_is_never_under_a_control(live_app: str, browser: Browser,
+                                               viewport: str) -> None:
+    options = ({"viewport": {"width": 1366, "height": 900}} if viewport == "desktop" else PHONE)
+    context = browser.new_context(**options)
+    # a basemap (tiles of one colour, served here): its minimap is a control too
+    context.route("**/tile.openstreetmap.org/**",
+                  lambda route: route.fulfill(body=_TILE, content_type="image/png"))
+    page = context.new_page()
+    frame = open_map(page, f"{live_app}/?basemap=osm&lang=en&p=tianshan-park")
+    expect(frame.locator('.atlas-card[data-project-id="tianshan-park"]')).to_be_visible()
+    boxes = frame.evaluate(_BOXES_JS)
+    left, top, right, bottom = boxes["card"]
+    for name, (x0, y0, x1, y1) in boxes["controls"]:
+        assert x1 <= left or x0 >= right or y1 <= top or y0 >= bottom, f"{name} covers the card"
+    context.close()
 
 
 def test_a_click_on_a_feature_selects_its_row_and_writes_p(live_app: str, atlas: Atlas,
@@ -245,6 +286,7 @@ def test_failing_tiles_are_said_and_the_no_basemap_view_offered(live_app: str, b
     page.goto(f"{live_app}/?basemap=osm")
     wait_for_app(page)
     frame = live_frame(page)
+    expect(frame.locator(".leaflet-control-minimap")).to_have_count(1)  # a basemap: its minimap
     notice = frame.get_by_test_id("atlas-tile-error")
     expect(notice).to_contain_text(t("live.tile_error", "zh"))
     link = notice.get_by_role("link", name=t("live.tile_fallback", "zh"))
@@ -256,6 +298,7 @@ def test_failing_tiles_are_said_and_the_no_basemap_view_offered(live_app: str, b
     expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name=t("basemap", "zh"))
            ).to_have_value("无底图")
     frame.wait_for_function("() => window.__atlasLive.baseLoads === 2 && window.__atlasLive.ready")
+    expect(frame.locator(".leaflet-control-minimap")).to_have_count(0)
     expect(frame.get_by_test_id("atlas-tile-error")).to_have_count(0)
     assert frame.evaluate("() => window.__kept") == "yes"  # the same map, now without tiles
     context.close()

@@ -25,7 +25,7 @@
     // the base), which reference layers it shows, and when it last changed them (Date.now(),
     // echoed back by the page once its rerun has seen the change)
     rowLayer: [], layerIds: [], hidden: {}, refsShown: null, localAt: null,
-    legendText: null, boxText: null, fetching: null
+    legendText: null, boxText: null, fetching: null, minimap: null
   };
   // for tests and the bench: counts of renders and of mask applications, and when the last
   // mask was fully painted (performance.now())
@@ -138,12 +138,14 @@
     map.on("moveend", viewMoved);
     // an open card never sits under the legend or the layer control: they fold while it is open
     map.on("popupopen", function () {
+      document.body.classList.add("atlas-card-open");  // and the minimap steps aside (CSS)
       document.querySelectorAll(".atlas-legend, .atlas-layers").forEach(function (box) {
         box.setAttribute("data-open", box.classList.contains("atlas-collapsed") ? "0" : "1");
         box.classList.add("atlas-collapsed");
       });
     });
     map.on("popupclose", function () {
+      document.body.classList.remove("atlas-card-open");
       document.querySelectorAll(".atlas-legend, .atlas-layers").forEach(function (box) {
         if (box.getAttribute("data-open") === "1") { box.classList.remove("atlas-collapsed"); }
       });
@@ -204,6 +206,13 @@
       state.tiles.push(layer);
     });
     state.map.setMaxZoom(base.maxZoom);
+    // the minimap shows the basemap's own tiles (none without a basemap)
+    if (state.minimap) { state.map.removeControl(state.minimap); state.minimap = null; }
+    if (base.tiles.length && L.Control.MiniMap) {
+      state.minimap = new L.Control.MiniMap(L.tileLayer(base.tiles[0].url, base.tiles[0].options),
+                                            { position: "bottomleft", toggleDisplay: false });
+      state.minimap.addTo(state.map);
+    }
   }
 
   function clearOverlays() {
