@@ -200,7 +200,7 @@ def test_a_reviewer_sees_a_pending_boundary_and_accepts_it(monkeypatch, pending_
     cells = at.dataframe[0].value.to_string()
     assert "多边形,4 个顶点" in cells and "公顷" in cells
     assert any("红线图" in m.value for m in at.markdown)
-    at.text_input(key=f"review_change_reason_{cid}").input("与规划图一致")
+    at.text_input(key=f"review_change_{cid}_reason").input("与规划图一致")
     at.button[labels(at).index("通过")].click().run()
     assert any(f"已通过修改 #{cid}" in s.value for s in at.success), [e.value for e in at.error]
     decided = store.changes(project_id=project_id).set_index("id").loc[cid]
@@ -214,7 +214,7 @@ def test_a_reviewer_who_loses_the_race_is_told_plainly(monkeypatch, pending_geom
     at = sign_in(review_app().run(), "reviewer", "review-pass", name="赵审核")
     version = int(store.changes(status="pending").set_index("id").loc[cid, "version"])
     store.review_change(cid, "钱审核", accept=False, reason="位置不对", expected_version=version)
-    at.text_input(key=f"review_change_reason_{cid}").input("与规划图一致")
+    at.text_input(key=f"review_change_{cid}_reason").input("与规划图一致")
     at.button[labels(at).index("通过")].click().run()
     assert any(f"修改 #{cid} 已由 钱审核" in w.value and "退回,本次审核未生效" in w.value
                for w in at.warning), [w.value for w in at.warning]

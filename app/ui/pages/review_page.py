@@ -4,6 +4,7 @@ waiting for acceptance (old -> new values, the new geometry on a small map); acc
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pandas as pd
 import shapely
@@ -39,27 +40,40 @@ def _offset_m(recorded, lon: float | None, lat: float | None) -> float | None:
     return float(to_metric(recorded).distance(to_metric(shapely.Point(lon, lat))))
 
 
-def _review_form(row: pd.Series, who, recorded, lang: str) -> None:
-    store = get_store()
-    with st.form(f"review_{row['id']}"):
-        reason = st.text_input(t("review.reason", lang))
+def _decide(form: str, lang: str, decide: Callable[[bool, str], None], *, conflict: str,
+            done: tuple[str, str], **ids: int) -> None:
+    """Accept or reject with a reason: the one form for field submissions and planners'
+    changes. `decide(accept, reason)` records the decision; losing a race to another reviewer
+    is said (`conflict`, with who won), then `done` (accepted, rejected) is kept for the next run.
+    """
+    with st.form(form):
+        reason = st.text_input(t("review.reason", lang), key=f"{form}_reason")
         left, right = st.columns(2)
         accept = left.form_submit_button(t("review.accept", lang), type="primary", width="stretch")
         reject = right.form_submit_button(t("review.reject", lang), width="stretch")
     if not (accept or reject):
         return
     try:
-        store.review(int(row["id"]), who.name, accept=accept, reason=reason,
-                     old_wkt=recorded.wkt if recorded is not None else None,
-                     expected_version=int(row["version"]))
+        decide(accept, reason)
     except ConflictError as exc:
-        notice("error", "review.conflict", lang, message=str(exc))
+        notice("error", conflict, lang, message=str(exc))
         return
     except SubmissionError as exc:
         notice("error", "error_atlas", lang, message=str(exc))
         return
-    outcome.keep("success", "review.accepted" if accept else "review.rejected", sid=int(row["id"]))
+    outcome.keep("success", done[0] if accept else done[1], **ids)
     st.rerun()
+
+
+def _review_form(row: pd.Series, who, recorded, lang: str) -> None:
+    """Accept or reject a field submission."""
+    def decide(accept: bool, reason: str) -> None:
+        get_store().review(int(row["id"]), who.name, accept=accept, reason=reason,
+                           old_wkt=recorded.wkt if recorded is not None else None,
+                           expected_version=int(row["version"]))
+
+    _decide(f"review_{row['id']}", lang, decide, conflict="review.conflict",
+            done=("review.accepted", "review.rejected"), sid=int(row["id"]))
 
 
 def _history(atlas, lang: str) -> None:
@@ -181,27 +195,14 @@ def _change_map(atlas, change: pd.Series, new_wkt: str, lang: str) -> None:
 
 
 def _change_form(change: pd.Series, who, lang: str) -> None:
-    """Accept or reject the change, with a reason; losing a race to another reviewer is said."""
-    with st.form(f"review_change_{change['id']}"):
-        reason = st.text_input(t("review.reason", lang), key=f"review_change_reason_{change['id']}")
-        left, right = st.columns(2)
-        accept = left.form_submit_button(t("review.accept", lang), type="primary", width="stretch")
-        reject = right.form_submit_button(t("review.reject", lang), width="stretch")
-    if not (accept or reject):
-        return
-    try:
+    """Accept or reject a planner's change."""
+    def decide(accept: bool, reason: str) -> None:
         get_store().review_change(int(change["id"]), who.name, accept=accept, reason=reason,
                                   expected_version=int(change["version"]))
-    except ConflictError as exc:
-        notice("error", "review.change_conflict", lang, message=str(exc))
-        return
-    except SubmissionError as exc:
-        notice("error", "error_atlas", lang, message=str(exc))
-        return
-    st.session_state.setdefault(_MINE, set()).add(int(change["id"]))
-    outcome.keep("success", "review.change_accepted" if accept else "review.change_rejected",
-                 cid=int(change["id"]))
-    st.rerun()
+        st.session_state.setdefault(_MINE, set()).add(int(change["id"]))
+
+    _decide(f"review_change_{change['id']}", lang, decide, conflict="review.change_conflict",
+            done=("review.change_accepted", "review.change_rejected"), cid=int(change["id"]))
 
 
 def _decided_meanwhile(pending: pd.DataFrame, lang: str) -> None:
