@@ -320,3 +320,40 @@ def test_a_field_correction_applies_to_its_own_register_only(target, base):
     assert built_in["pos_method"] != "field"  # the built-in register keeps its own position
     theirs = apply_field_updates(base, store, "district-2025").projects.set_index("id").loc[pid]
     assert theirs["pos_method"] == "field" and theirs.geometry.equals(Point(121.4105, 31.2125))
+
+
+def _next_second() -> None:
+    """Until the clock's second has turned: both stores time decisions to the second, and the
+    test needs two decisions in a known order."""
+    from datetime import UTC, datetime
+    start = datetime.now(UTC).replace(microsecond=0)
+    while datetime.now(UTC).replace(microsecond=0) == start:
+        threading.Event().wait(0.05)
+
+
+def test_the_later_decision_about_a_position_wins(store, base):
+    from app.store import Submission
+    atlas = shown_atlas(store=store, base=base).atlas
+    pid = unlocated_id(atlas)
+    # a field correction accepted first...
+    sid = store.submit(Submission(pid, "correct", "王工", lon=121.4105, lat=31.2125, precision="site",
+                                  note="现场找到入口"))
+    store.review(sid, "李审", accept=True, reason="现场核实")
+    assert project(store, base, pid)["pos_method"] == "field"
+    _next_second()
+    # ...then a planner's site, accepted later: the planner's position is shown
+    row = shown_atlas(store=store, base=base).atlas.projects.set_index("id").loc[pid]
+    [(cid, _)] = propose_edit(store, atlas, pid, actor="李规划", reason="依据红线图绘制",
+                              geometry=SITE, expected_version=int(row["edit_version"]))
+    store.review_change(cid, "王审核", accept=True, reason="与红线图一致", expected_version=1)
+    shown = project(store, base, pid)
+    assert shown["pos_method"] == "drawn" and shown.geometry.equals_exact(SITE, 1e-7)
+    _next_second()
+    # a newer field correction wins in turn
+    sid = store.submit(Submission(pid, "correct", "赵工", lon=121.4110, lat=31.2128, precision="site",
+                                  note="红线图有误"))
+    store.review(sid, "李审", accept=True, reason="复核")
+    shown = project(store, base, pid)
+    assert shown["pos_method"] == "field" and shown.geometry.equals(Point(121.4110, 31.2128))
+    # as of yesterday, none of today's decisions: the project was unlocated
+    assert project(store, base, pid, asof=YESTERDAY).geometry is None

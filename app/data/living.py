@@ -542,6 +542,35 @@ def _accepted(changes: pd.DataFrame, asof: str | None) -> list[dict[str, object]
     return rows.sort_values("id").to_dict("records")
 
 
+def geometry_decided(changes: pd.DataFrame, asof: str | None = None) -> dict[str, pd.Timestamp]:
+    """When each project's position was last decided by a planner in the log (the accepted
+    geometry changes that are not the seed's, in force on `asof`): the time it was accepted
+    (reviewed, or recorded when it needed no review), UTC. A field correction accepted before
+    that time is older than the planner's position and gives way to it.
+
+    >>> rows = [change_row(1, "a", "seed", {}, {"geometry": "POINT (1 1)"}, effective="2025-01-08"),
+    ...         change_row(2, "a", "planner", {}, {"geometry": "POINT (2 2)"}, effective="2025-03-01",
+    ...                    at="2025-03-01T00:00:00+00:00"),
+    ...         change_row(3, "b", "planner", {}, {"lead_agency": "x"}, effective="2025-03-01")]
+    >>> rows[1]["reviewed_at"] = "2025-03-02T08:00:00+00:00"
+    >>> log = pd.DataFrame(rows)
+    >>> {k: v.isoformat() for k, v in geometry_decided(log).items()}
+    {'a': '2025-03-02T08:00:00+00:00'}
+    >>> geometry_decided(log, "2025-01-31")
+    {}
+    """
+    decided: dict[str, pd.Timestamp] = {}
+    for row in _accepted(changes, asof):
+        if row["source"] == "seed" or "geometry" not in json.loads(row["new"]):
+            continue
+        reviewed = row.get("reviewed_at")
+        when = pd.Timestamp(row["at"] if reviewed is None or pd.isna(reviewed) else reviewed)
+        when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+        pid = str(row["project_id"])
+        decided[pid] = max(when, decided.get(pid, when))
+    return decided
+
+
 def stage_on(stages: list[Mapping[str, str]], day: str | None) -> dict[str, str] | None:
     """The stage entry in force on `day` (the last dated on or before it; None: today).
 

@@ -25,7 +25,7 @@ import geopandas as gpd
 import pandas as pd
 
 from app.data.atlas import PROJECT_COLUMNS, Atlas, load_atlas
-from app.data.living import apply_living, check_date, fold
+from app.data.living import apply_living, check_date, fold, geometry_decided
 from app.domain.filters import search_text
 from app.errors import StoreError
 from app.io.importer import DEFAULT_LAYER
@@ -183,8 +183,12 @@ def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
     """
     if base is None:
         base = load_atlas(data_dir, layers_dir)
+    decided = None
     if register == BUILT_IN:
+        if log is None:
+            log = living_changes(store, base)
         shown = ShownAtlas(living_atlas(base, store, asof, log=log))
+        decided = geometry_decided(log, asof)
     elif store is None:
         raise StoreError(f"register {register!r} needs a store, and none exists yet "
                          "(run `python -m app store init`)")
@@ -192,4 +196,8 @@ def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
         shown = register_atlas(base, store.load_register(register), register)
     if store is None:
         return shown
-    return replace(shown, atlas=apply_field_updates(shown.atlas, store, register))
+    # a field correction and a planner's position: the later decision wins (and as of a day,
+    # only what was decided by then)
+    return replace(shown, atlas=apply_field_updates(shown.atlas, store, register,
+                                                    asof=asof if register == BUILT_IN else None,
+                                                    decided=decided))

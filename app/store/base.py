@@ -614,9 +614,16 @@ def _confidence(accuracy_m: float | None) -> str:
     return "high" if accuracy_m <= 10 else "medium" if accuracy_m <= 50 else "low"
 
 
-def apply_field_updates(atlas, store: AtlasStore, register: str = ""):
+def apply_field_updates(atlas, store: AtlasStore, register: str = "", *,
+                        asof: str | None = None,
+                        decided: Mapping[str, pd.Timestamp] | None = None):
     """The atlas with the accepted field corrections of `register` (``""``: the built-in one)
     applied (geometry, precision, provenance).
+
+    The later decision about a position wins: a correction accepted before a planner's
+    position (`decided`: project id -> when it was accepted, UTC; see
+    :func:`app.data.living.geometry_decided`) gives way to it. As of a day (`asof`), corrections
+    accepted after that day (in the district, UTC+8) are not applied.
 
     The data version gains the store's revision, so caches keyed on it see the change; the
     given atlas is not modified. Updates of projects the atlas does not have are skipped.
@@ -632,6 +639,15 @@ def apply_field_updates(atlas, store: AtlasStore, register: str = ""):
     updates = store.field_updates()
     if "register" in updates:
         updates = updates[updates["register"].fillna("") == register]
+    if len(updates) and (asof is not None or decided):
+        accepted = pd.to_datetime(updates["updated_at"], utc=True)
+        keep = pd.Series(True, index=updates.index)
+        if asof is not None:
+            keep &= (accepted + pd.Timedelta(hours=8)).dt.strftime("%Y-%m-%d") <= asof
+        if decided:
+            later = updates["project_id"].map(lambda pid: decided.get(str(pid)))
+            keep &= later.isna() | (accepted >= pd.to_datetime(later, utc=True))
+        updates = updates[keep]
     if updates.empty:
         return replace(atlas, data_version=f"{atlas.data_version}+{store.revision()}")
     projects = atlas.projects.copy()
