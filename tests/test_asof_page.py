@@ -121,6 +121,8 @@ def test_the_page_downloads_record_the_day_they_show(isolated_store):
     from app.domain.filters import Filter
     from app.ui import cache
 
+    cache.export_file.clear()  # the cache is the process's: made here, for the built-in register
+    assert cache.chosen_register() == cache.BUILT_IN
     data, name, _ = cache.export_file("v", ("k",), "geojson", "wgs84", Filter(), "2025-06-01")
     doc = json.loads(data)
     assert doc["asof"] == "2025-06-01" and "@2025-06-01" in doc["data_version"]

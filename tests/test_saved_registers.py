@@ -192,8 +192,11 @@ def test_app_and_cli_agree_after_an_accepted_correction(register, atlas, isolate
                             saved_by="test")
     moved = (121.4230, 31.2160)  # where the reviewer accepted 天山公园 to be
     accept_correction(store, "tianshan-park", *moved, register=register)
-    st.session_state["_register"] = register
-    shown = app_atlas()
+    st.session_state["_register"] = register  # the bare-mode session state: lives on...
+    try:
+        shown = app_atlas()
+    finally:
+        del st.session_state["_register"]  # ...unless removed, into other modules' tests
     assert shown.data_version.startswith(f"{register}-" if register else atlas.data_version)
     park = shown.projects.set_index("id").loc["tianshan-park"]
     assert (park.geometry.x, park.geometry.y) == moved and park["pos_method"] == "field"
