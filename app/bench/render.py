@@ -372,8 +372,9 @@ def _export_round(frame: gpd.GeoDataFrame, folder: Path) -> dict[str, float]:
 
 def run(n: int, kind: str = "point", *, repeat: int = 3, naive_n: int | None = None,
         browser: bool = True, timeout_s: float = 180.0, seed: int = 0,
-        progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run every measurement `repeat` times on one synthetic register of `n` `kind` features.
+        progress: Callable[[str], None] | None = None, live_changes: int = 20) -> dict[str, Any]:
+    """Run every measurement `repeat` times on one synthetic register of `n` `kind` features
+    (the live map's filter changes `live_changes` times each way).
 
     Returns {"config": ..., "rounds": [one dict of figures per round]}; see :func:`summarise`.
     """
@@ -434,11 +435,12 @@ def run(n: int, kind: str = "point", *, repeat: int = 3, naive_n: int | None = N
         if client is not None:
             say("live map: the component on the synthetic register")
             live["harness"] = harness_figures(atlas, _site(), base, client.browser,
-                                              [f for f, _share in filters.values()])
+                                              [f for f, _share in filters.values()],
+                                              changes=live_changes)
             repo = Path(__file__).resolve().parents[2]
             if (repo / "streamlit_app.py").is_file():
                 say("live map: the real app on the shipped register")
-                live["app"] = app_figures(client.browser, repo)
+                live["app"] = app_figures(client.browser, repo, changes=live_changes)
     return {"config": config, "rounds": rounds, "live": live}
 
 
