@@ -13,8 +13,8 @@ browser does, without drawing anything:
    sends every message in full;
 3. the ``ForwardMsg`` stream until the script run reports ``script_finished``.
 
-A session is **done** when its run finished successfully and the map element (the
-streamlit-folium component's delta) came with it; its time is counted from the moment it
+A session is **done** when its run finished successfully and the map element (the live map
+component's delta, app/ui/live_map.py) came with it; its time is counted from the moment it
 started connecting. It is an **error** when it cannot connect, the connection drops, the page
 shows an exception or an error notice, the run ends otherwise, no map was sent, or it is not done
 within ``--timeout`` seconds. Every loop is bounded (messages per session, reruns, time): the
