@@ -99,6 +99,7 @@ def run() -> None:
     page = st.navigation(pages)
     # the default page's url_path is "" (the root URL): name pages by their declared paths
     name = next(path for path, p in zip(_PAGE_PATHS, pages, strict=True) if p is page)
+    state.arrived(name)
     with errors_shown(lang):
         if name in REGISTER_PAGES:
             register_picker(lang)

@@ -34,6 +34,9 @@ VIEW_KEYS = ("w_q", "w_refs", "w_basemap", "w_asof", *(f"w_f_{name}" for name in
 #: the as-of date's widget key (a datetime.date; today = the live register)
 ASOF_WIDGET = "w_asof"
 _SAVED = "_saved_view"
+#: the page of the session's last run, and whether this run came from another one
+_PAGE = "_page_shown"
+_ARRIVED = "_page_arrived"
 #: URL parameters the browser owns (the live map writes them; Python keeps them as they are)
 BROWSER_PARAMS = ("lat", "lon", "z")
 
@@ -137,11 +140,23 @@ def remember() -> None:
     st.session_state[_SAVED] = {k: st.session_state[k] for k in VIEW_KEYS if k in st.session_state}
 
 
+def arrived(page: str) -> None:
+    """Note the page this run shows (`page`, its URL path): whether the session comes from
+    another page is what :func:`restore` needs to know."""
+    st.session_state[_ARRIVED] = st.session_state.get(_PAGE, page) != page
+    st.session_state[_PAGE] = page
+
+
 def restore() -> None:
     """Put remembered widget values back (before the widgets are drawn) where Streamlit dropped
-    them, e.g. after a visit to another page."""
+    them, e.g. after a visit to another page.
+
+    On arriving from another page every remembered value is set again, present or not: a
+    value merely left in Session State is not always what the browser then shows (a search box
+    came back empty after the map's first-paint rerun), one set from here always is."""
+    force = st.session_state.get(_ARRIVED, False)
     for k, value in (st.session_state.get(_SAVED) or {}).items():
-        if k not in st.session_state:
+        if force or k not in st.session_state:
             st.session_state[k] = value
 
 
