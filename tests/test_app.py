@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.domain.text import unescape_markdown as plain
+from tests.apptest import map_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def app(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return map_app(params).run()
 
 
 def count_line(at: AppTest) -> str:
     return next(m.value for m in [*at.caption, *at.markdown]
                 if "个项目符合筛选" in m.value or "projects match" in m.value)
-
 
 
 def table(at: AppTest):
@@ -37,6 +35,29 @@ def test_home_page_lists_every_project(atlas):
     assert count_line(at) == f"共 {n} 个项目符合筛选:地图上 {located} 个,未定位 {n - located} 个"
     assert len(table(at)) == n
     assert not at.warning
+
+
+def _map_args(at: AppTest) -> dict:
+    [live] = [e for e in at.get("component_instance")
+              if e.proto.component_name == "app.ui.live_map.atlas_live_map"]
+    return json.loads(live.proto.json_args)
+
+
+def test_the_map_comes_first_and_the_rest_once_it_has_painted(atlas):
+    from app.ui.pages.map_page import MAP_PAINTED
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.query_params["basemap"] = "none"
+    at.run()  # a new visitor's first run: the map, the sidebar, the counts
+    assert not at.exception
+    assert _map_args(at)["report_painted"] is True
+    assert count_line(at).startswith(f"共 {len(atlas.projects)} 个项目")
+    assert not at.dataframe and not at.get("download_button")
+    assert any("地图绘出后" in c.value for c in at.caption)
+    at.session_state[MAP_PAINTED] = True  # what the map's report of its first paint sets
+    at.run()
+    assert _map_args(at)["report_painted"] is False
+    assert len(table(at)) == len(atlas.projects) and at.get("download_button")
 
 
 def test_a_filter_changes_table_and_counts(atlas):

@@ -12,15 +12,13 @@ from streamlit.testing.v1 import AppTest
 from app.data.living import SEED_DATE
 from app.domain.text import unescape_markdown as plain
 from app.domain.viewstate import district_today
+from tests.apptest import map_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def app(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return map_app(params, timeout=90).run()
 
 
 def table(at: AppTest):

@@ -89,7 +89,7 @@ def _finished(status: str):
 
 
 def _read(messages: list) -> tuple[str | None, int]:
-    return asyncio.run(load._read_run(_Replay(messages), [0]))
+    return asyncio.run(load._read_run(_Replay(messages), [0]))[:2]
 
 
 MAP = {"component_name": load.MAP_COMPONENT, "json_args": '{"html": "..."}'}

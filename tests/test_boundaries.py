@@ -15,6 +15,7 @@ from app.data.atlas import load_atlas
 from app.data.boundaries import unit_summary
 from app.geo.crs import convert_geometry
 from app.geo.geocode import to_metric
+from tests.apptest import map_app
 from tests.conftest import DATA_DIR, LAYERS_DIR
 
 #: A north-south border through 武夷路 (静雅武夷 runs from about 121.410 to 121.425 E).
@@ -182,13 +183,10 @@ def test_without_outlines_the_about_page_says_how_to_load_them(tmp_path, isolate
 
 
 def test_the_map_summary_counts_the_selection_per_unit(imported, isolated_store, monkeypatch):
-    from streamlit.testing.v1 import AppTest
 
     folder, _, atlas = imported
     monkeypatch.setenv("ATLAS_BOUNDARIES_DIR", str(folder))
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"),
-                           default_timeout=60)
-    at.query_params.update({"basemap": "none", "lang": "en", "layer": "public_space"})
+    at = map_app({"basemap": "none", "lang": "en", "layer": "public_space"})
     at.run()
     assert not at.exception
     [table] = [d.value for d in at.dataframe if "Sum of shares" in d.value.columns]

@@ -26,6 +26,7 @@ from app.map.legend import legend_spec
 from app.map.payload import COORD_SCALE
 from app.map.project_layers import SVG_MAX_FEATURES, project_layers
 from app.map.scriptjson import script_json
+from tests.apptest import map_app
 
 REFS = ("district_boundary", "metro_stations", "metro_viaduct")
 
@@ -418,15 +419,12 @@ def test_filterable_decides_which_filters_exist(edited, atlas, capsys, data_copy
 
 
 def test_the_map_page_offers_only_declared_filters(edited, data_copy, layers_copy, monkeypatch):
-    from streamlit.testing.v1 import AppTest
 
     from app.domain.text import unescape_markdown
-    from tests.conftest import ROOT
 
     monkeypatch.setenv("ATLAS_DATA_DIR", str(data_copy))
     monkeypatch.setenv("ATLAS_LAYERS_DIR", str(layers_copy))
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.query_params.update({"basemap": "none", "precision": "site", "status": "operating"})
+    at = map_app({"basemap": "none", "precision": "site", "status": "operating"})
     at.run()
     assert not at.exception
     filters = [m.key for m in at.multiselect if m.key.startswith("w_f_")]

@@ -29,6 +29,7 @@ from app.io.export import export_bytes
 from app.service.atlas import BUILT_IN, shown_atlas
 from app.store import CURATED_REGISTER, Store, Submission, open_store
 from app.store.sqlite import _SCHEMA
+from tests.apptest import map_app
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTER = "district-2025"
@@ -242,10 +243,7 @@ def test_shown_atlas_needs_a_store_only_for_a_saved_register(atlas):
 # -- the app: register= in the URL, and the permalink ------------------------------------
 
 def full_app(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return map_app(params).run()
 
 
 def test_the_map_page_shows_a_saved_register_from_the_url(saved, atlas):

@@ -22,6 +22,7 @@ from app.geo.navlinks import amap_link, baidu_link
 from app.sheet import SheetOptions, field_sheet, map_sheet, parse_bbox, permalink
 from app.sheet import fonts as sheet_fonts
 from app.sheet.drawing import PT_PER_PX
+from tests.apptest import map_app
 
 DAY = date(2026, 1, 8)
 #: A located site project drawn as a filled dot: INTEX, a key renewal project.
@@ -207,14 +208,9 @@ def test_bad_options_name_the_value():
 
 
 def test_map_page_offers_the_sheet_of_its_view():
-    from pathlib import Path
 
-    from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"),
-                           default_timeout=60)
-    for key, value in {"basemap": "none", "layer": "renewal", "lang": "en"}.items():
-        at.query_params[key] = value
+    at = map_app({"basemap": "none", "layer": "renewal", "lang": "en"})
     at.run()
     assert not at.exception
     sheet_buttons = [b for b in at.get("download_button") if b.proto.label == "Download map sheet (PDF)"]

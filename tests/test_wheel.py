@@ -145,7 +145,10 @@ def test_installed_app_runs_from_its_run_directory(
         "from streamlit.testing.v1 import AppTest\n"
         "from app.ui.launch import prepare_run_dir\n"
         "entry = prepare_run_dir(Path('var/app'))\n"
-        "app = AppTest.from_file(str(entry), default_timeout=90).run()\n"
+        "from app.ui.pages.map_page import MAP_PAINTED\n"
+        "app = AppTest.from_file(str(entry), default_timeout=90)\n"
+        "app.session_state[MAP_PAINTED] = True  # the whole page, as after the map's first paint\n"
+        "app = app.run()\n"
         "print(entry)\n"
         "print([str(e.value) for e in app.exception])\n"
     )

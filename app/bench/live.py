@@ -217,7 +217,11 @@ def _drive_app(browser: Any, url: str, changes: int, timeout_s: float) -> dict[s
         page.wait_for_selector(frame_sel)
         frame = page.locator(frame_sel).element_handle().content_frame()
         frame.wait_for_function("() => window.__atlasLive && window.__atlasLive.ready")
-        firsts.append(page.evaluate("() => performance.now()") / 1000)
+        # when the features were drawn (the map's own mark), from the page's navigation start
+        painted = frame.evaluate("() => window.__atlasLive.marks.painted")
+        firsts.append((painted - page.evaluate("() => performance.timeOrigin")) / 1000)
+        # then the rest of the page (drawn once the map has painted) before anything is timed
+        frame.wait_for_function("() => window.__atlasLive.complete")
         if len(firsts) < 2:
             context.close()
     local, rerun, sidebar, to_render = [], [], [], []

@@ -11,7 +11,10 @@ browser does, without drawing anything:
    after the site's root, with an empty ``page_script_hash``: the map is the default page, at
    ``/``, so its name is ``""``), empty widget states and no cached messages, so the server
    sends every message in full;
-3. the ``ForwardMsg`` stream until the script run reports ``script_finished``.
+3. the ``ForwardMsg`` stream until the script run reports ``script_finished``;
+4. when the map asks to report its first paint (a new visitor's page draws the map first and
+   the rest once it has painted: app/ui/pages/map_page.py), the report a browser's map sends --
+   a ``rerun_script`` with the component's value -- and the stream of that second run.
 
 A session is **done** when its run finished successfully and the map element (the live map
 component's delta, app/ui/live_map.py) came with it; its time is counted from the moment it
@@ -168,6 +171,16 @@ def _rerun_request(page: str, query: str) -> bytes:
     return msg.SerializeToString()
 
 
+def _painted_request(page: str, query: str, component_id: str) -> bytes:
+    """The BackMsg a browser sends when the live map has painted (its value, as a rerun)."""
+    msg = BackMsg()
+    msg.ParseFromString(_rerun_request(page, query))
+    state = msg.rerun_script.widget_states.widgets.add()
+    state.id = component_id
+    state.json_value = json.dumps({"painted": 1, "at": int(time.time() * 1000)})
+    return msg.SerializeToString()
+
+
 def _element_problem(msg: ForwardMsg) -> str | None:
     """What is wrong with a page that sent `msg` (an exception, an error notice), or None."""
     element = msg.delta.new_element
@@ -179,24 +192,26 @@ def _element_problem(msg: ForwardMsg) -> str | None:
     return None
 
 
-async def _read_run(ws: Any, received: list[int]) -> tuple[str | None, int]:
-    """Read one session's messages until its run finished: (error or None, map bytes)."""
-    map_bytes, runs = 0, 0
+async def _read_run(ws: Any, received: list[int]) -> tuple[str | None, int, str | None]:
+    """Read one session's messages until its run finished: (error or None, map bytes, the
+    map's widget id when it asks to report its first paint)."""
+    map_bytes, runs, report = 0, 0, None
     while received[0] < MAX_MESSAGES:
         msg = ForwardMsg()
         msg.ParseFromString(await ws.recv())
         received[0] += 1
         kind = msg.WhichOneof("type")
         if kind == "page_not_found":
-            return "the server answered 'page not found' (see --page)", 0
+            return "the server answered 'page not found' (see --page)", 0, None
         if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             if problem := _element_problem(msg):
-                return problem, map_bytes
+                return problem, map_bytes, None
             component = msg.delta.new_element.component_instance
             if component.component_name == MAP_COMPONENT:
                 map_bytes = len(component.json_args)
+                report = component.id if json.loads(component.json_args).get("report_painted") else None
         if kind == "ref_hash" or msg.ref_hash:
-            return "the server sent a cached message by reference (none was offered)", map_bytes
+            return "the server sent a cached message by reference (none was offered)", map_bytes, None
         if kind != "script_finished":
             continue
         status = msg.script_finished
@@ -204,9 +219,9 @@ async def _read_run(ws: Any, received: list[int]) -> tuple[str | None, int]:
             runs, map_bytes = runs + 1, 0
             continue
         if status != _FINISHED.FINISHED_SUCCESSFULLY:
-            return f"script run ended with {_FINISHED.Name(status)}", map_bytes
-        return (None if map_bytes else "the run finished without the map element"), map_bytes
-    return f"more than {MAX_MESSAGES} messages without the end of the run", map_bytes
+            return f"script run ended with {_FINISHED.Name(status)}", map_bytes, None
+        return (None if map_bytes else "the run finished without the map element"), map_bytes, report
+    return f"more than {MAX_MESSAGES} messages without the end of the run", map_bytes, None
 
 
 class _Gathering:
@@ -245,7 +260,10 @@ async def session(base_url: str, page: str = MAP_PAGE, query: str = "",
                                           additional_headers=dict(headers or {}),
                                           ping_interval=None, open_timeout=None) as ws:
                 await ws.send(_rerun_request(page, query))
-                error, map_bytes = await _read_run(ws, received)
+                error, map_bytes, report = await _read_run(ws, received)
+                if error is None and report is not None:  # the map has painted: the rest
+                    await ws.send(_painted_request(page, query, report))
+                    error, map_bytes, _ = await _read_run(ws, received)
                 seconds = time.monotonic() - start
                 deadline.reschedule(None)  # holding the connection open has no time limit
                 if gathering is not None:

@@ -28,6 +28,7 @@ import app.domain.text
 import app.ui.safe
 from app.domain.text import escape_markdown
 from app.domain.text import unescape_markdown as plain
+from tests.apptest import map_app
 
 ROOT = Path(__file__).resolve().parents[2]
 MARK = "pwn"
@@ -111,9 +112,7 @@ def test_escaping_leaves_no_live_markup_and_the_same_text(hostile):
 
 @pytest.mark.parametrize("param", ["p", "status", "basemap"])
 def test_url_parameters_in_notices(param):
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.query_params["basemap"] = "none"
-    at.query_params[param] = ONE_LINE
+    at = map_app({"basemap": "none", param: ONE_LINE})
     at.run()
     assert_inert(at, *QUOTABLE)
 

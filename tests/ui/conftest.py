@@ -206,10 +206,13 @@ def wait_for_app(page: Page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
 
 
 def live_frame(page: Page) -> Frame:
-    """The live map's frame once its latest filter is painted."""
+    """The live map's frame once its latest filter is painted and the page around it is
+    complete (the map comes first; the rest with the run its first paint triggers)."""
     page.locator(LIVE).wait_for(state="visible", timeout=APP_TIMEOUT_MS)
     frame = page.locator(LIVE).element_handle().content_frame()
-    frame.wait_for_function("() => window.__atlasLive && window.__atlasLive.ready", timeout=APP_TIMEOUT_MS)
+    frame.wait_for_function("() => window.__atlasLive && window.__atlasLive.ready"
+                            " && window.__atlasLive.complete", timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
     return frame
 
 

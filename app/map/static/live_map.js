@@ -25,13 +25,14 @@
     // the base), which reference layers it shows, and when it last changed them (Date.now(),
     // echoed back by the page once its rerun has seen the change)
     rowLayer: [], layerIds: [], hidden: {}, refsShown: null, localAt: null,
-    legendText: null, boxText: null, fetching: null, minimap: null
+    legendText: null, boxText: null, fetching: null, minimap: null, reported: false
   };
   // for tests and the bench: counts of renders and of mask applications, and when the last
   // mask was fully painted (performance.now())
   // (changedAt: when the map's layer control was last used, on the same clock as paintedAt)
+  // (complete: the page has drawn everything around the map, not the map first)
   window.__atlasLive = { renders: 0, applied: 0, paintedAt: null, baseLoads: 0, ready: false,
-                         marks: {}, changedAt: null };
+                         marks: {}, changedAt: null, complete: false };
   function mark(name) {
     var live = window.__atlasLive;
     if (!(name in live.marks)) { live.marks[name] = Math.round(performance.timeOrigin + performance.now()); }
@@ -460,7 +461,16 @@
     }
     if (!args.focus || !args.focus.id) { state.clicked = null; }
     writeView();
-    painted.then(function () { live.ready = true; mark("painted"); });
+    painted.then(function () {
+      live.ready = true;
+      mark("painted");
+      // the page draws its table and charts once the map is up (map_page.MAP_PAINTED)
+      if (args.report_painted && !state.reported) {
+        state.reported = true;
+        setValue({ painted: 1, at: Date.now() });
+      }
+      if (!args.report_painted) { live.complete = true; }
+    });
   }
 
   function fetchBase(url) {
@@ -502,6 +512,15 @@
         apply(state.args);
       });
     });
+    state.loading.catch(reportAnyway);
+  }
+
+  /* a map that cannot be drawn must not hold the rest of the page back */
+  function reportAnyway() {
+    if (state.args && state.args.report_painted && !state.reported) {
+      state.reported = true;
+      setValue({ painted: 1, at: Date.now() });
+    }
   }
 
   window.addEventListener("message", function (event) {

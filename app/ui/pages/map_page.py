@@ -6,6 +6,12 @@ row mask --, labels are looked up once per distinct value, and a big selection's
 made when clicked. Panning and zooming return nothing to Python (the browser writes lat/lon/z
 to the address bar); a click on a feature selects its row and writes p=.
 
+Map first: a session's first run draws the title, the sidebar and the map only; the summary,
+the table and the downloads come with the run that the map's first paint triggers (the map
+reports it, :data:`MAP_PAINTED`). Streamlit's browser side shows the elements of a run once the
+code of every one of them is loaded: the table and the charts need about 2 MB of JavaScript,
+which held the map back by most of a second for a new visitor.
+
 The date control (sidebar) shows the register as it stood on a day (``asof=``; today is the
 live register); the caption above the map says which day and which data version it is. Below
 the map, the progress chart follows the 2025 programme month by month (app/ui/progress.py).
@@ -62,6 +68,10 @@ _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict"
 _COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem;"
                 "padding-bottom:2rem}@media (max-width:640px){"
                 "[data-testid='stMainBlockContainer']{padding-top:3.75rem}}</style>")
+
+#: Session key: the live map has painted once in this session (its message), so the page draws
+#: everything, not the map first (module doc).
+MAP_PAINTED = "_map_painted"
 
 #: Registers up to this many projects share each selection between sessions (:func:`_selection`).
 SHARED_SELECTION_ROWS = 5_000
@@ -199,6 +209,8 @@ def _on_map_message() -> None:
     it and its table row --, its layer control changed the layers shown, or its tiles failed
     and the user chose the no-basemap view."""
     message = st.session_state.get("live_map") or {}
+    if message.get("painted"):
+        st.session_state[MAP_PAINTED] = True
     if message.get("basemap") in BASEMAP_IDS:  # tiles failed: the no-basemap view
         st.session_state["w_basemap"] = message["basemap"]
     if "select" in message:
@@ -273,6 +285,7 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
                           "at": (st.session_state.get("live_map") or {}).get("at")},
         "focus": {"id": view.project, "seq": st.session_state.get("_focus_seq", 0)},
         "fit": _fit(frame, view.query, crs), "view": initial, "shift": view_shift(basemap),
+        "report_painted": not st.session_state.get(MAP_PAINTED),
         "district": [[miny, minx], [maxy, maxx]], "height": 560, "assets": _assets(),
         "texts": {k.removeprefix("live."): t(k, lang) for k in
                   ("fullscreen", "exit_fullscreen", "live.tile_error", "live.tile_fallback")},
@@ -403,6 +416,9 @@ def render() -> None:
     map_col, side_col = st.columns([5, 2], gap="small")
     with map_col:
         _map(atlas, frame, mask, lang, view, notices)
+    if not st.session_state.get(MAP_PAINTED):  # the map first; the rest when it has painted
+        side_col.caption(t("live.rest_follows", lang))
+        return
     with side_col:
         _unlocated(selection.unlocated, lang)
         _summary(atlas, selection, lang)
