@@ -8,9 +8,9 @@ The day is checked by :func:`asof_day` when the command runs, so a bad one print
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 
 from app.data.living import check_date
+from app.domain.viewstate import district_today
 from app.errors import FilterError, SubmissionError
 
 __all__ = ["add_asof_argument", "asof_day"]
@@ -42,7 +42,7 @@ def asof_day(text: str | None, today: str | None = None, *, register: str = "") 
         day = check_date(text, "the as-of date")
     except SubmissionError as exc:
         raise FilterError(str(exc)) from None
-    today = today or datetime.now(UTC).date().isoformat()
+    today = today or district_today().isoformat()  # the district's day, as the app's control
     if day > today:
         raise FilterError(f"the as-of date {day} is after today ({today}): "
                           "the register can only be shown as it stood")

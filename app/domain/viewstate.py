@@ -58,7 +58,7 @@ _ZOOM_RANGE = (9, 19)
 EARLIEST_ASOF = date(2000, 1, 1)
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: The district's clock (China Standard Time, no daylight saving): what "today" means here.
-_DISTRICT_TZ = timezone(timedelta(hours=8))
+DISTRICT_TZ = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def _number(raw: object, lo: float, hi: float) -> float | None:
 
 def district_today() -> date:
     """Today in the district (UTC+8): the latest day ``asof`` may name."""
-    return datetime.now(_DISTRICT_TZ).date()
+    return datetime.now(DISTRICT_TZ).date()
 
 
 def parse_asof(raw: object, today: date | None = None) -> tuple[str | None, str | None]:

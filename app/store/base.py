@@ -32,7 +32,7 @@ from shapely import Point
 from app.data.living import CHANGE_COLUMNS, Edit, check_reason
 from app.domain.model import LOCATED_PRECISIONS
 from app.domain.text import check_text
-from app.domain.viewstate import district_today
+from app.domain.viewstate import DISTRICT_TZ, district_today
 from app.errors import ConflictError, SubmissionError
 
 __all__ = [
@@ -643,7 +643,7 @@ def apply_field_updates(atlas, store: AtlasStore, register: str = "", *,
         accepted = pd.to_datetime(updates["updated_at"], utc=True)
         keep = pd.Series(True, index=updates.index)
         if asof is not None:
-            keep &= (accepted + pd.Timedelta(hours=8)).dt.strftime("%Y-%m-%d") <= asof
+            keep &= accepted.dt.tz_convert(DISTRICT_TZ).dt.strftime("%Y-%m-%d") <= asof
         if decided:
             later = updates["project_id"].map(lambda pid: decided.get(str(pid)))
             keep &= later.isna() | (accepted >= pd.to_datetime(later, utc=True))
