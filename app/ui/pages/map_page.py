@@ -73,7 +73,7 @@ _COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem
 #: everything, not the map first (module doc).
 MAP_PAINTED = "_map_painted"
 
-#: Registers up to this many projects share each selection between sessions (:func:`_selection`).
+#: Registers up to this many projects share each selection between sessions (:func:`_rows`).
 SHARED_SELECTION_ROWS = 5_000
 
 #: Selections up to this many projects get their download files made with the page (and
@@ -151,25 +151,21 @@ def _display_frame(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> pd.DataF
 
 
 @dataclass(frozen=True)
-class _Selection:
-    """What the page shows of one filter's rows, in one language (see :func:`_selection`)."""
+class _Parts:
+    """What the page shows beside and below the map of one filter's rows, in one language."""
 
-    frame: gpd.GeoDataFrame  # the rows of the atlas that pass the filter
-    located: int
     table: pd.DataFrame  # the table as shown: labels, localized column names
     ids: list[str]  # the table's project ids, row by row
     unlocated: pd.DataFrame  # name and position note of the unlocated rows
     bars: tuple[dict, dict]  # summary bars by layer and by status
 
 
-def _selection_parts(atlas: Atlas, mask: np.ndarray, lang: str) -> _Selection:
-    frame = atlas.projects[mask]
+def _make_parts(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> _Parts:
     table = _display_frame(atlas, frame, lang)
     rows = frame[frame.geometry.isna()]
     name = "name_en" if lang == "en" else "name_zh"
     labels = _label_funcs(atlas, lang)
-    return _Selection(
-        frame=frame, located=int(frame.geometry.notna().sum()),
+    return _Parts(
         table=table.drop(columns=["id"]).rename(columns=lambda c: field_label(c, lang)),
         ids=table["id"].tolist(),
         unlocated=pd.DataFrame({field_label("name", lang): rows[name],
@@ -178,23 +174,39 @@ def _selection_parts(atlas: Atlas, mask: np.ndarray, lang: str) -> _Selection:
               _bars(_labels(frame["status"], labels["status"]).value_counts(), lang)))
 
 
+# Shared by every session (read-only: nobody changes what they return), once per (data
+# version, filter, as-of day[, language]): a crowd opening a link costs one selection, not one
+# each. A city-scale register's selections are made per run, so the caches' memory stays small.
+
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _shared_selection(version: str, key: tuple, asof: str | None, lang: str, _atlas: Atlas,
-                      _mask: np.ndarray) -> _Selection:
-    """:func:`_selection_parts`, once per (data version, filter, as-of day, language) for every
-    session (read-only: nobody changes what it returns)."""
-    return _selection_parts(_atlas, _mask, lang)
+def _shared_rows(version: str, key: tuple, asof: str | None, _atlas: Atlas,
+                 _mask: np.ndarray) -> gpd.GeoDataFrame:
+    return _atlas.projects[_mask]
 
 
-def _selection(atlas: Atlas, flt: Filter, asof: str | None, mask: np.ndarray,
-               lang: str) -> _Selection:
-    """The filter's rows and what the page shows of them. Every session opening the page with
-    the same filter shares one copy up to :data:`SHARED_SELECTION_ROWS` projects (a crowd
-    opening a link costs one selection, not one each); a city-scale register's selections are
-    made per run, so that the cache's memory stays small."""
-    if len(atlas.projects) > SHARED_SELECTION_ROWS:
-        return _selection_parts(atlas, mask, lang)
-    return _shared_selection(atlas.data_version, flt.key(), asof, lang, atlas, mask)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _shared_parts(version: str, key: tuple, asof: str | None, lang: str, _atlas: Atlas,
+                  _frame: gpd.GeoDataFrame) -> _Parts:
+    return _make_parts(_atlas, _frame, lang)
+
+
+def _shared(atlas: Atlas) -> bool:
+    return len(atlas.projects) <= SHARED_SELECTION_ROWS
+
+
+def _rows(atlas: Atlas, flt: Filter, asof: str | None, mask: np.ndarray) -> gpd.GeoDataFrame:
+    """The rows of the atlas that pass the filter (shared up to :data:`SHARED_SELECTION_ROWS`)."""
+    if not _shared(atlas):
+        return atlas.projects[mask]
+    return _shared_rows(atlas.data_version, flt.key(), asof, atlas, mask)
+
+
+def _parts(atlas: Atlas, flt: Filter, asof: str | None, frame: gpd.GeoDataFrame,
+           lang: str) -> _Parts:
+    """Table, unlocated list and summary bars of `frame` (shared like :func:`_rows`)."""
+    if not _shared(atlas):
+        return _make_parts(atlas, frame, lang)
+    return _shared_parts(atlas.data_version, flt.key(), asof, lang, atlas, frame)
 
 
 def _on_table_select() -> None:
@@ -328,16 +340,16 @@ def _bars(counts: pd.Series, lang: str) -> dict:
     }
 
 
-def _summary(atlas: Atlas, selection: _Selection, lang: str) -> None:
+def _summary(atlas: Atlas, frame: gpd.GeoDataFrame, parts: _Parts, lang: str) -> None:
     st.markdown(f"**{t('summary', lang)}**")
-    by_layer, by_status = selection.bars
+    by_layer, by_status = parts.bars
     # stacked, not side by side: long bilingual labels need the column's whole width
     st.caption(t("by_layer", lang))
     st.vega_lite_chart(spec=by_layer, width="stretch")
     st.caption(t("by_status", lang))
     st.vega_lite_chart(spec=by_status, width="stretch")
     for kind in loaded_kinds(atlas):  # outline files loaded: the selection per unit
-        units_table(atlas, selection.frame, kind, lang)
+        units_table(atlas, frame, kind, lang)
 
 
 def _notices(atlas: Atlas, lang: str) -> None:
@@ -384,8 +396,7 @@ def render() -> None:
 
     flt = view.to_filter()
     mask = filter_mask(atlas.data_version, flt.key(), flt, asof).to_numpy()
-    selection = _selection(atlas, flt, asof, mask, lang)
-    frame = selection.frame
+    frame = _rows(atlas, flt, asof, mask)
     st.session_state["_p_dropped"] = None
     if view.project and not (frame["id"] == view.project).any():
         # a selection the filters exclude is dropped, and the page says so
@@ -403,7 +414,7 @@ def render() -> None:
     # the same blocks on every run, filled or not: the map's frame keeps its place (and life)
     with st.container():
         _notices(atlas, lang)
-        located = selection.located
+        located = int(frame.geometry.notna().sum())
         st.caption(t("count_line", lang).format(n=len(frame), located=located,
                                                 unlocated=len(frame) - located))
         st.caption(_asof_line(atlas, asof, lang))
@@ -419,9 +430,10 @@ def render() -> None:
     if not st.session_state.get(MAP_PAINTED):  # the map first; the rest when it has painted
         side_col.caption(t("live.rest_follows", lang))
         return
+    parts = _parts(atlas, flt, asof, frame, lang)
     with side_col:
-        _unlocated(selection.unlocated, lang)
-        _summary(atlas, selection, lang)
+        _unlocated(parts.unlocated, lang)
+        _summary(atlas, frame, parts, lang)
     # drawn only while open (the open state reruns the page): most visitors never open it
     progress = st.expander(t("progress.title", lang), expanded=False,
                            icon=":material/bar_chart:", key="w_progress_open", on_change="rerun")
@@ -431,8 +443,8 @@ def render() -> None:
 
     st.subheader(t("table", lang))
     st.caption(t("table_help", lang))
-    st.session_state["_table_ids"] = selection.ids
-    st.dataframe(selection.table, hide_index=True, width="stretch", on_select=_on_table_select,
+    st.session_state["_table_ids"] = parts.ids
+    st.dataframe(parts.table, hide_index=True, width="stretch", on_select=_on_table_select,
                  selection_mode="single-row", key="w_table")
     if view.project:
         name = atlas.projects.set_index("id").loc[view.project]
