@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.store import Store
+from tests.apptest import sign_in
 
 
 def field_app() -> AppTest:
@@ -24,13 +25,6 @@ def review_app() -> AppTest:
         review_page.render()
 
     return AppTest.from_function(page, default_timeout=60)
-
-
-def sign_in(at: AppTest, role: str, name: str, passphrase: str) -> AppTest:
-    at.text_input(key=f"signin_name_{role}").input(name)
-    at.text_input(key=f"signin_team_{role}").input("一组")
-    at.text_input(key=f"signin_pass_{role}").input(passphrase)
-    return at.button[[b.label for b in at.button].index("登录")].click().run()
 
 
 def test_without_configuration_nobody_can_submit(monkeypatch):

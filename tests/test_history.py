@@ -23,6 +23,7 @@ from app.service.history import CHANGE_LOG_COLUMNS, history_bytes, history_frame
 from app.service.living import seed_register
 from app.store import AtlasStore, Store, open_store
 from tests import pg_support
+from tests.apptest import sign_in
 
 postgis_server = pg_support.postgis_server
 pg_url = pg_support.pg_url
@@ -275,13 +276,6 @@ def history_app() -> AppTest:
         history_page.render()
 
     return AppTest.from_function(page, default_timeout=60)
-
-
-def sign_in(at: AppTest, role: str, name: str, passphrase: str) -> AppTest:
-    at.text_input(key=f"signin_name_{role}").input(name)
-    at.text_input(key=f"signin_team_{role}").input("一组")
-    at.text_input(key=f"signin_pass_{role}").input(passphrase)
-    return at.button[[b.label for b in at.button].index("登录")].click().run()
 
 
 @pytest.fixture()

@@ -12,6 +12,7 @@ from app.domain.roles import FIELD, PLANNER, Identity
 from app.service.atlas import shown_atlas
 from app.service.living import propose_edit
 from app.store import Store
+from tests import apptest
 
 # a small parcel inside the district, beside 天山公园
 PARCEL = box(121.4000, 31.2100, 121.4010, 31.2110)
@@ -36,10 +37,7 @@ def review_app() -> AppTest:
 
 
 def sign_in(at: AppTest, role: str, passphrase: str, name: str = "李规划") -> AppTest:
-    at.text_input(key=f"signin_name_{role}").input(name)
-    at.text_input(key=f"signin_team_{role}").input("规划科")
-    at.text_input(key=f"signin_pass_{role}").input(passphrase)
-    return at.button[[b.label for b in at.button].index("登录")].click().run()
+    return apptest.sign_in(at, role, name, passphrase, team="规划科")
 
 
 def labels(at: AppTest) -> list[str]:

@@ -43,6 +43,7 @@ from app.store import (
 from app.store.dump import read_dump
 from app.store.postgis import MIGRATIONS, PostgisStore
 from tests import pg_support
+from tests.apptest import sign_in
 
 postgis_server = pg_support.postgis_server  # the fixtures: a server per session, a database per test
 pg_url = pg_support.pg_url
@@ -429,12 +430,6 @@ def test_the_field_and_review_pages_work_on_either_store(monkeypatch, target):
     def page(name: str) -> AppTest:
         return AppTest.from_string(f"from app.ui.pages import {name}\n{name}.render()",
                                    default_timeout=60).run()
-
-    def sign_in(at: AppTest, role: str, name: str, passphrase: str) -> AppTest:
-        at.text_input(key=f"signin_name_{role}").input(name)
-        at.text_input(key=f"signin_team_{role}").input("一组")
-        at.text_input(key=f"signin_pass_{role}").input(passphrase)
-        return at.button[[b.label for b in at.button].index("登录")].click().run()
 
     at = sign_in(page("field_page"), "field", "王工", "field-pass")
     at.selectbox(key="field_pick").set_value("tianshan-park").run()
