@@ -48,16 +48,26 @@ def test_the_map_comes_first_and_the_rest_once_it_has_painted(atlas):
 
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.query_params["basemap"] = "none"
-    at.run()  # a new visitor's first run: the map, the sidebar, the counts
+    at.query_params["layer"] = "public_space"
+    at.run()  # a new visitor's first run: the title, the counts and the map, nothing else
     assert not at.exception
     assert _map_args(at)["report_painted"] is True
-    assert count_line(at).startswith(f"共 {len(atlas.projects)} 个项目")
+    # the link's view at once, though no control is drawn yet
+    expected = atlas.projects[atlas.projects["layer"] == "public_space"]
+    shown = len(expected)
+    assert count_line(at).startswith(f"共 {shown} 个项目") and 0 < shown < len(atlas.projects)
     assert not at.dataframe and not at.get("download_button")
+    assert not at.text_input and not at.multiselect and not at.selectbox and not at.date_input
+    assert not at.get("button_group")  # the language switch
     assert any("地图绘出后" in c.value for c in at.caption)
+    assert any("筛选、图层和底图" in c.value for c in at.sidebar.caption)
     at.session_state[MAP_PAINTED] = True  # what the map's report of its first paint sets
     at.run()
     assert _map_args(at)["report_painted"] is False
-    assert len(table(at)) == len(atlas.projects) and at.get("download_button")
+    assert at.text_input(key="w_q").value == ""
+    assert at.multiselect(key="w_f_layer").value == ["public_space"]
+    assert at.selectbox(key="w_register") and at.get("button_group")
+    assert len(table(at)) == shown and at.get("download_button")
 
 
 def test_a_filter_changes_table_and_counts(atlas):

@@ -334,6 +334,8 @@ never drawn.
     "live.tile_fallback": ("改用无底图视图", "Switch to the no-basemap view"),
     "live.rest_follows": ("地图绘出后，这里显示未定位项目、统计和项目表……",
                           "The unlocated projects, the summary and the table follow once the map is drawn…"),
+    "live.controls_follow": ("地图绘出后，这里显示语言、筛选、图层和底图……",
+                             "The language, filter, layer and basemap controls follow once the map is drawn…"),
     "live.layers": ("图层", "Layers"),
     "method_none": ("无", "none"),
     "live.selected": ("已选项目:", "Selected project:"),

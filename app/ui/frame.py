@@ -79,7 +79,7 @@ def run() -> None:
     """Entry point called by streamlit_app.py."""
     st.set_page_config(page_title=t("page_title", "zh"), page_icon="🗺️", layout="wide",
                        initial_sidebar_state="auto")
-    lang = state.language_selector()
+    lang = state.language()
     pages = [
         st.Page(map_page.render, title=t("map_page", lang), icon=":material/map:", default=True,
                 url_path="map"),
@@ -100,9 +100,13 @@ def run() -> None:
     # the default page's url_path is "" (the root URL): name pages by their declared paths
     name = next(path for path, p in zip(_PAGE_PATHS, pages, strict=True) if p is page)
     state.arrived(name)
+    # a new visitor's map comes first, alone: the shared controls come with the next run
+    controls = not (name == "map" and map_page.map_first())
+    if controls:
+        lang = state.language_selector()
     with errors_shown(lang):
         if name in REGISTER_PAGES:
-            register_picker(lang)
+            register_picker(lang, draw=controls)
         outcome.moved_to(name)
         if name != "map":
             # the map page's view (filters, search, layers, basemap) lives on, in the URL too
@@ -124,11 +128,13 @@ def _on_register_change() -> None:
     st.session_state["focus"] = None
 
 
-def register_picker(lang: str) -> None:
+def register_picker(lang: str, *, draw: bool = True) -> None:
     """The register picker of the shared sidebar, synced with ``register=`` in the URL.
 
     Its first value comes from the URL; a name that is not (or no longer) saved falls back to
     the built-in register with a notice. Shows the note about rows moved to the default layer.
+    With `draw` false the choice is made and noted the same way, without the picker (a map
+    page's first run).
     """
     options = _registers()
     if REGISTER_KEY not in st.session_state:
@@ -139,9 +145,10 @@ def register_picker(lang: str) -> None:
         st.session_state[REGISTER_KEY] = BUILT_IN
         st.session_state["focus"] = None
     st.session_state["w_register"] = st.session_state[REGISTER_KEY]
-    st.sidebar.selectbox(t("register.pick", lang), options, key="w_register",
-                         on_change=_on_register_change, help=t("register.help", lang),
-                         format_func=lambda n: n or t("register.builtin", lang))
+    if draw:
+        st.sidebar.selectbox(t("register.pick", lang), options, key="w_register",
+                             on_change=_on_register_change, help=t("register.help", lang),
+                             format_func=lambda n: n or t("register.builtin", lang))
     chosen = st.session_state[REGISTER_KEY]
     if (st.query_params.get("register") or BUILT_IN) != chosen:
         if chosen:

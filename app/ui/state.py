@@ -45,11 +45,20 @@ def _params() -> dict[str, list[str]]:
     return {k: st.query_params.get_all(k) for k in st.query_params.keys()}  # noqa: SIM118
 
 
-def language_selector() -> str:
-    """The shared language switch in the sidebar; its first value comes from ``?lang=``."""
+def language() -> str:
+    """The session's UI language: the language switch's value, at first from ``?lang=``.
+
+    Known before the switch is drawn (the page titles need it, and a map page's first run
+    does not draw the switch: app/ui/pages/map_page.py)."""
     if "w_lang" not in st.session_state:
         lang = (st.query_params.get("lang") or "zh")
         st.session_state["w_lang"] = lang if lang in LANGS else "zh"
+    return st.session_state["w_lang"] or "zh"
+
+
+def language_selector() -> str:
+    """The shared language switch in the sidebar (its value: :func:`language`)."""
+    language()
     return st.sidebar.segmented_control(
         t("language", "zh"), LANGS, key="w_lang", format_func=lambda v: t(f"lang_{v}", v),
         selection_mode="single", on_change=_relabel) or "zh"

@@ -23,6 +23,7 @@ from app.data.atlas import Atlas, load_atlas
 from app.domain.i18n import t
 from app.geo.crs import convert
 from app.map.basemaps import basemap_title
+from app.ui.pages.map_page import MAP_FIRST_WAIT_S
 
 from .conftest import LIVE, PHONE, live_frame, open_map, wait_for_app
 
@@ -276,6 +277,24 @@ def test_clear_filters_works_after_a_dropdown_closed_with_esc(live_app: str, atl
     wait_for_app(page)
     expect(frame.locator(PROJECT_PATHS)).to_have_count(int(atlas.projects.geometry.notna().sum()))
     assert "status" not in params(page)
+
+
+def test_a_map_that_cannot_load_does_not_hold_the_page_back(live_app: str, browser: Browser) -> None:
+    """The first run draws the map alone and waits for its report of a first paint; a frame
+    whose script is blocked never reports, and the controls and the table come anyway."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.route("**/atlas_live_map/live_map.js", lambda route: route.abort("blockedbyclient"))
+    page = context.new_page()
+    page.goto(f"{live_app}/?basemap=none&lang=en&q=park")
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text(t("live.controls_follow", "en"), timeout=TIMEOUT_MS)
+    expect(sidebar.get_by_role("textbox")).to_have_count(0)
+    # after MAP_FIRST_WAIT_S without the report: the whole page, with the link's values
+    wait_ms = MAP_FIRST_WAIT_S * 1000 + TIMEOUT_MS
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=wait_ms)
+    expect(sidebar.get_by_role("textbox").first).to_have_value("park", timeout=TIMEOUT_MS)
+    expect(sidebar).not_to_contain_text(t("live.controls_follow", "en"))
+    context.close()
 
 
 def test_failing_tiles_are_said_and_the_no_basemap_view_offered(live_app: str, browser: Browser) -> None:

@@ -6,11 +6,16 @@ row mask --, labels are looked up once per distinct value, and a big selection's
 made when clicked. Panning and zooming return nothing to Python (the browser writes lat/lon/z
 to the address bar); a click on a feature selects its row and writes p=.
 
-Map first: a session's first run draws the title, the sidebar and the map only; the summary,
-the table and the downloads come with the run that the map's first paint triggers (the map
-reports it, :data:`MAP_PAINTED`). Streamlit's browser side shows the elements of a run once the
-code of every one of them is loaded: the table and the charts need about 2 MB of JavaScript,
-which held the map back by most of a second for a new visitor.
+Map first: a session's first run draws the title and the map only; the sidebar's controls
+(language, register, date, search, filters, layers, basemap), the summary, the table and the
+downloads come with the run that the map's first paint triggers (the map reports it,
+:data:`MAP_PAINTED`). Streamlit's browser side loads the code of each kind of element lazily, in
+dozens of small files over the browser's six connections, and the map's frame waited behind the
+widgets' files and the table's and charts' (about 2 MB): 3.3 s to a new visitor's first map with
+everything in one run, 2.2 s with the sidebar in the first run, 1.6-1.7 s with the map alone.
+The first run's values come from the URL (app/ui/state.py), so the map shows the link's view at
+once. A map that never reports (its frame blocked) does not hold the page back: after
+:data:`MAP_FIRST_WAIT_S` the rest is drawn anyway.
 
 The date control (sidebar) shows the register as it stood on a day (``asof=``; today is the
 live register); the caption above the map says which day and which data version it is. Below
@@ -20,6 +25,7 @@ the map, the progress chart follows the 2025 programme month by month (app/ui/pr
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -73,6 +79,10 @@ _COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem
 #: everything, not the map first (module doc).
 MAP_PAINTED = "_map_painted"
 
+#: Seconds a first run waits for the map's report before drawing the rest anyway (a frame that
+#: cannot load must not leave the page without its controls and table).
+MAP_FIRST_WAIT_S = 6.0
+
 #: Registers up to this many projects share each selection between sessions (:func:`_rows`).
 SHARED_SELECTION_ROWS = 5_000
 
@@ -95,6 +105,22 @@ def _label_funcs(atlas: Atlas, lang: str) -> dict[str, object]:
         "report_section": lambda v: atlas.vocab.label("section", v, lang),
         "precision": lambda v: atlas.vocab.label("precision", v, lang),
     }
+
+
+def map_first() -> bool:
+    """Whether this run of the map page is a session's first, the map alone (module doc)."""
+    return not st.session_state.get(MAP_PAINTED)
+
+
+@st.fragment(run_every=MAP_FIRST_WAIT_S)
+def _rest_anyway() -> None:
+    """On a first run's page: if the map has not reported its paint within MAP_FIRST_WAIT_S
+    seconds, draw the rest without it (its frame may be blocked). Drawn with the first run
+    (which only notes the time); its timer stops with the full run, which no longer draws it."""
+    started = st.session_state.setdefault("_map_first_at", time.monotonic())
+    if map_first() and time.monotonic() - started >= MAP_FIRST_WAIT_S - 0.5:
+        st.session_state[MAP_PAINTED] = True
+        st.rerun(scope="app")
 
 
 def _asof_control(lang: str, living: bool) -> None:
@@ -385,7 +411,11 @@ def render() -> None:
     living = chosen_register() == BUILT_IN
     atlas = get_atlas(state.chosen_asof() if living else None)
     state.init_from_url(atlas)
-    _sidebar(atlas, lang, living)
+    first = map_first()
+    if first:  # the controls follow with the next run, from the same values
+        st.sidebar.caption(t("live.controls_follow", lang))
+    else:
+        _sidebar(atlas, lang, living)
     state.remember()
     asof = state.chosen_asof() if living else None
     atlas = get_atlas(asof)  # the date control may have moved
@@ -427,8 +457,10 @@ def render() -> None:
     map_col, side_col = st.columns([5, 2], gap="small")
     with map_col:
         _map(atlas, frame, mask, lang, view, notices)
-    if not st.session_state.get(MAP_PAINTED):  # the map first; the rest when it has painted
+    if first:  # the map first; the rest when it has painted
         side_col.caption(t("live.rest_follows", lang))
+        with side_col:
+            _rest_anyway()
         return
     parts = _parts(atlas, flt, asof, frame, lang)
     with side_col:
