@@ -70,6 +70,21 @@ def test_the_map_comes_first_and_the_rest_once_it_has_painted(atlas):
     assert len(table(at)) == shown and at.get("download_button")
 
 
+def test_a_language_switch_gives_every_choice_widget_its_value_again():
+    """The switch's callback re-sets the choice widgets noted where they are drawn
+    (state.relabelled): each one on the page, and the values stay what they were."""
+    at = app(basemap="none", layer="public_space", refs="boundary")
+    drawn = {w.key for w in [*at.multiselect, *at.selectbox]}
+    assert {"w_f_layer", "w_refs", "w_basemap", "w_register"} <= drawn
+    assert drawn <= at.session_state["_relabel_keys"]
+    values = {k: at.session_state[k] for k in drawn}
+    at.button_group(key="w_lang").set_value("en").run()
+    assert not at.exception and not at.warning
+    assert {k: at.session_state[k] for k in drawn} == values
+    assert at.multiselect(key="w_f_layer").value == ["public_space"]
+    assert "Parks and public space" in at.multiselect(key="w_f_layer").options
+
+
 def test_a_filter_changes_table_and_counts(atlas):
     at = app(basemap="none")
     at.multiselect(key="w_f_layer").set_value(["public_space"]).run()

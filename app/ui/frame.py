@@ -146,7 +146,7 @@ def register_picker(lang: str, *, draw: bool = True) -> None:
         st.session_state["focus"] = None
     st.session_state["w_register"] = st.session_state[REGISTER_KEY]
     if draw:
-        st.sidebar.selectbox(t("register.pick", lang), options, key="w_register",
+        st.sidebar.selectbox(t("register.pick", lang), options, key=state.relabelled("w_register"),
                              on_change=_on_register_change, help=t("register.help", lang),
                              format_func=lambda n: n or t("register.builtin", lang))
     chosen = st.session_state[REGISTER_KEY]

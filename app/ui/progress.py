@@ -22,6 +22,7 @@ from app.domain.i18n import t
 from app.domain.model import REPORT_SECTIONS
 from app.domain.viewstate import district_today
 from app.service.progress import STAGE_COLOURS, UNKNOWN_STAGE, month_ends, stage_progress
+from app.ui import state
 from app.ui.cache import change_log
 
 __all__ = ["PROGRESS_YEAR", "progress_chart", "render_progress"]
@@ -82,7 +83,7 @@ def render_progress(atlas: Atlas, revision: int, lang: str, *, living: bool) -> 
         return
     st.caption(t("progress.help", lang))
     # no grouping until one is asked for: each chart costs every session that shows it
-    by = st.segmented_control(t("progress.by", lang), _GROUPINGS, key="w_progress_by",
+    by = st.segmented_control(t("progress.by", lang), _GROUPINGS, key=state.relabelled("w_progress_by"),
                               default=None, selection_mode="single",
                               format_func=lambda v: t(f"progress.by_{'section' if v == 'report_section' else 'layer'}", lang))
     charts = _chart_specs(atlas.data_version, revision, by or "layer", district_today(), lang, atlas)

@@ -71,18 +71,24 @@ def _relabel() -> None:
     chosen in (the browser holds the chosen labels, not the values); a value set from here
     is sent again and drawn with the new language's labels.
     """
-    for key, value in list(st.session_state.items()):
-        if (isinstance(key, str) and key.startswith(_RELABELLED) and key != "w_lang"
-                and isinstance(value, (list, str, int))):
+    for key in st.session_state.get(_RELABEL_KEYS, ()):
+        value = st.session_state.get(key)
+        if isinstance(value, (list, str, int)):
             st.session_state[key] = value
 
 
-#: Keys (prefixes) of the choice widgets whose labels depend on the language and that take no
-#: default argument (a value set from Session State beside a default draws a warning).
-_RELABELLED = ("w_f_", "w_refs", "w_basemap", "w_register", "w_progress_by", "field_pick",
-               "field_near", "history_role", "history_project", "imp_map_", "imp_encoding",
-               "imp_crs", "imp_basemap", "planner_crs", "planner_pick", "review_pick",
-               "review_change_pick")
+#: Session key: the keys of the choice widgets drawn in this session whose option labels depend
+#: on the language (:func:`relabelled`).
+_RELABEL_KEYS = "_relabel_keys"
+
+
+def relabelled(key: str) -> str:
+    """`key`, noted as the key of a choice widget whose option labels depend on the language:
+    the language switch gives it its value again (:func:`_relabel`). Used where the widget is
+    drawn, as its ``key=``; only for widgets without a default argument (``index=``,
+    ``default=``): a value set from Session State beside a default draws a warning."""
+    st.session_state.setdefault(_RELABEL_KEYS, set()).add(key)
+    return key
 
 
 def allowed_values(atlas: Atlas) -> dict[str, list[str]]:

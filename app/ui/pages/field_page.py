@@ -20,7 +20,7 @@ from app.map.assets import localize
 from app.map.basemaps import BASEMAPS
 from app.map.builder import build_map
 from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
-from app.ui import auth, outcome
+from app.ui import auth, outcome, state
 from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
 from app.ui.safe import notice
 from app.ui.sheets import field_sheet_button
@@ -135,7 +135,7 @@ def _nearby(atlas, pos, lang: str) -> str | None:
         st.session_state["_near_ids"] = near_ids
         st.table(table.set_index(dist))  # plain text cells: readable on a phone
         # the same projects as buttons a thumb can hit: a tap selects the project (below)
-        st.pills(t("field.nearby_tap", lang), near_ids, key="field_near", on_change=_on_near_select,
+        st.pills(t("field.nearby_tap", lang), near_ids, key=state.relabelled("field_near"), on_change=_on_near_select,
                  format_func=lambda v: names.get(v, v), selection_mode="single")
         # a new position: the picker starts on the nearest located project
         if near_ids and st.session_state.get("_near_for") != pos[:2]:
@@ -145,7 +145,7 @@ def _nearby(atlas, pos, lang: str) -> str | None:
         st.caption(t("field.none_yet", lang))
     options = near_ids + [pid for pid in atlas.projects["id"] if pid not in set(near_ids)]
     return st.selectbox(t("field.pick", lang), options, format_func=lambda v: names.get(v, v),
-                        key="field_pick")
+                        key=state.relabelled("field_pick"))
 
 
 def _navigate(atlas, project_id: str, lang: str) -> None:

@@ -24,7 +24,7 @@ from app.service.history import (
     history_frame,
     history_metadata,
 )
-from app.ui import auth
+from app.ui import auth, state
 from app.ui.cache import get_atlas, get_store
 from app.ui.safe import notice
 
@@ -40,7 +40,7 @@ def _signed_in(lang: str) -> Identity | None:
     held = [role for role in _ROLES if who is not None and who.can(role)]
     if held:
         return auth.require(held[0], lang)
-    role = st.selectbox(t("history.role", lang), _ROLES, key="history_role",
+    role = st.selectbox(t("history.role", lang), _ROLES, key=state.relabelled("history_role"),
                         format_func=lambda r: t(f"auth.role_{r}", lang))
     return auth.require(role, lang)
 
@@ -83,7 +83,7 @@ def render() -> None:
     ids = list(dict.fromkeys(everything["project_id"]))
     left, right = st.columns(2)
     project = left.selectbox(
-        t("history.project", lang), ["", *ids], key="history_project",
+        t("history.project", lang), ["", *ids], key=state.relabelled("history_project"),
         format_func=lambda p: f"{names[p]} ({p})" if p in names else (p or t("history.all_projects", lang)))
     day = right.date_input(t("history.since", lang), value=None, key="history_since",
                            min_value=date(2000, 1, 1), max_value=datetime.now(UTC).date())

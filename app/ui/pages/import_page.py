@@ -37,7 +37,7 @@ from app.map.assets import localize
 from app.map.basemaps import basemap_title, keyless_basemaps
 from app.map.builder import build_map
 from app.store import save_register
-from app.ui import auth, outcome
+from app.ui import auth, outcome, state
 from app.ui.cache import get_atlas, get_store, static_assets
 from app.ui.safe import notice
 
@@ -71,7 +71,7 @@ def _mapping_widgets(table: RawTable, lang: str) -> dict[str, str | None]:
     cols = st.columns(4)
     for i, name in enumerate(MAPPING_FIELDS):
         with cols[i % 4]:
-            value = st.selectbox(t(f"import.field_{name}", lang), options, key=f"imp_map_{name}",
+            value = st.selectbox(t(f"import.field_{name}", lang), options, key=state.relabelled(f"imp_map_{name}"),
                                  format_func=lambda v: v or "—")
         chosen[name] = value or None
     return chosen
@@ -81,9 +81,9 @@ def _crs_widgets(lang: str, show_encoding: bool) -> tuple[str, str | None]:
     left, mid, right = st.columns(3)
     encoding = "auto"
     if show_encoding:
-        encoding = left.selectbox(t("import.encoding", lang), _ENCODINGS, key="imp_encoding",
+        encoding = left.selectbox(t("import.encoding", lang), _ENCODINGS, key=state.relabelled("imp_encoding"),
                                   format_func=lambda v: t("import.enc_auto", lang) if v == "auto" else v)
-    choice = mid.selectbox(t("import.crs", lang), _CRS_CHOICES, key="imp_crs",
+    choice = mid.selectbox(t("import.crs", lang), _CRS_CHOICES, key=state.relabelled("imp_crs"),
                            format_func=lambda v: t(f"import.crs_{v}", lang))
     crs = choice
     if choice == "epsg":
@@ -109,7 +109,7 @@ def _summary(result: ImportResult, lang: str) -> None:
 
 def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
     st.subheader(t("import.map", lang))
-    basemap = st.selectbox(t("import.basemap", lang), _BASEMAPS, key="imp_basemap",
+    basemap = st.selectbox(t("import.basemap", lang), _BASEMAPS, key=state.relabelled("imp_basemap"),
                            format_func=lambda v: basemap_title(v, lang))
     static_assets()
     m = build_map(replace(atlas, projects=frame), frame, lang=lang, basemap=basemap,

@@ -146,12 +146,12 @@ def _sidebar(atlas: Atlas, lang: str, living: bool) -> None:
     allowed = state.allowed_values(atlas)
     with side.expander(t("filters", lang), expanded=True):
         for name in allowed:  # the fields some layer declares filterable
-            st.multiselect(t(name, lang), allowed[name], key=f"w_f_{name}",
+            st.multiselect(t(name, lang), allowed[name], key=state.relabelled(f"w_f_{name}"),
                            format_func=labels[name], placeholder="—")
         st.button(t("reset", lang), on_click=state.clear_filters, width="stretch")
-    side.multiselect(t("ref_layers", lang), [s.id for s in atlas.reference_layers], key="w_refs",
+    side.multiselect(t("ref_layers", lang), [s.id for s in atlas.reference_layers], key=state.relabelled("w_refs"),
                      format_func=lambda v: atlas.spec(v).title(lang))
-    side.selectbox(t("basemap", lang), BASEMAP_IDS, key="w_basemap",
+    side.selectbox(t("basemap", lang), BASEMAP_IDS, key=state.relabelled("w_basemap"),
                    format_func=lambda v: basemap_title(v, lang))
     side.caption(f"{t('data_version', lang)}: `{atlas.data_version}`")
 

@@ -35,7 +35,7 @@ from app.map.builder import build_map
 from app.map.drawing import DRAW_TEXT_KEYS, add_draw_tools, add_proposed, drawn_geometry
 from app.service.atlas import BUILT_IN
 from app.service.living import propose_edit, review_rule
-from app.ui import auth, outcome
+from app.ui import auth, outcome, state
 from app.ui.cache import (
     REGISTER_KEY,
     chosen_register,
@@ -96,9 +96,8 @@ def _pick(atlas: Atlas, lang: str) -> str | None:
     rest = sorted(projects.loc[~unlocated, "id"], key=names.get)
     labels = {pid: f"{names[pid]} · {tag}" for pid in first} | {pid: names[pid] for pid in rest}
     options = first + rest
-    # relabelled when the language changes (app.ui.state.language_selector)
     return st.selectbox(t("planner.pick", lang), options, format_func=labels.get,
-                        key="planner_pick")
+                        key=state.relabelled("planner_pick"))
 
 
 def _opened_version(project_id: str, current: int, lang: str) -> int:
@@ -138,7 +137,7 @@ def _upload(atlas: Atlas, lang: str) -> BoundaryFile | None:
     file = left.file_uploader(t("planner.upload", lang), type=[s[1:] for s in BOUNDARY_FORMATS],
                               key=f"planner_file_{_seq()}", max_upload_size=UPLOADER_LIMIT_MB,
                               help=t("planner.upload_help", lang))
-    crs = mid.selectbox(t("planner.crs", lang), _CRS_CHOICES, key="planner_crs",
+    crs = mid.selectbox(t("planner.crs", lang), _CRS_CHOICES, key=state.relabelled("planner_crs"),
                         format_func=lambda v: t(f"import.crs_{v}", lang),
                         help=t("planner.crs_help", lang))
     if crs == "epsg":

@@ -22,7 +22,7 @@ from app.map.basemaps import BASEMAPS
 from app.map.builder import build_map
 from app.map.drawing import add_proposed
 from app.store import ConflictError, SubmissionError
-from app.ui import auth, outcome
+from app.ui import auth, outcome, state
 from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
 from app.ui.change_text import field_name, geometry_text, short_wkt
 from app.ui.safe import notice, say
@@ -106,7 +106,7 @@ def render() -> None:
         st.info(t("review.none", lang))
     else:
         labels = {int(r["id"]): _label(r, names, lang) for _, r in pending.iterrows()}
-        sid = st.selectbox(t("review.pick", lang), list(labels), format_func=labels.get, key="review_pick")
+        sid = st.selectbox(t("review.pick", lang), list(labels), format_func=labels.get, key=state.relabelled("review_pick"))
         row = pending.set_index("id", drop=False).loc[sid]
         project = atlas.projects.set_index("id").loc[row["project_id"]]
         recorded = project.geometry
@@ -232,7 +232,7 @@ def _planner_changes(atlas, who, lang: str) -> None:
     labels = {int(r["id"]): f"#{r['id']} · {names.get(r['project_id'], r['project_id'])} · {r['actor']} · "
                             f"{str(r['at'])[:16].replace('T', ' ')}" for _, r in pending.iterrows()}
     cid = st.selectbox(t("review.change_pick", lang), list(labels), format_func=labels.get,
-                       key="review_change_pick")
+                       key=state.relabelled("review_change_pick"))
     change = pending.set_index("id", drop=False).loc[cid]
     old, new = json.loads(change["old"] or "{}"), json.loads(change["new"] or "{}")
     st.markdown(say("review.change_meta", lang, project=names.get(change["project_id"], change["project_id"]),
