@@ -357,3 +357,43 @@ def test_the_later_decision_about_a_position_wins(store, base):
     assert shown["pos_method"] == "field" and shown.geometry.equals(Point(121.4110, 31.2128))
     # as of yesterday, none of today's decisions: the project was unlocated
     assert project(store, base, pid, asof=YESTERDAY).geometry is None
+
+
+def _reviewed_on(target: str, submission_id: int, when: str) -> None:
+    """As if the submission had been decided at `when` (UTC): both stores date decisions with
+    their own clock, and the test needs decisions on days gone by."""
+    sql = ("UPDATE submissions SET reviewed_at = {0} WHERE id = {0}",
+           "UPDATE field_updates SET updated_at = {0} WHERE submission_id = {0}")
+    if target.startswith("postgresql"):
+        import psycopg
+        with psycopg.connect(target) as conn:
+            for statement in sql:
+                conn.execute(statement.format("%s"), (when, submission_id))
+    else:
+        import sqlite3
+        conn = sqlite3.connect(target)
+        with conn:
+            for statement in sql:
+                conn.execute(statement.format("?"), (when, submission_id))
+        conn.close()
+
+
+def test_as_of_a_day_between_two_corrections_the_first_one_holds(target, store, base):
+    from app.store import Submission
+    pid = unlocated_id(shown_atlas(store=store, base=base).atlas)
+    first = store.submit(Submission(pid, "correct", "王工", lon=121.4105, lat=31.2125,
+                                    precision="site", note="入口在北侧"))
+    store.review(first, "李审", accept=True, reason="现场核实")
+    _reviewed_on(target, first, "2025-03-01T02:00:00+00:00")  # 3 月 1 日 10:00 in the district
+    second = store.submit(Submission(pid, "correct", "赵工", lon=121.4110, lat=31.2128,
+                                      precision="site", note="入口已改到东侧"))
+    store.review(second, "李审", accept=True, reason="复核")
+    _reviewed_on(target, second, "2025-05-31T17:00:00+00:00")  # 6 月 1 日 01:00 in the district
+    assert store.field_updates()["submission_id"].tolist() == [second]  # only the latest
+    assert project(store, base, pid, asof="2025-02-28").geometry is None
+    spring = project(store, base, pid, asof="2025-04-01")
+    assert spring.geometry.equals(Point(121.4105, 31.2125)) and spring["pos_method"] == "field"
+    assert f"submission {first}" in spring["pos_source"]
+    assert project(store, base, pid, asof="2025-05-31").geometry.equals(Point(121.4105, 31.2125))
+    assert project(store, base, pid, asof="2025-06-01").geometry.equals(Point(121.4110, 31.2128))
+    assert project(store, base, pid).geometry.equals(Point(121.4110, 31.2128))

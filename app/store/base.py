@@ -614,6 +614,33 @@ def _confidence(accuracy_m: float | None) -> str:
     return "high" if accuracy_m <= 10 else "medium" if accuracy_m <= 50 else "low"
 
 
+def _district_day(times: pd.Series) -> pd.Series:
+    """Stored UTC times (ISO text) as days in the district (UTC+8), ``YYYY-MM-DD``."""
+    return pd.to_datetime(times, utc=True).dt.tz_convert(DISTRICT_TZ).dt.strftime("%Y-%m-%d")
+
+
+def _corrections_in_force(store: AtlasStore, register: str, asof: str) -> pd.DataFrame:
+    """The accepted corrections of `register` in force at the end of `asof` (a district day),
+    one per project -- the last one accepted by then --, in the columns of the field updates.
+
+    Made from the submissions, which keep every decision: the field updates hold only each
+    project's latest correction, so a day between two accepted corrections of a project
+    would otherwise show neither.
+    """
+    subs = store.submissions()
+    subs = subs[(subs["kind"] == "correct") & (subs["status"] == "accepted")
+                & (subs["register"].fillna("") == register)]
+    subs = subs[_district_day(subs["reviewed_at"]) <= asof]
+    subs = (subs.assign(_at=pd.to_datetime(subs["reviewed_at"], utc=True))
+            .sort_values(["_at", "id"]).drop_duplicates("project_id", keep="last"))
+    return pd.DataFrame({
+        "register": register, "project_id": subs["project_id"],
+        "geometry_wkt": [Point(lon, lat).wkt for lon, lat in zip(subs["lon"], subs["lat"], strict=True)],
+        "precision": subs["precision"], "accuracy_m": subs["accuracy_m"],
+        "updated_by": subs["reviewed_by"], "updated_at": subs["reviewed_at"].astype(str),
+        "submission_id": subs["id"]}, columns=list(HISTORY_COLUMNS["field_updates"]))
+
+
 def apply_field_updates(atlas, store: AtlasStore, register: str = "", *,
                         asof: str | None = None,
                         decided: Mapping[str, pd.Timestamp] | None = None):
@@ -622,8 +649,9 @@ def apply_field_updates(atlas, store: AtlasStore, register: str = "", *,
 
     The later decision about a position wins: a correction accepted before a planner's
     position (`decided`: project id -> when it was accepted, UTC; see
-    :func:`app.data.living.geometry_decided`) gives way to it. As of a day (`asof`), corrections
-    accepted after that day (in the district, UTC+8) are not applied.
+    :func:`app.data.living.geometry_decided`) gives way to it. As of a day (`asof`), each
+    project has the last correction accepted by the end of that day (in the district, UTC+8):
+    :func:`_corrections_in_force`.
 
     The data version gains the store's revision, so caches keyed on it see the change; the
     given atlas is not modified. Updates of projects the atlas does not have are skipped.
@@ -636,18 +664,16 @@ def apply_field_updates(atlas, store: AtlasStore, register: str = "", *,
     >>> apply_field_updates(atlas, empty).data_version == atlas.data_version + "+0"
     True
     """
-    updates = store.field_updates()
-    if "register" in updates:
-        updates = updates[updates["register"].fillna("") == register]
-    if len(updates) and (asof is not None or decided):
+    if asof is not None:
+        updates = _corrections_in_force(store, register, asof)
+    else:
+        updates = store.field_updates()
+        if "register" in updates:
+            updates = updates[updates["register"].fillna("") == register]
+    if len(updates) and decided:
         accepted = pd.to_datetime(updates["updated_at"], utc=True)
-        keep = pd.Series(True, index=updates.index)
-        if asof is not None:
-            keep &= accepted.dt.tz_convert(DISTRICT_TZ).dt.strftime("%Y-%m-%d") <= asof
-        if decided:
-            later = updates["project_id"].map(lambda pid: decided.get(str(pid)))
-            keep &= later.isna() | (accepted >= pd.to_datetime(later, utc=True))
-        updates = updates[keep]
+        later = updates["project_id"].map(lambda pid: decided.get(str(pid)))
+        updates = updates[later.isna() | (accepted >= pd.to_datetime(later, utc=True))]
     if updates.empty:
         return replace(atlas, data_version=f"{atlas.data_version}+{store.revision()}")
     projects = atlas.projects.copy()
