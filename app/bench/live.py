@@ -243,7 +243,10 @@ def _drive_app(browser: Any, url: str, changes: int, timeout_s: float, visits: i
         if visit < visits:
             context.close()
     local, rerun, sidebar, to_render = [], [], [], []
-    toggle = frame.locator('[data-testid="atlas-layer-control"] input[data-kind="layer"]').first
+    control = frame.locator('[data-testid="atlas-layer-control"]')
+    if "atlas-collapsed" in (control.get_attribute("class") or ""):  # folded on a narrow map
+        control.locator(".atlas-layers-title").click()
+    toggle = control.locator('input[data-kind="layer"]').first
     clock = "() => performance.timeOrigin + performance.now()"
     for _ in range(changes):
         applied, renders = frame.evaluate("() => [window.__atlasLive.applied, window.__atlasLive.renders]")

@@ -385,7 +385,9 @@
       title.textContent = control.title;
       title.addEventListener("click", function () { div.classList.toggle("atlas-collapsed"); });
       div.appendChild(title);
-      if (state.map.getSize().x < 600) { div.classList.add("atlas-collapsed"); }
+      // folded unless the map is wide: open under the legend it would cover a third of a
+      // laptop's map (the same toggles are in the sidebar); a click on its title unfolds it
+      if (state.map.getSize().x < 900) { div.classList.add("atlas-collapsed"); }
       control.items.forEach(function (item) {
         var label = document.createElement("label"), input = document.createElement("input");
         input.type = "checkbox";
