@@ -83,6 +83,9 @@ MAP_PAINTED = "_map_painted"
 #: cannot load must not leave the page without its controls and table).
 MAP_FIRST_WAIT_S = 6.0
 
+#: Session key: when the latest map-first run was made (time.monotonic()).
+_FIRST_RUN_AT = "_map_first_at"
+
 #: Registers up to this many projects share each selection between sessions (:func:`_rows`).
 SHARED_SELECTION_ROWS = 5_000
 
@@ -115,9 +118,9 @@ def map_first() -> bool:
 @st.fragment(run_every=MAP_FIRST_WAIT_S)
 def _rest_anyway() -> None:
     """On a first run's page: if the map has not reported its paint within MAP_FIRST_WAIT_S
-    seconds, draw the rest without it (its frame may be blocked). Drawn with the first run
-    (which only notes the time); its timer stops with the full run, which no longer draws it."""
-    started = st.session_state.setdefault("_map_first_at", time.monotonic())
+    seconds of the run (:data:`_FIRST_RUN_AT`), draw the rest without it (its frame may be
+    blocked). Its timer stops with the full run, which no longer draws it."""
+    started = st.session_state.get(_FIRST_RUN_AT, time.monotonic())
     if map_first() and time.monotonic() - started >= MAP_FIRST_WAIT_S - 0.5:
         st.session_state[MAP_PAINTED] = True
         st.rerun(scope="app")
@@ -459,6 +462,7 @@ def render() -> None:
         _map(atlas, frame, mask, lang, view, notices)
     if first:  # the map first; the rest when it has painted
         side_col.caption(t("live.rest_follows", lang))
+        st.session_state[_FIRST_RUN_AT] = time.monotonic()
         with side_col:
             _rest_anyway()
         return
