@@ -61,6 +61,8 @@ def test_one_round_measures_every_figure_in_the_browser():
     assert summary["ratios"]["ours_vs_floor_build_draw"]["median"] > 0
     lines = report(summary)
     assert lines[0].startswith("3,000 point features") and len(lines) > 12
+    first = next(line for line in lines if "first map (new visitor" in line)
+    assert "target <= 2.000 s: " in first and "the sidebar's controls" in first
 
 
 @pytest.fixture(scope="module")
