@@ -184,9 +184,8 @@ def app_figures(browser: Any, repo: Path, changes: int = 20, timeout_s: float = 
 _ENTER_CLOCK = """() => { window.__enterAt = null; document.addEventListener("keydown",
   (e) => { if (e.key === "Enter") { window.__enterAt = e.timeStamp; } }, true); }"""
 
-# in the map frame: wall-clock ms of the last painted mask, and of the layer control's last use
+# in the map frame: wall-clock ms of the last painted mask
 _PAINTED = "() => performance.timeOrigin + window.__atlasLive.paintedAt"
-_CHANGED = "() => performance.timeOrigin + window.__atlasLive.changedAt"
 
 
 def _wait_applied(frame: Any, applied: int, *, renders: int | None = None) -> None:
@@ -250,10 +249,13 @@ def _drive_app(browser: Any, url: str, changes: int, timeout_s: float, visits: i
     clock = "() => performance.timeOrigin + performance.now()"
     for _ in range(changes):
         applied, renders = frame.evaluate("() => [window.__atlasLive.applied, window.__atlasLive.renders]")
+        frame.evaluate("() => { window.__atlasLive.localPaintedAt = null; }")
         started, at = time.perf_counter(), frame.evaluate(clock)
         toggle.click()
-        _wait_applied(frame, applied)
-        local.append((frame.evaluate(_PAINTED) - frame.evaluate(_CHANGED)) / 1000)
+        # the map's own paint of the change (the rerun's paint may follow before this reads)
+        frame.wait_for_function("() => window.__atlasLive.localPaintedAt !== null", polling="raf")
+        local.append(frame.evaluate("() => (window.__atlasLive.localPaintedAt"
+                                    " - window.__atlasLive.changedAt) / 1000"))
         _wait_applied(frame, applied, renders=renders)
         rerun.append(time.perf_counter() - started)
         to_render.append((frame.evaluate("() => window.__atlasLive.renderAt") - at) / 1000)

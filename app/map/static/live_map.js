@@ -29,10 +29,11 @@
   };
   // for tests and the bench: counts of renders and of mask applications, and when the last
   // mask was fully painted (performance.now())
-  // (changedAt: when the map's layer control was last used, on the same clock as paintedAt)
+  // (changedAt: when the map's layer control was last used, on the same clock as paintedAt;
+  // localPaintedAt: when the map had painted that change itself, before the page's rerun)
   // (complete: the page has drawn everything around the map, not the map first)
   window.__atlasLive = { renders: 0, applied: 0, paintedAt: null, baseLoads: 0, ready: false,
-                         marks: {}, changedAt: null, complete: false };
+                         marks: {}, changedAt: null, localPaintedAt: null, complete: false };
   function mark(name) {
     var live = window.__atlasLive;
     if (!(name in live.marks)) { live.marks[name] = Math.round(performance.timeOrigin + performance.now()); }
@@ -356,7 +357,11 @@
     state.refsShown = chosen.ref;
     applyRefs(chosen.ref);
     if (state.args) {
-      applyMask(state.args.mask).then(function () { window.__atlasLive.ready = true; });
+      applyMask(state.args.mask).then(function () {
+        var live = window.__atlasLive;
+        live.ready = true;
+        live.localPaintedAt = live.paintedAt;  // this change's own paint (a rerun's comes later)
+      });
     }
     setValue({ layers: chosen.layer, refs: chosen.ref, at: at });
   }
