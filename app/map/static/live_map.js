@@ -471,11 +471,8 @@
     painted.then(function () {
       live.ready = true;
       mark("painted");
-      // the page draws its table and charts once the map is up (map_page.MAP_PAINTED)
-      if (args.report_painted && !state.reported) {
-        state.reported = true;
-        setValue({ painted: 1, at: Date.now() });
-      }
+      // the page draws its controls, table and charts once the map is up (map_page.MAP_PAINTED)
+      reportPainted();
       if (!args.report_painted) { live.complete = true; }
     });
   }
@@ -519,11 +516,12 @@
         apply(state.args);
       });
     });
-    state.loading.catch(reportAnyway);
+    // a map that cannot be drawn must not hold the rest of the page back
+    state.loading.catch(reportPainted);
   }
 
-  /* a map that cannot be drawn must not hold the rest of the page back */
-  function reportAnyway() {
+  /* once per visit, when the page asks for it: the map is up (or cannot be drawn) */
+  function reportPainted() {
     if (state.args && state.args.report_painted && !state.reported) {
       state.reported = true;
       setValue({ painted: 1, at: Date.now() });

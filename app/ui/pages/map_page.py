@@ -326,7 +326,7 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
                           "at": (st.session_state.get("live_map") or {}).get("at")},
         "focus": {"id": view.project, "seq": st.session_state.get("_focus_seq", 0)},
         "fit": _fit(frame, view.query, crs), "view": initial, "shift": view_shift(basemap),
-        "report_painted": not st.session_state.get(MAP_PAINTED),
+        "report_painted": map_first(),
         "district": [[miny, minx], [maxy, maxx]], "height": 560, "assets": _assets(),
         "texts": {k.removeprefix("live."): t(k, lang) for k in
                   ("fullscreen", "exit_fullscreen", "live.tile_error", "live.tile_fallback")},
