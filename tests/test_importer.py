@@ -535,7 +535,8 @@ def test_report_json_shape(atlas):
     assert set(data["summary"]) == {"rows", *ROW_STATUSES, "by_method", "by_problem"}
     assert sum(data["summary"][s] for s in ROW_STATUSES) == data["summary"]["rows"] == len(ROWS)
     assert set(data["rows"][0]) == {"row", "id", "name", "status", "method", "score", "precision",
-                                    "matched_on", "place_id", "lon", "lat", "problems", "candidates"}
+                                    "matched_on", "place_id", "lon", "lat", "uncertainty_m", "problems",
+                                    "candidates"}
     unlocated = data["rows"][2]
     best = unlocated["candidates"][0]
     assert set(best) == {"id", "name_zh", "name_en", "kind", "score"}

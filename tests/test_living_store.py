@@ -22,6 +22,7 @@ from app.data.atlas import load_atlas
 from app.data.living import SEED_DATE
 from app.domain.viewstate import district_today
 from app.errors import ConflictError, SubmissionError
+from app.geo.uncertainty import DRAWN_M
 from app.service.atlas import shown_atlas
 from app.service.living import propose_edit, seed_register
 from app.store import AtlasStore, open_store
@@ -94,6 +95,7 @@ def test_a_drawn_polygon_waits_for_review_then_places_the_project(store, base):
     placed = project(store, base, pid)
     assert placed.geometry.equals_exact(SITE, 1e-7)
     assert placed["precision"] == "site" and placed["pos_method"] == "drawn"
+    assert placed["uncertainty_m"] == DRAWN_M  # a planner's drawing carries its own radius
     assert "李规划" in placed["pos_source"]
     assert placed["site_area_m2"] == pytest.approx(13_200, rel=0.05)
     assert shown_atlas(store=store, base=base).atlas.data_version != version_before

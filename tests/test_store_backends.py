@@ -27,6 +27,7 @@ import shapely
 
 from app.cli.store import add_parser, run
 from app.errors import ConflictError, StoreError, SubmissionError
+from app.geo.uncertainty import FIELD_UNKNOWN_M
 from app.store import (
     CURATED_REGISTER,
     GAZETTEER_REGISTER,
@@ -114,6 +115,7 @@ def test_accepting_a_correction_updates_the_atlas(store, atlas):
     assert (row.geometry.x, row.geometry.y) == (121.4105, 31.2125)
     assert row["pos_method"] == "field" and row["pos_confidence"] == "high"
     assert row["pos_source_crs"] == "wgs84"
+    assert row["uncertainty_m"] == 6.0  # the device's accuracy stored with the submission
     assert "李审" in row["pos_source"] and f"submission {sid}" in row["pos_source"]
     assert after.data_version != before.data_version
     assert atlas.projects.set_index("id").loc["tianshan-park"]["pos_method"] != "field"
@@ -131,6 +133,11 @@ def test_a_correction_can_locate_an_unlocated_project(store, atlas):
     store.review(sid, "李审", accept=True, reason="地块实地")
     row = apply_field_updates(atlas, store).projects.set_index("id").loc["tianshan-beihong-housing"]
     assert row.geometry is not None and row["precision"] == "street"
+    typed = correction(project_id="tianshan-beihong-housing", accuracy_m=None)
+    sid = store.submit(typed)
+    store.review(sid, "李审", accept=True, reason="坐标由导航软件读出")
+    row = apply_field_updates(atlas, store).projects.set_index("id").loc["tianshan-beihong-housing"]
+    assert row["uncertainty_m"] == FIELD_UNKNOWN_M  # no device accuracy: a typed position's radius
 
 
 def test_confirmation_accepted_keeps_the_geometry(store, atlas):

@@ -307,6 +307,9 @@ def synthetic_projects(atlas: Atlas, n: int, kind: str = "point", *, seed: int =
                for k, a, b in zip(alias_count.tolist(), road_zh.tolist(), pinyin.tolist(),
                                   strict=True)]
     pos_refs = [[] if u else [r] for u, r in zip(unlocated.tolist(), ref_id.tolist(), strict=True)]
+    # the radius of the kind of position each row stands for (app.geo.uncertainty)
+    uncertainty = np.where(unlocated, np.nan, np.where(precision == "site", 50.0, np.where(
+        precision == "area", 300.0, 30.0)))
 
     frame = pd.DataFrame({
         "id": np.array([f"syn-{i:06d}" for i in range(n)], dtype=object),
@@ -332,9 +335,10 @@ def synthetic_projects(atlas: Atlas, n: int, kind: str = "point", *, seed: int =
         "pos_method": method,
         "pos_confidence": confidence,
         "pos_refs": pos_refs,
+        "uncertainty_m": uncertainty,
     }, columns=list(PROJECT_COLUMNS))
     for column in frame.columns:
-        if column not in ("aliases", "pos_refs", "target_year"):
+        if column not in ("aliases", "pos_refs", "target_year", "uncertainty_m"):
             frame[column] = frame[column].astype(str)
     out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"),
                            crs="EPSG:4326")

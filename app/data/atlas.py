@@ -5,7 +5,8 @@ be built; :func:`load_atlas` is the strict form used by the app, the CLI and exp
 
 The projects frame has one row per register entry, WGS-84, with these stable columns
 (documented in geodata/README.md): the register fields, ``report_ref``, and the provenance
-columns ``pos_source``, ``pos_source_crs``, ``pos_method``, ``pos_confidence``, ``pos_refs``;
+columns ``pos_source``, ``pos_source_crs``, ``pos_method``, ``pos_confidence``, ``pos_refs``
+and ``uncertainty_m`` (metres; :mod:`app.geo.uncertainty`, None when unlocated);
 plus ``search_text`` (normalised names and aliases for search; not exported).
 """
 
@@ -36,7 +37,7 @@ from app.errors import AtlasError, DataError, GeocodeError
 from app.geo.crs import CRS_NAMES
 from app.geo.district import distance_outside
 from app.geo.gazetteer import DISTRICT_ID, Place, load_derived, load_places
-from app.geo.geocode import resolve, resolve_derived, to_metric
+from app.geo.geocode import NO_POSITION, resolve, resolve_derived, to_metric
 from app.geo.housenumbers import ADDRESSES_FILE, AddressBook
 
 __all__ = [
@@ -75,7 +76,7 @@ PROJECT_COLUMNS: tuple[str, ...] = (
     "id", "name_zh", "name_en", "aliases", "layer", "category", "action", "action_en", "status",
     "target_year", "subdistrict", "address", "precision", "report_section", "report_paragraph",
     "report_ref", "description", "position_note", "pos_source", "pos_source_crs", "pos_method",
-    "pos_confidence", "pos_refs",
+    "pos_confidence", "pos_refs", "uncertainty_m",
 )
 
 
@@ -357,8 +358,7 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
             geom, provenance = resolve(project.geometry, places, where, addresses)
         except GeocodeError as exc:
             problems.append(str(exc))
-            geom, provenance = None, {"pos_source": "", "pos_source_crs": "", "pos_method": "unresolved",
-                                      "pos_confidence": "none", "pos_refs": []}
+            geom, provenance = None, NO_POSITION | {"pos_method": "unresolved"}
         if geom is not None:
             if geom.is_empty:
                 problems.append(f"{where}: its geometry is empty (clipped away or degenerate)")
@@ -376,6 +376,10 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
                                         f"(tolerance {PROJECT_TOLERANCE_M:.0f} m)")
             if not provenance["pos_source"]:
                 problems.append(f"{where}: located but without provenance (no source)")
+            radius = provenance.get("uncertainty_m")
+            if not isinstance(radius, int | float) or not radius > 0:
+                problems.append(f"{where}: drawn without uncertainty_m (how far the true "
+                                f"position may lie), got {radius!r}")
         rows.append(_project_row(project, vocab) | provenance)
         geoms.append(geom)
     ids = {p.id: p for p in projects}
@@ -389,6 +393,7 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
     frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=[*PROJECT_COLUMNS, *EXTRA_COLUMNS]),
                              geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     frame["target_year"] = frame["target_year"].astype("Int64")
+    frame["uncertainty_m"] = pd.to_numeric(frame["uncertainty_m"], errors="coerce").astype(float)
     joined = join_units(frame, places)
     for column in joined.columns:
         frame[column] = joined[column]

@@ -101,7 +101,7 @@ STAGE_ORDER: tuple[str, ...] = ("planning", "preparation", "construction", "comp
 #: ``{"stage", "date", "source"}``). ``status`` is not tracked: it is the stage of the day.
 TRACKED_FIELDS: tuple[str, ...] = (
     "geometry", "precision", "pos_method", "pos_source", "pos_source_crs", "pos_confidence",
-    "position_note", "action", "action_en", "target_year", "description", "description_zh",
+    "uncertainty_m", "position_note", "action", "action_en", "target_year", "description", "description_zh",
     "start_date", "target_date", "lead_agency", "links", "stages")
 
 #: What a planner may set as attributes (the stage has its own entry; site area is computed).
@@ -683,6 +683,8 @@ def apply_living(projects: gpd.GeoDataFrame, changes: pd.DataFrame,
     out["stage_date"] = out["stage_date"].fillna("")
     out["edit_version"] = out["edit_version"].fillna(0).astype(int)
     out["site_area_m2"] = pd.to_numeric(out["site_area_m2"], errors="coerce")
+    if "uncertainty_m" in out.columns:
+        out["uncertainty_m"] = pd.to_numeric(out["uncertainty_m"], errors="coerce").astype(float)
     if "target_year" in out.columns:
         out["target_year"] = pd.to_numeric(out["target_year"], errors="coerce").astype("Int64")
     return out.reset_index(drop=True)

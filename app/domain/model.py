@@ -29,6 +29,8 @@ LOCATED_PRECISIONS: tuple[str, ...] = ("site", "street", "area")
 #: Every precision a project can have, finest first; 'unlocated' is listed, never drawn.
 PRECISIONS: tuple[str, ...] = (*LOCATED_PRECISIONS, "unlocated")
 REPORT_SECTIONS: tuple[str, ...] = ("一", "二", "三", "四", "五", "六", "七")
+#: The halves a buffered ``ref`` recipe may keep (``side``).
+SIDES: tuple[str, ...] = ("east", "west", "north", "south")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 # Recipe keys, in the order they are documented in geodata/README.md.
@@ -66,6 +68,10 @@ class Recipe:
       - ``address``: a street address ``<road><n>号`` placed from the known house numbers
         (exact, or interpolated between two known neighbours on the road);
       - ``none``: no supported position (the project is unlocated).
+
+    Any recipe may state ``uncertainty_m``, a floor under the radius the geocoder derives (a
+    note says why); ``side`` (east, west, north, south) keeps the half of a buffered ``ref``
+    on that side of the place.
     """
 
     kind: str
@@ -80,6 +86,8 @@ class Recipe:
     to_m: float | None = None
     clip_to_district: bool = False
     address: str = ""
+    uncertainty_m: float = 0.0
+    side: str = ""
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any] | None, where: str) -> Recipe:
@@ -89,7 +97,8 @@ class Recipe:
         if not isinstance(raw, Mapping):
             raise DataError(f"{where}: geometry must be a table, got {raw!r}")
         kinds = [k for k in _RECIPE_KEYS if k in raw]
-        extras = {"buffer_m", "crs", "source", "from", "to", "from_m", "to_m", "clip_to_district"}
+        extras = {"buffer_m", "crs", "source", "from", "to", "from_m", "to_m", "clip_to_district",
+                  "uncertainty_m", "side"}
         unknown = sorted(set(raw) - set(_RECIPE_KEYS) - extras)
         if unknown:
             raise DataError(
@@ -102,17 +111,24 @@ class Recipe:
         value = raw[kind]
         buffer_m = _number(raw.get("buffer_m", 0.0), "buffer_m", where)
         clip = bool(raw.get("clip_to_district", False))
+        stated = _number(raw.get("uncertainty_m", 0.0), "uncertainty_m", where)
+        if stated < 0:
+            raise DataError(f"{where}: uncertainty_m must be a distance >= 0, got {stated!r}")
+        side = raw.get("side", "")
+        if side and (kind != "ref" or not buffer_m or side not in SIDES):
+            raise DataError(f"{where}: side must be one of {SIDES} on a buffered ref, got {side!r}")
         if kind == "address":
             if not isinstance(value, str) or not value.strip():
                 raise DataError(f"{where}: address must be text such as '仙霞路1111号', got {value!r}")
-            return cls(kind=kind, address=value.strip())
+            return cls(kind=kind, address=value.strip(), uncertainty_m=stated)
         if kind in ("ref", "within"):
-            return cls(kind=kind, refs=(_ref(value, where),), buffer_m=buffer_m, clip_to_district=clip)
+            return cls(kind=kind, refs=(_ref(value, where),), buffer_m=buffer_m,
+                       clip_to_district=clip, uncertainty_m=stated, side=side)
         if kind in ("line", "hull"):
             if not isinstance(value, list) or len(value) < 2:
                 raise DataError(f"{where}: {kind} needs a list of at least 2 place ids, got {value!r}")
             return cls(kind=kind, refs=tuple(_ref(v, where) for v in value), buffer_m=buffer_m,
-                       clip_to_district=clip)
+                       clip_to_district=clip, uncertainty_m=stated)
         if kind == "point":
             if not (isinstance(value, list) and len(value) == 2):
                 raise DataError(f"{where}: point must be [lon, lat], got {value!r}")
@@ -120,7 +136,8 @@ class Recipe:
             if "crs" not in raw:
                 raise DataError(f"{where}: explicit point {value!r} needs its crs (wgs84, gcj02 or bd09)")
             source = _text(raw, "source", where)
-            return cls(kind=kind, lon=lon, lat=lat, crs=str(raw["crs"]), source=source)
+            return cls(kind=kind, lon=lon, lat=lat, crs=str(raw["crs"]), source=source,
+                       uncertainty_m=stated)
         # along
         if "from" not in raw or "to" not in raw:
             raise DataError(f"{where}: along needs 'from' and 'to' station ids")
@@ -129,7 +146,7 @@ class Recipe:
         return cls(
             kind=kind, line=_ref(value, where), refs=(_ref(raw["from"], where), _ref(raw["to"], where)),
             from_m=None if from_m is None else _number(from_m, "from_m", where),
-            to_m=None if to_m is None else _number(to_m, "to_m", where),
+            to_m=None if to_m is None else _number(to_m, "to_m", where), uncertainty_m=stated,
         )
 
     def place_refs(self) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry
 
 from app.domain.model import Recipe, check_id
 from app.errors import DataError
+from app.geo.uncertainty import place_uncertainty_m
 
 __all__ = ["CONFIDENCES", "PLACE_KINDS", "DerivedPlace", "Place", "load_derived", "load_places"]
 
@@ -61,6 +62,13 @@ class Place:
     code: str | None = None
     lines: tuple[int, ...] = ()
     properties: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: Metres within which the true place lies from the geometry; None: by the rule of
+    #: :func:`app.geo.uncertainty.place_uncertainty_m` (kind and method). None without a position.
+    uncertainty_m: float | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.uncertainty_m is None and self.located:
+            object.__setattr__(self, "uncertainty_m", place_uncertainty_m(self.kind, self.method))
 
     @property
     def located(self) -> bool:
@@ -114,6 +122,8 @@ class DerivedPlace:
     confidence: str
     note: str
     aliases: tuple[str, ...] = ()
+    #: Metres within which the true place lies from the composed shape, as the note explains.
+    uncertainty_m: float = 0.0
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], where: str) -> DerivedPlace:
@@ -121,7 +131,7 @@ class DerivedPlace:
         pid = check_id(raw.get("id"), where)
         where = f"{where} place {pid!r}"
         unknown = sorted(set(raw) - {"id", "name_zh", "name_en", "kind", "geometry", "confidence",
-                                     "note", "aliases"})
+                                     "note", "aliases", "uncertainty_m"})
         if unknown:
             raise DataError(f"{where}: unknown field(s) {unknown}")
         kind = raw.get("kind")
@@ -136,9 +146,13 @@ class DerivedPlace:
         note = str(raw.get("note") or "")
         if not note:
             raise DataError(f"{where}: a derived place needs a note saying how good its shape is")
+        radius = raw.get("uncertainty_m")
+        if isinstance(radius, bool) or not isinstance(radius, int | float) or not radius > 0:
+            raise DataError(f"{where}: a derived place needs uncertainty_m, the metres within "
+                            f"which the true place lies from its shape (a number > 0), got {radius!r}")
         return cls(id=pid, name_zh=str(raw.get("name_zh") or ""), name_en=str(raw.get("name_en") or ""),
                    kind=kind, recipe=recipe, confidence=confidence, note=note,
-                   aliases=tuple(raw.get("aliases") or ()))
+                   aliases=tuple(raw.get("aliases") or ()), uncertainty_m=float(radius))
 
 
 def _read_json(path: Path) -> dict[str, Any]:

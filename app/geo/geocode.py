@@ -8,10 +8,14 @@ was made from: their sources, source CRSs, the method, and the weakest confidenc
 >>> places = {"a": Place("a", "甲", "A", "park", Point(121.40, 31.21), "ref.csv", "gcj02",
 ...                      "gcj02→wgs84 conversion", "medium")}
 >>> geom, prov = resolve(Recipe(kind="ref", refs=("a",)), places)
->>> geom.wkt, prov["pos_source_crs"], prov["pos_confidence"]
-('POINT (121.4 31.21)', 'gcj02', 'medium')
->>> resolve(Recipe(kind="none"), places)
-(None, {'pos_source': '', 'pos_source_crs': '', 'pos_method': 'none', 'pos_confidence': 'none', 'pos_refs': []})
+>>> geom.wkt, prov["pos_source_crs"], prov["pos_confidence"], prov["uncertainty_m"]
+('POINT (121.4 31.21)', 'gcj02', 'medium', 150.0)
+>>> resolve(Recipe(kind="none"), places)[1]["uncertainty_m"] is None
+True
+
+Every result carries ``uncertainty_m`` (:mod:`app.geo.uncertainty`): the places' own radii,
+grown by a buffer (a sketch of that size), by the reach of an area whose representative point
+stands for it (``within``), or the address rules; a recipe's stated ``uncertainty_m`` is a floor.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import shapely
-from shapely import LineString, MultiPoint, Point
+from shapely import LineString, MultiPoint, Point, box
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
@@ -29,8 +33,13 @@ from app.errors import GeocodeError, UnknownCRSError
 from app.geo.crs import METRIC_CRS, convert_geometry, normalize_crs, transformer
 from app.geo.gazetteer import CONFIDENCES, DISTRICT_ID, DerivedPlace, Place
 from app.geo.housenumbers import AddressBook
+from app.geo.uncertainty import ADDRESS_M, INTERPOLATED_M, MARKER_M, reach_m, rounded_m
 
-__all__ = ["resolve", "resolve_derived", "to_metric", "to_wgs84"]
+__all__ = ["NO_POSITION", "resolve", "resolve_derived", "to_metric", "to_wgs84"]
+
+#: The provenance columns of a project without a position.
+NO_POSITION: dict[str, object] = {"pos_source": "", "pos_source_crs": "", "pos_method": "none",
+                                  "pos_confidence": "none", "pos_refs": [], "uncertainty_m": None}
 
 
 #: Recipes whose shape is a sketch built from reference points, whatever those points' quality.
@@ -134,9 +143,10 @@ def _address(recipe: Recipe, places: Mapping[str, Place], addresses: AddressBook
     method = (f"address: {hit.note}" if hit.method == "address"
               else f"address-interpolated: {hit.note}")
     refs = [road.id] if road is not None and hit.method != "address" else []
+    radius = ADDRESS_M if hit.method == "address" else INTERPOLATED_M
     return hit.point, {"pos_source": hit.source, "pos_source_crs": "wgs84", "pos_method": method,
                        "pos_confidence": "medium" if hit.method == "address" else "low",
-                       "pos_refs": refs}
+                       "pos_refs": refs, "uncertainty_m": rounded_m(max(radius, recipe.uncertainty_m))}
 
 
 def resolve(
@@ -152,8 +162,7 @@ def resolve(
     if recipe.kind == "address":
         return _address(recipe, places, addresses, where)
     if recipe.kind == "none":
-        return None, {"pos_source": "", "pos_source_crs": "", "pos_method": "none",
-                      "pos_confidence": "none", "pos_refs": []}
+        return None, dict(NO_POSITION)
     if recipe.kind == "point":
         try:
             crs = normalize_crs(recipe.crs or "")
@@ -161,7 +170,8 @@ def resolve(
             raise GeocodeError(f"{where}: {exc}") from exc
         geom = convert_geometry(Point(recipe.lon, recipe.lat), crs, "wgs84")
         return geom, {"pos_source": recipe.source, "pos_source_crs": crs,
-                      "pos_method": _describe(recipe), "pos_confidence": "medium", "pos_refs": []}
+                      "pos_method": _describe(recipe), "pos_confidence": "medium", "pos_refs": [],
+                      "uncertainty_m": rounded_m(recipe.uncertainty_m or MARKER_M)}
     used = [_place(places, pid, where) for pid in recipe.place_refs()]
     if recipe.kind == "ref":
         geom = used[0].geometry
@@ -175,7 +185,11 @@ def resolve(
     else:
         geom = _along(recipe, places, where)
     if recipe.buffer_m and recipe.kind == "ref":
-        geom = to_wgs84(to_metric(geom).buffer(recipe.buffer_m, quad_segs=8))
+        grown = to_metric(geom).buffer(recipe.buffer_m, quad_segs=8)
+        if recipe.side:
+            grown = grown.intersection(_half(grown, to_metric(geom.representative_point()),
+                                             recipe.side))
+        geom = to_wgs84(grown)
     if recipe.clip_to_district:
         district = _place(places, DISTRICT_ID, where).geometry
         geom = geom.intersection(district)
@@ -188,8 +202,29 @@ def resolve(
         "pos_confidence": _weakest([p.confidence for p in used] + (
             ["low"] if recipe.kind in _SCHEMATIC or recipe.buffer_m else [])),
         "pos_refs": [p.id for p in used],
+        "uncertainty_m": _uncertainty(recipe, used),
     }
     return geom, provenance
+
+
+def _half(shape: BaseGeometry, centre: Point, side: str) -> BaseGeometry:
+    """The box covering `shape` on `side` (east, west, north, south) of `centre` (metric)."""
+    x0, y0, x1, y1 = shape.bounds
+    return {"east": box(centre.x, y0, x1, y1), "west": box(x0, y0, centre.x, y1),
+            "north": box(x0, centre.y, x1, y1), "south": box(x0, y0, x1, centre.y)}[side]
+
+
+def _uncertainty(recipe: Recipe, used: list[Place]) -> float:
+    """The radius of a recipe's result from the places it used (see the module docstring)."""
+    own = max((p.uncertainty_m or 0.0 for p in used), default=0.0)
+    if recipe.kind in ("ref", "hull"):
+        derived = own + recipe.buffer_m
+    elif recipe.kind == "within":
+        area = to_metric(used[0].geometry)
+        derived = own + reach_m(area, area)
+    else:  # line, along: as good as the points and lines they join
+        derived = own
+    return rounded_m(max(derived, recipe.uncertainty_m))
 
 
 def resolve_derived(derived: list[DerivedPlace], places: Mapping[str, Place]) -> dict[str, Place]:
@@ -205,6 +240,6 @@ def resolve_derived(derived: list[DerivedPlace], places: Mapping[str, Place]) ->
             id=d.id, name_zh=d.name_zh, name_en=d.name_en, kind=d.kind, geometry=geom,
             source=str(prov["pos_source"]), source_crs=str(prov["pos_source_crs"]) or None,
             method=f"derived: {prov['pos_method']}", confidence=confidence, aliases=d.aliases,
-            note=d.note,
+            note=d.note, uncertainty_m=max(float(prov["uncertainty_m"] or 0.0), d.uncertainty_m),
         )
     return resolved

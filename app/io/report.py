@@ -52,6 +52,9 @@ class RowReport:
     lat: float | None = None
     problems: tuple[Problem, ...] = ()
     candidates: tuple[Candidate, ...] = ()
+    #: Metres around (lon, lat) within which the true position is expected: for a line or an
+    #: area this includes how far its farthest part lies from that representative point.
+    uncertainty_m: float | None = None
 
     def __post_init__(self) -> None:
         if self.status not in ROW_STATUSES:
@@ -64,7 +67,7 @@ class RowReport:
         return {"row": self.row, "id": self.id, "name": self.name, "status": self.status,
                 "method": self.method, "score": self.score, "precision": self.precision,
                 "matched_on": self.matched_on, "place_id": self.place_id, "lon": self.lon,
-                "lat": self.lat, "problems": [p.to_dict() for p in self.problems],
+                "lat": self.lat, "uncertainty_m": self.uncertainty_m, "problems": [p.to_dict() for p in self.problems],
                 "candidates": [c.to_dict() for c in self.candidates]}
 
 

@@ -56,11 +56,13 @@ def _with_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = frame.reset_index(drop=True).copy()
     for column in PROJECT_COLUMNS:
         if column not in out.columns:
-            out[column] = [[] for _ in range(len(out))] if column in ("aliases", "pos_refs") else ""
+            out[column] = ([[] for _ in range(len(out))] if column in ("aliases", "pos_refs")
+                           else None if column == "uncertainty_m" else "")
     geometry = out.geometry if isinstance(out, gpd.GeoDataFrame) and out.geometry.name in out \
         else gpd.GeoSeries([None] * len(out))
     data = pd.DataFrame(out[list(PROJECT_COLUMNS)])
     data["target_year"] = pd.to_numeric(data["target_year"], errors="coerce").astype("Int64")
+    data["uncertainty_m"] = pd.to_numeric(data["uncertainty_m"], errors="coerce").astype(float)
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(list(geometry), crs="EPSG:4326"),
                             crs="EPSG:4326")
 

@@ -42,6 +42,7 @@ from app.data.living import (
 from app.errors import ConflictError, SubmissionError
 from app.geo.gazetteer import DISTRICT_ID
 from app.geo.geocode import to_metric
+from app.geo.uncertainty import DRAWN_M
 from app.store import AtlasStore
 from app.store.base import district_day
 
@@ -161,12 +162,13 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
         new = {"geometry": geometry_wkt(geom), "precision": "site", "pos_method": method,
                "pos_source": f"{method} in the app by {actor} on {today}"
                              + (f"; {repair}" if repair else ""),
-               "pos_source_crs": "wgs84", "pos_confidence": "high",
+               "pos_source_crs": "wgs84", "pos_confidence": "high", "uncertainty_m": DRAWN_M,
                "position_note": f"Position {method} by a planner: {reason}"}
         old = {"geometry": geometry_wkt(old_geom), "precision": row.get("precision"),
                "pos_method": row.get("pos_method"), "pos_source": row.get("pos_source"),
                "pos_source_crs": row.get("pos_source_crs"),
                "pos_confidence": row.get("pos_confidence"),
+               "uncertainty_m": row.get("uncertainty_m"),
                "position_note": row.get("position_note")}
         old = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in old.items()}
         edits.append(Edit(project_id, "planner", actor, reason, old, new,

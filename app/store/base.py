@@ -34,6 +34,7 @@ from app.domain.model import LOCATED_PRECISIONS
 from app.domain.text import check_text
 from app.domain.viewstate import DISTRICT_TZ, district_today
 from app.errors import ConflictError, SubmissionError
+from app.geo.uncertainty import field_uncertainty_m
 
 __all__ = [
     "CHANGE_COLUMNS",
@@ -691,6 +692,8 @@ def apply_field_updates(atlas, store: AtlasStore, register: str = "", *,
         projects.at[i, "pos_source_crs"] = "wgs84"
         projects.at[i, "pos_confidence"] = _confidence(row.accuracy_m)
         projects.at[i, "pos_refs"] = []
+        if "uncertainty_m" in projects.columns:
+            projects.at[i, "uncertainty_m"] = field_uncertainty_m(row.accuracy_m)
         projects.at[i, "position_note"] = "Position from an accepted field check (see the audit trail)."
     projects = gpd.GeoDataFrame(projects, geometry="geometry", crs="EPSG:4326")
     return replace(atlas, projects=projects, data_version=f"{atlas.data_version}+{store.revision()}")

@@ -17,7 +17,7 @@ __all__ = ["PROVENANCE", "field_name", "geometry_text", "short_wkt"]
 
 #: The position fields a geometry change sets beside the geometry (where it came from).
 PROVENANCE = frozenset({"precision", "pos_method", "pos_source", "pos_source_crs",
-                        "pos_confidence", "position_note"})
+                        "pos_confidence", "position_note", "uncertainty_m"})
 
 
 def field_name(name: str, lang: str) -> str:
