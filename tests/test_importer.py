@@ -450,7 +450,9 @@ def test_ties_far_apart_are_ambiguous(atlas):
 def test_road_parsing():
     assert normalise_address("中国上海市长宁区 延安西路１６０９号") == "延安西路1609号"
     assert parse_road_address("天山路街道") is None
-    assert parse_road_address("延安西路1609号3号楼").rest == "3号楼"
+    # a building inside the site is a detail of the address, not a place name to look up
+    inside = parse_road_address("延安西路1609号3号楼")
+    assert (inside.number, inside.rest, inside.detail) == ("1609", "", "3号楼")
 
 
 def test_threshold_is_a_parameter(atlas):

@@ -65,9 +65,12 @@ __all__ = [
     "Candidate",
     "Matcher",
     "RoadAddress",
+    "chinese_numerals_to_digits",
     "normalise_address",
+    "parse_english_address",
     "parse_road_address",
     "strip_admin_prefix",
+    "strip_unit_prefix",
 ]
 
 #: The longest address or name matched, in characters (after trimming); a longer text is not
@@ -101,6 +104,28 @@ _ADMIN = re.compile(r"^(?:中华人民共和国|中国)?(?:上海市|上海(?=�
 # never gives digits back to `rest`), so a failed match cannot retry other splits.
 _ROAD = re.compile(r"(?P<road>[\u3400-\u9fff]{1,12}?(?:大道|公路|支路|路|街|巷))"
                    r"(?:(?P<number>\d++(?:[-~]\d++)?)(?P<unit>号|弄)?)?(?P<rest>.*)", re.DOTALL)
+# A leading postcode (Shanghai's are 200000–202199), with or without its label.
+_POSTCODE = re.compile(r"^(?:邮编|邮政编码)?[:：]?2\d{5}(?!\d)")
+# A leading 街道/镇 (新泾镇, 天山路街道, 虹桥镇) before a road of at least two characters; 法华镇路
+# keeps its 镇, which is followed by 路 alone.
+_UNIT_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,5}?(?:街道|镇)(?=[\u4e00-\u9fff]{2,12}?(?:大道|公路|支路|路|街|巷))")
+# What may follow a house number inside one address: a sub-lane, a building, a floor, a room;
+# it says where inside the site, not which site.
+_DETAIL = re.compile(r"^(?:(?:\d+|[a-z])(?:支弄|号楼|号|幢|栋|座|楼|层|室|单元)|[-~]\d+|[,，、])+")
+_NUMERAL_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+                   "七": 7, "八": 8, "九": 9}
+_NUMERAL_UNITS = {"十": 10, "百": 100, "千": 1000}
+# Chinese numerals where a house, lane or building number stands: after a road's suffix or a
+# 弄, before 号 / 弄 / 支弄 / 号楼.
+_NUMERAL = re.compile(r"(?<=[路街巷道弄])([〇零一二三四五六七八九十百千两]{1,8})(?=号|弄|支弄)")
+# English: 'No. 1609 Yan'an Rd (W)', '1609 West Yan'an Road', 'West Yan'an Road 1609'.
+_EN_TYPES = {"road": "road", "rd": "road", "street": "street", "st": "street", "avenue": "avenue",
+             "ave": "avenue", "highway": "highway", "hwy": "highway", "lu": "road"}
+_EN_DIRECTIONS = {"w": "west", "west": "west", "e": "east", "east": "east", "n": "north",
+                  "north": "north", "s": "south", "south": "south"}
+_EN_WORDS = re.compile(r"[a-z]+|\d+")
+# An English text with a number and a road word: an address, whatever else it says.
+_ENGLISH_ADDRESS = re.compile(r"(?i)(?=.*\d)(?=.*\b(?:road|rd|street|st|avenue|ave|highway|hwy|lu)\b)")
 
 
 def _too_long(text: str) -> str | None:
@@ -129,26 +154,104 @@ def strip_admin_prefix(text: str) -> str:
     return _ADMIN.sub("", text, count=1)
 
 
-def normalise_address(text: str) -> str:
-    """Fold width, case and spaces, drop the administrative prefix.
+def strip_unit_prefix(text: str) -> str:
+    """Drop a leading 街道/镇 name standing before a road (新泾镇通协路 -> 通协路).
 
-    >>> normalise_address(" 上海市 长宁区　延安西路１６０９号 ")
-    '延安西路1609号'
+    >>> strip_unit_prefix("新泾镇通协路288号"), strip_unit_prefix("天山路街道仙霞路100号")
+    ('通协路288号', '仙霞路100号')
+    >>> strip_unit_prefix("法华镇路15号")
+    '法华镇路15号'
+    """
+    return _UNIT_PREFIX.sub("", text, count=1)
+
+
+def _numeral(text: str) -> int:
+    """The value of Chinese numerals: positional (一千六百零九) or digit by digit (一六〇九)."""
+    if not any(c in _NUMERAL_UNITS for c in text):
+        return int("".join(str(_NUMERAL_DIGITS[c]) for c in text))
+    total, digit = 0, None
+    for char in text:
+        if char in _NUMERAL_UNITS:
+            total += (1 if digit is None else digit) * _NUMERAL_UNITS[char]
+            digit = None
+        else:
+            digit = _NUMERAL_DIGITS[char]
+    return total + (digit or 0)
+
+
+def chinese_numerals_to_digits(text: str) -> str:
+    """House, lane and building numbers written in Chinese numerals, as digits.
+
+    >>> chinese_numerals_to_digits("延安西路一千六百零九号"), chinese_numerals_to_digits("愚园路一二八〇弄十八号")
+    ('延安西路1609号', '愚园路1280弄18号')
+    >>> chinese_numerals_to_digits("迎宾三路一百二十号")
+    '迎宾三路120号'
+    """
+    return _NUMERAL.sub(lambda m: str(_numeral(m[1])), text)
+
+
+def normalise_address(text: str) -> str:
+    """Fold width, case and spaces; drop a leading postcode, the administrative prefix and a
+    leading 街道/镇; write Chinese house numerals as digits.
+
+    >>> normalise_address(" 200050 上海市 长宁区　新泾镇通协路２８８号 ")
+    '通协路288号'
     >>> normalise_address("")
     ''
     """
-    return strip_admin_prefix(normalise_text(text))
+    folded = _POSTCODE.sub("", normalise_text(text), count=1)
+    folded = _POSTCODE.sub("", strip_admin_prefix(folded), count=1)
+    return chinese_numerals_to_digits(strip_unit_prefix(folded))
+
+
+def parse_english_address(text: str) -> tuple[str, str] | None:
+    """(house number, the road's English name folded: 'westyananroad') of an English street
+    address, or None when the text is not one (no Latin road word, no number).
+
+    >>> parse_english_address("No. 1609 Yan'an Rd (W)"), parse_english_address("1609 West Yan'an Road")
+    (('1609', 'westyananroad'), ('1609', 'westyananroad'))
+    >>> parse_english_address("Tianshan Park") is None, parse_english_address("延安西路1609号") is None
+    (True, True)
+    """
+    _check_length(text.strip())
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("’", "")
+    if re.search(r"[\u3400-\u9fff]", folded):
+        return None
+    words = _EN_WORDS.findall(folded)
+    numbers = [w for w in words if w.isdigit()]
+    kinds = [i for i, w in enumerate(words) if w in _EN_TYPES]
+    if len(numbers) != 1 or not kinds:
+        return None
+    kind = kinds[-1]
+    name = [w for w in words[:kind] if not w.isdigit() and w != "no"]
+    after = [w for w in words[kind + 1:] if not w.isdigit()]
+    direction = ""
+    if name and name[0] in _EN_DIRECTIONS and len(name) > 1:
+        direction = _EN_DIRECTIONS[name.pop(0)]
+    elif after and after[0] in _EN_DIRECTIONS:
+        direction = _EN_DIRECTIONS[after.pop(0)]
+    if not name or after:
+        return None
+    return numbers[0], direction + "".join(name) + _EN_TYPES[words[kind]]
+
+
+def _english_key(name_en: str) -> str:
+    """A road's English name folded like :func:`parse_english_address` ('West Yan'an Road' ->
+    'westyananroad')."""
+    return "".join(_EN_WORDS.findall(name_en.casefold().replace("'", "").replace("’", "")))
 
 
 @dataclass(frozen=True)
 class RoadAddress:
-    """A road-shaped address: the road, its house number (or None), any text after it, and
-    whether the number is a lane's (…弄)."""
+    """A road-shaped address: the road, its house number (or None), any text after it, whether
+    the number is a lane's (…弄), and the part naming a place inside the site (a sub-lane, a
+    building, a room: ``3支弄12号``, ``2号楼``)."""
 
     road: str
     number: str | None = None
     rest: str = ""
     lane: bool = field(default=False, repr=False)
+    detail: str = ""
 
     def __post_init__(self) -> None:
         if not self.road:
@@ -161,9 +264,9 @@ def parse_road_address(text: str) -> RoadAddress | None:
     A text that only starts with a road name (虹桥路站, 天山路街道) is not a road address.
 
     >>> parse_road_address("上海市长宁区延安西路1609号")
-    RoadAddress(road='延安西路', number='1609', rest='')
-    >>> parse_road_address("愚园路1088弄12号"), parse_road_address("汇川路")
-    (RoadAddress(road='愚园路', number='1088', rest='12号'), RoadAddress(road='汇川路', number=None, rest=''))
+    RoadAddress(road='延安西路', number='1609', rest='', detail='')
+    >>> parse_road_address("愚园路1088弄3支弄12号"), parse_road_address("汇川路")
+    (RoadAddress(road='愚园路', number='1088', rest='', detail='3支弄12号'), RoadAddress(road='汇川路', number=None, rest='', detail=''))
     >>> parse_road_address("虹桥路站") is None, parse_road_address("") is None
     (True, True)
     >>> parse_road_address("路" * 301)
@@ -178,7 +281,12 @@ def parse_road_address(text: str) -> RoadAddress | None:
     number, rest = match["number"], match["rest"]
     if number is None and rest:
         return None
-    return RoadAddress(road=match["road"], number=number, rest=rest, lane=match["unit"] == "弄")
+    detail = ""
+    if number is not None:  # a sub-lane, building or room says where inside, not which site
+        inside = _DETAIL.match(rest)
+        detail, rest = (inside[0], rest[inside.end():]) if inside else ("", rest)
+    return RoadAddress(road=match["road"], number=number, rest=rest, lane=match["unit"] == "弄",
+                       detail=detail)
 
 
 @dataclass(frozen=True)
@@ -245,6 +353,9 @@ class Matcher:
     _verbatim: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
     _aliases: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
     _roads: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    #: Roads by their folded English name ('westyananroad'): the gazetteer's roads and the
+    #: roads of the known house numbers.
+    _english: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     _keys: list[tuple[str, frozenset[str], int]] = field(default_factory=list, repr=False,
                                                          compare=False)
     _cache: dict[str, AddressMatch] = field(default_factory=dict, repr=False, compare=False)
@@ -262,8 +373,13 @@ class Matcher:
             if place.kind == "road":
                 for text in (*names, *place.aliases):
                     self._roads.setdefault(normalise_text(text), []).append(i)
+                if place.name_en:
+                    self._english.setdefault(_english_key(place.name_en), place.name_zh)
             keys = {normalise_text(t) for t in (*names, *place.aliases)}
             self._keys.extend((k, frozenset(k), i) for k in sorted(keys) if len(k) >= 2)
+        for entry in (self.addresses.entries if self.addresses is not None else ()):
+            if entry.road_en:
+                self._english.setdefault(_english_key(entry.road_en), entry.road)
 
     @classmethod
     def from_places(cls, places: Mapping[str, Place] | Iterable[Place],
@@ -385,6 +501,23 @@ class Matcher:
                             note=f"road {road.road} is not in the gazetteer (places named after "
                                  "it, such as stations, are not the road)")
 
+    def _english_address(self, query: str, candidates: tuple[Candidate, ...]) -> AddressMatch:
+        """An English street address: placed on its road when the road is known, otherwise
+        unlocated -- never matched by name to a station or a building called after the road."""
+        parsed = parse_english_address(query)
+        if parsed is None:
+            return AddressMatch(query, "no-match", "unlocated", candidates=candidates,
+                                note="an English address that could not be read as "
+                                     "'<number> <road>'; write it as 延安西路1609号 or '1609 West "
+                                     "Yan'an Road'")
+        number, key = parsed
+        road = self._english.get(key)
+        if road is None:
+            return AddressMatch(query, "road-not-in-gazetteer", "unlocated", candidates=candidates,
+                                note=f"English road name {key!r} is not a known road (places "
+                                     "named after it, such as stations, are not the road)")
+        return self._road(query, RoadAddress(road=road, number=number), candidates)
+
     def match(self, text: str) -> AddressMatch:
         """Match one address or name; never raises for any text.
 
@@ -423,6 +556,8 @@ class Matcher:
         road = parse_road_address(raw)
         if road is not None:
             return self._road(raw, road, candidates)
+        if _ENGLISH_ADDRESS.search(raw) and not re.search(r"[\u3400-\u9fff]", raw):
+            return self._english_address(raw, candidates)
         for form in forms:
             if form in self._aliases:
                 return self._resolve(raw, self._aliases[form], "alias", _SCORES["alias"], candidates)

@@ -185,11 +185,10 @@ def resolve(
     else:
         geom = _along(recipe, places, where)
     if recipe.buffer_m and recipe.kind == "ref":
-        grown = to_metric(geom).buffer(recipe.buffer_m, quad_segs=8)
-        if recipe.side:
-            grown = grown.intersection(_half(grown, to_metric(geom.representative_point()),
-                                             recipe.side))
-        geom = to_wgs84(grown)
+        grown = to_wgs84(to_metric(geom).buffer(recipe.buffer_m, quad_segs=8))
+        if recipe.side:  # east of the place's meridian (lon/lat: the grid of UTM is turned)
+            grown = grown.intersection(_half(grown, geom.representative_point(), recipe.side))
+        geom = grown
     if recipe.clip_to_district:
         district = _place(places, DISTRICT_ID, where).geometry
         geom = geom.intersection(district)
@@ -208,7 +207,7 @@ def resolve(
 
 
 def _half(shape: BaseGeometry, centre: Point, side: str) -> BaseGeometry:
-    """The box covering `shape` on `side` (east, west, north, south) of `centre` (metric)."""
+    """The box covering `shape` on `side` (east, west, north, south) of `centre`."""
     x0, y0, x1, y1 = shape.bounds
     return {"east": box(centre.x, y0, x1, y1), "west": box(x0, y0, centre.x, y1),
             "north": box(x0, centre.y, x1, y1), "south": box(x0, y0, x1, centre.y)}[side]

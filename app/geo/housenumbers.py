@@ -91,6 +91,8 @@ class KnownAddress:
     point: Point
     names: tuple[str, ...] = ()
     source: str = ""
+    #: The road's English name ('West Yan'an Road'), for English addresses.
+    road_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class AddressBook:
                 lane=bool(f["properties"]["lane"]), point=Point(f["geometry"]["coordinates"]),
                 names=tuple(f["properties"].get("names") or ()),
                 source=str(f["properties"].get("source") or ""),
+                road_en=str(f["properties"].get("road_en") or ""),
             ) for f in data["features"])
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{path}: not a readable address file ({exc})") from exc

@@ -8,11 +8,15 @@ Inputs, all in ``geodata/sources/`` (nothing is fetched from the network):
   per cross street (stops of both directions averaged), in order along the points' main axis,
   and clipped to the district. A road with fewer than two stop points is sketched from the
   known house numbers on it instead (addresses ``<road><n>号``, lanes left out because a lane
-  runs deep into the block). Either way it is a sketch (confidence ``low``): kerbside stops are
-  10–30 m off the centreline and the line is straight between points.
+  runs deep into the block), and only when at least two distinct addresses give it a
+  direction: a stop at a crossing stands on the other road, and two buildings of one address
+  say nothing about where the road runs. Either way it is a sketch (confidence ``low``):
+  kerbside stops are 10–30 m off the centreline and the line is straight between points.
   The same file's street addresses become the known house numbers of the address geocoder:
   one point per distinct address (the median of the POIs giving it; ``…附近`` "near" addresses
-  are left out).
+  are left out). A leading 街道/镇 name is not part of the road (``新泾镇通协路288号`` is
+  ``通协路288号``), and a road name of one character before 路 that ends another road's name
+  (``宁路``, ``江路``: addresses cut short in the source) is no road.
 - ``shanghai_metro_line2_track_wgs84.geojson`` (**WGS-84**): the Line 2 track, clipped to the
   district outline.
 
@@ -39,7 +43,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, Point, mapping, shape
 
 from app.errors import DataError
-from app.geo.address import parse_road_address
+from app.geo.address import parse_road_address, strip_unit_prefix
 from geodata.scripts.build_boundary import (
     BOUNDARY_FILENAME,
     COORD_DECIMALS,
@@ -142,18 +146,35 @@ def _round(xy: Sequence[float]) -> tuple[float, float]:
     return round(float(xy[0]), COORD_DECIMALS), round(float(xy[1]), COORD_DECIMALS)
 
 
+def _truncated_roads(rows: Sequence[dict[str, str]]) -> frozenset[str]:
+    """Road names of one character before the suffix that end a longer road name seen in the
+    file (宁路 of 长宁路 or 威宁路): addresses cut short in the source, not roads."""
+    names: set[str] = set()
+    for row in rows:
+        split = split_stop_name(row["name"]) if row["category"] == "bus_stop" else None
+        if split is not None:
+            names.update(split)
+        text = strip_unit_prefix(re.split(r"[;；(（]", row["address"])[0])
+        match = re.match(rf"^([\u4e00-\u9fff]+?{_ROAD_SUFFIX})\d", text)
+        if match:
+            names.add(match[1])
+    return frozenset(n for n in names if len(n) == 2 and n.endswith("路")
+                     and any(o != n and o.endswith(n) for o in names))
+
+
 def _house_addresses(rows: Sequence[dict[str, str]]) -> dict[str, dict]:
     """Distinct addresses ``<road><n>号|弄`` -> road, number, lane flag, POI names and points."""
     found: dict[str, dict] = {}
+    truncated = _truncated_roads(rows)
     for row in rows:
         if row["category"] == "bus_stop" or "附近" in row["address"]:
             continue
-        first = re.split(r"[;；(（]", row["address"])[0]
+        first = strip_unit_prefix(re.split(r"[;；(（]", row["address"])[0])
         match = re.match(rf"^([\u4e00-\u9fff]+?{_ROAD_SUFFIX})(\d+(?:-\d+)?)(号|弄)", first)
         if match is None:
             continue
         parsed = parse_road_address(match[0])
-        if parsed is None or parsed.road != match[1]:
+        if parsed is None or parsed.road != match[1] or match[1] in truncated:
             continue
         key = match[0]
         entry = found.setdefault(key, {"road": match[1], "number": match[2], "lane": match[3] == "弄",
@@ -174,7 +195,8 @@ def address_features(rows: Sequence[dict[str, str]], district: District) -> list
         features.append({
             "type": "Feature", "id": key,
             "properties": {
-                "address": key, "road": entry["road"], "number": entry["number"],
+                "address": key, "road": entry["road"], "road_en": english_road_name(entry["road"]),
+                "number": entry["number"],
                 "house": int(entry["number"].split("-")[0]), "lane": entry["lane"],
                 "pois": len(entry["points"]), "names": names[:3], "source": AMAP_SOURCE,
                 "source_crs": "wgs84", "in_district": in_district,
@@ -282,7 +304,7 @@ def road_features(rows: Sequence[dict[str, str]], district: District) -> list[di
             stops = points
             houses = _merge_close(by_road_addr.get(road, []))
             points = stops + houses
-            if len(points) < 2:
+            if len({key for key, _ in houses}) < 2:  # no direction of its own
                 continue
             method = (f"house-number sketch: {len(houses)} address points"
                       + (f" and {len(stops)} bus stop" if stops else "") + " (too few bus stops)")
