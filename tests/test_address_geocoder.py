@@ -98,17 +98,3 @@ def test_the_import_report_states_method_and_score(atlas):
     assert frame.loc["乙", "pos_method"].startswith("address-interpolated match")
     assert frame.loc["甲", "precision"] == "site" and frame.loc["乙", "precision"] == "street"
 
-
-def test_the_readme_states_the_current_hold_out_figures():
-    """geodata/README.md quotes the hold-out run; a data change that moves them must update it."""
-    from pathlib import Path
-
-    from geodata.scripts.address_holdout import holdout
-
-    figures = holdout()
-    assert figures["interpolated"] + figures["road"] + figures["unlocated"] == figures["held_out"]
-    assert figures["held_out"] == round(0.2 * figures["known"])
-    readme = (Path(__file__).resolve().parents[1] / "geodata" / "README.md").read_text(encoding="utf-8")
-    assert (f"| interpolated | {figures['interpolated']} | median **{figures['median_m']} m**, "
-            f"90th percentile **{figures['p90_m']} m** |") in readme
-    assert f"of the {figures['known']} known house" in readme

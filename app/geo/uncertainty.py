@@ -91,7 +91,7 @@ ADDRESS_M = 80.0
 #: A house number interpolated between two known ones: the 90th percentile of the error of
 #: interpolated addresses in the out-of-sample evaluation (geodata/scripts/address_kfold.py;
 #: the figures are in docs/import.md).
-INTERPOLATED_M = 260.0
+INTERPOLATED_M = 250.0
 #: A planner's drawing on the map (or an uploaded site outline).
 DRAWN_M = 10.0
 #: Coordinates or a geometry given in an imported file, taken as given.

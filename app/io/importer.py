@@ -58,8 +58,8 @@ from app.geo.address import FUZZY_THRESHOLD, AddressMatch, Candidate, Matcher
 from app.geo.coords import Problem, SourceCRS, parse_coordinate, parse_source_crs
 from app.geo.gazetteer import CONFIDENCES, DISTRICT_ID
 from app.geo.geocode import NO_POSITION, to_metric
-from app.geo.uncertainty import ADDRESS_M, FILE_M, INTERPOLATED_M, reach_m, rounded_m
 from app.geo.position import PositionCheck, check_position
+from app.geo.uncertainty import ADDRESS_M, FILE_M, INTERPOLATED_M, reach_m, rounded_m
 from app.io.crs_guess import guess_crs_mixup
 from app.io.mapping import resolve_mapping
 from app.io.readers import RawTable, cell_text, read_table

@@ -67,6 +67,8 @@ __all__ = [
     "main",
     "read_amap_rows",
     "road_features",
+    "row_address",
+    "truncated_roads",
     "split_stop_name",
 ]
 
@@ -146,7 +148,7 @@ def _round(xy: Sequence[float]) -> tuple[float, float]:
     return round(float(xy[0]), COORD_DECIMALS), round(float(xy[1]), COORD_DECIMALS)
 
 
-def _truncated_roads(rows: Sequence[dict[str, str]]) -> frozenset[str]:
+def truncated_roads(rows: Sequence[dict[str, str]]) -> frozenset[str]:
     """Road names of one character before the suffix that end a longer road name seen in the
     file (宁路 of 长宁路 or 威宁路): addresses cut short in the source, not roads."""
     names: set[str] = set()
@@ -162,22 +164,38 @@ def _truncated_roads(rows: Sequence[dict[str, str]]) -> frozenset[str]:
                      and any(o != n and o.endswith(n) for o in names))
 
 
+def row_address(row: dict[str, str], truncated: frozenset[str] = frozenset()
+                ) -> tuple[str, str, str, bool] | None:
+    """(key ``<road><n>号|弄``, road, number, lane flag) of a POI row's street address, or None
+    (a bus stop, a "near" address, no house number, a road in `truncated`).
+
+    >>> row_address({"category": "hospital", "address": "新泾镇通协路288号旭辉虹桥国际2号楼"})
+    ('通协路288号', '通协路', '288', False)
+    >>> row_address({"category": "school", "address": "镇宁路14附近"}) is None
+    True
+    """
+    if row["category"] == "bus_stop" or "附近" in row["address"]:
+        return None
+    first = strip_unit_prefix(re.split(r"[;；(（]", row["address"])[0])
+    match = re.match(rf"^([\u4e00-\u9fff]+?{_ROAD_SUFFIX})(\d+(?:-\d+)?)(号|弄)", first)
+    if match is None:
+        return None
+    parsed = parse_road_address(match[0])
+    if parsed is None or parsed.road != match[1] or match[1] in truncated:
+        return None
+    return match[0], match[1], match[2], match[3] == "弄"
+
+
 def _house_addresses(rows: Sequence[dict[str, str]]) -> dict[str, dict]:
     """Distinct addresses ``<road><n>号|弄`` -> road, number, lane flag, POI names and points."""
     found: dict[str, dict] = {}
-    truncated = _truncated_roads(rows)
+    truncated = truncated_roads(rows)
     for row in rows:
-        if row["category"] == "bus_stop" or "附近" in row["address"]:
+        address = row_address(row, truncated)
+        if address is None:
             continue
-        first = strip_unit_prefix(re.split(r"[;；(（]", row["address"])[0])
-        match = re.match(rf"^([\u4e00-\u9fff]+?{_ROAD_SUFFIX})(\d+(?:-\d+)?)(号|弄)", first)
-        if match is None:
-            continue
-        parsed = parse_road_address(match[0])
-        if parsed is None or parsed.road != match[1] or match[1] in truncated:
-            continue
-        key = match[0]
-        entry = found.setdefault(key, {"road": match[1], "number": match[2], "lane": match[3] == "弄",
+        key, road, number, lane = address
+        entry = found.setdefault(key, {"road": road, "number": number, "lane": lane,
                                        "names": [], "points": []})
         entry["names"].append(row["name"])
         entry["points"].append((float(row["wgs84_lon"]), float(row["wgs84_lat"])))
