@@ -22,12 +22,15 @@ def atlas():
 
 @pytest.fixture()
 def data_copy(tmp_path: Path) -> Path:
-    """A writable copy of geodata/ (data files only)."""
+    """A writable copy of geodata/ (data files, and the report's text the coverage table is
+    checked against)."""
     target = tmp_path / "geodata"
     target.mkdir()
     for path in DATA_DIR.iterdir():
         if path.is_file():
             shutil.copy2(path, target / path.name)
+    (target / "sources").mkdir()
+    shutil.copy2(DATA_DIR / "sources" / "changning_report_2025_part2.txt", target / "sources")
     return target
 
 

@@ -101,6 +101,7 @@ def test_wheel_contents(wheel: Path) -> None:
                  if path.suffix in {".toml", ".geojson"}]
     expected += [f"app/layers/{path.name}" for path in (ROOT / "layers").glob("*.toml")]
     expected += ["app/streamlit_config/config.toml"]
+    expected += ["app/geodata/sources/changning_report_2025_part2.txt"]  # validate's coverage check
     assert "app/map/static/atlas_map.js" in expected
     assert [name for name in expected if name not in names] == []
     assert not [name for name in names if name.startswith(("tests/", "geodata/", "layers/"))]
@@ -122,6 +123,7 @@ def test_installed_command_works_outside_the_repository(
 
     summary = _run([str(installed / "changning-atlas"), "validate"], cwd=work, env=env)
     assert summary.strip(), "validate printed no summary"
+    assert "report part 二: " in summary, "the installed data has no coverage table or report"
 
     _run([str(installed / "changning-atlas"), "export", "--format", "geojson",
           "--output", "x.geojson"], cwd=work, env=env)

@@ -119,6 +119,8 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
     print(_summary(atlas))
+    if atlas.coverage is not None:
+        print(atlas.coverage.summary())
     return 0
 
 

@@ -29,6 +29,7 @@ from app.data.boundaries import (
     join_units,
     load_boundaries,
 )
+from app.data.coverage import Coverage, load_coverage
 from app.data.layers import LayerSpec, geometry_kind, load_layer_specs
 from app.data.register import Vocabulary, load_vocabulary, read_register
 from app.domain.filters import search_text
@@ -64,9 +65,9 @@ _ROOT = Path(__file__).resolve().parents[2]
 #: Files whose content defines the data version.
 _VERSIONED = ("gazetteer.geojson", "changning_boundary.geojson", "streets.geojson",
               ADDRESSES_FILE, "derived_places.toml", "register.toml", "vocabulary.toml")
-#: Register fields carried as atlas columns beside PROJECT_COLUMNS (not exported yet): the zh
-#: wording of description and position note, the parent report item of a part, and 'district'
-#: for district-wide items.
+#: Register fields carried as atlas columns beside PROJECT_COLUMNS: the zh wording of
+#: description and position note (not exported), the parent report item of a part, and
+#: 'district' for district-wide items (both exported, app.io.export.EXTRA_EXPORT_COLUMNS).
 #: ``subdistrict_method`` ('register', 'spatial-join' or ''), ``unit`` and ``unit_shares`` come
 #: from the spatial join with loaded boundary files (app.data.boundaries).
 EXTRA_COLUMNS: tuple[str, ...] = ("description_zh", "position_note_zh", "parent", "extent",
@@ -160,6 +161,8 @@ class Atlas:
     vocab: Vocabulary
     data_version: str
     addresses: AddressBook | None = None
+    #: How the register covers the report (geodata/coverage.toml), None without a table.
+    coverage: Coverage | None = None
 
     def spec(self, layer_id: str) -> LayerSpec:
         """The layer spec with this id (KeyError naming the known ids otherwise)."""
@@ -390,6 +393,12 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
         elif parent is not None and parent.parent:
             problems.append(f"register project {project.id!r}: parent {project.parent!r} is itself "
                             "a part; name the whole report item")
+    try:
+        coverage = load_coverage(data_dir, {p.id: p.parent for p in projects})
+    except DataError as exc:
+        coverage, problems = None, [*problems, str(exc)]
+    if coverage is not None:
+        problems += coverage.problems
     frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=[*PROJECT_COLUMNS, *EXTRA_COLUMNS]),
                              geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     frame["target_year"] = frame["target_year"].astype("Int64")
@@ -408,7 +417,7 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
         version = digest.hexdigest()[:12]
     specs = [*specs, *boundary_layer_specs(places.values())]
     atlas = Atlas(projects=frame, places=places, specs=tuple(specs), vocab=vocab,
-                  data_version=version, addresses=addresses)
+                  data_version=version, addresses=addresses, coverage=coverage)
     return atlas, problems
 
 
