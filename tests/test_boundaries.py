@@ -195,3 +195,36 @@ def test_the_map_summary_counts_the_selection_per_unit(imported, isolated_store,
     assert table.set_index("Name")["Projects with a part inside"].to_dict() == expected["projects"].to_dict()
     assert expected["projects"].sum() < unit_summary(atlas.projects, atlas.places.values(),
                                                      "subdistrict")["projects"].sum()
+
+
+def _two_units(path: Path, names_codes: list[tuple[str, str]]) -> Path:
+    features = [{"type": "Feature", "properties": {"名称": name, "code": code},
+                 "geometry": shapely.geometry.mapping(geom)}
+                for (name, code), geom in zip(names_codes, (EAST, WEST), strict=True)]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
+                               ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("names_codes", "message"), [
+    ([("华阳路街道", ""), ("火星街道", "")], "unit 2 ('火星街道'): not one of Changning's sub-districts"),
+    ([("华阳路街道", "310105001"), ("天山路街道", "310105001")],
+     "code '310105001' is not the official code of 天山路街道, 310105006"),
+    ([("华阳路街道", ""), ("华阳路", "")], "华阳路街道 is also unit 1"),
+])
+def test_subdistrict_units_must_be_the_ten_with_their_codes(tmp_path, capsys, names_codes, message):
+    path = _two_units(tmp_path / "s.geojson", names_codes)
+    assert main(["import-boundaries", str(path), "--kind", "subdistrict", "--code-field", "code",
+                 "--boundaries-dir", str(tmp_path / "b")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "b" / "subdistrict.geojson").exists()
+
+
+def test_short_subdistrict_names_are_stored_with_the_official_name_and_code(tmp_path, capsys):
+    path = _two_units(tmp_path / "s.geojson", [("华阳路", ""), ("Tianshan Road Subdistrict", "")])
+    folder = tmp_path / "b"
+    assert main(["import-boundaries", str(path), "--kind", "subdistrict",
+                 "--boundaries-dir", str(folder)]) == 0, capsys.readouterr().err
+    stored = json.loads((folder / "subdistrict.geojson").read_text(encoding="utf-8"))
+    assert sorted((f["properties"]["name"], f["properties"]["code"]) for f in stored["features"]) == [
+        ("华阳路街道", "310105001"), ("天山路街道", "310105006")]

@@ -9,8 +9,11 @@ coordinates. Each feature is one unit, named by ``--name-field`` (default: the f
 folder (``--boundaries-dir``, default :func:`app.data.boundaries.default_boundaries_dir`), where
 the atlas loads them as the reference layer ``boundaries`` and joins them onto the projects;
 a new file of the same kind replaces the old one. The command prints, per unit, its area and
-the projects inside it, and how many projects' ``subdistrict`` the join filled. Exit status 2
-with one message for an unusable file.
+the projects inside it, and how many projects' ``subdistrict`` the join filled. Sub-district
+units must be the district's ten 街道/镇, named as the gazetteer names them (with their official
+statistical codes, filled in when the file has none:
+:func:`app.data.boundaries.official_subdistricts`). Exit status 2 with one message for an
+unusable file.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from app.data.boundaries import (
     boundary_collection,
     boundary_path,
     default_boundaries_dir,
+    official_subdistricts,
     straddling,
     unit_summary,
 )
@@ -118,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
                            boundaries_dir=folder)
         district_m = to_metric(atlas.places[DISTRICT_ID].geometry)
         units, crs = read_units(args.path, args.crs, district_m, args.name_field, args.code_field)
+        if args.kind == "subdistrict":
+            units = official_subdistricts(units, atlas.places.values(), args.path.name)
         collection = boundary_collection(args.kind, args.name or args.path.stem, args.path.name,
                                          crs.label, units)
         target = boundary_path(folder, args.kind)

@@ -48,6 +48,7 @@ __all__ = [
     "default_boundaries_dir",
     "join_units",
     "load_boundaries",
+    "official_subdistricts",
     "shares",
     "unit_summary",
 ]
@@ -58,6 +59,51 @@ BOUNDARY_KINDS: tuple[str, ...] = ("subdistrict", "unit", "parcel")
 BOUNDARY_TOLERANCE_M = 5000.0
 _ROOT = Path(__file__).resolve().parents[2]
 _DECIMALS = 7
+
+
+def official_subdistricts(units: Sequence[tuple[str, str, BaseGeometry]], places: Iterable[Place],
+                          label: str = "outline file") -> list[tuple[str, str, BaseGeometry]]:
+    """Sub-district units named as the district's ten 街道/镇 with their official codes.
+
+    A unit's name must be one of the gazetteer's sub-districts (``天山路街道``; ``天山路`` or its
+    English name also do) and a code, when given, must be that sub-district's statistical code;
+    each sub-district may come once. Returns the units with the official name and code;
+    DataError naming the unit and the ten names otherwise.
+
+    >>> from shapely import box
+    >>> ten = [Place("subdistrict-tianshanlu", "天山路街道", "Tianshan Road Subdistrict",
+    ...              "subdistrict", None, "", None, "none", "none", code="310105006")]
+    >>> official_subdistricts([("天山路", "", box(0, 0, 1, 1))], ten)[0][:2]
+    ('天山路街道', '310105006')
+    >>> official_subdistricts([("火星街道", "", box(0, 0, 1, 1))], ten)
+    Traceback (most recent call last):
+    ...
+    app.errors.DataError: outline file unit 1 ('火星街道'): not one of Changning's sub-districts 天山路街道; name it as they are named
+    """
+    official = [p for p in places if p.kind == "subdistrict" and not p.id.startswith("boundary-")]
+    by_name: dict[str, Place] = {}
+    for place in official:
+        for name in (place.name_zh, place.name_zh.removesuffix("街道"), place.name_en,
+                     *place.aliases):
+            by_name.setdefault(name.strip().casefold(), place)
+    out: list[tuple[str, str, BaseGeometry]] = []
+    seen: dict[str, int] = {}
+    names = "、".join(p.name_zh for p in official)
+    for i, (name, code, geometry) in enumerate(units, 1):
+        where = f"{label} unit {i} ({name!r})"
+        place = by_name.get(name.strip().casefold())
+        if place is None:
+            raise DataError(f"{where}: not one of Changning's sub-districts {names}; name it as "
+                            "they are named")
+        if code and code != place.code:
+            raise DataError(f"{where}: code {code!r} is not the official code of "
+                            f"{place.name_zh}, {place.code}")
+        if place.id in seen:
+            raise DataError(f"{where}: {place.name_zh} is also unit {seen[place.id]}; each "
+                            "sub-district is one unit")
+        seen[place.id] = i
+        out.append((place.name_zh, place.code or "", geometry))
+    return out
 
 
 def default_boundaries_dir() -> Path:
