@@ -94,9 +94,11 @@ def test_the_stage_source_cannot_break_out_of_the_script(living):
 def test_the_card_config_says_which_fields_are_optional_and_how_to_draw_them(atlas):
     config = card_config(atlas.spec("renewal"), "zh")
     assert config["kinds"] == {"stages": "timeline", "links": "links"}
+    # the uncertainty line too: an unlocated project has none
     assert config["optional"] == ["stages", "lead_agency", "start_date", "target_date",
-                                  "site_area", "links"]
+                                  "site_area", "uncertainty", "links"]
     assert ["stages", "阶段历程"] in config["card"]
+    assert ["uncertainty", "位置误差半径"] in config["card"]
     assert ["site_area", "用地面积"] in config["card"]
 
 

@@ -142,3 +142,30 @@ def test_a_road_level_geocode_reports_its_point_with_the_radius_it_stands_for(at
     assert row.to_dict()["uncertainty_m"] == row.uncertainty_m
     stored = result.frame.iloc[0]
     assert stored["uncertainty_m"] == road.uncertainty_m
+
+
+def test_the_card_shows_the_radius_in_both_languages(atlas):
+    from app.map.fields import project_sources
+
+    for lang, text in (("en", "±1100 m"), ("zh", "±1100 米")):
+        values, label = project_sources(atlas, atlas.projects, lang)["uncertainty"]
+        row = atlas.projects.index[atlas.projects["id"] == "huichuan-road-office"][0]
+        assert label(values[row]) == text
+    unlocated = atlas.projects.index[atlas.projects["id"] == "tianshan-beihong-housing"][0]
+    values, label = project_sources(atlas, atlas.projects, "en")["uncertainty"]
+    assert pd.isna(values[unlocated])
+
+
+def test_the_file_level_sources_name_every_source_a_position_rests_on(atlas):
+    """Each feature's pos_source starts with its source file; the file's `sources` names them
+    all, and every copied source that places something."""
+    data, _, _ = export_bytes(atlas, Filter(), "geojson")
+    collection = json.loads(data)
+    sources = " ".join(collection["sources"])
+    used = {part.split(":")[0] for f in collection["features"]
+            for part in (f["properties"]["pos_source"] or "").split("; ") if part}
+    assert used and all(name in sources for name in used), used
+    copied = Path(__file__).resolve().parents[1] / "geodata" / "sources"
+    placing = {p.name for p in copied.iterdir() if p.suffix in (".csv", ".json", ".geojson")}
+    placing -= {"changning_subdistricts_nbs2023.csv"}  # names and codes only, no position
+    assert all(name in sources for name in placing), placing

@@ -61,6 +61,8 @@ PROJECT_FIELDS: tuple[str, ...] = (
     "pos_source", "position_note", "report_ref", "description",
     # the living register's (issue 15): shown on a card only when set
     "stages", "lead_agency", "start_date", "target_date", "site_area", "links",
+    # how far the position may be from the truth (uncertainty_m), shown as ±N m
+    "uncertainty",
 )
 #: Display fields a reference layer's tooltip and card may name.
 REFERENCE_FIELDS: tuple[str, ...] = (

@@ -632,3 +632,13 @@ STRINGS.update({
     "history.format_geojson": ("GeoJSON(含新旧几何)", "GeoJSON (old and new geometry)"),
     "sheet.asof": ("截至 {d}", "as of {d}"),
 })
+
+
+# how far a position may be from the truth (uncertainty_m)
+STRINGS.update({
+    "card.uncertainty": ("±{m} 米", "±{m} m"),
+})
+FIELD_LABELS.update({
+    "uncertainty": ("位置误差半径", "Position uncertainty"),
+    "uncertainty_m": ("位置误差半径(米)", "Position uncertainty (m)"),
+})

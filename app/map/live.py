@@ -44,6 +44,7 @@ from app.geo.crs import convert, convert_geometry
 from app.map.assets import localize
 from app.map.basemaps import BASEMAPS
 from app.map.builder import DISTRICT_CENTRE, MAP_CSS, reference_parts
+from app.map.halos import halo_rows
 from app.map.project_layers import SVG_MAX_FEATURES, MapLayer, project_layers
 
 __all__ = ["base_key", "live_assets", "live_base", "mask_bits", "result_bounds", "view_shift"]
@@ -127,6 +128,8 @@ def live_base(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | None = 
         # each row's layer, as its index in "layers" (-1: a layer the map does not draw):
         # the map's own layer control hides a layer at once, before the page's rerun confirms
         "row_layers": _row_layers(atlas),
+        # [row, lat, lon, metres]: the uncertainty halo of a point project (app.map.halos)
+        "halos": halo_rows(atlas.projects, crs),
     }
     head = json.dumps(meta, ensure_ascii=False)
     layer_texts = ",".join(_layer_text(given[s.id]) for s in atlas.project_layers)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
@@ -352,3 +353,33 @@ def test_a_tap_inside_the_district_sets_the_position(live_app: str, atlas: Atlas
     assert abs(tapped_lon - park.x) < 0.0003, (tapped_lon, park.x)
     assert -0.0025 < tapped_lat - park.y < -0.0012, (tapped_lat, park.y)
     context.close()
+
+
+def _halos_shown(atlas: Atlas, zoom: int, keep: Callable[[str], bool] = lambda pid: True) -> int:
+    """How many uncertainty halos the map should show at `zoom`: larger than the 8 px symbol."""
+    from app.map.halos import halo_rows
+
+    ids = atlas.projects["id"].tolist()
+    count = 0
+    for row, lat, _, radius in halo_rows(atlas.projects, "wgs84"):
+        per_pixel = 40075016.686 * np.cos(np.radians(lat)) / 2 ** (zoom + 8)
+        count += keep(ids[row]) and radius / per_pixel > 8
+    return count
+
+
+def test_uncertainty_halos_follow_zoom_and_filter(live_app: str, atlas: Atlas, desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{live_app}/?basemap=none&ref=none")
+    expect(frame.locator(PROJECT_PATHS)).to_have_count(int(atlas.projects.geometry.notna().sum()))
+    for zoom in (11, 16):
+        frame.evaluate(f"() => window.map_div.setView([31.215, 121.40], {zoom}, {{animate: false}})")
+        frame.wait_for_function(f"() => window.__atlasLive.halos === {_halos_shown(atlas, zoom)}")
+    assert _halos_shown(atlas, 11) < _halos_shown(atlas, 16)  # a small radius hides under its symbol
+    assert frame.locator("path.atlas-halo").count() == _halos_shown(atlas, 16)
+    applied = frame.evaluate("() => window.__atlasLive.applied")
+    pick(page, "状态", atlas.vocab.status_label("operating", "zh"))
+    frame.wait_for_function(f"() => window.__atlasLive.applied > {applied} && window.__atlasLive.ready")
+    status = atlas.projects.set_index("id")["status"]
+    expected = _halos_shown(atlas, 16, lambda pid: status[pid] == "operating")
+    assert expected < _halos_shown(atlas, 16)
+    frame.wait_for_function(f"() => window.__atlasLive.halos === {expected}")

@@ -223,6 +223,37 @@
     Object.keys(state.refs).forEach(function (id) { state.map.removeLayer(state.refs[id]); });
     state.refs = {};
     if (state.painter) { state.painter.clear(); }
+    if (state.halos) { state.map.removeLayer(state.halos.group); state.halos = null; }
+  }
+
+  /* uncertainty halos (app/map/halos.py): a faint circle of a point's radius, below the
+   * symbols, shown while its project passes the filter and is larger than its symbol */
+  function buildHalos(base) {
+    var group = L.layerGroup(), items = [];
+    (base.halos || []).forEach(function (h) {
+      var circle = L.circle([h[1], h[2]], { radius: h[3], pane: "atlasBelow", interactive: false,
+        className: "atlas-halo", color: "#555555", weight: 1, opacity: 0.35, dashArray: "3 4",
+        fill: true, fillColor: "#777777", fillOpacity: 0.08 });
+      items.push({ id: base.ids[h[0]], lat: h[1], radius: h[3], circle: circle });
+    });
+    state.halos = { group: group, items: items, keep: function () { return true; } };
+    group.addTo(state.map);
+    state.map.off("zoomend", showHalos);
+    state.map.on("zoomend", showHalos);
+    showHalos();
+  }
+
+  function showHalos() {
+    var halos = state.halos;
+    if (!halos) { return; }
+    var zoom = state.map.getZoom(), shown = 0;
+    halos.items.forEach(function (item) {
+      var perPixel = 40075016.686 * Math.cos(item.lat * Math.PI / 180) / Math.pow(2, zoom + 8);
+      var want = halos.keep(item.id) && item.radius / perPixel > 8, has = halos.group.hasLayer(item.circle);
+      if (want && !has) { halos.group.addLayer(item.circle); } else if (!want && has) { halos.group.removeLayer(item.circle); }
+      if (want) { shown++; }
+    });
+    window.__atlasLive.halos = shown;
   }
 
   function svgLayer(parts, cfg, pane, onClick) {
@@ -269,6 +300,7 @@
         state.projects.push({ id: layer.id, strategy: "canvas", group: L.layerGroup() });
       }
     });
+    buildHalos(base);
     state.baseKey = base.key;
     state.maskText = null;
     window.__atlasLive.baseLoads++;
@@ -306,6 +338,7 @@
       });
     });
     if (state.painter) { waits.push(state.painter.filter(keep)); }
+    if (state.halos) { state.halos.keep = keep; showHalos(); }
     window.__atlasLive.applied++;
     return Promise.all(waits).then(function () {
       return new Promise(function (resolve) {
