@@ -332,13 +332,18 @@ def test_at_west_yanan_road_station_from_baidu_numbers(atlas):
                                   truth)
 
 
-def test_shipped_ties_are_broken_by_id(atlas):
-    # Two shipped projects share a position: the 新虹桥中心大厦 / 友谊商城 pair.
+def test_ties_are_broken_by_id(atlas):
+    # The shipped data no longer has two projects on one point (the 友谊商城 / 新虹桥中心大厦
+    # placeholder shared an invented one and is now unlocated), so two are put on one here.
+    projects = atlas.projects.copy()
+    park = projects.set_index("id").loc["tianshan-park"].geometry
+    for pid in ("tongren-hospital", "children-library-upgrade"):
+        projects.loc[projects["id"] == pid, "geometry"] = park
     station = atlas.places["metro-l3-yananxilu"].geometry
-    result = nearest(atlas.projects, station.x, station.y, n=len(atlas.projects))
-    pair = result[result["id"].isin(["friendship-mall-renewal", "new-hongqiao-centre-podium"])]
-    assert pair["distance_m"].nunique() == 1
-    assert pair["id"].tolist() == ["friendship-mall-renewal", "new-hongqiao-centre-podium"]
-    assert pair.index[1] == pair.index[0] + 1
+    result = nearest(projects, station.x, station.y, n=len(projects))
+    tied = result[result["id"].isin(["children-library-upgrade", "tianshan-park", "tongren-hospital"])]
+    assert tied["distance_m"].nunique() == 1
+    assert tied["id"].tolist() == ["children-library-upgrade", "tianshan-park", "tongren-hospital"]
+    assert list(tied.index) == list(range(tied.index[0], tied.index[0] + 3))
     for _distance, group in result.groupby("distance_m"):
         assert group["id"].tolist() == sorted(group["id"])

@@ -495,8 +495,8 @@ def test_cli_init_load_review_dump(target, tmp_path, atlas, capsys):
     assert "nothing to apply" in capsys.readouterr().out
     assert cli("store", "--store", target, "load") == 0
     out = capsys.readouterr().out
-    assert "'curated': 43 rows" in out and "'gazetteer'" in out
-    assert "living register: recorded 43 changes" in out  # the curated register, seeded
+    assert "'curated': 63 rows" in out and "'gazetteer'" in out  # 63 entries since the coverage rule
+    assert "living register: recorded 63 changes" in out  # the curated register, seeded
     store = open_store(target)
     store.review(store.submit(correction(photo=PNG)), "李审", accept=True, reason="ok")
     for fmt, name in (("gpkg", "dump.gpkg"), ("geojson", "dump-geojson")):
@@ -511,7 +511,7 @@ def test_cli_init_load_review_dump(target, tmp_path, atlas, capsys):
         assert curated["target_year"].dtype == expected["target_year"].dtype
         assert curated.geometry.isna().sum() == expected.geometry.isna().sum() > 0
         assert history["submissions"].loc[0, "photo"] == PNG
-        assert history["audit"]["action"].tolist() == (["save_register"] * 2 + ["change"] * 43
+        assert history["audit"]["action"].tolist() == (["save_register"] * 2 + ["change"] * 63
                                                        + ["submit", "accept"])
     assert_same_registers(read_dump(tmp_path / "dump.gpkg")[0],
                           read_dump(tmp_path / "dump-geojson")[0])
@@ -533,8 +533,8 @@ def test_round_trip_geopackage_postgis_geopackage(tmp_path, pg_url, atlas, capsy
     assert cli("store", "--store", sqlite, "dump", "--output", str(first)) == 0
     assert cli("store", "--store", pg_url, "init") == 0
     assert cli("store", "--store", pg_url, "load", "--from", str(first)) == 0
-    # 2 submissions, 1 field update, 6 audit rows, and the seed: 43 changes with their audit rows
-    assert "copied the history: 95 rows" in capsys.readouterr().out
+    # 2 submissions, 1 field update, 6 audit rows, and the seed: 63 changes with their audit rows
+    assert "copied the history: 135 rows" in capsys.readouterr().out
     assert cli("store", "--store", pg_url, "dump", "--output", str(second)) == 0
     (reg1, hist1), (reg2, hist2) = read_dump(first), read_dump(second)
     assert_same_registers(reg1, reg2)

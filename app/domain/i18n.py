@@ -637,6 +637,7 @@ STRINGS.update({
 # how far a position may be from the truth (uncertainty_m)
 STRINGS.update({
     "card.uncertainty": ("±{m} 米", "±{m} m"),
+    "import.col_uncertainty_m": ("误差半径(米)", "Uncertainty (m)"),
 })
 FIELD_LABELS.update({
     "uncertainty": ("位置误差半径", "Position uncertainty"),

@@ -7,14 +7,19 @@ precision the position supports, and the best candidates. The steps, in order:
 1. ``exact``: the text is a place's Chinese or English name as written (score 1.0);
    ``normalised``: equal after width/case/space folding and dropping the 中国 / 上海市 / 长宁区
    prefixes (0.97);
-2. roads: text shaped like ``<road>[<number>号|弄]`` (延安西路1609号, 汇川路) is first looked up
+2. roads: text shaped like ``<road>[<number>号|弄]`` (延安西路1609号, 汇川路) -- after
+   :func:`normalise_address` drops a leading postcode, 上海市/长宁区 and a leading 街道/镇 and
+   writes Chinese house numerals as digits; a sub-lane, building or room after the number
+   (``3支弄12号``, ``2号楼``) is detail that does not move the point -- is first looked up
    among the known house numbers (:mod:`app.geo.housenumbers`): an exact address gives its point
    (``address``, precision ``site``); two known numbers on the road bracketing it give a point
    interpolated along the road's sketch (``address-interpolated``, precision ``street``, the
    neighbours named in the note). Otherwise it resolves only to a place of kind ``road``
    (precision ``street``, method ``road``); a station or a sub-district named after the road is
    *not* the road. A name after the number (…1609号刘海粟美术馆) is tried as a
-   place name (``name-in-address``). An unknown road ends ``road-not-in-gazetteer``, unlocated;
+   place name (``name-in-address``). An unknown road ends ``road-not-in-gazetteer``, unlocated.
+   English addresses (``1609 West Yan'an Road``, ``No. 1609 Yan'an Rd (W)``) are read onto the
+   road of that English name the same way, or stay unlocated: never matched by name;
 3. ``alias``: a place's alias, after folding (0.95);
 4. ``fuzzy``: the best similarity of the text to any name or alias (difflib ratio, or
    containment: 0.6 + 0.4 × shorter/longer), placed when at least the threshold (0.8).

@@ -141,8 +141,8 @@ def reach_m(geometry: BaseGeometry, metric: BaseGeometry | None = None) -> float
     geometry is taken to be metric already). A point reaches 0 m.
 
     >>> from shapely import LineString, Point
-    >>> reach_m(LineString([(0, 0), (300, 0)])), reach_m(Point(5, 5))
-    (150.0, 0.0)
+    >>> reach_m(LineString([(0, 0), (300, 0)])), reach_m(Point(5, 5))  # a line: its first vertex
+    (300.0, 0.0)
     """
     shape = metric if metric is not None else geometry
     if shape.is_empty or shape.geom_type == "Point":

@@ -142,6 +142,7 @@ class ImportReport:
             "method": [r.method for r in self.rows],
             "score": pd.array([r.score for r in self.rows], dtype="Float64"),
             "precision": [r.precision for r in self.rows],
+            "uncertainty_m": pd.array([r.uncertainty_m for r in self.rows], dtype="Float64"),
             "place": [r.place_id or "" for r in self.rows],
             "problems": ["; ".join(f"[{p.code}] {p.message}" for p in r.problems) for r in self.rows],
             "candidates": ["; ".join(f"{c.name_zh} ({c.score:.2f})" for c in r.candidates)
