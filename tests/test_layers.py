@@ -15,6 +15,7 @@ from app.data.layers import (
     load_layer_specs,
 )
 from app.errors import LayerSpecError
+from tests.conftest import name_in_coverage
 
 LAYERS = sorted((Path(__file__).resolve().parent.parent / "layers").glob("*.toml"))
 
@@ -99,11 +100,7 @@ def test_adding_a_layer_is_adding_a_file(tmp_path, data_copy, layers_copy, capsy
                  'layer = "heritage"\ncategory = "villa"\naction = "推进"\nstatus = "planning"\n'
                  'precision = "site"\ngeometry = { ref = "poi-shangshengxinsuo" }\n'
                  'description = "A test."\nreport = { section = "四", paragraph = "打造高品质公共空间" }\n')
-    # a register entry is named by a sentence of the report (geodata/coverage.toml)
-    table = data_copy / "coverage.toml"
-    named = 'projects = ["park-24h-opening", "tianshan-park"]'
-    table.write_text(table.read_text(encoding="utf-8").replace(
-        named, named[:-1] + ', "demo-villa"]'), encoding="utf-8")
+    name_in_coverage(data_copy, "demo-villa")  # every entry is named by a report sentence
     code = main(["--data-dir", str(data_copy), "--layers-dir", str(layers_copy), "validate"])
     assert code == 0, capsys.readouterr().err
     assert "heritage" in capsys.readouterr().out

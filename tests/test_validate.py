@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.cli.main import main
+from tests.conftest import name_in_coverage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,12 +89,7 @@ def test_each_kind_of_broken_entry_is_reported(data_copy, layers_copy, capsys, t
 
 def test_a_correct_new_entry_passes(data_copy, layers_copy, capsys):
     append_project(data_copy, good())
-    # a new register item is named by a sentence of the report (geodata/coverage.toml)
-    table = data_copy / "coverage.toml"
-    text = table.read_text(encoding="utf-8")
-    named = 'projects = ["park-24h-opening", "tianshan-park"]'
-    assert named in text
-    table.write_text(text.replace(named, named[:-1] + ', "test-entry"]'), encoding="utf-8")
+    name_in_coverage(data_copy, "test-entry")  # every entry is named by a report sentence
     code, output = run_validate(data_copy, layers_copy, capsys)
     assert code == 0, output
     assert "64 projects" in output

@@ -27,6 +27,7 @@ from app.data.atlas import Atlas, load_atlas
 from app.domain.filters import Filter, apply_filter
 from app.domain.i18n import t
 from app.map.basemaps import basemap_title
+from tests.conftest import name_in_coverage
 
 from .conftest import (
     assert_only_local_requests,
@@ -166,6 +167,7 @@ def xss_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(GEODATA, data, dirs_exist_ok=True)
     with (data / "register.toml").open("a", encoding="utf-8") as register:
         register.write(XSS_PROJECT)
+    name_in_coverage(data, "xss-probe")
     result = subprocess.run(
         [sys.executable, "-m", "app", "--data-dir", str(data), "validate"],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
