@@ -110,9 +110,9 @@ def test_bad_submissions_store_nothing(store, kw, message):
 def test_wal_mode_and_schema_version(store):
     conn = sqlite3.connect(store.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     Store(store.path)  # reopening migrates nothing and loses nothing
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
 
 
 def test_an_unusable_file_is_a_store_error_naming_it(tmp_path):

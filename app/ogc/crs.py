@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-__all__ = ["CRS_URIS", "STORAGE_CRS", "crs_decimals", "to_crs"]
+__all__ = ["CRS_URIS", "STORAGE_CRS", "crs_decimals", "from_crs", "to_crs"]
 
 #: Where items are stored: WGS-84 longitude/latitude.
 STORAGE_CRS = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -71,3 +71,30 @@ def to_crs(geoms: np.ndarray, uri: str) -> np.ndarray:
 
     out[present] = shapely.transform(out[present], convert)
     return out
+
+
+@functools.lru_cache(maxsize=len(CRS_URIS))
+def _inverse(uri: str) -> Transformer:
+    code = uri.rsplit("/", 1)[-1]
+    source = CRS.from_user_input("OGC:CRS84" if code == "CRS84" else f"EPSG:{code}")
+    return Transformer.from_crs(source, CRS.from_user_input("OGC:CRS84"), always_xy=False)
+
+
+def from_crs(geom: shapely.Geometry, uri: str) -> shapely.Geometry:
+    """A geometry given in the coordinate system `uri` (its own axis order), in WGS-84
+    lon/lat: what a client sends with ``Content-Crs``.
+
+    >>> from_crs(shapely.Point(31.2, 121.4), CRS_URIS[1]).wkt
+    'POINT (121.4 31.2)'
+    """
+    if uri not in CRS_URIS:
+        raise ValueError(f"coordinate system {uri[:120]!r} is not offered; use one of {', '.join(CRS_URIS)}")
+    if uri == STORAGE_CRS:
+        return geom
+    transformer = _inverse(uri)
+
+    def convert(coords: np.ndarray) -> np.ndarray:
+        first, second = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([first, second])
+
+    return shapely.transform(geom, convert)

@@ -49,7 +49,9 @@ from app.ogc.config import (
 from app.ogc.cql import FilterSyntaxError, parse_filter
 from app.ogc.crs import CRS_URIS, STORAGE_CRS
 from app.ogc.items import ShownCache
-from app.ogc.provider import FILTER, register_source
+from app.ogc.provider import FILTER, collection_parts, register_source
+from app.ogc.transactions import Transactions
+from app.service.atlas import BUILT_IN
 from app.store import open_store
 
 __all__ = ["OgcService", "ogc_app", "ogc_mount"]
@@ -64,12 +66,12 @@ class OgcService:
     """The service over one :class:`~app.ogc.items.ShownCache`: pygeoapi ``API`` objects per
     address and set of saved registers (a few kept), and the routes."""
 
-    def __init__(self, cache: ShownCache, *, writes: Callable[[OgcService], list] | None = None) -> None:
+    def __init__(self, cache: ShownCache) -> None:
         self.cache = cache
         self.source_key = register_source(cache)
         self._apis: OrderedDict[tuple, object] = OrderedDict()
         self._lock = threading.Lock()
-        self._writes = writes
+        self.transactions = Transactions(cache)
 
     # -- pygeoapi's API for an address --------------------------------------------------
 
@@ -127,7 +129,6 @@ class OgcService:
 
     def routes(self) -> list[Route]:
         """The service's routes (mounted under ``/ogc``)."""
-        extra = self._writes(self) if self._writes is not None else []
         return [
             Route("/", self.landing),
             Route("/openapi", self.openapi),
@@ -136,7 +137,7 @@ class OgcService:
             Route("/collections/{collection_id}", self.collection),
             Route("/collections/{collection_id}/queryables", self.queryables),
             Route("/collections/{collection_id}/schema", self.schema),
-            *extra,
+            *self.transactions.routes(),
             Route("/collections/{collection_id}/items", self.items),
             Route("/collections/{collection_id}/items/{item_id}", self.item),
         ]
@@ -205,8 +206,23 @@ class OgcService:
         """One item by project id (GET)."""
         import pygeoapi.api.itemtypes as items  # noqa: PLC0415
 
-        return await self.call(request, items.get_collection_item,
-                               request.path_params["collection_id"], request.path_params["item_id"])
+        response = await self.call(request, items.get_collection_item,
+                                   request.path_params["collection_id"], request.path_params["item_id"])
+        if response.status_code == 200:
+            version = await asyncio.to_thread(self._version, request.path_params["collection_id"],
+                                              request.path_params["item_id"])
+            if version is not None:  # what If-Match names when this item is written back
+                response.headers["ETag"] = f'"{version}"'
+        return response
+
+    def _version(self, collection: str, project_id: str) -> int | None:
+        """The project's version in the built-in register (None for a saved register's)."""
+        register, _ = collection_parts(collection)
+        if register != BUILT_IN:
+            return None
+        projects = self.cache.shown(BUILT_IN).atlas.projects
+        rows = projects.loc[projects["id"] == project_id, "edit_version"] if "edit_version" in projects else []
+        return int(rows.iloc[0]) if len(rows) else None
 
     def _with_geometry_types(self, response: Response) -> Response:
         """`response` (collection metadata) with each collection's ``geometryTypes``."""
