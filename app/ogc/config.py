@@ -22,7 +22,6 @@ import copy
 from collections.abc import Sequence
 
 from app.data.atlas import Atlas
-from app.data.living import SEED_DATE
 from app.io.export import LICENCE
 from app.ogc.crs import CRS_URIS, STORAGE_CRS
 from app.ogc.items import geometry_types
@@ -70,10 +69,9 @@ def _collection(atlas: Atlas, layer: str, register: str, source_key: str) -> dic
                         "without a known position have geometry null."),
         "keywords": ["Changning", "urban renewal", layer, *(["register " + register] if register else [])],
         "links": [],
-        "extents": {
-            "spatial": {"bbox": DISTRICT_BBOX, "crs": STORAGE_CRS},
-            **({} if register else {"temporal": {"begin": f"{SEED_DATE}T00:00:00Z", "end": None}}),
-        },
+        # no temporal extent: datetime= is the day the register is shown as of (any day; before
+        # the report's, SEED_DATE, the register is empty), not a filter on a time property
+        "extents": {"spatial": {"bbox": DISTRICT_BBOX, "crs": STORAGE_CRS}},
         "providers": [{
             "type": "feature",
             "name": PROVIDER,

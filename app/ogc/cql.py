@@ -1,7 +1,7 @@
 """CQL2 text filters (OGC API – Features Part 3) evaluated over a collection's columns.
 
 A ``filter=`` is checked before it is parsed: at most :data:`MAX_FILTER_CHARS` characters and
-:data:`MAX_DEPTH` nested parentheses (one pass over the text). pygeofilter's parser is LALR, so
+:data:`MAX_DEPTH` nested parentheses (one pass over the text). pygeofilter's CQL2 text parser is LALR, so
 parsing is linear too. The tree is then evaluated column at a time (no loop over features):
 
 * ``=`` and ``IN`` on a text property go through the atlas's own
@@ -26,7 +26,7 @@ answers 400 with it.
 [False, False, True]
 >>> parse_filter("status = ")
 Traceback (most recent call last):
-app.ogc.cql.FilterSyntaxError: the filter is not CQL2 text: unexpected end of the filter after 'status = '
+app.ogc.cql.FilterSyntaxError: the filter is not CQL2 text: unexpected input at character 8: '= '
 >>> evaluate(parse_filter("colour = 'red'"), props, geoms)
 Traceback (most recent call last):
 app.ogc.cql.FilterSyntaxError: the filter names an unknown property 'colour'; queryable: status, target_year
@@ -42,7 +42,7 @@ import pandas as pd
 import shapely
 from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
 from pygeofilter import ast, values
-from pygeofilter.parsers.ecql import parse as parse_ecql
+from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from app.domain.filters import Filter, apply_filter
 from app.errors import FilterError
@@ -93,7 +93,7 @@ def parse_filter(text: str) -> ast.Node:
     saying where the text stops making sense."""
     check_filter_text(text)
     try:
-        return parse_ecql(text)
+        return parse_cql2_text(text)
     except UnexpectedEOF:
         raise FilterSyntaxError(f"the filter is not CQL2 text: unexpected end of the filter after "
                                 f"{text[-60:]!r}") from None
@@ -278,6 +278,8 @@ def evaluate(node: ast.Node, props: pd.DataFrame, geoms: np.ndarray, *,
     unlocated project passes no spatial test but S_DISJOINT's negation)."""
     try:
         return _Evaluator(props, geoms, geometry_names).mask(node)
+    except FilterSyntaxError:
+        raise
     except RecursionError:
         raise FilterSyntaxError("the filter is nested too deeply") from None
     except (TypeError, ValueError) as exc:
