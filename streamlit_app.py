@@ -4,6 +4,6 @@ app's pages (streamlit_page.py) at ``/`` and the OGC API – Features service (a
 
 import streamlit as st
 
-from app.ogc.routes import ogc_mount
+from app.ogc.routes import ogc_routes
 
-app = st.App("streamlit_page.py", routes=[ogc_mount()])
+app = st.App("streamlit_page.py", routes=ogc_routes())

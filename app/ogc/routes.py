@@ -35,8 +35,8 @@ from http import HTTPStatus
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 
 from app.errors import AtlasError
 from app.ogc.answers import base_url, error_response
@@ -54,7 +54,7 @@ from app.ogc.transactions import Transactions
 from app.service.atlas import BUILT_IN
 from app.store import open_store
 
-__all__ = ["OgcService", "ogc_app", "ogc_mount"]
+__all__ = ["OgcService", "ogc_app", "ogc_routes"]
 
 LOGGER = logging.getLogger(__name__)
 #: Query parameters longer than this are refused before anything else is done.
@@ -299,6 +299,12 @@ def ogc_app(cache: ShownCache | None = None) -> Starlette:
         AtlasError: lambda request, exc: error_response(400, "InvalidParameterValue", str(exc))})
 
 
-def ogc_mount(path: str = "/ogc") -> Mount:
-    """The service mounted at `path`, for ``st.App(..., routes=[ogc_mount()])``."""
-    return Mount(path, app=ogc_app())
+def ogc_routes(path: str = "/ogc") -> list[BaseRoute]:
+    """The service mounted at `path`, for ``st.App(..., routes=ogc_routes())``; `path` itself
+    (no trailing slash, where clients such as GDAL start) redirects to the landing page."""
+
+    async def to_landing(request: Request) -> Response:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"{path}/{query}", status_code=308)
+
+    return [Route(path, to_landing, methods=["GET", "HEAD"]), Mount(path, app=ogc_app())]

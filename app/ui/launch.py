@@ -24,9 +24,9 @@ ENTRY_SCRIPT = '''"""Changning Urban Renewal Atlas: entry point written by `pyth
 
 import streamlit as st
 
-from app.ogc.routes import ogc_mount
+from app.ogc.routes import ogc_routes
 
-app = st.App("streamlit_page.py", routes=[ogc_mount()])
+app = st.App("streamlit_page.py", routes=ogc_routes())
 '''
 
 #: The pages' script written beside it (as streamlit_page.py in the repo).
