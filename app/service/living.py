@@ -5,7 +5,9 @@ and, when ``geodata/register.toml`` has changed since, merges the differences (e
 the app stay: see :mod:`app.data.living`). :func:`propose_edit` checks a planner's edit -- a
 drawn or uploaded geometry, attribute values, a dated stage -- and records it, the geometry
 and the attributes as separate changes so that the review rule (:func:`review_rule`) can hold
-one for a reviewer and not the other. The app's planner page and the CLI call these; the map,
+one for a reviewer and not the other; :func:`propose_project` and :func:`propose_retirement`
+add and remove a project the same way. The app's planner page, the OGC API service
+(:mod:`app.ogc.transactions`) and the CLI call these; the map,
 exports and sheets read the result through :func:`app.service.atlas.shown_atlas`.
 
 >>> import tempfile, pathlib
