@@ -122,11 +122,16 @@ class ShownCache:
 
     `store` opens the store once, when first needed (None: no store; the built-in register
     only); `base` loads the curated atlas (default: ``geodata/`` and ``layers/``), once per
-    data version. Thread-safe: the service answers requests on several threads.
+    data version; `build` makes the shown atlas of (register, day) from the curated one
+    (default: :func:`~app.service.atlas.shown_atlas` with the store; a benchmark passes its
+    synthetic register). Thread-safe: the service answers requests on several threads.
     """
 
     def __init__(self, store: Callable[[], AtlasStore | None], *,
-                 base: Callable[[], Atlas] | None = None, max_entries: int = 6) -> None:
+                 base: Callable[[], Atlas] | None = None,
+                 build: Callable[[Atlas, str, str | None], ShownAtlas] | None = None,
+                 max_entries: int = 6) -> None:
+        self._build = build
         self._open_store = store
         self._store: AtlasStore | None = None
         self._store_opened = False
@@ -187,7 +192,9 @@ class ShownCache:
             if hit is not None:
                 self._shown.move_to_end(key)
                 return hit
-            entry = (shown_atlas(register, store=self.store, base=base, asof=asof), {})
+            shown = (self._build(base, register, asof) if self._build is not None
+                     else shown_atlas(register, store=self.store, base=base, asof=asof))
+            entry = (shown, {})
             self._shown[key] = entry
             while len(self._shown) > self._max:
                 self._shown.popitem(last=False)
