@@ -226,9 +226,8 @@ class _Evaluator:
         wanted = [node.rhs] if isinstance(node, ast.Equal) else list(node.sub_nodes)
         if len(wanted) > MAX_IN_VALUES or not all(isinstance(v, str) for v in wanted):
             return None
-        if not all(isinstance(v, str) or v is None or isinstance(v, float) and np.isnan(v)
-                   for v in column.to_numpy(dtype=object)):
-            return None  # a column of lists or objects: compared with pandas instead
+        if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
+            return None  # a column of other values: compared with pandas instead
         present = ~self._missing(column)
         mask = apply_filter(self.props[[lhs.name]], Filter(values={lhs.name: tuple(wanted)})
                             ).to_numpy(dtype=bool) & present
@@ -247,9 +246,7 @@ class _Evaluator:
 
     @staticmethod
     def _missing(column: pd.Series) -> np.ndarray:
-        values_ = column.to_numpy(dtype=object)
-        return np.fromiter((v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                            for v in values_), dtype=bool, count=len(values_))
+        return column.isna().to_numpy(dtype=bool)
 
     def _defined(self, column: pd.Series, result: object) -> np.ndarray:
         out = pd.Series(result, index=column.index)
