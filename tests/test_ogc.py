@@ -73,9 +73,13 @@ def test_landing_page_links_the_api_definition_conformance_and_data(ogc):
     assert rels["service-desc"]["href"] == f"{ogc}/openapi"
     assert rels["conformance"]["href"] == f"{ogc}/conformance"
     assert rels["data"]["href"] == f"{ogc}/collections"
+    assert all(link.get("type") != "text/html" for link in landing["links"])
     for link in landing["links"]:  # every link the landing page gives answers
         if link.get("type", "").endswith("json"):
             assert call("GET", link["href"])[0] == 200, link
+    # a browser asking for HTML gets the JSON document
+    status, headers, _ = call("GET", f"{ogc}/collections", headers={"Accept": "text/html"})
+    assert status == 200 and "json" in headers["content-type"]
 
 
 def test_openapi_document_is_valid_and_states_the_page_sizes(ogc):
@@ -216,6 +220,7 @@ def test_datetime_is_the_register_as_it_stood_that_day(ogc, exported):
     ("datetime=2025-01-01/2025-06-01", "one day"),
     ("datetime=yesterday", "datetime"),
     ("sortby=stages", "sort"),
+    ("f=html", "f must be json"),  # pygeoapi's HTML would load scripts from other hosts
 ])
 def test_bad_input_is_a_400_naming_what_is_wrong(ogc, query, says):
     status, headers, body = call("GET", f"{ogc}/collections/renewal/items?f=json&{query}")

@@ -6,6 +6,7 @@ reviewer accepts it."""
 from __future__ import annotations
 
 import json
+import os
 import urllib.parse
 from collections.abc import Iterator
 
@@ -30,7 +31,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         location, env = str(tmp / "atlas.sqlite"), {"ATLAS_STORE": str(tmp / "atlas.sqlite")}
     else:
         server, template = request.getfixturevalue("postgis_server")
-        name = f"atlas_ogc_{tmp.name.replace('-', '_')}"
+        name = f"atlas_ogc_{os.getpid()}_{tmp.name.replace('-', '_')}"  # one per xdist worker
         import psycopg
 
         with psycopg.connect(server, autocommit=True) as conn:

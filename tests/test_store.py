@@ -148,7 +148,7 @@ def test_a_store_name_that_is_neither_url_nor_sqlite_file_is_refused(value, tmp_
 def test_sqlite_file_names_are_accepted(name, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli("store", "--store", name, "init") == 0
-    assert "schema version 3" in capsys.readouterr().out and (tmp_path / name).is_file()
+    assert "schema version 4" in capsys.readouterr().out and (tmp_path / name).is_file()
 
 
 def test_a_password_is_never_printed(monkeypatch, capsys):

@@ -13,7 +13,8 @@ adds what the atlas needs:
 * collections name the geometry types they hold (``geometryTypes``);
 * writes (POST, PUT, DELETE) and OPTIONS are the planners' transactions
   (:mod:`app.ogc.transactions`);
-* every answer is JSON or pygeoapi's HTML; bad input is a 400 naming what is wrong and an
+* every answer is JSON (pygeoapi's HTML pages would load scripts from other hosts); bad
+  input is a 400 naming what is wrong and an
   unknown collection a 404 -- never a traceback or a path of this machine.
 
 >>> service = OgcService(ShownCache(lambda: None))
@@ -106,6 +107,9 @@ class OgcService:
         base = base_url(request)
         if base is None:
             return error_response(400, "InvalidParameterValue", "the Host header is not a host name")
+        if request.query_params.get("f", "json") not in ("json", "jsonld"):
+            return error_response(400, "InvalidParameterValue", "f must be json or jsonld: this "
+                                  "service answers JSON (GeoJSON for items)")
         if len(request.url.query) > MAX_QUERY_CHARS:
             return error_response(400, "InvalidParameterValue",
                                   f"the query is {len(request.url.query):,} characters; at most {MAX_QUERY_CHARS:,}")
@@ -113,7 +117,7 @@ class OgcService:
             api = await asyncio.get_running_loop().run_in_executor(None, self.api, base)
         except AtlasError as exc:
             return error_response(400, "InvalidParameterValue", str(exc))
-        api_request = await APIRequest.from_starlette(_without_filter(request), api.locales)
+        api_request = await APIRequest.from_starlette(_for_pygeoapi(request), api.locales)
         context = contextvars.copy_context()
         context.run(FILTER.set, parsed_filter)
         loop = asyncio.get_running_loop()
@@ -150,9 +154,10 @@ class OgcService:
         if response.status_code != 200 or not response.headers.get("content-type", "").startswith("application/json"):
             return response
         document = json.loads(response.body)
-        # pygeoapi links processes, jobs and tiling schemes too: this service has none of them
+        # pygeoapi links processes, jobs, tiling schemes and HTML pages too: this service has none
         document["links"] = [link for link in document.get("links", [])
-                             if not str(link.get("rel", "")).startswith("http://www.opengis.net/def/rel/ogc/1.0/")]
+                             if not str(link.get("rel", "")).startswith("http://www.opengis.net/def/rel/ogc/1.0/")
+                             and link.get("type") != "text/html"]
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return Response(json.dumps(document, ensure_ascii=False), status_code=200, headers=headers)
 
@@ -268,10 +273,14 @@ def _parsed_filter(request: Request) -> tuple[Response | None, object]:
     return None, node
 
 
-def _without_filter(request: Request) -> Request:
-    """`request` without its filter parameters (the filter is parsed here, not by pygeoapi)."""
+def _for_pygeoapi(request: Request) -> Request:
+    """`request` as pygeoapi gets it: without its filter parameters (the filter is parsed
+    here) and asking for JSON (``f=json`` unless ``f`` names a JSON format): pygeoapi's HTML
+    pages load their scripts and styles from other hosts, which the atlas never does."""
     pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in _FILTER_PARAMS]
-    if len(pairs) == len(request.query_params.multi_items()):
+    if "f" not in request.query_params:
+        pairs.append(("f", "json"))
+    if pairs == request.query_params.multi_items():
         return request
     scope = dict(request.scope)
     scope["query_string"] = urllib.parse.urlencode(pairs).encode("ascii")
