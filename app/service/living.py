@@ -122,6 +122,23 @@ def _current(atlas: Atlas, project_id: str) -> pd.Series:
     return rows.iloc[0]
 
 
+def _who_and_why(actor: object, reason: object) -> tuple[str, str]:
+    """(actor, reason) of a planner's change, checked: both are required."""
+    actor = str(actor or "").strip()
+    if not actor:
+        raise SubmissionError("a change needs the name of who makes it")
+    return actor, check_reason(str(reason or ""))
+
+
+def _checked_geometry(atlas: Atlas, layer: str, geometry: BaseGeometry) -> tuple[BaseGeometry, str]:
+    """A planner's geometry for `layer`, checked (kinds, district tolerance) and repaired."""
+    spec = atlas.spec(layer)
+    district = atlas.places.get(DISTRICT_ID)
+    return check_geometry(geometry, kinds=spec.geometry, tolerance_m=PROJECT_TOLERANCE_M,
+                          district_m=to_metric(district.geometry) if district is not None else None,
+                          layer=f"layer {spec.id}")
+
+
 def _same(a: object, b: object) -> bool:
     if isinstance(a, float) and pd.isna(a):
         a = None
@@ -147,21 +164,13 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
     stored; a ``ConflictError`` says who changed the project since `expected_version`.
     `channel` names where the edit came from when not the app's pages (the audit row says it).
     """
-    actor = str(actor or "").strip()
-    if not actor:
-        raise SubmissionError("a change needs the name of who makes it")
-    reason = check_reason(reason)
+    actor, reason = _who_and_why(actor, reason)
     rule = rule or review_rule()
     today = today or district_day()
     row = _current(atlas, project_id)
     edits: list[Edit] = []
     if geometry is not None:
-        spec = atlas.spec(str(row["layer"]))
-        district = atlas.places.get(DISTRICT_ID)
-        geom, repair = check_geometry(
-            geometry, kinds=spec.geometry, tolerance_m=PROJECT_TOLERANCE_M,
-            district_m=to_metric(district.geometry) if district is not None else None,
-            layer=f"layer {spec.id}")
+        geom, repair = _checked_geometry(atlas, str(row["layer"]), geometry)
         if method not in ("drawn", "uploaded", "sent"):
             raise SubmissionError(f"a geometry is drawn, uploaded or sent, not {method!r}")
         old_geom = row.geometry if isinstance(row.geometry, BaseGeometry) else None
@@ -232,10 +241,7 @@ def propose_project(store: AtlasStore, atlas: Atlas, project_id: str, *, layer: 
     Traceback (most recent call last):
     app.errors.SubmissionError: project id 'tianshan-park' is taken; choose another
     """
-    actor = str(actor or "").strip()
-    if not actor:
-        raise SubmissionError("a change needs the name of who makes it")
-    reason = check_reason(reason)
+    actor, reason = _who_and_why(actor, reason)
     rule = rule or review_rule()
     today = today or district_day()
     project_id = str(project_id or "").strip()
@@ -275,11 +281,7 @@ def propose_project(store: AtlasStore, atlas: Atlas, project_id: str, *, layer: 
     if "action" in checked:
         values["action_en"] = atlas.vocab.actions.get(str(checked["action"]), "")
     if geometry is not None:
-        district = atlas.places.get(DISTRICT_ID)
-        geom, repair = check_geometry(
-            geometry, kinds=spec.geometry, tolerance_m=PROJECT_TOLERANCE_M,
-            district_m=to_metric(district.geometry) if district is not None else None,
-            layer=f"layer {spec.id}")
+        geom, repair = _checked_geometry(atlas, spec.id, geometry)
         where = f"through the {channel}" if channel else "in the app"
         values.update({"geometry": geometry_wkt(geom), "precision": "site", "pos_method": "sent",
                        "pos_source": f"sent {where} by {actor} on {today}" + (f"; {repair}" if repair else ""),
@@ -297,10 +299,7 @@ def propose_retirement(store: AtlasStore, atlas: Atlas, project_id: str, *, acto
     """Check and record a planner's removal of `project_id` from the living register (it stays
     in the history and in views as of earlier days); return ``[(change id, status)]``. Under the
     review rules ``geometry`` and ``all`` it waits for a reviewer."""
-    actor = str(actor or "").strip()
-    if not actor:
-        raise SubmissionError("a change needs the name of who makes it")
-    reason = check_reason(reason)
+    actor, reason = _who_and_why(actor, reason)
     _current(atlas, project_id)
     new = {"_retired": True}
     edit = Edit(project_id, "planner", actor, reason, {"_retired": False}, new,
