@@ -1,5 +1,9 @@
-"""Changning Urban Renewal Atlas: the Streamlit entry point (page config and navigation only)."""
+"""Changning Urban Renewal Atlas: the entry point of ``streamlit run streamlit_app.py`` -- the
+app's pages (streamlit_page.py) at ``/`` and the OGC API – Features service (app/ogc/) at
+``/ogc``, on one port."""
 
-from app.ui import frame
+import streamlit as st
 
-frame.run()
+from app.ogc.routes import ogc_routes
+
+app = st.App("streamlit_page.py", routes=ogc_routes())

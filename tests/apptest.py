@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from app.ui.pages.map_page import MAP_PAINTED
 
-ENTRY = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+#: The pages (streamlit_app.py is the st.App that serves them and /ogc; AppTest runs scripts).
+ENTRY = Path(__file__).resolve().parent.parent / "streamlit_page.py"
 
 
 def map_app(params: Mapping[str, str] | None = None, *, timeout: float = 60) -> AppTest:

@@ -46,7 +46,7 @@ def _map_args(at: AppTest) -> dict:
 def test_the_map_comes_first_and_the_rest_once_it_has_painted(atlas):
     from app.ui.pages.map_page import MAP_PAINTED
 
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_page.py"), default_timeout=60)
     at.query_params["basemap"] = "none"
     at.query_params["layer"] = "public_space"
     at.run()  # a new visitor's first run: the title, the counts and the map, nothing else

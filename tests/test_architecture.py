@@ -20,7 +20,7 @@ RANKS: dict[str, int] = {
     "data": 3,
     "io": 4, "store": 4,
     "map": 5, "service": 5,
-    "sheet": 6,
+    "sheet": 6, "ogc": 6,
     "cli": 7, "bench": 7, "ui": 7,
     "__main__": 8,
 }

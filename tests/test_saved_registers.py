@@ -158,7 +158,7 @@ def test_an_old_sqlite_store_migrates_and_keeps_its_audit(tmp_path):
     conn.commit()
     conn.close()
     store = Store(path)
-    assert store.schema_version() == 3
+    assert store.schema_version() == 4
     store.rename_register("old", "new", "李审")
     assert store.audit()[["actor", "action"]].values.tolist() == [
         ["王工", "save_register"], ["李审", "rename_register"]]

@@ -110,9 +110,9 @@ def test_bad_submissions_store_nothing(store, kw, message):
 def test_wal_mode_and_schema_version(store):
     conn = sqlite3.connect(store.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     Store(store.path)  # reopening migrates nothing and loses nothing
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
 
 
 def test_an_unusable_file_is_a_store_error_naming_it(tmp_path):
@@ -148,7 +148,7 @@ def test_a_store_name_that_is_neither_url_nor_sqlite_file_is_refused(value, tmp_
 def test_sqlite_file_names_are_accepted(name, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli("store", "--store", name, "init") == 0
-    assert "schema version 3" in capsys.readouterr().out and (tmp_path / name).is_file()
+    assert "schema version 4" in capsys.readouterr().out and (tmp_path / name).is_file()
 
 
 def test_a_password_is_never_printed(monkeypatch, capsys):

@@ -490,7 +490,7 @@ def assert_same_registers(left, right):
 
 def test_cli_init_load_review_dump(target, tmp_path, atlas, capsys):
     assert cli("store", "--store", target, "init") == 0
-    assert "schema version 3" in capsys.readouterr().out
+    assert "schema version 4" in capsys.readouterr().out
     assert cli("store", "--store", target, "migrate") == 0
     assert "nothing to apply" in capsys.readouterr().out
     assert cli("store", "--store", target, "load") == 0

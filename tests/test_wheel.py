@@ -148,7 +148,7 @@ def test_installed_app_runs_from_its_run_directory(
         "from app.ui.launch import prepare_run_dir\n"
         "entry = prepare_run_dir(Path('var/app'))\n"
         "from app.ui.pages.map_page import MAP_PAINTED\n"
-        "app = AppTest.from_file(str(entry), default_timeout=90)\n"
+        "app = AppTest.from_file(str(entry.parent / 'streamlit_page.py'), default_timeout=90)\n"
         "app.session_state[MAP_PAINTED] = True  # the whole page, as after the map's first paint\n"
         "app = app.run()\n"
         "print(entry)\n"
@@ -159,6 +159,7 @@ def test_installed_app_runs_from_its_run_directory(
     entry = work / out[-2]
     assert out[-1] == "[]", f"the app raised: {out[-1]}"
     assert entry == work / "var" / "app" / "streamlit_app.py"
+    assert "ogc_routes()" in entry.read_text(encoding="utf-8")  # the wheel serves /ogc too
     config = (entry.parent / ".streamlit" / "config.toml").read_text(encoding="utf-8")
     assert config == (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
     assert list((entry.parent / "static" / "vendor").rglob("leaflet.js")), "no Leaflet beside the entry"

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from app.cli import api_keys as cli_api_keys
 from app.cli import boundaries as cli_boundaries
 from app.cli import history as cli_history
 from app.cli import import_cmd as cli_import
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_sheet.add_parser(sub)
     cli_boundaries.add_parser(sub)
     cli_history.add_parser(sub)
+    cli_api_keys.add_parser(sub)
     return parser
 
 
@@ -189,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_boundaries.run(args)
         if args.command == "history":
             return cli_history.run(args)
+        if args.command == "api-key":
+            return cli_api_keys.run(args)
         return _export(args)
     except (AtlasError, FilterError) as exc:
         print(f"error: {exc}", file=sys.stderr)

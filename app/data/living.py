@@ -140,7 +140,8 @@ class Edit:
     """One change to record: `project_id`'s fields `old` -> `new` (JSON-able values, geometry
     as WKT or None), by `actor` for `reason`. `source` is ``seed`` or ``planner``;
     `effective` the day it holds from (None: the day it is accepted). `pending` edits wait for
-    a reviewer. `register` is ``""`` for the built-in register.
+    a reviewer. `register` is ``""`` for the built-in register. `channel` says where the edit
+    came from when not the app's pages (``OGC API``), for the audit row.
     """
 
     project_id: str
@@ -152,6 +153,7 @@ class Edit:
     effective: str | None = None
     pending: bool = False
     register: str = ""
+    channel: str = ""
 
     def __post_init__(self) -> None:
         if self.source not in ("seed", "planner"):
@@ -160,10 +162,19 @@ class Edit:
             raise SubmissionError("a change must set at least one value")
         if self.effective is not None:
             check_date(self.effective, "the change's effective date")
-        for name in ("project_id", "actor", "reason", "register"):
+        for name in ("project_id", "actor", "reason", "register", "channel"):
             check_text(getattr(self, name), f"the change's {name}")
         check_text(self.old_json, "the old values")
         check_text(self.new_json, "the new values")
+
+    def audit_note(self, change_id: int, status: str) -> str:
+        """The note of the audit row of this edit, recorded as change `change_id` with `status`.
+
+        >>> Edit("p", "planner", "赵工", "红线调整", new={"x": 1}, channel="OGC API").audit_note(7, "pending")
+        'change 7 (planner, pending, via OGC API): 红线调整'
+        """
+        via = f", via {self.channel}" if self.channel else ""
+        return f"change {change_id} ({self.source}, {status}{via}): {self.reason.strip()}"
 
     @property
     def old_json(self) -> str:
@@ -399,7 +410,8 @@ def needs_review(rule: str, new: Mapping[str, object]) -> bool:
         return True
     if rule == "none":
         return False
-    return "geometry" in new
+    # adding or removing a project changes the map as much as moving one
+    return "geometry" in new or bool(new.get("_created")) or bool(new.get("_retired"))
 
 
 def site_area_m2(geometry: BaseGeometry | None) -> float | None:
@@ -591,13 +603,16 @@ def stage_on(stages: list[Mapping[str, str]], day: str | None) -> dict[str, str]
 def fold(changes: pd.DataFrame, asof: str | None = None) -> dict[str, dict[str, object]]:
     """Each project's values as of `asof` (``YYYY-MM-DD``; None: now) from the change log.
 
-    Seed values first, then accepted planner edits over them (an edit wins over any seed);
+    Seed values first (or the first values of a project a planner added: a change with
+    ``_created``), then accepted planner edits over them (an edit wins over any seed; one setting
+    ``_retired`` removes the project from that day);
     ``stages`` is the seed's entries and every accepted planner entry, in date order, kept to
     those dated on or before `asof`; ``status`` and ``stage_date`` are the stage then in force.
     Retired projects and projects first seeded after `asof` are absent. ``edit_version`` is
     the id of the project's last change of any status (what a planner's save is checked against).
     """
     seed: dict[str, dict[str, object] | None] = {}
+    created: dict[str, dict[str, object]] = {}
     overlay: dict[str, dict[str, object]] = {}
     added: dict[str, list[dict[str, str]]] = {}
     rows = _accepted(changes, None)
@@ -615,16 +630,20 @@ def fold(changes: pd.DataFrame, asof: str | None = None) -> dict[str, dict[str, 
                 seed[pid] = None
             else:
                 seed[pid] = {**(seed.get(pid) or {}), **new}
+        elif new.pop("_created", False):  # a project a planner added: its first values
+            created[pid] = new
         else:
             overlay.setdefault(pid, {}).update(new)
     versions: dict[str, int] = {}
     if changes is not None and len(changes):
         versions = {str(k): int(v) for k, v in changes.groupby("project_id")["id"].max().items()}
     out: dict[str, dict[str, object]] = {}
-    for pid, values in seed.items():
-        if values is None:
+    bases = {**{pid: v for pid, v in created.items() if pid not in seed}, **seed}
+    for pid, values in bases.items():
+        if values is None or overlay.get(pid, {}).get("_retired"):
             continue
         merged = {**values, **overlay.get(pid, {})}
+        merged.pop("_retired", None)
         stages = [*values.get("stages", []), *added.get(pid, [])]
         day = asof or "9999-12-31"
         stages = sorted((s for s in stages if s["date"] <= day), key=lambda s: s["date"])

@@ -7,6 +7,9 @@
   (:func:`~app.service.history.history_frame`) as CSV or GeoJSON, for the change-log page and
   ``python -m app history``.
 
+* :mod:`app.service.living` -- seeding the store's register; planners' edits, added and
+  removed projects, under the review rule (the planner page and the OGC API).
+
 May import everything up to :mod:`app.io` and :mod:`app.store`. Never imports streamlit.
 """
 

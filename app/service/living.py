@@ -5,7 +5,9 @@ and, when ``geodata/register.toml`` has changed since, merges the differences (e
 the app stay: see :mod:`app.data.living`). :func:`propose_edit` checks a planner's edit -- a
 drawn or uploaded geometry, attribute values, a dated stage -- and records it, the geometry
 and the attributes as separate changes so that the review rule (:func:`review_rule`) can hold
-one for a reviewer and not the other. The app's planner page and the CLI call these; the map,
+one for a reviewer and not the other; :func:`propose_project` and :func:`propose_retirement`
+add and remove a project the same way. The app's planner page, the OGC API service
+(:mod:`app.ogc.transactions`) and the CLI call these; the map,
 exports and sheets read the result through :func:`app.service.atlas.shown_atlas`.
 
 >>> import tempfile, pathlib
@@ -19,6 +21,7 @@ exports and sheets read the result through :func:`app.service.atlas.shown_atlas`
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -39,6 +42,7 @@ from app.data.living import (
     seed_changes,
     seed_values,
 )
+from app.domain.text import check_text
 from app.errors import ConflictError, SubmissionError
 from app.geo.gazetteer import DISTRICT_ID
 from app.geo.geocode import to_metric
@@ -46,7 +50,8 @@ from app.geo.uncertainty import DRAWN_M
 from app.store import AtlasStore
 from app.store.base import district_day
 
-__all__ = ["REVIEW_RULE_ENV", "living_changes", "propose_edit", "review_rule", "seed_register"]
+__all__ = ["REVIEW_RULE_ENV", "living_changes", "propose_edit", "propose_project",
+           "propose_retirement", "review_rule", "seed_register"]
 
 #: The environment variable that sets which planner edits wait for a reviewer.
 REVIEW_RULE_ENV = "ATLAS_PLANNER_REVIEW"
@@ -118,6 +123,23 @@ def _current(atlas: Atlas, project_id: str) -> pd.Series:
     return rows.iloc[0]
 
 
+def _who_and_why(actor: object, reason: object) -> tuple[str, str]:
+    """(actor, reason) of a planner's change, checked: both are required."""
+    actor = str(actor or "").strip()
+    if not actor:
+        raise SubmissionError("a change needs the name of who makes it")
+    return actor, check_reason(str(reason or ""))
+
+
+def _checked_geometry(atlas: Atlas, layer: str, geometry: BaseGeometry) -> tuple[BaseGeometry, str]:
+    """A planner's geometry for `layer`, checked (kinds, district tolerance) and repaired."""
+    spec = atlas.spec(layer)
+    district = atlas.places.get(DISTRICT_ID)
+    return check_geometry(geometry, kinds=spec.geometry, tolerance_m=PROJECT_TOLERANCE_M,
+                          district_m=to_metric(district.geometry) if district is not None else None,
+                          layer=f"layer {spec.id}")
+
+
 def _same(a: object, b: object) -> bool:
     if isinstance(a, float) and pd.isna(a):
         a = None
@@ -130,37 +152,32 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
                  geometry: BaseGeometry | None = None, method: str = "drawn",
                  attributes: Mapping[str, object] | None = None,
                  stage: tuple[str, str, str] | None = None, expected_version: int,
-                 rule: str | None = None, today: str | None = None) -> list[tuple[int, str]]:
+                 rule: str | None = None, today: str | None = None,
+                 channel: str = "") -> list[tuple[int, str]]:
     """Check and record a planner's edit of `project_id` in the shown `atlas` (with the living
     register applied, so current values and ``edit_version`` are known); return
     ``[(change id, 'accepted' | 'pending')]``.
 
-    `geometry` (WGS-84; `method` ``drawn`` or ``uploaded``) must suit the project's layer and
-    lie in the district; `attributes` are checked by
+    `geometry` (WGS-84; `method` ``drawn`` or ``uploaded`` on the planner page, ``sent`` through
+    the OGC API) must suit the project's layer and lie in the district; `attributes` are checked by
     :func:`~app.data.living.check_attributes` and only the changed ones recorded; `stage` is
     ``(stage, YYYY-MM-DD, source)``. A ``SubmissionError`` says what is wrong and nothing is
     stored; a ``ConflictError`` says who changed the project since `expected_version`.
+    `channel` names where the edit came from when not the app's pages (the audit row says it).
     """
-    actor = str(actor or "").strip()
-    if not actor:
-        raise SubmissionError("a change needs the name of who makes it")
-    reason = check_reason(reason)
+    actor, reason = _who_and_why(actor, reason)
     rule = rule or review_rule()
     today = today or district_day()
     row = _current(atlas, project_id)
     edits: list[Edit] = []
     if geometry is not None:
-        spec = atlas.spec(str(row["layer"]))
-        district = atlas.places.get(DISTRICT_ID)
-        geom, repair = check_geometry(
-            geometry, kinds=spec.geometry, tolerance_m=PROJECT_TOLERANCE_M,
-            district_m=to_metric(district.geometry) if district is not None else None,
-            layer=f"layer {spec.id}")
-        if method not in ("drawn", "uploaded"):
-            raise SubmissionError(f"a geometry is drawn or uploaded, not {method!r}")
+        geom, repair = _checked_geometry(atlas, str(row["layer"]), geometry)
+        if method not in ("drawn", "uploaded", "sent"):
+            raise SubmissionError(f"a geometry is drawn, uploaded or sent, not {method!r}")
         old_geom = row.geometry if isinstance(row.geometry, BaseGeometry) else None
+        where = f"through the {channel}" if channel else "in the app"
         new = {"geometry": geometry_wkt(geom), "precision": "site", "pos_method": method,
-               "pos_source": f"{method} in the app by {actor} on {today}"
+               "pos_source": f"{method} {where} by {actor} on {today}"
                              + (f"; {repair}" if repair else ""),
                "pos_source_crs": "wgs84", "pos_confidence": "high", "uncertainty_m": DRAWN_M,
                "position_note": f"Position {method} by a planner: {reason}"}
@@ -172,7 +189,7 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
                "position_note": row.get("position_note")}
         old = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in old.items()}
         edits.append(Edit(project_id, "planner", actor, reason, old, new,
-                          pending=needs_review(rule, new)))
+                          pending=needs_review(rule, new), channel=channel))
     values: dict[str, object] = {}
     old_values: dict[str, object] = {}
     if attributes:
@@ -192,8 +209,102 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
         old_values["status"] = row.get("status")
     if values:
         edits.append(Edit(project_id, "planner", actor, reason, old_values, values,
-                          pending=needs_review(rule, values)))
+                          pending=needs_review(rule, values), channel=channel))
     if not edits:
         raise SubmissionError("nothing changed: the values given are the project's current ones")
     ids = store.add_changes(edits, expected_version=int(expected_version))
     return [(cid, "pending" if edit.pending else "accepted") for cid, edit in zip(ids, edits, strict=True)]
+
+
+#: What a new project's id may look like (as the curated register's ids: a lower-case slug).
+_PROJECT_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,79}")
+
+
+def propose_project(store: AtlasStore, atlas: Atlas, project_id: str, *, layer: str, actor: str,
+                    reason: str, name_zh: str, name_en: str = "", category: str = "",
+                    geometry: BaseGeometry | None = None, attributes: Mapping[str, object] | None = None,
+                    stage: str = "planning", rule: str | None = None, today: str | None = None,
+                    channel: str = "") -> list[tuple[int, str]]:
+    """Check and record a project a planner adds to `layer` of the living register; return
+    ``[(change id, 'accepted' | 'pending')]``. Under the review rules ``geometry`` and ``all`` a
+    new project waits for a reviewer, as a moved one does.
+
+    The id must be new (a lower-case slug); the names are one line each (``name_zh``
+    required); `category` one of the layer's legend values or empty; `geometry` passes the
+    checks of :func:`propose_edit` (none: the project is unlocated); `attributes` those of
+    :func:`~app.data.living.check_attributes`; `stage` is its stage from `today`.
+
+    >>> import tempfile, pathlib
+    >>> from app.data.atlas import load_atlas
+    >>> from app.store.sqlite import Store
+    >>> store, atlas = Store(pathlib.Path(tempfile.mkdtemp()) / "s.sqlite"), load_atlas()
+    >>> propose_project(store, atlas, "tianshan-park", layer="public_space", actor="赵工",
+    ...                 reason="新增", name_zh="天山公园")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: project id 'tianshan-park' is taken; choose another
+    """
+    actor, reason = _who_and_why(actor, reason)
+    rule = rule or review_rule()
+    today = today or district_day()
+    project_id = str(project_id or "").strip()
+    if not _PROJECT_ID.fullmatch(project_id):
+        raise SubmissionError(f"a new project's id is a lower-case slug (letters, digits, -), "
+                              f"2 to 80 characters; got {project_id[:80]!r}")
+    taken = set(atlas.projects["id"].astype(str)) | set(store.changes(register="")["project_id"].astype(str))
+    if project_id in taken:
+        raise SubmissionError(f"project id {project_id!r} is taken; choose another")
+    known = {spec.id: spec for spec in atlas.project_layers}
+    if layer not in known:
+        raise SubmissionError(f"unknown project layer {str(layer)[:40]!r} (known: {', '.join(known)})")
+    spec = known[layer]
+    names = {"name_zh": name_zh, "name_en": name_en}
+    for key, value in names.items():
+        text = check_text(str(value or ""), f"the project's {key}").strip()
+        if len(text) > 200 or "\n" in text:
+            raise SubmissionError(f"the project's {key} must be one line of at most 200 characters")
+        names[key] = text
+    if not names["name_zh"]:
+        raise SubmissionError("a new project needs its Chinese name (name_zh)")
+    if category and category not in spec.legend_values():
+        raise SubmissionError(f"category {str(category)[:40]!r} is not in layer {layer}'s legend "
+                              f"({', '.join(spec.legend_values())})")
+    checked = check_attributes(attributes or {}, actions=atlas.vocab.actions)
+    entry = check_stage_entry(stage, today, reason, today=today)
+    values: dict[str, object] = {
+        "id": project_id, **names, "aliases": [], "layer": layer, "category": category or "",
+        "action": "", "action_en": "", "target_year": None, "subdistrict": "unknown",
+        "address": "", "report_section": "", "report_paragraph": "", "report_ref": "",
+        "description": "", "description_zh": "", "pos_refs": [], "parent": "", "extent": "",
+        "start_date": "", "target_date": "", "lead_agency": "", "links": [],
+        "precision": "unlocated", "pos_method": "none", "pos_source": "", "pos_source_crs": "",
+        "pos_confidence": "none", "position_note": f"Added by a planner without a position: {reason}",
+        "geometry": None, "stages": [entry], "_created": True, **checked,
+    }
+    if "action" in checked:
+        values["action_en"] = atlas.vocab.actions.get(str(checked["action"]), "")
+    if geometry is not None:
+        geom, repair = _checked_geometry(atlas, spec.id, geometry)
+        where = f"through the {channel}" if channel else "in the app"
+        values.update({"geometry": geometry_wkt(geom), "precision": "site", "pos_method": "sent",
+                       "pos_source": f"sent {where} by {actor} on {today}" + (f"; {repair}" if repair else ""),
+                       "pos_source_crs": "wgs84", "pos_confidence": "high",
+                       "position_note": f"Position given by a planner: {reason}"})
+    edit = Edit(project_id, "planner", actor, reason, {}, values, pending=needs_review(rule, values),
+                channel=channel)
+    ids = store.add_changes([edit], expected_version=0)
+    return [(ids[0], "pending" if edit.pending else "accepted")]
+
+
+def propose_retirement(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str,
+                       reason: str, expected_version: int, rule: str | None = None,
+                       channel: str = "") -> list[tuple[int, str]]:
+    """Check and record a planner's removal of `project_id` from the living register (it stays
+    in the history and in views as of earlier days); return ``[(change id, status)]``. Under the
+    review rules ``geometry`` and ``all`` it waits for a reviewer."""
+    actor, reason = _who_and_why(actor, reason)
+    _current(atlas, project_id)
+    new = {"_retired": True}
+    edit = Edit(project_id, "planner", actor, reason, {"_retired": False}, new,
+                pending=needs_review(rule or review_rule(), new), channel=channel)
+    ids = store.add_changes([edit], expected_version=int(expected_version))
+    return [(ids[0], "pending" if edit.pending else "accepted")]

@@ -49,6 +49,7 @@ __all__ = [
     "Submission",
     "apply_field_updates",
         "change_conflict",
+    "check_credential",
     "check_edits",
     "check_pending",
     "check_register_name",
@@ -204,6 +205,25 @@ def check_edits(edits: Sequence[Edit], expected_version: int | None) -> None:
             raise SubmissionError("a change needs the name of who makes it")
     if expected_version is not None and len({(e.register, e.project_id) for e in edits}) != 1:
         raise SubmissionError("a save checked against a version must concern one project")
+
+
+def check_credential(digest: str, name: str, team: str, role: str, created_by: str) -> None:
+    """SubmissionError unless an API credential can be kept: a SHA-256 hex digest, a name, a
+    known role, text free of NUL.
+
+    >>> check_credential("0" * 64, "赵工", "规划科", "planner", "admin")
+    >>> check_credential("0" * 64, "赵工", "", "admin", "admin")
+    Traceback (most recent call last):
+    app.errors.SubmissionError: a credential's role is field, reviewer or planner, not 'admin'
+    """
+    if not re.fullmatch(r"[0-9a-f]{64}", str(digest)):
+        raise SubmissionError("a credential is kept as its SHA-256 digest (64 hex digits)")
+    if not check_text(name, "the credential holder's name").strip():
+        raise SubmissionError("a credential needs the name of who holds it")
+    check_text(team, "the team")
+    check_text(created_by, "the name of who issues the credential")
+    if role not in ("field", "reviewer", "planner"):
+        raise SubmissionError(f"a credential's role is field, reviewer or planner, not {role!r}")
 
 
 def change_conflict(project_id: str, expected: int, since: Sequence[tuple]) -> ConflictError:
@@ -603,6 +623,22 @@ class AtlasStore(Protocol):
 
     def integrity_ok(self) -> bool:
         """The store's own consistency check."""
+        ...
+
+    def add_credential(self, digest: str, name: str, team: str, role: str, created_by: str) -> int:
+        """Keep an API credential's SHA-256 digest for `name` with `role`; return its id."""
+        ...
+
+    def credential(self, digest: str) -> dict | None:
+        """The live credential with `digest` (id, name, team, role), or None."""
+        ...
+
+    def revoke_credential(self, credential_id: int, actor: str) -> bool:
+        """Revoke a credential; False when there is no live one of that id."""
+        ...
+
+    def credentials(self) -> pd.DataFrame:
+        """Every credential without its digest (id, name, team, role, created and revoked)."""
         ...
 
 

@@ -45,6 +45,7 @@ from app.store.base import (
     HISTORY_COLUMNS,
     Submission,
     change_conflict,
+    check_credential,
     check_edits,
     check_pending,
     check_register_name,
@@ -192,6 +193,20 @@ MIGRATIONS: tuple[str, ...] = (
         key text PRIMARY KEY,
         failures integer NOT NULL CHECK (failures > 0),
         last double precision NOT NULL
+    );
+    """,
+    # 4: API credentials of the OGC API service (their SHA-256 digests, never the key)
+    """
+    CREATE TABLE api_credentials (
+        id bigserial PRIMARY KEY,
+        digest text NOT NULL UNIQUE,
+        name text NOT NULL CHECK (length(name) > 0),
+        team text NOT NULL DEFAULT '',
+        role text NOT NULL CHECK (role IN ('field', 'reviewer', 'planner')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        created_by text NOT NULL,
+        revoked_at timestamptz,
+        revoked_by text
     );
     """,
 )
@@ -536,7 +551,7 @@ class PostgisStore:
                 self._audit(conn, edit.actor.strip(), "change", project_id=edit.project_id,
                             old_wkt=old_wkt if isinstance(old_wkt, str) else None,
                             new_wkt=new_wkt if isinstance(new_wkt, str) else None,
-                            note=f"change {cid} ({edit.source}, {status}): {edit.reason.strip()}")
+                            note=edit.audit_note(cid, status))
             self._bump(conn)
         return ids
 
@@ -763,6 +778,34 @@ class PostgisStore:
         if row is None:
             raise SubmissionError(f"no saved register named {name!r}")
         return row[0]
+
+    def add_credential(self, digest: str, name: str, team: str, role: str, created_by: str) -> int:
+        """Keep an API credential's digest for `name` (`role`); return its id."""
+        check_credential(digest, name, team, role, created_by)
+        with self._connect() as conn:
+            return int(conn.execute(
+                "INSERT INTO api_credentials (digest, name, team, role, created_by)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                (digest, name.strip(), team.strip(), role, created_by.strip())).fetchone()[0])
+
+    def credential(self, digest: str) -> dict | None:
+        """The live (not revoked) credential with `digest`: id, name, team, role; or None."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT id, name, team, role FROM api_credentials"
+                               " WHERE digest = %s AND revoked_at IS NULL", (digest,)).fetchone()
+        return dict(zip(("id", "name", "team", "role"), row, strict=True)) if row else None
+
+    def revoke_credential(self, credential_id: int, actor: str) -> bool:
+        """Revoke credential `credential_id`; False when there is no live one of that id."""
+        with self._connect() as conn:
+            return conn.execute("UPDATE api_credentials SET revoked_at = now(), revoked_by = %s"
+                                " WHERE id = %s AND revoked_at IS NULL",
+                                (actor.strip(), int(credential_id))).rowcount == 1
+
+    def credentials(self) -> pd.DataFrame:
+        """Every credential (live and revoked) without its digest, oldest first."""
+        return self._frame("SELECT id, name, team, role, " + _iso("created_at") + ", created_by, "  # noqa: S608
+                           + _iso("revoked_at") + ", revoked_by FROM api_credentials ORDER BY id")
 
     def integrity_ok(self) -> bool:
         """Schema current, every submission audited, every field update from an accepted one."""

@@ -40,6 +40,7 @@ from app.store.base import (
     HISTORY_COLUMNS,
     Submission,
     change_conflict,
+    check_credential,
     check_edits,
     check_pending,
     check_register_name,
@@ -184,6 +185,20 @@ _SCHEMA = [
         key TEXT PRIMARY KEY,
         failures INTEGER NOT NULL CHECK (failures > 0),
         last REAL NOT NULL
+    );
+    """,
+    # version 4: API credentials of the OGC API service (their SHA-256 digests, never the key)
+    """
+    CREATE TABLE api_credentials (
+        id INTEGER PRIMARY KEY,
+        digest TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL CHECK (length(name) > 0),
+        team TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL CHECK (role IN ('field', 'reviewer', 'planner')),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_by TEXT
     );
     """,
 ]
@@ -426,7 +441,7 @@ class Store:
                 ids.append(cid)
                 self._audit(conn, at, edit.actor.strip(), "change", project_id=edit.project_id,
                             old_wkt=edit.old.get("geometry"), new_wkt=edit.new.get("geometry"),
-                            note=f"change {cid} ({edit.source}, {status}): {edit.reason.strip()}")
+                            note=edit.audit_note(cid, status))
         return ids
 
     def review_change(self, change_id: int, reviewer: str, *, accept: bool, reason: str,
@@ -596,6 +611,34 @@ class Store:
     def register_report(self, name: str) -> str:
         """The JSON text of the report saved with a register."""
         return self._register_row(name, "report")
+
+    def add_credential(self, digest: str, name: str, team: str, role: str, created_by: str) -> int:
+        """Keep an API credential's digest for `name` (`role`); return its id."""
+        check_credential(digest, name, team, role, created_by)
+        with self._transaction() as conn:
+            return int(conn.execute(
+                "INSERT INTO api_credentials (digest, name, team, role, created_at, created_by)"
+                " VALUES (?,?,?,?,?,?)", (digest, name.strip(), team.strip(), role, _now(),
+                                          created_by.strip())).lastrowid)
+
+    def credential(self, digest: str) -> dict | None:
+        """The live (not revoked) credential with `digest`: id, name, team, role; or None."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT id, name, team, role FROM api_credentials"
+                               " WHERE digest = ? AND revoked_at IS NULL", (digest,)).fetchone()
+        return dict(zip(("id", "name", "team", "role"), row, strict=True)) if row else None
+
+    def revoke_credential(self, credential_id: int, actor: str) -> bool:
+        """Revoke credential `credential_id`; False when there is no live one of that id."""
+        with self._transaction() as conn:
+            return conn.execute("UPDATE api_credentials SET revoked_at = ?, revoked_by = ?"
+                                " WHERE id = ? AND revoked_at IS NULL",
+                                (_now(), actor.strip(), int(credential_id))).rowcount == 1
+
+    def credentials(self) -> pd.DataFrame:
+        """Every credential (live and revoked) without its digest, oldest first."""
+        return self._frame("SELECT id, name, team, role, created_at, created_by, revoked_at,"
+                           " revoked_by FROM api_credentials ORDER BY id")
 
     def integrity_ok(self) -> bool:
         """SQLite's own integrity check."""

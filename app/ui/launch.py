@@ -18,8 +18,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-#: The Streamlit entry script written into the run directory (as streamlit_app.py in the repo).
+#: The Streamlit entry script written into the run directory (as streamlit_app.py in the repo):
+#: the pages of PAGE_SCRIPT at / and the OGC API service at /ogc.
 ENTRY_SCRIPT = '''"""Changning Urban Renewal Atlas: entry point written by `python -m app.ui`."""
+
+import streamlit as st
+
+from app.ogc.routes import ogc_routes
+
+app = st.App("streamlit_page.py", routes=ogc_routes())
+'''
+
+#: The pages' script written beside it (as streamlit_page.py in the repo).
+PAGE_SCRIPT = '''"""Changning Urban Renewal Atlas: the pages, written by `python -m app.ui`."""
 
 from pathlib import Path
 
@@ -47,7 +58,8 @@ def _packaged_config() -> Path:
 
 
 def prepare_run_dir(run_dir: Path, config: Path | None = None) -> Path:
-    """Set up ``run_dir``: entry script, ``.streamlit/config.toml``, ``static/``; return the script.
+    """Set up ``run_dir``: entry and page scripts, ``.streamlit/config.toml``, ``static/``; return
+    the entry script.
 
     Existing files are overwritten, so the run directory always matches the installed version.
 
@@ -69,6 +81,7 @@ def prepare_run_dir(run_dir: Path, config: Path | None = None) -> Path:
     (run_dir / ".streamlit").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(config, run_dir / ".streamlit" / "config.toml")
     (run_dir / "static").mkdir(exist_ok=True)  # Streamlit looks for it once, at start-up
+    (run_dir / "streamlit_page.py").write_text(PAGE_SCRIPT, encoding="utf-8")
     entry = run_dir / "streamlit_app.py"
     entry.write_text(ENTRY_SCRIPT, encoding="utf-8")
     return entry
