@@ -29,9 +29,9 @@ from app.data.boundaries import (
     load_boundaries,
 )
 from app.data.layers import LayerSpec, geometry_kind, load_layer_specs
-from app.data.register import Vocabulary, load_vocabulary, read_register
 from app.domain.filters import search_text
 from app.domain.model import PRECISIONS, REPORT_SECTIONS, Project
+from app.data.register import Vocabulary, goal_problems, load_vocabulary, read_register
 from app.errors import AtlasError, DataError, GeocodeError
 from app.geo.crs import CRS_NAMES
 from app.geo.district import distance_outside
@@ -329,6 +329,7 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
     if district is None:
         problems.append(f"gazetteer: no located {DISTRICT_ID!r} (changning_boundary.geojson)")
     problems += _check_places(raw_places, district_m)
+    problems += goal_problems(vocab)
     places = {p.id: p for p in raw_places}
     try:
         places = resolve_derived(derived, places)
