@@ -6,6 +6,9 @@
 * :mod:`app.service.history` -- the living register's change log out: one row per change
   (:func:`~app.service.history.history_frame`) as CSV or GeoJSON, for the change-log page and
   ``python -m app history``.
+* :mod:`app.service.supervision` -- each project's progress against its report action on a day
+  (the ``progress`` and ``days_since_update`` every shown atlas carries), and the rows of a
+  supervision report.
 
 May import everything up to :mod:`app.io` and :mod:`app.store`. Never imports streamlit.
 """

@@ -60,6 +60,7 @@ from app.ui.cache import (
     get_atlas,
     get_store,
     live_base_url,
+    progress_day,
     static_assets,
 )
 from app.ui.live_map import live_map
@@ -68,7 +69,7 @@ from app.ui.sheets import field_sheet_button
 from app.ui.units import loaded_kinds, units_table
 
 _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
-                  "report_ref")
+                  "progress", "report_ref")
 
 #: Less empty space above the title, so that the map starts high on a desktop and on a phone.
 _COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem;"
@@ -107,6 +108,7 @@ def _label_funcs(atlas: Atlas, lang: str) -> dict[str, object]:
         "subdistrict": subdistrict_names(atlas, lang),
         "report_section": lambda v: atlas.vocab.label("section", v, lang),
         "precision": lambda v: atlas.vocab.label("precision", v, lang),
+        "progress": lambda v: t(f"supervision.progress_{v}", lang),
     }
 
 
@@ -174,7 +176,8 @@ def _display_frame(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> pd.DataF
         "id": frame["id"],
         "name": frame["name_en" if lang == "en" else "name_zh"],
         **{name: _labels(frame[name], labels[name])
-           for name in ("layer", "category", "status", "action", "subdistrict", "precision")},
+           for name in ("layer", "category", "status", "action", "subdistrict", "precision",
+                        "progress")},
         "report_ref": frame["report_ref"],
     })
 
@@ -227,7 +230,7 @@ def _rows(atlas: Atlas, flt: Filter, asof: str | None, mask: np.ndarray) -> gpd.
     """The rows of the atlas that pass the filter (shared up to :data:`SHARED_SELECTION_ROWS`)."""
     if not _shared(atlas):
         return atlas.projects[mask]
-    return _shared_rows(atlas.data_version, flt.key(), asof, atlas, mask)
+    return _shared_rows(atlas.data_version, flt.key(), asof or progress_day(), atlas, mask)
 
 
 def _parts(atlas: Atlas, flt: Filter, asof: str | None, frame: gpd.GeoDataFrame,
@@ -235,7 +238,7 @@ def _parts(atlas: Atlas, flt: Filter, asof: str | None, frame: gpd.GeoDataFrame,
     """Table, unlocated list and summary bars of `frame` (shared like :func:`_rows`)."""
     if not _shared(atlas):
         return _make_parts(atlas, frame, lang)
-    return _shared_parts(atlas.data_version, flt.key(), asof, lang, atlas, frame)
+    return _shared_parts(atlas.data_version, flt.key(), asof or progress_day(), lang, atlas, frame)
 
 
 def _on_table_select() -> None:

@@ -1,0 +1,352 @@
+"""Implementation supervision (实施监督): each project's progress against its report action.
+
+The work report is a list of promises for a year: 开工, 竣工, 开放, 开学… (part "二、2025年主要任务";
+section 一, "集中精力抓好稳增长工作", asks for 目标任务的跟踪调度和督查落实). Each action has a
+goal in the vocabulary (``geodata/vocabulary.toml``: the stages whose dated entry shows it done,
+:class:`app.data.register.Goal`), each project a target day -- its ``target_date``, else the end
+of its ``target_year`` -- and a dated stage history. From those, on any day, every project has
+a ``progress`` (:data:`app.domain.model.PROGRESS`):
+
+``done``
+    a stage entry reaching the goal is recorded, dated on or before the day (for goals that ask
+    for a step forward, dated after the report as well); a register without stage history (a
+    saved import) counts its status;
+``target_passed``
+    the target day has passed and no stage reaching the goal is recorded -- what the record
+    says, not a verdict on the work;
+``due_soon``
+    the target day is at most :func:`due_soon_days` days ahead (default 60);
+``on_track``
+    the target day is further ahead;
+``no_target``
+    no target day (or an action without a goal: nothing to measure against).
+
+``days_since_update`` is how many days before the day the project's record last moved: its last
+stage entry dated on or before the day, or the last accepted planner change in force by then.
+
+Everything is computed from the folded atlas -- the columns ``action``, ``stages``,
+``target_date`` and ``target_year`` that :func:`app.service.atlas.shown_atlas` gives -- and the
+change log, column-wise: 100,000 projects with a million stage entries take well under a second
+(``python -m app.bench supervision``).
+
+>>> import pandas as pd
+>>> from app.data.register import Goal, Vocabulary
+>>> vocab = Vocabulary(statuses={}, actions={"竣工": "complete"}, labels={},
+...                    goals={"竣工": Goal(("completed", "operating"))})
+>>> frame = pd.DataFrame({"id": ["a", "b"], "action": ["竣工", "竣工"],
+...     "target_date": ["", ""], "target_year": pd.array([2025, None], dtype="Int64"),
+...     "stages": [[{"stage": "construction", "date": "2025-01-08", "source": "report"}], []]})
+>>> [progress_frame(frame, vocab, day)["progress"].tolist()
+...  for day in ("2025-06-01", "2025-11-15", "2026-01-01")]
+[['on_track', 'no_target'], ['due_soon', 'no_target'], ['target_passed', 'no_target']]
+>>> progress_frame(frame, vocab, "2025-06-01")["days_since_update"].tolist()
+[144, <NA>]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from app.data.atlas import Atlas
+from app.data.living import SEED_DATE, check_date
+from app.data.register import Vocabulary
+from app.domain.model import PROGRESS
+from app.errors import SubmissionError
+
+__all__ = [
+    "DUE_SOON_DAYS",
+    "DUE_SOON_ENV",
+    "PROGRESS_COLUMNS",
+    "SUPERVISION_COLUMNS",
+    "due_soon_days",
+    "progress_counts",
+    "progress_frame",
+    "supervision_rows",
+    "with_progress",
+]
+
+#: Days before its target day from which a project is ``due_soon``, unless configured.
+DUE_SOON_DAYS = 60
+#: The environment variable that sets that window (whole days, 1-366).
+DUE_SOON_ENV = "ATLAS_DUE_SOON_DAYS"
+
+#: The columns :func:`with_progress` adds to the atlas's projects (exported, filterable).
+PROGRESS_COLUMNS: tuple[str, ...] = ("progress", "days_since_update")
+
+#: The columns of :func:`progress_frame`.
+SUPERVISION_COLUMNS: tuple[str, ...] = (
+    "progress", "days_since_update", "target_day", "days_past_target", "goal_date",
+    "last_stage", "last_stage_date", "last_stage_source", "last_update")
+
+_NAT = np.datetime64("NaT", "D")
+
+
+def due_soon_days(settings: Mapping[str, object] | None = None) -> int:
+    """The ``due_soon`` window in days: `settings` ``due_soon_days`` (the app's secrets), else
+    ``$ATLAS_DUE_SOON_DAYS``, else :data:`DUE_SOON_DAYS`.
+
+    >>> due_soon_days({}), due_soon_days({"due_soon_days": 30})
+    (60, 30)
+    >>> due_soon_days({"due_soon_days": "two months"})
+    Traceback (most recent call last):
+    app.errors.SubmissionError: the due-soon window must be a whole number of days from 1 to 366, got 'two months'
+    """
+    raw = (settings or {}).get("due_soon_days") or os.environ.get(DUE_SOON_ENV) or DUE_SOON_DAYS
+    text = str(raw).strip()[:20]
+    if not text.isdigit() or not 1 <= int(text) <= 366:
+        raise SubmissionError(f"the due-soon window must be a whole number of days from 1 to 366, "
+                              f"got {text!r}")
+    return int(text)
+
+
+def _days(values: np.ndarray) -> np.ndarray:
+    """``YYYY-MM-DD`` texts (or empty) as datetime64[D]; anything else NaT."""
+    text = np.asarray(values, dtype=object)
+    out = np.full(len(text), _NAT)
+    ok = np.fromiter((isinstance(v, str) and len(v) == 10 for v in text), bool, len(text))
+    if ok.any():
+        out[ok] = pd.to_datetime(pd.Series(text[ok], dtype=object), format="%Y-%m-%d",
+                                 errors="coerce").to_numpy(dtype="datetime64[D]")
+    return out
+
+
+def _text_day(days: np.ndarray) -> np.ndarray:
+    """datetime64[D] as ``YYYY-MM-DD`` text, ``""`` for NaT."""
+    text = np.datetime_as_string(days, unit="D").astype(object)
+    text[np.isnat(days)] = ""
+    return text
+
+
+def _nullable(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+    """Whole numbers with gaps (pandas' Int64): `values` where not `missing`."""
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64),
+                                  np.asarray(missing, dtype=bool))
+
+
+def _entries(stages: pd.Series) -> tuple[np.ndarray, list[dict]]:
+    """(owner row of each stage entry, the entries), flattened in one pass."""
+    lists = [s if isinstance(s, list | tuple) else () for s in stages.tolist()]
+    counts = np.fromiter((len(s) for s in lists), np.int64, len(lists))
+    flat = [entry for entries in lists for entry in entries]
+    return np.repeat(np.arange(len(lists)), counts), flat
+
+
+def _target_days(projects: pd.DataFrame) -> np.ndarray:
+    """Each project's target day: its ``target_date``, else 31 December of its ``target_year``."""
+    n = len(projects)
+    dates = (projects["target_date"] if "target_date" in projects else pd.Series([""] * n)).to_numpy(dtype=object)
+    out = _days(dates)
+    if "target_year" in projects:
+        years = pd.to_numeric(projects["target_year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        use = np.isnat(out) & np.isfinite(years) & (years >= 2000) & (years <= 2100)
+        if use.any():
+            ends = np.char.add(years[use].astype(np.int64).astype(str), "-12-31")
+            out[use] = ends.astype("datetime64[D]")
+    return out
+
+
+def _planner_days(log: pd.DataFrame | None, ids: np.ndarray, day: str) -> np.ndarray:
+    """Per project (`ids`), the day of its last accepted planner change in force on `day`."""
+    out = np.full(len(ids), _NAT)
+    if log is None or not len(log):
+        return out
+    rows = log[(log["status"] == "accepted") & (log["source"] != "seed")]
+    effective = rows["effective"].astype(str)
+    rows = rows[effective <= day]
+    if not len(rows):
+        return out
+    last = rows.assign(effective=rows["effective"].astype(str)).groupby("project_id")["effective"].max()
+    found = pd.Series(ids).map(last).to_numpy(dtype=object)
+    return _days(np.where(pd.isna(found), "", found).astype(object))
+
+
+def progress_frame(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
+                   log: pd.DataFrame | None = None, window: int = DUE_SOON_DAYS) -> pd.DataFrame:
+    """Each project's progress on `day` (``YYYY-MM-DD``), with what a supervision report shows
+    beside it: :data:`SUPERVISION_COLUMNS`, indexed like `projects`.
+
+    `projects` has the folded atlas's columns ``id``, ``action``, ``stages`` (entries dated
+    after `day` are ignored), ``target_date``, ``target_year``; `log` is the change log (for
+    the last planner change; None: stages only); `window` the ``due_soon`` window in days.
+    ``days_past_target`` counts the days since the target day of a ``target_passed``
+    project; ``goal_date`` is the day the goal was first reached; ``last_stage``,
+    ``last_stage_date`` and ``last_stage_source`` are the last stage entry dated on or before
+    `day`; ``last_update`` is the day ``days_since_update`` counts from.
+
+    >>> from app.data.register import Goal, Vocabulary
+    >>> vocab = Vocabulary(statuses={}, actions={"推进": "advance"}, labels={},
+    ...                    goals={"推进": Goal(("planning", "ongoing"), after_report=True)})
+    >>> frame = pd.DataFrame({"id": ["p"], "action": ["推进"], "target_date": ["2025-09-30"],
+    ...     "target_year": pd.array([None], dtype="Int64"),
+    ...     "stages": [[{"stage": "ongoing", "date": "2025-01-08", "source": "report"},
+    ...                 {"stage": "ongoing", "date": "2025-05-20", "source": "site visit"}]]})
+    >>> row = progress_frame(frame, vocab, "2025-05-19").iloc[0]
+    >>> row["progress"], row["last_stage_date"]  # the report's own entry is no step forward
+    ('on_track', '2025-01-08')
+    >>> row = progress_frame(frame, vocab, "2025-12-01").iloc[0]
+    >>> row["progress"], row["goal_date"], row["last_stage_source"], int(row["days_since_update"])
+    ('done', '2025-05-20', 'site visit', 195)
+    >>> len(progress_frame(frame.iloc[0:0], vocab, "2025-12-01"))
+    0
+    """
+    try:
+        day = check_date(day, "the progress day")
+    except SubmissionError as exc:
+        raise ValueError(str(exc)) from None
+    n = len(projects)
+    today = np.datetime64(day, "D")
+    owner, flat = _entries(projects["stages"] if "stages" in projects else pd.Series([[]] * n))
+    stages = np.array([e.get("stage", "") if isinstance(e, dict) else "" for e in flat], dtype=object)
+    dated = _days(np.array([e.get("date", "") if isinstance(e, dict) else "" for e in flat], dtype=object))
+    valid = ~np.isnat(dated) & (dated <= today)
+
+    # the goal of each project's action, as a table: action code x stage code -> reaches it
+    actions = projects["action"].fillna("").astype(str).to_numpy(dtype=object)
+    action_codes, action_names = pd.factorize(actions)
+    stage_codes, stage_names = pd.factorize(stages)
+    reaches = np.zeros((len(action_names) + 1, len(stage_names) + 1), dtype=bool)
+    after = np.zeros(len(action_names) + 1, dtype=bool)
+    has_goal = np.zeros(len(action_names) + 1, dtype=bool)
+    for a, name in enumerate(action_names):
+        goal = vocab.goal(name)
+        if goal is None:
+            continue
+        has_goal[a] = True
+        after[a] = goal.after_report
+        reaches[a, :-1] = [goal.reached_by(s) for s in stage_names]
+    entry_action = action_codes[owner] if len(flat) else np.zeros(0, dtype=np.int64)
+    reached = valid & reaches[entry_action, stage_codes] & (
+        ~after[entry_action] | (dated > np.datetime64(SEED_DATE, "D")))
+
+    goal_day = np.full(n, np.datetime64("9999-12-31", "D"))
+    np.minimum.at(goal_day, owner[reached], dated[reached])
+    done = goal_day != np.datetime64("9999-12-31", "D")
+    goal_day[~done] = _NAT
+    # a register without stage history (a saved import) says only where a project stands now:
+    # its status, undated, shows a goal reached that needs no date
+    bare = np.bincount(owner[valid], minlength=n) == 0
+    if bare.any() and "status" in projects:
+        status = projects["status"].fillna("").astype(str).to_numpy(dtype=object)
+        pairs = pd.Series(list(zip(actions[bare], status[bare], strict=True)), dtype=object)
+        known = {pair: (goal := vocab.goal(pair[0])) is not None and not goal.after_report
+                 and goal.reached_by(pair[1]) for pair in set(pairs)}
+        done[np.flatnonzero(bare)[pairs.map(known).to_numpy(dtype=bool)]] = True
+
+    # the last entry dated on or before the day (the later one in the list on a tie)
+    last_stage = np.full(n, "", dtype=object)
+    last_source = np.full(n, "", dtype=object)
+    last_day = np.full(n, _NAT)
+    if valid.any():
+        picks = np.flatnonzero(valid)
+        order = np.lexsort((picks, dated[picks].astype(np.int64), owner[picks]))
+        picks = picks[order]
+        ends = np.flatnonzero(np.r_[owner[picks][1:] != owner[picks][:-1], True])
+        chosen = picks[ends]
+        rows = owner[chosen]
+        last_stage[rows] = stages[chosen]
+        last_day[rows] = dated[chosen]
+        last_source[rows] = [str(flat[i].get("source", "")) for i in chosen]
+
+    ids = projects["id"].astype(str).to_numpy(dtype=object) if "id" in projects else np.array([], dtype=object)
+    planner = _planner_days(log, ids, day)
+    update = np.where(np.isnat(last_day), planner,
+                      np.where(np.isnat(planner) | (last_day >= planner), last_day, planner))
+    since = (today - update).astype("timedelta64[D]").astype(np.int64)
+
+    target = _target_days(projects)
+    measurable = ~np.isnat(target) & has_goal[action_codes]
+    left = (target - today).astype("timedelta64[D]").astype(np.int64)
+    progress = np.full(n, "no_target", dtype=object)
+    progress[measurable & (left > window)] = "on_track"
+    progress[measurable & (left >= 0) & (left <= window)] = "due_soon"
+    passed = measurable & (left < 0)
+    progress[passed] = "target_passed"
+    progress[done] = "done"
+    past = np.where(passed & ~done, -left, 0)
+
+    index = projects.index
+    return pd.DataFrame({
+        "progress": progress,
+        "days_since_update": _nullable(since, np.isnat(update)),
+        "target_day": _text_day(target),
+        "days_past_target": _nullable(past, ~(passed & ~done)),
+        "goal_date": _text_day(goal_day),
+        "last_stage": last_stage,
+        "last_stage_date": _text_day(last_day),
+        "last_stage_source": last_source,
+        "last_update": _text_day(update),
+    }, index=index, columns=list(SUPERVISION_COLUMNS))
+
+
+def with_progress(atlas: Atlas, day: str, *, log: pd.DataFrame | None = None,
+                  window: int | None = None) -> Atlas:
+    """`atlas` with :data:`PROGRESS_COLUMNS` on its projects, as of `day` (see
+    :func:`progress_frame`; `window` None: :func:`due_soon_days`).
+
+    >>> from app.data.atlas import load_atlas
+    >>> shown = with_progress(load_atlas(), "2026-01-01")
+    >>> shown.projects.set_index("id").loc["jingyao-hongqiao", "progress"]
+    'target_passed'
+    """
+    frame = progress_frame(atlas.projects, atlas.vocab, day, log=log,
+                           window=due_soon_days() if window is None else window)
+    projects = atlas.projects.copy()
+    for column in PROGRESS_COLUMNS:
+        projects[column] = frame[column]
+    return replace(atlas, projects=projects)
+
+
+def progress_counts(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """How many projects of `frame` (with a ``progress`` column) stand at each progress, in
+    :data:`~app.domain.model.PROGRESS` order, per value of the column `by` when given (one
+    row per group, a column per progress, and ``total``).
+
+    >>> frame = pd.DataFrame({"progress": ["done", "target_passed", "done"], "s": ["一", "一", "二"]})
+    >>> progress_counts(frame).to_dict()
+    {'target_passed': 1, 'due_soon': 0, 'on_track': 0, 'no_target': 0, 'done': 2, 'total': 3}
+    >>> progress_counts(frame, "s").loc["二"].tolist()
+    [0, 0, 0, 0, 1, 1]
+    >>> progress_counts(frame.iloc[0:0], "s").empty
+    True
+    """
+    if by is None:
+        counts = frame["progress"].value_counts().reindex(list(PROGRESS), fill_value=0)
+        return pd.concat([counts, pd.Series({"total": int(counts.sum())})]).astype(int)
+    table = pd.crosstab(frame[by].fillna("").astype(str), frame["progress"]) if len(frame) else \
+        pd.DataFrame(columns=list(PROGRESS))
+    table = table.reindex(columns=list(PROGRESS), fill_value=0).astype(int)
+    table["total"] = table.sum(axis=1)
+    table.index.name = by
+    table.columns.name = None
+    return table
+
+
+def supervision_rows(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
+                     log: pd.DataFrame | None = None, window: int | None = None) -> pd.DataFrame:
+    """The projects as a supervision report lists them: overdue first (most days past target
+    first), then due soon (nearest target first), on track, without target, done; the
+    register's columns joined with :func:`progress_frame`'s.
+
+    >>> from app.data.atlas import load_atlas
+    >>> atlas = load_atlas()
+    >>> rows = supervision_rows(atlas.projects, atlas.vocab, "2026-01-01")
+    >>> rows["progress"].iloc[0], int(rows["days_past_target"].iloc[0])
+    ('target_passed', 1)
+    >>> list(rows["progress"].drop_duplicates()) == [p for p in ("target_passed", "no_target")]
+    True
+    """
+    frame = progress_frame(projects, vocab, day, log=log,
+                           window=due_soon_days() if window is None else window)
+    keep = [c for c in projects.columns if c not in frame.columns]
+    rows = pd.concat([pd.DataFrame(projects[keep]), frame], axis=1)
+    rank = rows["progress"].map({p: i for i, p in enumerate(PROGRESS)})
+    past = rows["days_past_target"].fillna(0).astype(int)
+    target = rows["target_day"].replace("", "9999-12-31")
+    rows = rows.assign(_rank=rank, _past=-past, _target=target, _id=rows["id"].astype(str))
+    rows = rows.sort_values(["_rank", "_past", "_target", "_id"], kind="stable")
+    return rows.drop(columns=["_rank", "_past", "_target", "_id"]).reset_index(drop=True)
