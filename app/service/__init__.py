@@ -9,6 +9,8 @@
 * :mod:`app.service.supervision` -- each project's progress against its report action on a day
   (the ``progress`` and ``days_since_update`` every shown atlas carries), and the rows of a
   supervision report.
+* :mod:`app.service.compare` -- what changed between two days, one row per change, for
+  ``python -m app diff`` and the map page's ``compare=``.
 
 May import everything up to :mod:`app.io` and :mod:`app.store`. Never imports streamlit.
 """
