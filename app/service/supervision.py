@@ -330,7 +330,8 @@ def supervision_rows(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
                      log: pd.DataFrame | None = None, window: int | None = None) -> pd.DataFrame:
     """The projects as a supervision report lists them: overdue first (most days past target
     first), then due soon (nearest target first), on track, without target, done; the
-    register's columns joined with :func:`progress_frame`'s.
+    register's columns joined with :func:`progress_frame`'s (``progress`` and
+    ``days_since_update`` as `projects` has them, when it has them).
 
     >>> from app.data.atlas import load_atlas
     >>> atlas = load_atlas()
@@ -342,6 +343,10 @@ def supervision_rows(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
     """
     frame = progress_frame(projects, vocab, day, log=log,
                            window=due_soon_days() if window is None else window)
+    if "progress" in projects.columns:  # the shown atlas's own values: the counts every face gives
+        frame["progress"] = projects["progress"].to_numpy(dtype=object)
+        frame["days_since_update"] = projects["days_since_update"].to_numpy(dtype=object)
+        frame.loc[frame["progress"] != "target_passed", "days_past_target"] = pd.NA
     keep = [c for c in projects.columns if c not in frame.columns]
     rows = pd.concat([pd.DataFrame(projects[keep]), frame], axis=1)
     rank = rows["progress"].map({p: i for i, p in enumerate(PROGRESS)})
