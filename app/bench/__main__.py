@@ -2,18 +2,22 @@
 
 ``python -m app.bench [options]`` (or ``python -m app.bench render [options]``) is the map, filter
 and export benchmark (see :mod:`app.bench.render`); ``python -m app.bench load [options]`` is the
-load test of a running app (see :mod:`app.bench.load`).
+load test of a running app (see :mod:`app.bench.load`); ``python -m app.bench supervision
+[options]`` times progress and the comparison of two days (see :mod:`app.bench.supervision`).
 """
 
 import sys
 
-from app.bench import load, render
+from app.bench import load, render, supervision
 
 
 def main(argv: list[str]) -> int:
-    """Run the benchmark the first argument names (``load`` or ``render``; default ``render``)."""
+    """Run the benchmark the first argument names (``load``, ``supervision`` or ``render``;
+    default ``render``)."""
     if argv[:1] == ["load"]:
         return load.main(argv[1:])
+    if argv[:1] == ["supervision"]:
+        return supervision.main(argv[1:])
     if argv[:1] == ["render"]:
         return render.main(argv[1:])
     return render.main(argv)

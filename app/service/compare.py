@@ -129,20 +129,33 @@ def _plain(value: object) -> object:
     return None if value == "" else value
 
 
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """`name` of `frame` as objects, missing values None (all None without such a column)."""
+def _column(frame: pd.DataFrame, name: str, rows: np.ndarray) -> pd.Series:
+    """Rows `rows` of column `name` of `frame` (all None without such a column), indexed 0..n."""
     if name not in frame.columns:
-        return np.full(len(frame), None, dtype=object)
-    return frame[name].to_numpy(dtype=object, na_value=None)
+        return pd.Series([None] * len(rows), dtype=object)
+    return frame[name].take(rows).reset_index(drop=True)
 
 
-def _differ(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Per pair, whether the values differ as data (None, NaN, ``""`` and ``[]`` alike): a
-    rough elementwise comparison first, the few pairs it flags looked at closely."""
-    rough = np.fromiter((bool(d) for d in old != new), bool, len(old)) if len(old) else \
-        np.zeros(0, dtype=bool)
+def _objects(series: pd.Series) -> np.ndarray:
+    """A column's values as objects, missing ones None."""
+    return series.to_numpy(dtype=object, na_value=None)
+
+
+def _differ(old: pd.Series, new: pd.Series) -> np.ndarray:
+    """Per pair, whether the values differ as data (missing, ``""`` and ``[]`` alike): text and
+    number columns compared column-wise, others roughly first and the flagged pairs closely."""
+    if not len(old):
+        return np.zeros(0, dtype=bool)
+    text = [pd.api.types.is_string_dtype(s.dtype) and s.dtype != object for s in (old, new)]
+    if all(text):
+        return (old.fillna("") != new.fillna("")).to_numpy(dtype=bool)
+    if all(pd.api.types.is_numeric_dtype(s.dtype) for s in (old, new)):
+        same = (old == new).fillna(False).to_numpy(dtype=bool) | (old.isna() & new.isna()).to_numpy(dtype=bool)
+        return ~same
+    a, b = _objects(old), _objects(new)
+    rough = np.fromiter((x is not y and x != y for x, y in zip(a, b, strict=True)), bool, len(a))
     for i in np.flatnonzero(rough):
-        rough[i] = _plain(old[i]) != _plain(new[i])
+        rough[i] = _plain(a[i]) != _plain(b[i])
     return rough
 
 
@@ -201,11 +214,20 @@ def compare_projects(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, *, from_day: 
     """
     old_ids = old["id"].astype(str).to_numpy(dtype=object)
     new_ids = new["id"].astype(str).to_numpy(dtype=object)
-    old_at = pd.Index(old_ids)
-    position = old_at.get_indexer(new_ids)
+    position = pd.Index(old_ids, dtype=object).get_indexer(new_ids)
     both = position >= 0
-    retired = ~pd.Index(old_ids).isin(new_ids)
+    retired = pd.Index(new_ids, dtype=object).get_indexer(old_ids) < 0
     new_rows, old_rows = np.flatnonzero(both), position[both]
+    pairs: dict[str, tuple[pd.Series, pd.Series]] = {}
+
+    def pair(name: str) -> tuple[pd.Series, pd.Series]:
+        """Column `name` on both days, for the projects there on both (row by row)."""
+        if name not in pairs:
+            pairs[name] = _column(old, name, old_rows), _column(new, name, new_rows)
+        return pairs[name]
+
+    def plain(series: pd.Series, at: np.ndarray) -> list[object]:
+        return [_plain(v) for v in _objects(series.take(at))]
 
     parts: list[pd.DataFrame] = []
 
@@ -218,7 +240,7 @@ def compare_projects(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, *, from_day: 
         record = {
             "change": [kind] * n,
             "project_id": source["id"].astype(str).to_numpy(dtype=object)[at],
-            **{c: np.array([_plain(v) or "" for v in _column(source, c)[at]] + [0], dtype=object)[:-1]
+            **{c: [v or "" for v in plain(_column(source, c, at), np.arange(n))]
                for c in ("name_zh", "name_en", "layer", "report_section", "lead_agency")},
             "_order": at + (0 if len(new_idx) else len(new)),
             "_kind": np.full(n, CHANGE_KINDS.index(kind)),
@@ -230,28 +252,26 @@ def compare_projects(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, *, from_day: 
     added = np.flatnonzero(~both)
     if len(added):
         new_geo = new.geometry.to_numpy()[added]
-        rows("added", added, np.zeros(0, dtype=int), fields=[[] for _ in added],
-             stage_from="", stage_to=[_plain(v) or "" for v in _column(new, "status")[added]],
-             distance_m=np.nan,
-             old="{}", new="{}", old_wkt=None, new_wkt=_wkt(new_geo), _geometry=new_geo)
+        rows("added", added, np.zeros(0, dtype=int), fields=[[] for _ in added], stage_from="",
+             stage_to=[v or "" for v in plain(_column(new, "status", added), np.arange(len(added)))],
+             distance_m=np.nan, old="{}", new="{}", old_wkt=None, new_wkt=_wkt(new_geo),
+             _geometry=new_geo)
     gone = np.flatnonzero(retired)
     if len(gone):
         old_geo = old.geometry.to_numpy()[gone]
         rows("retired", np.zeros(0, dtype=int), gone, fields=[[] for _ in gone],
-             stage_from=[_plain(v) or "" for v in _column(old, "status")[gone]], stage_to="",
-             distance_m=np.nan,
-             old="{}", new="{}", old_wkt=_wkt(old_geo), new_wkt=None, _geometry=old_geo)
+             stage_from=[v or "" for v in plain(_column(old, "status", gone), np.arange(len(gone)))],
+             stage_to="", distance_m=np.nan, old="{}", new="{}", old_wkt=_wkt(old_geo),
+             new_wkt=None, _geometry=old_geo)
 
     # geometry: moved or reshaped
     g_old = old.geometry.to_numpy()[old_rows]
     g_new = new.geometry.to_numpy()[new_rows]
     missing_old, missing_new = shapely.is_missing(g_old), shapely.is_missing(g_new)
-    wkb_old = shapely.to_wkb(g_old)
-    wkb_new = shapely.to_wkb(g_new)
-    moved_geom = (missing_old != missing_new) | (~missing_old & ~missing_new & (wkb_old != wkb_new))
+    moved_geom = (missing_old != missing_new) | (
+        ~missing_old & ~missing_new & (shapely.to_wkb(g_old) != shapely.to_wkb(g_new)))
     placed = np.flatnonzero(moved_geom)
     position_changed = np.zeros(len(new_rows), dtype=bool)
-    position_fields = {c: (_column(old, c)[old_rows], _column(new, c)[new_rows]) for c in POSITION_COLUMNS}
     if len(placed):
         a, b = g_old[placed], g_new[placed]
         present = ~shapely.is_missing(a) & ~shapely.is_missing(b)
@@ -264,46 +284,45 @@ def compare_projects(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, *, from_day: 
             pick = placed[chosen]
             if not len(pick):
                 continue
+            values = {c: (plain(pair(c)[0], pick), plain(pair(c)[1], pick)) for c in POSITION_COLUMNS}
             olds, news, fields = [], [], []
-            for i in pick:
-                changed = [c for c, (o, w) in position_fields.items() if _plain(o[i]) != _plain(w[i])]
+            for j in range(len(pick)):
+                changed = [c for c, (o, w) in values.items() if o[j] != w[j]]
                 fields.append(["geometry", *changed])
-                olds.append(_json({c: _plain(position_fields[c][0][i]) for c in changed}))
-                news.append(_json({c: _plain(position_fields[c][1][i]) for c in changed}))
+                olds.append(_json({c: values[c][0][j] for c in changed}))
+                news.append(_json({c: values[c][1][j] for c in changed}))
             position_changed[pick] = True
             rows(kind, new_rows[pick], np.zeros(0, dtype=int), fields=fields, stage_from="",
                  stage_to="", distance_m=np.round(distance[chosen], 1), old=olds, new=news,
                  old_wkt=_wkt(g_old[pick]), new_wkt=_wkt(g_new[pick]), _geometry=g_new[pick])
 
     # stage
-    s_old, s_new = _column(old, "status")[old_rows], _column(new, "status")[new_rows]
-    staged = np.flatnonzero(_differ(s_old, s_new))
+    staged = np.flatnonzero(_differ(*pair("status")))
     if len(staged):
-        d_old, d_new = _column(old, "stage_date")[old_rows], _column(new, "stage_date")[new_rows]
+        s_old, s_new = (plain(s, staged) for s in pair("status"))
+        d_old, d_new = (plain(s, staged) for s in pair("stage_date"))
         rows("stage", new_rows[staged], np.zeros(0, dtype=int), fields=[["status"] for _ in staged],
-             stage_from=[s or "" for s in s_old[staged]], stage_to=[s or "" for s in s_new[staged]],
+             stage_from=[s or "" for s in s_old], stage_to=[s or "" for s in s_new],
              distance_m=np.nan,
-             old=[_json({"status": _plain(s_old[i]), "stage_date": _plain(d_old[i])}) for i in staged],
-             new=[_json({"status": _plain(s_new[i]), "stage_date": _plain(d_new[i])}) for i in staged],
+             old=[_json({"status": s, "stage_date": d}) for s, d in zip(s_old, d_old, strict=True)],
+             new=[_json({"status": s, "stage_date": d}) for s, d in zip(s_new, d_new, strict=True)],
              old_wkt=None, new_wkt=None, _geometry=g_new[staged])
 
     # attributes (position values too, when the position itself did not move)
-    compared = {c: (_column(old, c)[old_rows], _column(new, c)[new_rows]) for c in ATTRIBUTE_COLUMNS}
-    compared.update({c: (np.where(position_changed, None, o), np.where(position_changed, None, w))
-                     for c, (o, w) in position_fields.items()})
-    differs = {c: _differ(o, w) for c, (o, w) in compared.items()}
+    differs = {c: _differ(*pair(c)) for c in ATTRIBUTE_COLUMNS}
+    differs.update({c: _differ(*pair(c)) & ~position_changed for c in POSITION_COLUMNS})
     any_diff = np.zeros(len(new_rows), dtype=bool)
     for mask in differs.values():
         any_diff |= mask
     changed_rows = np.flatnonzero(any_diff)
     if len(changed_rows):
-        fields = [[c for c in compared if differs[c][i]] for i in changed_rows]
+        names = [c for c in differs if differs[c][changed_rows].any()]
+        values = {c: (plain(pair(c)[0], changed_rows), plain(pair(c)[1], changed_rows)) for c in names}
+        fields = [[c for c in names if differs[c][i]] for i in changed_rows]
         rows("attributes", new_rows[changed_rows], np.zeros(0, dtype=int), fields=fields,
              stage_from="", stage_to="", distance_m=np.nan,
-             old=[_json({c: _plain(compared[c][0][i]) for c in f})
-                  for i, f in zip(changed_rows, fields, strict=True)],
-             new=[_json({c: _plain(compared[c][1][i]) for c in f})
-                  for i, f in zip(changed_rows, fields, strict=True)],
+             old=[_json({c: values[c][0][j] for c in f}) for j, f in enumerate(fields)],
+             new=[_json({c: values[c][1][j] for c in f}) for j, f in enumerate(fields)],
              old_wkt=None, new_wkt=None, _geometry=g_new[changed_rows])
 
     if parts:

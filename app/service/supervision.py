@@ -84,6 +84,9 @@ SUPERVISION_COLUMNS: tuple[str, ...] = (
     "last_stage", "last_stage_date", "last_stage_source", "last_update")
 
 _NAT = np.datetime64("NaT", "D")
+#: Packing a stage entry's day and its place in its list into one int64 (days from 1900 on).
+_SLOTS = 1 << 20
+_EPOCH_FLOOR = np.datetime64("1900-01-01", "D").astype(np.int64)
 
 
 def due_soon_days(settings: Mapping[str, object] | None = None) -> int:
@@ -105,14 +108,13 @@ def due_soon_days(settings: Mapping[str, object] | None = None) -> int:
 
 
 def _days(values: np.ndarray) -> np.ndarray:
-    """``YYYY-MM-DD`` texts (or empty) as datetime64[D]; anything else NaT."""
+    """``YYYY-MM-DD`` texts (or empty, or None) as datetime64[D]; anything unreadable NaT."""
     text = np.asarray(values, dtype=object)
-    out = np.full(len(text), _NAT)
-    ok = np.fromiter((isinstance(v, str) and len(v) == 10 for v in text), bool, len(text))
-    if ok.any():
-        out[ok] = pd.to_datetime(pd.Series(text[ok], dtype=object), format="%Y-%m-%d",
-                                 errors="coerce").to_numpy(dtype="datetime64[D]")
-    return out
+    try:
+        return text.astype("datetime64[D]")  # numpy reads ISO days (and "" or None as NaT) fast
+    except (ValueError, TypeError):
+        days = pd.to_datetime(pd.Series(text, dtype=object), format="%Y-%m-%d", errors="coerce")
+        return days.to_numpy(dtype="datetime64[D]")
 
 
 def _text_day(days: np.ndarray) -> np.ndarray:
@@ -128,12 +130,36 @@ def _nullable(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray
                                   np.asarray(missing, dtype=bool))
 
 
-def _entries(stages: pd.Series) -> tuple[np.ndarray, list[dict]]:
-    """(owner row of each stage entry, the entries), flattened in one pass."""
-    lists = [s if isinstance(s, list | tuple) else () for s in stages.tolist()]
-    counts = np.fromiter((len(s) for s in lists), np.int64, len(lists))
-    flat = [entry for entries in lists for entry in entries]
-    return np.repeat(np.arange(len(lists)), counts), flat
+def _entries(stages: pd.Series) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
+    """The stage histories flattened: (the lists, each entry's stage, each entry's day as
+    datetime64[D], how many entries each project has)."""
+    lists = [h if isinstance(h, list | tuple) else () for h in stages.tolist()]
+    counts = np.fromiter(map(len, lists), np.int64, len(lists))
+    try:  # entries as the living register records them
+        names = [e["stage"] for entries in lists for e in entries]
+        dates = [e["date"] for entries in lists for e in entries]
+    except (KeyError, TypeError):  # anything else: what can be read of it
+        names = [e.get("stage", "") if isinstance(e, dict) else "" for entries in lists for e in entries]
+        dates = [e.get("date", "") if isinstance(e, dict) else "" for entries in lists for e in entries]
+    names_arr = np.empty(len(names), dtype=object)
+    names_arr[:] = names
+    dates_arr = np.empty(len(dates), dtype=object)
+    dates_arr[:] = dates
+    return lists, names_arr, _days(dates_arr), counts
+
+
+def _segment_best(values: np.ndarray, counts: np.ndarray, pick: str) -> np.ndarray:
+    """Per project, the max or min of `values` over its own entries (projects without any get
+    -1 for max, the largest int64 for min); entries are contiguous per project, in order."""
+    n = len(counts)
+    fill = np.int64(-1) if pick == "max" else np.iinfo(np.int64).max
+    out = np.full(n, fill, dtype=np.int64)
+    some = counts > 0
+    if some.any():
+        starts = (np.cumsum(counts) - counts)[some]
+        reduce = np.maximum if pick == "max" else np.minimum
+        out[some] = reduce.reduceat(values, starts)
+    return out
 
 
 def _target_days(projects: pd.DataFrame) -> np.ndarray:
@@ -152,23 +178,24 @@ def _target_days(projects: pd.DataFrame) -> np.ndarray:
 
 def _planner_days(log: pd.DataFrame | None, ids: np.ndarray, day: str) -> np.ndarray:
     """Per project (`ids`), the day of its last accepted planner change in force on `day`."""
-    out = np.full(len(ids), _NAT)
+    out = np.full(len(ids), np.iinfo(np.int64).min, dtype=np.int64)
     if log is None or not len(log):
-        return out
-    rows = log[(log["status"] == "accepted") & (log["source"] != "seed")]
-    effective = rows["effective"].astype(str)
-    rows = rows[effective <= day]
-    if not len(rows):
-        return out
-    last = rows.assign(effective=rows["effective"].astype(str)).groupby("project_id")["effective"].max()
-    found = pd.Series(ids).map(last).to_numpy(dtype=object)
-    return _days(np.where(pd.isna(found), "", found).astype(object))
+        return out.astype("datetime64[D]")
+    keep = ((log["status"] == "accepted") & (log["source"] != "seed")).to_numpy(dtype=bool)
+    effective = _days(log["effective"].to_numpy(dtype=object, na_value=None)[keep]).astype(np.int64)
+    rows = pd.Index(ids, dtype=object).get_indexer(log["project_id"].to_numpy(dtype=object)[keep])
+    use = (rows >= 0) & (effective <= np.datetime64(day, "D").astype(np.int64)) & (
+        effective != np.iinfo(np.int64).min)
+    np.maximum.at(out, rows[use], effective[use])
+    return out.astype("datetime64[D]")
 
 
 def progress_frame(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
-                   log: pd.DataFrame | None = None, window: int = DUE_SOON_DAYS) -> pd.DataFrame:
+                   log: pd.DataFrame | None = None, window: int = DUE_SOON_DAYS,
+                   detail: bool = True) -> pd.DataFrame:
     """Each project's progress on `day` (``YYYY-MM-DD``), with what a supervision report shows
-    beside it: :data:`SUPERVISION_COLUMNS`, indexed like `projects`.
+    beside it: :data:`SUPERVISION_COLUMNS` (`detail` False: :data:`PROGRESS_COLUMNS` only),
+    indexed like `projects`.
 
     `projects` has the folded atlas's columns ``id``, ``action``, ``stages`` (entries dated
     after `day` are ignored), ``target_date``, ``target_year``; `log` is the change log (for
@@ -200,9 +227,10 @@ def progress_frame(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
         raise ValueError(str(exc)) from None
     n = len(projects)
     today = np.datetime64(day, "D")
-    owner, flat = _entries(projects["stages"] if "stages" in projects else pd.Series([[]] * n))
-    stages = np.array([e.get("stage", "") if isinstance(e, dict) else "" for e in flat], dtype=object)
-    dated = _days(np.array([e.get("date", "") if isinstance(e, dict) else "" for e in flat], dtype=object))
+    history = projects["stages"] if "stages" in projects else pd.Series([[]] * n, index=projects.index)
+    lists, stages, dated, counts = _entries(history)
+    owner = np.repeat(np.arange(n), counts)
+    day_no = dated.astype(np.int64)  # days since 1970; NaT is the smallest int64
     valid = ~np.isnat(dated) & (dated <= today)
 
     # the goal of each project's action, as a table: action code x stage code -> reaches it
@@ -219,17 +247,25 @@ def progress_frame(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
         has_goal[a] = True
         after[a] = goal.after_report
         reaches[a, :-1] = [goal.reached_by(s) for s in stage_names]
-    entry_action = action_codes[owner] if len(flat) else np.zeros(0, dtype=np.int64)
+    entry_action = action_codes[owner]
     reached = valid & reaches[entry_action, stage_codes] & (
         ~after[entry_action] | (dated > np.datetime64(SEED_DATE, "D")))
 
-    goal_day = np.full(n, np.datetime64("9999-12-31", "D"))
-    np.minimum.at(goal_day, owner[reached], dated[reached])
-    done = goal_day != np.datetime64("9999-12-31", "D")
-    goal_day[~done] = _NAT
+    never = np.iinfo(np.int64).max
+    goal_no = _segment_best(np.where(reached, day_no, never), counts, "min")
+    done = goal_no != never
+    # the last entry dated on or before the day (the later one in the list on a tie): its
+    # day and place in the list packed in one number
+    local = np.arange(len(stages)) - np.repeat(np.cumsum(counts) - counts, counts)
+    packed = np.where(valid, (day_no - _EPOCH_FLOOR) * _SLOTS + local, -1)
+    best = _segment_best(packed, counts, "max")
+    has_last = best >= 0
+    last_day = np.full(n, _NAT)
+    last_day[has_last] = (best[has_last] // _SLOTS + _EPOCH_FLOOR).astype("datetime64[D]")
+
     # a register without stage history (a saved import) says only where a project stands now:
     # its status, undated, shows a goal reached that needs no date
-    bare = np.bincount(owner[valid], minlength=n) == 0
+    bare = ~has_last
     if bare.any() and "status" in projects:
         status = projects["status"].fillna("").astype(str).to_numpy(dtype=object)
         pairs = pd.Series(list(zip(actions[bare], status[bare], strict=True)), dtype=object)
@@ -237,22 +273,7 @@ def progress_frame(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
                  and goal.reached_by(pair[1]) for pair in set(pairs)}
         done[np.flatnonzero(bare)[pairs.map(known).to_numpy(dtype=bool)]] = True
 
-    # the last entry dated on or before the day (the later one in the list on a tie)
-    last_stage = np.full(n, "", dtype=object)
-    last_source = np.full(n, "", dtype=object)
-    last_day = np.full(n, _NAT)
-    if valid.any():
-        picks = np.flatnonzero(valid)
-        order = np.lexsort((picks, dated[picks].astype(np.int64), owner[picks]))
-        picks = picks[order]
-        ends = np.flatnonzero(np.r_[owner[picks][1:] != owner[picks][:-1], True])
-        chosen = picks[ends]
-        rows = owner[chosen]
-        last_stage[rows] = stages[chosen]
-        last_day[rows] = dated[chosen]
-        last_source[rows] = [str(flat[i].get("source", "")) for i in chosen]
-
-    ids = projects["id"].astype(str).to_numpy(dtype=object) if "id" in projects else np.array([], dtype=object)
+    ids = projects["id"].astype(str).to_numpy(dtype=object) if "id" in projects else np.full(n, "", dtype=object)
     planner = _planner_days(log, ids, day)
     update = np.where(np.isnat(last_day), planner,
                       np.where(np.isnat(planner) | (last_day >= planner), last_day, planner))
@@ -267,20 +288,30 @@ def progress_frame(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
     passed = measurable & (left < 0)
     progress[passed] = "target_passed"
     progress[done] = "done"
-    past = np.where(passed & ~done, -left, 0)
+    lean = pd.DataFrame({"progress": progress, "days_since_update": _nullable(since, np.isnat(update))},
+                        index=projects.index)
+    if not detail:
+        return lean
 
-    index = projects.index
-    return pd.DataFrame({
-        "progress": progress,
-        "days_since_update": _nullable(since, np.isnat(update)),
-        "target_day": _text_day(target),
-        "days_past_target": _nullable(past, ~(passed & ~done)),
-        "goal_date": _text_day(goal_day),
-        "last_stage": last_stage,
-        "last_stage_date": _text_day(last_day),
-        "last_stage_source": last_source,
-        "last_update": _text_day(update),
-    }, index=index, columns=list(SUPERVISION_COLUMNS))
+    last_at = np.flatnonzero(has_last)
+    position = best[has_last] % _SLOTS
+    last_stage = np.full(n, "", dtype=object)
+    last_source = np.full(n, "", dtype=object)
+    starts = np.cumsum(counts) - counts
+    last_stage[last_at] = stages[starts[last_at] + position]
+    last_source[last_at] = [str(lists[r][k].get("source", "")) if isinstance(lists[r][k], dict) else ""
+                            for r, k in zip(last_at.tolist(), position.tolist(), strict=True)]
+    goal_day = np.full(n, _NAT)
+    goal_day[done & (goal_no != never)] = goal_no[done & (goal_no != never)].astype("datetime64[D]")
+    return lean.assign(
+        target_day=_text_day(target),
+        days_past_target=_nullable(np.where(passed & ~done, -left, 0), ~(passed & ~done)),
+        goal_date=_text_day(goal_day),
+        last_stage=last_stage,
+        last_stage_date=_text_day(last_day),
+        last_stage_source=last_source,
+        last_update=_text_day(update),
+    )[list(SUPERVISION_COLUMNS)]
 
 
 def with_progress(atlas: Atlas, day: str, *, log: pd.DataFrame | None = None,
@@ -294,7 +325,7 @@ def with_progress(atlas: Atlas, day: str, *, log: pd.DataFrame | None = None,
     'target_passed'
     """
     frame = progress_frame(atlas.projects, atlas.vocab, day, log=log,
-                           window=due_soon_days() if window is None else window)
+                           window=due_soon_days() if window is None else window, detail=False)
     projects = atlas.projects.copy()
     for column in PROGRESS_COLUMNS:
         projects[column] = frame[column]
