@@ -649,7 +649,7 @@ STRINGS.update({
     "supervision.legend": ("目标进度(截至 {day})", "Progress (as of {day})"),
     "supervision.unlocated_note": ("未定位项目不在地图上,但计入统计。",
                                    "Unlocated projects are not on the map but are counted."),
-    "supervision.summary": ("目标进度统计", "Progress"),
+    "supervision.summary": ("目标进度统计", "Progress against targets"),
     "supervision.summary_help": ("截至 {day}:报告任务的目标阶段见词表;目标日为项目的目标日期,否则为目标年份的12月31日。",
                                  "As of {day}: each report action's goal is in the vocabulary; the target"
                                  " day is the project's target date, else 31 December of its target year."),

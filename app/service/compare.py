@@ -51,6 +51,7 @@ import shapely
 
 from app.data.atlas import Atlas
 from app.data.living import SEED_DATE, check_date
+from app.domain.model import CHANGE_KINDS
 from app.domain.viewstate import EARLIEST_ASOF, district_today
 from app.errors import ExportError, FilterError, SubmissionError
 from app.geo.crs import METRIC_CRS, transformer
@@ -76,9 +77,6 @@ __all__ = [
     "diff_format",
     "diff_metadata",
 ]
-
-#: The kinds of change, in the order they are listed.
-CHANGE_KINDS: tuple[str, ...] = ("added", "retired", "moved", "reshaped", "stage", "attributes")
 
 #: Recorded values compared as attributes (what a planner or a newer seed may change).
 ATTRIBUTE_COLUMNS: tuple[str, ...] = (
