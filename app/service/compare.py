@@ -53,13 +53,12 @@ from app.data.atlas import Atlas
 from app.data.living import SEED_DATE, check_date
 from app.domain.model import CHANGE_KINDS
 from app.domain.viewstate import EARLIEST_ASOF, district_today
-from app.errors import ExportError, FilterError, SubmissionError
+from app.errors import FilterError, SubmissionError
 from app.geo.crs import METRIC_CRS, transformer
-from app.io.csvfile import csv_bytes
 from app.io.export import LICENCE
-from app.io.geojson import geojson_bytes
-from app.io.prepare import COORD_DECIMALS, flat_properties, prepare_frame
+from app.io.prepare import COORD_DECIMALS
 from app.service.atlas import shown_atlas
+from app.service.history import HISTORY_FORMATS, history_bytes, history_format
 from app.store import AtlasStore
 
 __all__ = [
@@ -95,11 +94,9 @@ DIFF_COLUMNS: tuple[str, ...] = (
     "from_day", "to_day", "fields", "stage_from", "stage_to", "distance_m", "old", "new",
     "old_wkt", "new_wkt")
 
-#: The formats a comparison is written in, by name: file suffix and MIME type.
-DIFF_FORMATS: dict[str, tuple[str, str]] = {
-    "geojson": (".geojson", "application/geo+json"),
-    "csv": (".csv", "text/csv"),
-}
+#: The formats a comparison is written in, by name: file suffix and MIME type (a change log's).
+DIFF_FORMATS: dict[str, tuple[str, str]] = {"geojson": HISTORY_FORMATS["geojson"],
+                                            "csv": HISTORY_FORMATS["csv"]}
 
 #: The earliest day ``python -m app diff`` may start from (a day before the report lists every
 #: project as added; the map page and the report compare from the report's date on).
@@ -107,7 +104,6 @@ EARLIEST_DIFF = EARLIEST_ASOF.isoformat()
 
 #: Shifts smaller than this (degrees, about 1 mm) between matching vertices are one shift.
 _SAME_SHIFT = 1e-8
-_SUFFIXES = {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
 
 
 def _plain(value: object) -> object:
@@ -432,7 +428,8 @@ def diff_metadata(*, from_day: str, to_day: str, data_version: str,
 
 
 def diff_bytes(frame: gpd.GeoDataFrame, fmt: str, metadata: Mapping[str, Any] | None = None) -> bytes:
-    """The changes as a ``geojson`` or ``csv`` file's bytes: one feature (row) per change.
+    """The changes as a ``geojson`` or ``csv`` file's bytes, one feature (row) per change,
+    written as the change log is (:func:`app.service.history.history_bytes`).
 
     >>> empty = compare_projects(gpd.GeoDataFrame({"id": []}, geometry=[], crs="EPSG:4326"),
     ...                          gpd.GeoDataFrame({"id": []}, geometry=[], crs="EPSG:4326"),
@@ -441,34 +438,19 @@ def diff_bytes(frame: gpd.GeoDataFrame, fmt: str, metadata: Mapping[str, Any] | 
     ['change', 'project_id', 'name_zh']
     >>> diff_bytes(empty, "kml")
     Traceback (most recent call last):
-    app.errors.ExportError: changes are written as geojson or csv, not 'kml'
+    app.errors.ExportError: a change log is written as csv or geojson, not 'kml'
     """
-    if fmt not in DIFF_FORMATS:
-        raise ExportError(f"changes are written as {' or '.join(DIFF_FORMATS)}, not {fmt!r}")
-    if fmt == "csv":
-        return csv_bytes(flat_properties(pd.DataFrame(frame[list(DIFF_COLUMNS)])))
-    prep = prepare_frame(frame, DIFF_COLUMNS, "wgs84")
-    return geojson_bytes(prep, {**dict(metadata or {}), "feature_count": len(frame)})
+    return history_bytes(frame, fmt, metadata, columns=DIFF_COLUMNS)
 
 
 def diff_format(path: str | Path, fmt: str | None = None) -> str:
-    """The format to write `path` in: `fmt` when given, else told by the suffix.
+    """The format to write `path` in: `fmt` when given, else told by the suffix (as a change
+    log's, :func:`app.service.history.history_format`).
 
     >>> diff_format("changes.CSV"), diff_format("x.txt", "geojson")
     ('csv', 'geojson')
-    >>> diff_format("changes.txt")
-    Traceback (most recent call last):
-    app.errors.ExportError: cannot tell the format of 'changes.txt' from its suffix: end it in .geojson or .csv, or give --format
     """
-    if fmt is not None:
-        if fmt not in DIFF_FORMATS:
-            raise ExportError(f"changes are written as {' or '.join(DIFF_FORMATS)}, not {fmt!r}")
-        return fmt
-    found = _SUFFIXES.get(Path(path).suffix.lower())
-    if found is None:
-        raise ExportError(f"cannot tell the format of {Path(path).name[:80]!r} from its suffix: "
-                          "end it in .geojson or .csv, or give --format")
-    return found
+    return history_format(path, fmt)
 
 
 def diff_file_name(from_day: str, to_day: str, fmt: str) -> str:

@@ -90,20 +90,20 @@ _EPOCH_FLOOR = np.datetime64("1900-01-01", "D").astype(np.int64)
 
 
 def due_soon_days(settings: Mapping[str, object] | None = None) -> int:
-    """The ``due_soon`` window in days: `settings` ``due_soon_days`` (the app's secrets), else
+    """The ``due_soon`` window in days: `settings` ``due_soon_days`` when given, else
     ``$ATLAS_DUE_SOON_DAYS``, else :data:`DUE_SOON_DAYS`.
 
     >>> due_soon_days({}), due_soon_days({"due_soon_days": 30})
     (60, 30)
     >>> due_soon_days({"due_soon_days": "two months"})
     Traceback (most recent call last):
-    app.errors.SubmissionError: the due-soon window must be a whole number of days from 1 to 366, got 'two months'
+    app.errors.SubmissionError: the due-soon window (ATLAS_DUE_SOON_DAYS) must be a whole number of days from 1 to 366, got 'two months'
     """
     raw = (settings or {}).get("due_soon_days") or os.environ.get(DUE_SOON_ENV) or DUE_SOON_DAYS
     text = str(raw).strip()[:20]
     if not text.isdigit() or not 1 <= int(text) <= 366:
-        raise SubmissionError(f"the due-soon window must be a whole number of days from 1 to 366, "
-                              f"got {text!r}")
+        raise SubmissionError(f"the due-soon window ({DUE_SOON_ENV}) must be a whole number of days "
+                              f"from 1 to 366, got {text!r}")
     return int(text)
 
 

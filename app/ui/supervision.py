@@ -33,6 +33,7 @@ from app.map.supervision import (
     tone_payload,
 )
 from app.service.compare import (
+    DIFF_FORMATS,
     check_compare,
     compare_days,
     diff_bytes,
@@ -292,7 +293,7 @@ def supervision_downloads(atlas: Atlas, flt: Filter, asof: str | None, compare: 
         for fmt, label in (("geojson", "supervision.diff_geojson"), ("csv", "supervision.diff_csv")):
             buttons.append((t(label, lang), (lambda f=fmt: diff_bytes(changes, f, meta)),
                             diff_file_name(compare, day, fmt),
-                            "application/geo+json" if fmt == "geojson" else "text/csv", f"dl_diff_{fmt}"))
+                            DIFF_FORMATS[fmt][1], f"dl_diff_{fmt}"))
     columns = st.columns(len(buttons))
     for column, (label, data, file_name, mime, key) in zip(columns, buttons, strict=True):
         column.download_button(label, data, file_name=file_name, mime=mime, key=key,
