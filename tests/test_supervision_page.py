@@ -133,3 +133,24 @@ def test_the_map_gets_the_colours_and_the_overlay(atlas):
     passed = shown.projects["progress"].eq("target_passed").to_numpy()
     assert {c for c, p in zip(codes, passed, strict=True) if p} == {1}
     assert toned["legend"]["groups"][0]["title"] == t("supervision.legend", "en").format(day=TODAY)
+
+
+def test_a_saved_register_is_counted_by_progress_but_has_no_days_to_compare(isolated_store, atlas):
+    import geopandas as gpd
+    from shapely import Point
+
+    frame = gpd.GeoDataFrame({"id": ["x", "y"], "name_zh": ["甲", "乙"], "name_en": ["A", "B"],
+                              "layer": ["renewal", "renewal"], "action": ["竣工", "开工"],
+                              "target_year": [2025, 2025], "status": ["completed", "planning"]},
+                             geometry=[Point(121.41, 31.21), None], crs="EPSG:4326")
+    open_store(isolated_store).save_register("d-2025", frame, {}, saved_by="分析师")
+    at = app(basemap="none", lang="en", register="d-2025", compare="2025-06-01")
+    assert not at.exception
+    assert [plain(w.value) for w in at.warning] == [t("supervision.compare_bad", "en").format(
+        message=t("supervision.compare_saved", "en"))]
+    assert at.date_input(key="w_compare").disabled
+    table = project_table(at)
+    assert sorted(table[t("progress", "en")]) == sorted(
+        [t("supervision.progress_done", "en"), t("supervision.progress_target_passed", "en")])
+    by_agency = next(d.value for d in at.dataframe if t("supervision.no_agency", "en") in list(d.value.index))
+    assert by_agency.loc[t("supervision.no_agency", "en"), t("supervision.total", "en")] == 2

@@ -212,7 +212,8 @@ def _count_table(frame: pd.DataFrame, by: str, label, lang: str,
                  order: tuple[str, ...] = ()) -> pd.DataFrame:
     """Counts of `frame` by progress per value of `by` (in `order`, then the rest sorted, the
     empty value last), labelled."""
-    table = progress_counts(frame.assign(**{by: frame[by].fillna("").astype(str).str.strip()}), by)
+    values = frame[by] if by in frame else pd.Series("", index=frame.index)  # a saved register
+    table = progress_counts(frame.assign(**{by: values.fillna("").astype(str).str.strip()}), by)
     rest = sorted(i for i in table.index if i and i not in order)
     table = table.reindex([*(i for i in order if i in table.index), *rest,
                            *([""] if "" in table.index else [])])
