@@ -26,6 +26,7 @@ from app.domain.model import PROGRESS, REPORT_SECTIONS
 from app.domain.text import escape_markdown
 from app.domain.viewstate import COLOURS, ViewState, district_today, parse_asof
 from app.map.supervision import (
+    MAX_COMPARE_FEATURES,
     PROGRESS_COLOURS,
     compare_legend_group,
     compare_overlay,
@@ -253,6 +254,9 @@ def changes_section(atlas: Atlas, changes: gpd.GeoDataFrame, compare: str, asof:
         st.info(t("supervision.no_changes", lang).format(old=compare, new=later))
         return
     st.caption(t("supervision.changes_count", lang).format(n=len(changes)))
+    if len(changes) > MAX_COMPARE_FEATURES:
+        st.caption(t("supervision.changes_capped", lang).format(shown=MAX_COMPARE_FEATURES,
+                                                                n=len(changes)))
     stage = lambda s: atlas.vocab.status_label(s, lang) if s else ""  # noqa: E731
     name = changes["name_en" if lang == "en" else "name_zh"]
     table = pd.DataFrame({
