@@ -47,7 +47,7 @@ from app.service.supervision import with_progress
 
 __all__ = ["TARGET_DIFF_S", "TARGET_PROGRESS_S", "main", "measure", "supervised_register"]
 
-#: The issue's targets at 100,000 projects and 1,000,000 stage entries.
+#: The targets at 100,000 projects and 1,000,000 stage entries.
 TARGET_PROGRESS_S = 1.0
 TARGET_DIFF_S = 2.0
 #: The day progress is measured on, and the two days compared.
