@@ -154,7 +154,8 @@ def test_about_page_renders():
 def test_a_download_button_per_format_for_the_current_filter():
     at = app(basemap="none", layer="public_space")
     buttons = at.get("download_button")
-    assert len(buttons) == 5  # one per export format, then the map sheet (tests/test_sheet.py)
+    # one per export format, the supervision report (xlsx, pdf), then the map sheet (tests/test_sheet.py)
+    assert len(buttons) == 7
     assert not at.exception
 
 

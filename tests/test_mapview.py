@@ -406,12 +406,13 @@ def test_filterable_decides_which_filters_exist(edited, atlas, capsys, data_copy
     from app.cli.main import main
 
     values = edited.filter_values()
-    assert list(values) == ["layer", "category", "status", "subdistrict"]  # no precision, etc.
+    # no precision, etc.; progress (against the report's targets) is always a filter
+    assert list(values) == ["layer", "category", "status", "subdistrict", "progress"]
     streets = set(edited.spec("streets").legend_values())
     assert streets and not streets & set(values["category"])  # streets do not filter by category
     assert set(values["category"]) | streets == set(atlas.filter_values()["category"])
     assert list(atlas.filter_values()) == ["layer", "category", "status", "action", "subdistrict",
-                                           "report_section", "precision"]
+                                           "report_section", "precision", "progress"]
     code = main(["--data-dir", str(data_copy), "--layers-dir", str(layers_copy), "export",
                  "--output", str(data_copy / "x.geojson"), "--where", "precision=site"])
     assert code == 2
@@ -428,7 +429,7 @@ def test_the_map_page_offers_only_declared_filters(edited, data_copy, layers_cop
     at.run()
     assert not at.exception
     filters = [m.key for m in at.multiselect if m.key.startswith("w_f_")]
-    assert filters == ["w_f_layer", "w_f_category", "w_f_status", "w_f_subdistrict"]
+    assert filters == ["w_f_layer", "w_f_category", "w_f_status", "w_f_subdistrict", "w_f_progress"]
     assert at.multiselect(key="w_f_status").value == ["operating"]
     assert any("precision='site'" in unescape_markdown(w.value) for w in at.warning)  # dropped, and said so
 

@@ -18,6 +18,7 @@ from app.cli import import_cmd as cli_import
 from app.cli import nearest as cli_nearest
 from app.cli import sheet as cli_sheet
 from app.cli import store as cli_store
+from app.cli import supervision as cli_supervision
 from app.cli.asof import add_asof_argument, asof_day
 from app.data.atlas import Atlas, check_atlas
 from app.domain.filters import Filter, check_filter, parse_where
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_boundaries.add_parser(sub)
     cli_history.add_parser(sub)
     cli_api_keys.add_parser(sub)
+    cli_supervision.add_parsers(sub)
     return parser
 
 
@@ -193,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_history.run(args)
         if args.command == "api-key":
             return cli_api_keys.run(args)
+        if args.command in ("diff", "report"):
+            return args.func(args)
         return _export(args)
     except (AtlasError, FilterError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -31,9 +31,9 @@ from app.data.boundaries import (
 )
 from app.data.coverage import Coverage, load_coverage
 from app.data.layers import LayerSpec, geometry_kind, load_layer_specs
-from app.data.register import Vocabulary, load_vocabulary, read_register
-from app.domain.filters import search_text
-from app.domain.model import PRECISIONS, REPORT_SECTIONS, Project
+from app.data.register import Vocabulary, goal_problems, load_vocabulary, read_register
+from app.domain.filters import ALWAYS_FILTERS, search_text
+from app.domain.model import PRECISIONS, PROGRESS, REPORT_SECTIONS, Project
 from app.errors import AtlasError, DataError, GeocodeError
 from app.geo.crs import CRS_NAMES
 from app.geo.district import distance_outside
@@ -186,7 +186,8 @@ class Atlas:
 
         ``layer``, then the fields some project layer declares ``filterable``, in FILTER_FIELDS
         order; the categories are those of the layers that filter by category. A field no
-        layer declares has no entry, so no widget, URL parameter or ``--where`` uses it.
+        layer declares has no entry, so no widget, URL parameter or ``--where`` uses it --
+        except ``progress`` (against the report's targets), which every shown atlas has.
         One definition for the app's widgets, URL parsing and the CLI's --where checks.
         """
         declared = {f for s in self.project_layers for f in s.filterable}
@@ -200,8 +201,10 @@ class Atlas:
                                                 if p.kind == "subdistrict"),
             "report_section": list(REPORT_SECTIONS),
             "precision": list(PRECISIONS),
+            "progress": list(PROGRESS),
         }
-        return {name: values for name, values in vocab.items() if name == "layer" or name in declared}
+        return {name: values for name, values in vocab.items()
+                if name in ALWAYS_FILTERS or name in declared}
 
     def reference_frame(self, spec: LayerSpec) -> gpd.GeoDataFrame:
         """The located places a reference layer shows, as a WGS-84 frame."""
@@ -333,6 +336,7 @@ def check_atlas(data_dir: Path | None = None, layers_dir: Path | None = None,
     if district is None:
         problems.append(f"gazetteer: no located {DISTRICT_ID!r} (changning_boundary.geojson)")
     problems += _check_places(raw_places, district_m)
+    problems += goal_problems(vocab)
     places = {p.id: p for p in raw_places}
     try:
         places = resolve_derived(derived, places)

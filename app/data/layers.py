@@ -48,7 +48,7 @@ from typing import Any
 
 import jsonschema
 
-from app.domain.filters import FILTER_FIELDS
+from app.domain.filters import ALWAYS_FILTERS, FILTER_FIELDS
 from app.errors import LayerSpecError
 
 __all__ = ["FILTERABLE_FIELDS", "LAYER_SCHEMA", "PROJECT_FIELDS", "REFERENCE_FIELDS", "LegendEntry",
@@ -69,8 +69,8 @@ REFERENCE_FIELDS: tuple[str, ...] = (
     "id", "name", "name_other", "name_zh", "name_en", "line", "source", "method", "confidence",
     "note",
 )
-#: Attributes a project layer may declare filterable (``layer`` is always a filter).
-FILTERABLE_FIELDS: tuple[str, ...] = tuple(f for f in FILTER_FIELDS if f != "layer")
+#: Attributes a project layer may declare filterable (``layer`` and ``progress`` always are).
+FILTERABLE_FIELDS: tuple[str, ...] = tuple(f for f in FILTER_FIELDS if f not in ALWAYS_FILTERS)
 
 _COLOUR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
 _FIELDS = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}

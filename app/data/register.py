@@ -7,19 +7,40 @@ Reading collects every broken entry instead of stopping at the first, so that
 ...                    labels={})
 >>> vocab.status_label("planning", "en"), vocab.status_label("nonsense", "en")
 ('Planning', 'nonsense')
+>>> vocab.goal("推进") is None  # no goal given: progress cannot be judged
+True
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.domain.model import Project
 from app.errors import DataError
 
-__all__ = ["SOURCE_FIELDS", "Vocabulary", "load_sources", "load_vocabulary", "read_register"]
+__all__ = ["SOURCE_FIELDS", "Goal", "Vocabulary", "goal_problems", "load_sources", "load_vocabulary",
+           "read_register"]
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What a report action asks for (``vocabulary.toml``: ``goal``, ``goal_after_report``):
+    the stages whose dated entry shows it done, and whether only entries dated after the
+    report count (a step forward, for verbs such as 推进 that name no one stage).
+
+    >>> Goal(("completed", "operating")).reached_by("operating"), Goal(("completed",)).reached_by("paused")
+    (True, False)
+    """
+
+    stages: tuple[str, ...]
+    after_report: bool = False
+
+    def reached_by(self, stage: str) -> bool:
+        """Whether an entry of `stage` counts as the goal reached (its date aside)."""
+        return stage in self.stages
 
 
 @dataclass(frozen=True)
@@ -29,6 +50,12 @@ class Vocabulary:
     statuses: dict[str, tuple[str, str]]
     actions: dict[str, str]
     labels: dict[str, dict[str, tuple[str, str]]]
+    #: the goal of each action that names one (``vocabulary.toml`` ``[action]``)
+    goals: dict[str, Goal] = field(default_factory=dict)
+
+    def goal(self, action: str) -> Goal | None:
+        """The goal the action `action` sets, or None (unknown action, or none given)."""
+        return self.goals.get(action)
 
     def status_label(self, status: str, lang: str) -> str:
         """The status in 'zh' or 'en'; an unknown code is shown as it is."""
@@ -50,6 +77,20 @@ def _toml(path: Path) -> dict[str, Any]:
         raise DataError(f"{path.name}: not valid TOML ({exc})") from exc
 
 
+def _goal(action: str, entry: dict[str, Any], where: str) -> Goal | None:
+    """The goal of one ``[action]`` entry (None when it gives none); DataError quoting a value
+    of the wrong type."""
+    if "goal" not in entry:
+        return None
+    stages, after = entry["goal"], entry.get("goal_after_report", False)
+    if not isinstance(stages, list) or not all(isinstance(s, str) for s in stages):
+        raise DataError(f"{where}: action {action!r}: goal must be a list of stages, got {stages!r}")
+    if not isinstance(after, bool):
+        raise DataError(f"{where}: action {action!r}: goal_after_report must be true or false, "
+                        f"got {after!r}")
+    return Goal(tuple(stages), after)
+
+
 def load_vocabulary(path: Path) -> Vocabulary:
     """Read ``vocabulary.toml``."""
     raw = _toml(path)
@@ -61,7 +102,35 @@ def load_vocabulary(path: Path) -> Vocabulary:
     except (KeyError, TypeError) as exc:
         raise DataError(f"{path.name}: missing table or label {exc}") from exc
     labels["status"] = statuses
-    return Vocabulary(statuses=statuses, actions=actions, labels=labels)
+    goals = {k: goal for k, v in raw["action"].items()
+             if (goal := _goal(k, v, path.name)) is not None}
+    return Vocabulary(statuses=statuses, actions=actions, labels=labels, goals=goals)
+
+
+def goal_problems(vocab: Vocabulary) -> list[str]:
+    """One line per action without a goal, or whose goal names an unknown or repeated stage.
+
+    >>> vocab = Vocabulary(statuses={"planning": ("规划研究", "Planning")},
+    ...                    actions={"开工": "start", "推进": "advance"}, labels={},
+    ...                    goals={"开工": Goal(("built",))})
+    >>> goal_problems(vocab)  # doctest: +NORMALIZE_WHITESPACE
+    ["vocabulary action '开工': goal stage 'built' is not a status (known: ['planning'])",
+     "vocabulary action '推进': no goal (list the stages that show it done: goal = [...])"]
+    """
+    problems = []
+    for action in vocab.actions:
+        goal = vocab.goal(action)
+        where = f"vocabulary action {action!r}"
+        if goal is None or not goal.stages:
+            problems.append(f"{where}: no goal (list the stages that show it done: goal = [...])")
+            continue
+        for stage in goal.stages:
+            if stage not in vocab.statuses:
+                problems.append(f"{where}: goal stage {stage!r} is not a status "
+                                f"(known: {sorted(vocab.statuses)})")
+        if len(set(goal.stages)) != len(goal.stages):
+            problems.append(f"{where}: goal names a stage twice: {list(goal.stages)}")
+    return problems
 
 
 def read_register(path: Path) -> tuple[list[Project], list[str]]:

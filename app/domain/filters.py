@@ -30,13 +30,17 @@ import pandas as pd
 
 from app.errors import FilterError
 
-__all__ = ["FILTER_FIELDS", "Filter", "apply_filter", "check_filter", "normalise_text", "parse_where",
+__all__ = ["ALWAYS_FILTERS", "FILTER_FIELDS", "Filter", "apply_filter", "check_filter", "normalise_text", "parse_where",
            "search_text"]
 
 #: Fields a filter may constrain, in the order the UI shows them.
 FILTER_FIELDS: tuple[str, ...] = (
     "layer", "category", "status", "action", "subdistrict", "report_section", "precision",
+    "progress",
 )
+#: Filters every atlas has, whatever its layers declare: the layer, and the progress against
+#: the report's targets that every shown atlas carries (app/service/supervision.py).
+ALWAYS_FILTERS: tuple[str, ...] = ("layer", "progress")
 
 
 def normalise_text(text: str) -> str:

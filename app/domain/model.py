@@ -22,7 +22,8 @@ from typing import Any
 
 from app.errors import DataError
 
-__all__ = ["LOCATED_PRECISIONS", "PRECISIONS", "REPORT_SECTIONS", "Project", "Recipe", "ReportRef"]
+__all__ = ["CHANGE_KINDS", "LOCATED_PRECISIONS", "PRECISIONS", "PROGRESS", "REPORT_SECTIONS", "Project",
+           "Recipe", "ReportRef"]
 
 #: How precise a drawn position is: a building or parcel, a road segment, a zone (or its centre).
 LOCATED_PRECISIONS: tuple[str, ...] = ("site", "street", "area")
@@ -31,6 +32,11 @@ PRECISIONS: tuple[str, ...] = (*LOCATED_PRECISIONS, "unlocated")
 REPORT_SECTIONS: tuple[str, ...] = ("一", "二", "三", "四", "五", "六", "七")
 #: The halves a buffered ``ref`` recipe may keep (``side``).
 SIDES: tuple[str, ...] = ("east", "west", "north", "south")
+#: A project's progress against its report action on a day (app/service/supervision.py), in
+#: the order a supervision report lists them: overdue first.
+PROGRESS: tuple[str, ...] = ("target_passed", "due_soon", "on_track", "no_target", "done")
+#: The kinds of change between two days (app/service/compare.py), in the order they are listed.
+CHANGE_KINDS: tuple[str, ...] = ("added", "retired", "moved", "reshaped", "stage", "attributes")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 # Recipe keys, in the order they are documented in geodata/README.md.

@@ -16,6 +16,9 @@ Parameters (all optional; lists are comma-separated or repeated):
 ``register``   a saved register shown instead of the built-in one (its name)
 ``asof``       the day the map shows the register as it stood (``YYYY-MM-DD``, not after
                today; absent: today, the live register)
+``compare``    an earlier day to compare with (``YYYY-MM-DD``): what changed from it to the day
+               shown (checked against ``asof`` and the report's date by the page)
+``colour``     ``category`` (default: each layer's categories) or ``progress``
 =============  ==========================================================
 
 A bad value is dropped with a notice naming it; the rest of the view still applies.
@@ -40,13 +43,16 @@ from datetime import date, datetime, timedelta, timezone
 
 from app.domain.filters import FILTER_FIELDS, Filter
 
-__all__ = ["BASEMAP_IDS", "EARLIEST_ASOF", "LANGS", "ViewState", "district_today", "parse_asof",
-           "parse_view", "to_query"]
+__all__ = ["BASEMAP_IDS", "COLOURS", "EARLIEST_ASOF", "LANGS", "ViewState", "district_today",
+           "parse_asof", "parse_view", "to_query"]
 
 LANGS: tuple[str, ...] = ("zh", "en")
 #: Basemap ids, in picker order. The basemaps themselves (tiles, CRS, titles) are the registry
 #: in app/map/basemaps.py, which checks on import that its keys are exactly these.
 BASEMAP_IDS: tuple[str, ...] = ("osm", "amap", "tianditu", "none")
+#: What the map may be coloured by (``colour=``): the layers' categories, or progress against the
+#: report's targets.
+COLOURS: tuple[str, ...] = ("category", "progress")
 #: URL parameter name of each filter field (the report section is shortened to ``section``).
 PARAM_OF: dict[str, str] = {f: ("section" if f == "report_section" else f) for f in FILTER_FIELDS}
 
@@ -76,6 +82,8 @@ class ViewState:
     zoom: int | None = None
     register: str = ""  # "" = the built-in register
     asof: str | None = None  # 'YYYY-MM-DD'; None = today (the live register)
+    compare: str | None = None  # an earlier day compared with the day shown, as given
+    colour: str = "category"  # one of COLOURS
 
     def to_filter(self) -> Filter:
         """The attribute filter this view applies."""
@@ -145,7 +153,10 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
     >>> parse_view({"register": "d-2025"}, {}, registers=["d-2025"])[0].register
     'd-2025'
     >>> parse_view({"register": "gone"}, {}, registers=[])
-    (ViewState(lang='zh', basemap='osm', ref_layers=None, filters={}, query='', project=None, lat=None, lon=None, zoom=None, register='', asof=None), ["ignored register='gone' (no saved register of that name)"])
+    (ViewState(lang='zh', basemap='osm', ref_layers=None, filters={}, query='', project=None, lat=None, lon=None, zoom=None, register='', asof=None, compare=None, colour='category'), ["ignored register='gone' (no saved register of that name)"])
+    >>> view = parse_view({"compare": "2025-06-01", "colour": "progress"}, {})[0]
+    >>> view.compare, view.colour, to_query(view)
+    ('2025-06-01', 'progress', {'compare': '2025-06-01', 'colour': 'progress'})
     >>> parse_view({"asof": "2025-13-01"}, {})[1]
     ["ignored asof='2025-13-01' (a day written YYYY-MM-DD)"]
     """
@@ -218,9 +229,12 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
         asof, notice = parse_asof(params["asof"], today)
         if notice:
             notices.append(notice)
+    # checked by the page against the day shown and the report, with a message of its own
+    compare = ((_values(params["compare"]) or [""])[0][:40] or None) if "compare" in params else None
+    colour = one_of("colour", COLOURS, view.colour)
     return ViewState(lang=lang, basemap=basemap, ref_layers=refs, filters=filters, query=query,
                      project=project, lat=lat, lon=lon, zoom=zoom, register=register,
-                     asof=asof), notices
+                     asof=asof, compare=compare, colour=colour), notices
 
 
 def to_query(view: ViewState) -> dict[str, str]:
@@ -247,4 +261,8 @@ def to_query(view: ViewState) -> dict[str, str]:
         out["register"] = view.register
     if view.asof:
         out["asof"] = view.asof
+    if view.compare:
+        out["compare"] = view.compare
+    if view.colour != "category":
+        out["colour"] = view.colour
     return out

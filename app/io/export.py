@@ -32,6 +32,7 @@ import shapely
 
 from app.data.atlas import PROJECT_COLUMNS
 from app.domain.filters import Filter, apply_filter
+from app.domain.viewstate import district_today
 from app.errors import ExportError, FilterError
 from app.io.csvfile import prepared_csv_bytes
 from app.io.geojson import geojson_bytes
@@ -142,6 +143,9 @@ FIELD_DOCS: dict[str, str] = {
     "site_area_m2": "site area in square metres, computed in UTM 51N from a site's polygon; null otherwise",
     "links": "links to documents a planner recorded (array / '; '-joined)",
     "stages": "the stage history: stage, date and source of each entry (array of objects / JSON text)",
+    "progress": ("progress against the report action on the day shown: done, on_track, due_soon, "
+                 "target_passed (target day passed, no completion recorded) or no_target"),
+    "days_since_update": "days since the last dated stage or planner change, on the day shown; null when none",
     "geometry_repaired": "true when the exported geometry had to be repaired with make_valid",
 }
 
@@ -150,9 +154,9 @@ FIELD_DOCS: dict[str, str] = {
 #: saved import, a synthetic one) exports them empty, so every file has the same properties.
 EXTRA_EXPORT_COLUMNS: tuple[str, ...] = (
     "parent", "extent", "unit", "unit_shares", "stage_date", "start_date", "target_date",
-    "lead_agency", "site_area_m2", "links", "stages")
+    "lead_agency", "site_area_m2", "links", "stages", "progress", "days_since_update")
 _LIST_EXTRAS = ("links", "stages")
-_NULL_EXTRAS = ("unit_shares", "site_area_m2")
+_NULL_EXTRAS = ("unit_shares", "site_area_m2", "days_since_update")
 
 #: The columns an export writes, in order (then ``geometry_repaired``).
 EXPORTED_COLUMNS: tuple[str, ...] = (*PROJECT_COLUMNS, *EXTRA_EXPORT_COLUMNS)
@@ -248,7 +252,9 @@ def export_metadata(atlas: Atlas, flt: Filter, crs: str = "wgs84", *,
                     asof: str | None = None) -> dict[str, object]:
     """Top-level members every export carries (RFC 7946 allows foreign members).
 
-    ``asof`` is the day the register is shown as of (``YYYY-MM-DD``), or None for today's.
+    ``asof`` is the day the register is shown as of (``YYYY-MM-DD``), or None for today's;
+    ``progress_day`` the day the ``progress`` property is measured on (`asof`, else today in
+    the district).
     """
     crs = output_crs(crs)
     return {
@@ -256,6 +262,7 @@ def export_metadata(atlas: Atlas, flt: Filter, crs: str = "wgs84", *,
         "title": "长宁区城市更新地图 2025 项目 / Changning Urban Renewal Atlas: 2025 projects",
         "data_version": atlas.data_version,
         "asof": asof,
+        "progress_day": asof or district_today().isoformat(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "filter": flt.describe(),
         "layers": [lid for lid, _ in layer_scope(atlas, flt)],

@@ -37,6 +37,7 @@ import shapely
 
 from app.data.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
 from app.domain.filters import Filter
+from app.domain.viewstate import district_today
 from app.io.export import EXPORTED_COLUMNS, layer_scope, select_projects
 from app.io.geojson import geojson_bytes
 from app.io.prepare import flat_properties, prepare_frame
@@ -203,7 +204,8 @@ class ShownCache:
     def _entry(self, register: str, asof: str | None) -> tuple[ShownAtlas, dict[str, LayerItems]]:
         base = self.base()
         asof = asof if register == BUILT_IN else None
-        key = (base.data_version, self.revision(), register, asof)
+        # today's register is measured on today's date (its progress moves with the day alone)
+        key = (base.data_version, self.revision(), register, asof, district_today().isoformat())
         with self._lock:
             hit = self._shown.get(key)
             if hit is not None:

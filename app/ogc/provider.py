@@ -42,7 +42,7 @@ __all__ = ["FIELD_TYPES", "FILTER", "AtlasProvider", "asof_day", "collection_par
 #: The JSON type of each item property (queryables and the collection's schema).
 FIELD_TYPES: dict[str, str] = {
     **{name: "string" for name in EXPORT_FIELDS},
-    "target_year": "integer", "site_area_m2": "number", "geometry_repaired": "boolean",
+    "target_year": "integer", "days_since_update": "integer", "site_area_m2": "number", "geometry_repaired": "boolean",
     "aliases": "array", "pos_refs": "array", "links": "array", "stages": "array",
     "unit_shares": "object",
 }

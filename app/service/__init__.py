@@ -6,6 +6,11 @@
 * :mod:`app.service.history` -- the living register's change log out: one row per change
   (:func:`~app.service.history.history_frame`) as CSV or GeoJSON, for the change-log page and
   ``python -m app history``.
+* :mod:`app.service.supervision` -- each project's progress against its report action on a day
+  (the ``progress`` and ``days_since_update`` every shown atlas carries), and the rows of a
+  supervision report.
+* :mod:`app.service.compare` -- what changed between two days, one row per change, for
+  ``python -m app diff`` and the map page's ``compare=``.
 
 * :mod:`app.service.living` -- seeding the store's register; planners' edits, added and
   removed projects, under the review rule (the planner page and the OGC API).

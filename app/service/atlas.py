@@ -13,6 +13,10 @@ listed in :attr:`ShownAtlas.defaulted`, so the page can say so.
 The built-in register is the living one (:mod:`app.data.living`): its projects are folded
 from the store's change log -- seed and planners' accepted edits -- and ``asof`` shows them as
 they stood on a day. Saved (imported) registers are shown as saved; ``asof`` does not apply.
+
+Every atlas shown carries each project's ``progress`` against its report action and its
+``days_since_update`` (:mod:`app.service.supervision`), as of the day shown -- `asof`, or today
+in the district.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ import pandas as pd
 from app.data.atlas import PROJECT_COLUMNS, Atlas, load_atlas
 from app.data.living import apply_living, check_date, fold, geometry_decided
 from app.domain.filters import search_text
+from app.domain.viewstate import district_today
 from app.errors import StoreError
 from app.io.importer import DEFAULT_LAYER
 from app.service.living import living_changes
+from app.service.supervision import with_progress
 from app.store import AtlasStore, apply_field_updates, check_register_name
 
 __all__ = ["BUILT_IN", "ShownAtlas", "living_atlas", "register_atlas", "shown_atlas", "version_diff"]
@@ -196,6 +202,10 @@ def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
                          "(run `python -m app store init`)")
     else:
         shown = register_atlas(base, store.load_register(register), register)
+    # progress against the report's targets, on the day shown
+    day = asof if register == BUILT_IN and asof else district_today().isoformat()
+    shown = replace(shown, atlas=with_progress(shown.atlas, day,
+                                               log=log if register == BUILT_IN else None))
     if store is None:
         return shown
     # a field correction and a planner's position: the later decision wins (and as of a day,

@@ -211,13 +211,14 @@ def history_metadata(*, register: str = "", project_id: str | None = None,
     }
 
 
-def history_bytes(frame: gpd.GeoDataFrame, fmt: str, metadata: Mapping[str, Any] | None = None
-                  ) -> bytes:
+def history_bytes(frame: gpd.GeoDataFrame, fmt: str, metadata: Mapping[str, Any] | None = None,
+                  *, columns: tuple[str, ...] = CHANGE_LOG_COLUMNS) -> bytes:
     """The history frame as a ``csv`` or ``geojson`` file's bytes.
 
-    CSV: the :data:`CHANGE_LOG_COLUMNS` (changed fields joined by ``'; '``), UTF-8 with BOM,
-    formulas neutralised. GeoJSON: one feature per change (feature id = change id), the new
-    geometry as the feature's, `metadata` and ``feature_count`` as top-level members.
+    CSV: the `columns` (default :data:`CHANGE_LOG_COLUMNS`; lists joined by ``'; '``), UTF-8
+    with BOM, formulas neutralised. GeoJSON: one feature per change (feature id = change id),
+    the new geometry as the feature's, `metadata` and ``feature_count`` as top-level members.
+    The comparison of two days (:mod:`app.service.compare`) is written the same way.
 
     >>> history_bytes(changes_frame(pd.DataFrame()), "csv").decode("utf-8-sig").split(",")[:3]
     ['id', 'project_id', 'source']
@@ -228,8 +229,8 @@ def history_bytes(frame: gpd.GeoDataFrame, fmt: str, metadata: Mapping[str, Any]
     if fmt not in HISTORY_FORMATS:
         raise ExportError(f"a change log is written as {' or '.join(HISTORY_FORMATS)}, not {fmt!r}")
     if fmt == "csv":
-        return csv_bytes(flat_properties(pd.DataFrame(frame[list(CHANGE_LOG_COLUMNS)])))
-    prep = prepare_frame(frame, CHANGE_LOG_COLUMNS, "wgs84")
+        return csv_bytes(flat_properties(pd.DataFrame(frame[list(columns)])))
+    prep = prepare_frame(frame, columns, "wgs84")
     return geojson_bytes(prep, {**dict(metadata or {}), "feature_count": len(frame)})
 
 

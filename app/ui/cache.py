@@ -5,6 +5,10 @@ the sidebar (:data:`REGISTER_KEY`) and, on the map page, the day it is shown as 
 (data version, register, store revision, as-of day): the same function the CLI reads, so the
 pages and ``python -m app`` always agree.
 
+The progress of today's register (:mod:`app.service.supervision`) depends on the day as well:
+the atlas is rebuilt, and the data cached from it dropped, when the district's day changes
+(:func:`progress_day`).
+
 Besides the atlas itself, three things are cached here so that a rerun does only the work its
 change needs: the filter mask (per data version and filter), the map's project layers (per
 data version, layer, language, basemap CRS and the exact rows of the layer that pass the
@@ -25,6 +29,7 @@ import streamlit as st
 
 from app.data.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
 from app.domain.filters import Filter, apply_filter
+from app.domain.viewstate import district_today
 from app.io.atomic import atomic_write
 from app.io.export import export_bytes
 from app.map.assets import ensure_static_assets
@@ -55,7 +60,8 @@ def _register(version: str) -> Atlas:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _shown(version: str, register: str, revision: int, asof: str | None) -> ShownAtlas:
+def _shown(version: str, register: str, revision: int, asof: str | None, day: str) -> ShownAtlas:
+    # `day`: the progress of today's register is today's (app/service/supervision.py)
     base = _register(version)
     log = _change_log(base.data_version, revision, base) if register == BUILT_IN else None
     return shown_atlas(register, store=get_store(), base=base, asof=asof, log=log)
@@ -83,7 +89,24 @@ def get_shown(asof: str | None = None) -> ShownAtlas:
     version = data_version(default_data_dir(), default_layers_dir())
     register = chosen_register()
     return _shown(version, register, get_store().revision(),
-                  asof if register == BUILT_IN else None)
+                  asof if register == BUILT_IN else None, progress_day())
+
+
+@st.cache_resource(show_spinner=False)
+def _day_seen() -> dict[str, str]:
+    return {}
+
+
+def progress_day() -> str:
+    """Today in the district (``YYYY-MM-DD``): the day the progress of today's register is
+    measured on. On a new day the data cached for the day before (filter masks, legends,
+    exports) is dropped, since a project's progress may have moved with the date alone."""
+    today = district_today().isoformat()
+    seen = _day_seen()
+    if seen.get("day") not in (None, today):
+        st.cache_data.clear()
+    seen["day"] = today
+    return today
 
 
 def changes_since(link_version: str) -> dict[str, int] | None:

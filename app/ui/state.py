@@ -30,7 +30,8 @@ NOTICES = "_url_notices"
 #: (link version, running version) when a link's ``v=`` differs from the data
 VERSION_NOTICE = "_version_notice"
 #: the view's widget keys, kept across pages
-VIEW_KEYS = ("w_q", "w_refs", "w_basemap", "w_asof", *(f"w_f_{name}" for name in FILTER_FIELDS))
+VIEW_KEYS = ("w_q", "w_refs", "w_basemap", "w_asof", *(f"w_f_{name}" for name in FILTER_FIELDS),
+             "w_colour", "w_compare")
 #: the as-of date's widget key (a datetime.date; today = the live register)
 ASOF_WIDGET = "w_asof"
 _SAVED = "_saved_view"
@@ -103,6 +104,13 @@ def _asof_text(day: object) -> str | None:
     return day.isoformat()
 
 
+def _day_text(day: object) -> str | None:
+    """A date widget's value (or a day already written) as ``YYYY-MM-DD``; None for none."""
+    if isinstance(day, date):
+        return day.isoformat()
+    return str(day) if day else None
+
+
 def chosen_asof() -> str | None:
     """The day the map page shows (``YYYY-MM-DD``), None for today (the live register): the
     date widget's value, or before the first map page of the session the URL's ``asof``."""
@@ -140,6 +148,8 @@ def init_from_url(atlas: Atlas) -> None:
     st.session_state["w_q"] = view.query
     for name in FILTER_FIELDS:
         st.session_state[f"w_f_{name}"] = list(view.filters.get(name, ()))
+    st.session_state["w_colour"] = view.colour
+    st.session_state["w_compare"] = view.compare  # text until checked (app/ui/supervision.py)
     st.session_state["focus"] = view.project
     st.session_state["map_centre"] = (view.lat, view.lon) if view.lat is not None else None
     st.session_state["map_zoom"] = view.zoom
@@ -184,7 +194,8 @@ def saved_query(lang: str, data_version: str) -> dict[str, str]:
         lang=lang, basemap=saved.get("w_basemap", "osm"),
         ref_layers=tuple(saved.get("w_refs", ())),
         filters={name: tuple(saved.get(f"w_f_{name}", ())) for name in FILTER_FIELDS},
-        query=str(saved.get("w_q", "")).strip(), asof=_asof_text(saved.get(ASOF_WIDGET)))
+        query=str(saved.get("w_q", "")).strip(), asof=_asof_text(saved.get(ASOF_WIDGET)),
+        compare=_day_text(saved.get("w_compare")), colour=saved.get("w_colour") or "category")
     return {**to_query(view), "v": data_version}
 
 
@@ -213,6 +224,8 @@ def current_view(lang: str) -> ViewState:
         zoom=st.session_state.get("map_zoom"),
         register=st.session_state.get("_register", ""),  # chosen in the frame's sidebar
         asof=chosen_asof(),
+        compare=_day_text(st.session_state.get("w_compare")),
+        colour=st.session_state.get("w_colour") or "category",
     )
 
 

@@ -348,6 +348,7 @@ window.atlasMap = (function () {
       return this.whenReady().then(function () {
         if (self._keep !== keep) { return null; }
         self._live().forEach(function (set) {
+          set.toned = null;  // the tone's classes follow the features shown
           if (keep === null) { set.shown = null; return; }
           var shown = new Uint8Array(set.n);
           for (var i = 0; i < set.n; i++) { shown[i] = keep(set.cols.id(i)) ? 1 : 0; }
@@ -358,6 +359,55 @@ window.atlasMap = (function () {
         self._schedule();
         return drawn;
       });
+    },
+
+    /* Colour the features by `colourOf(id)` (a colour, or null: the style class's own); null
+     * instead of a function: every feature its own colour again. Resolves once redrawn. */
+    tone: function (colourOf) {
+      var self = this;
+      this._toneOf = colourOf;
+      return this.whenReady().then(function () {
+        if (self._toneOf !== colourOf) { return null; }
+        self._live().forEach(function (set) {
+          set.tone = null;
+          set.toned = null;
+          if (!colourOf) { return; }
+          var codes = new Uint8Array(set.n), palette = [null], index = {};
+          for (var i = 0; i < set.n; i++) {
+            var colour = colourOf(set.cols.id(i));
+            if (colour) {
+              if (!(colour in index)) { index[colour] = palette.length; palette.push(colour); }
+              codes[i] = index[colour];
+            }
+          }
+          set.tone = { codes: codes, palette: palette };
+        });
+        var drawn = new Promise(function (resolve) { self._drawnWaiters.push(resolve); });
+        self._schedule();
+        return drawn;
+      });
+    },
+
+    /* The classes to draw of `set`: its style classes, or -- coloured by tone -- each class
+     * split by colour, each part with the mask of its features (`only`). */
+    _classes: function (set) {
+      if (!set.tone) { return set.classes; }
+      if (set.toned) { return set.toned; }
+      var out = [], codes = set.tone.codes, palette = set.tone.palette, shown = set.shown;
+      set.classes.forEach(function (cls) {
+        palette.forEach(function (colour, code) {
+          var only = new Uint8Array(set.n), any = false;
+          for (var i = cls.start; i < cls.end; i++) {
+            if (codes[i] === code && (shown === null || shown[i] === 1)) { only[i] = 1; any = true; }
+          }
+          if (!any) { return; }
+          var style = colour === null ? cls.style
+            : Object.assign({}, cls.style, { color: colour, fillColor: colour });
+          out.push({ style: style, start: cls.start, end: cls.end, only: only });
+        });
+      });
+      set.toned = out;
+      return out;
     },
 
     /* Forget every set (the live map's language or basemap changed). */
@@ -444,7 +494,7 @@ window.atlasMap = (function () {
       var ctx = this._ctx, view = this._view(), self = this;
       ctx.save();
       this._live().forEach(function (set) {
-        set.classes.forEach(function (cls) {
+        self._classes(set).forEach(function (cls) {
           var st = cls.style, k = self._shrink(set, view);
           ctx.beginPath();
           if (set.kind === "point") {
@@ -482,7 +532,7 @@ window.atlasMap = (function () {
       var ctx = this._ctx, s = view.s, ox = view.ox, oy = view.oy, b = view.b;
       var x0 = b.min.x - r, y0 = b.min.y - r, x1 = b.max.x + r, y1 = b.max.y + r;
       var lv = set.levels[0], fx = set.fx, fy = set.fy, tiny = r < 2;
-      var shown = set.shown;
+      var shown = cls.only || set.shown;
       for (var i = cls.start; i < cls.end; i++) {
         if (shown !== null && shown[i] === 0) { continue; }
         for (var k = lv[i]; k < lv[i + 1]; k++) {
@@ -501,7 +551,7 @@ window.atlasMap = (function () {
     _paths: function (set, cls, view) {
       var ctx = this._ctx, s = view.s, ox = view.ox, oy = view.oy, b = view.b;
       var bb = set.bbox, fx = set.fx, fy = set.fy, lv = set.levels, polygon = set.kind === "polygon";
-      var runs = lv[lv.length - 1], flip = set.flip, shown = set.shown;
+      var runs = lv[lv.length - 1], flip = set.flip, shown = cls.only || set.shown;
       for (var i = cls.start; i < cls.end; i++) {
         if (shown !== null && shown[i] === 0) { continue; }
         var bx0 = bb[4 * i] * s - ox, by0 = bb[4 * i + 1] * s - oy;

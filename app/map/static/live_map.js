@@ -25,7 +25,9 @@
     // the base), which reference layers it shows, and when it last changed them (Date.now(),
     // echoed back by the page once its rerun has seen the change)
     rowLayer: [], layerIds: [], hidden: {}, refsShown: null, localAt: null,
-    legendText: null, boxText: null, fetching: null, minimap: null, reported: false
+    legendText: null, boxText: null, fetching: null, minimap: null, reported: false,
+    // supervision: the colours by progress and the changes between two days shown (their keys)
+    toneKey: null, compareKey: null, compareLayer: null
   };
   // for tests and the bench: counts of renders and of mask applications, and when the last
   // mask was fully painted (performance.now())
@@ -303,6 +305,7 @@
     buildHalos(base);
     state.baseKey = base.key;
     state.maskText = null;
+    state.toneKey = null;  // new features: colour them again
     window.__atlasLive.baseLoads++;
     // decode the canvas sets' properties now, in the background, not on the first filter change
     if (state.painter) {
@@ -485,6 +488,8 @@
       state.refsShown = null;
     }
     var painted = applyMask(args.mask);
+    applyTone(args.tone || null);
+    applyCompare(args.compare || null);
     applyRefs(local ? state.refsShown : args.refs);
     applyLegend(args.legend);
     if (!local) { applyLayerBox(control); }
@@ -508,6 +513,93 @@
       reportPainted();
       if (!args.report_painted) { live.complete = true; }
     });
+  }
+
+  /* ------------------------------------------------------------- supervision (app/map/supervision.py) */
+
+  /* colour by progress: tone = {key, colours, codes (base64, one per row; 0: the layer's own
+   * colour)}, or null for every feature's own colour. SVG paths are restyled in place, the
+   * canvas painter redraws with the colours. */
+  function applyTone(tone) {
+    var key = tone ? tone.key : null;
+    if (key === state.toneKey) { return; }
+    state.toneKey = key;
+    var codes = null;
+    if (tone) {
+      var raw = atob(tone.codes);
+      codes = new Uint8Array(raw.length);
+      for (var i = 0; i < raw.length; i++) { codes[i] = raw.charCodeAt(i); }
+    }
+    function colourOf(id) {
+      var row = state.idRow.get(id), code = codes && row !== undefined ? codes[row] : 0;
+      return code ? tone.colours[code] : null;
+    }
+    state.projects.forEach(function (p) {
+      if (p.strategy !== "svg") { return; }
+      p.members.forEach(function (layer) {
+        var colour = colourOf(layer.feature.properties.id);
+        if (colour) {
+          if (!layer.atlasOwnStyle) {
+            layer.atlasOwnStyle = { color: layer.options.color, fillColor: layer.options.fillColor };
+          }
+          layer.setStyle({ color: colour, fillColor: colour });
+        } else if (layer.atlasOwnStyle) {
+          layer.setStyle(layer.atlasOwnStyle);
+          layer.atlasOwnStyle = null;
+        }
+      });
+    });
+    if (state.painter) { state.painter.tone(codes ? colourOf : null); }
+    window.__atlasLive.tone = key;
+  }
+
+  var CHANGE_CSS = ".atlas-change{background:none;border:0}" +
+    ".atlas-change-symbol{display:flex;align-items:center;justify-content:center;width:18px;" +
+    "height:18px;border-radius:50%;color:#fff;font:bold 12px/1 system-ui,sans-serif;" +
+    "border:1.5px solid #fff;box-shadow:0 0 2px rgba(0,0,0,.7);box-sizing:border-box}";
+
+  /* the changes between two days: compare = {key, features (GeoJSON: symbols, ghosts of old
+   * positions, move lines), count, shown}, or null. Text goes in with textContent only. */
+  function applyCompare(compare) {
+    var key = compare ? compare.key : null;
+    if (key === state.compareKey) { return; }
+    state.compareKey = key;
+    if (state.compareLayer) { state.map.removeLayer(state.compareLayer); state.compareLayer = null; }
+    window.__atlasLive.compare = compare ? compare.shown : null;
+    if (!compare) { return; }
+    if (!document.getElementById("atlas-change-css")) {
+      var css = document.createElement("style");
+      css.id = "atlas-change-css";
+      css.textContent = CHANGE_CSS;
+      document.head.appendChild(css);
+    }
+    state.compareLayer = L.geoJSON(compare.features, {
+      style: function (feature) { return Object.assign({ pane: "atlasAbove", interactive: true }, feature.properties.style || {}); },
+      pointToLayer: function (feature, latlng) {
+        var props = feature.properties, box = document.createElement("span");
+        if (props.role !== "marker") {  // a moved point's old place: a hollow dashed ring
+          return L.circleMarker(latlng, Object.assign({ radius: 8, pane: "atlasAbove" }, props.style || {}));
+        }
+        box.className = "atlas-change-symbol";
+        box.setAttribute("data-change", props.kind);
+        box.setAttribute("data-project-id", props.id);
+        box.style.background = props.colour;
+        box.textContent = props.symbol;
+        return L.marker(latlng, { keyboard: false, icon: L.divIcon({
+          className: "atlas-change", html: box, iconSize: [18, 18], iconAnchor: [9, 9] }) });
+      },
+      onEachFeature: function (feature, layer) {
+        var props = feature.properties;
+        layer.bindTooltip(function () {
+          var tip = document.createElement("div");
+          tip.textContent = props.tip;
+          return tip;
+        }, { direction: "top", sticky: props.role !== "marker" });
+        if (props.role === "marker" && props.kind !== "retired") {
+          layer.on("click", function () { select(props.id); });
+        }
+      }
+    }).addTo(state.map);
   }
 
   function fetchBase(url) {

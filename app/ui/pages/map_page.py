@@ -20,6 +20,9 @@ once. A map that never reports (its frame blocked) does not hold the page back: 
 The date control (sidebar) shows the register as it stood on a day (``asof=``; today is the
 live register); the caption above the map says which day and which data version it is. Below
 the map, the progress chart follows the 2025 programme month by month (app/ui/progress.py).
+Implementation supervision (app/ui/supervision.py): the map coloured by progress
+(``colour=progress``), the changes since an earlier day (``compare=``) on the map and in a
+table, the counts by progress beside the summary, and the supervision report's downloads.
 """
 
 from __future__ import annotations
@@ -60,15 +63,27 @@ from app.ui.cache import (
     get_atlas,
     get_store,
     live_base_url,
+    progress_day,
     static_assets,
 )
 from app.ui.live_map import live_map
 from app.ui.progress import render_progress
 from app.ui.sheets import field_sheet_button
+from app.ui.supervision import (
+    changes_section,
+    chosen_compare,
+    colour_control,
+    compare_control,
+    compare_notice,
+    map_args,
+    progress_summary,
+    selected_changes,
+    supervision_downloads,
+)
 from app.ui.units import loaded_kinds, units_table
 
 _TABLE_COLUMNS = ("name", "layer", "category", "status", "action", "subdistrict", "precision",
-                  "report_ref")
+                  "progress", "report_ref")
 
 #: Less empty space above the title, so that the map starts high on a desktop and on a phone.
 _COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem;"
@@ -107,6 +122,7 @@ def _label_funcs(atlas: Atlas, lang: str) -> dict[str, object]:
         "subdistrict": subdistrict_names(atlas, lang),
         "report_section": lambda v: atlas.vocab.label("section", v, lang),
         "precision": lambda v: atlas.vocab.label("precision", v, lang),
+        "progress": lambda v: t(f"supervision.progress_{v}", lang),
     }
 
 
@@ -144,6 +160,8 @@ def _asof_control(lang: str, living: bool) -> None:
 def _sidebar(atlas: Atlas, lang: str, living: bool) -> None:
     side = st.sidebar
     _asof_control(lang, living)
+    compare_control(lang, living)
+    colour_control(lang)
     side.text_input(t("search", lang), key="w_q", placeholder=t("search_placeholder", lang))
     labels = _label_funcs(atlas, lang)
     allowed = state.allowed_values(atlas)
@@ -174,7 +192,8 @@ def _display_frame(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> pd.DataF
         "id": frame["id"],
         "name": frame["name_en" if lang == "en" else "name_zh"],
         **{name: _labels(frame[name], labels[name])
-           for name in ("layer", "category", "status", "action", "subdistrict", "precision")},
+           for name in ("layer", "category", "status", "action", "subdistrict", "precision",
+                        "progress")},
         "report_ref": frame["report_ref"],
     })
 
@@ -227,7 +246,7 @@ def _rows(atlas: Atlas, flt: Filter, asof: str | None, mask: np.ndarray) -> gpd.
     """The rows of the atlas that pass the filter (shared up to :data:`SHARED_SELECTION_ROWS`)."""
     if not _shared(atlas):
         return atlas.projects[mask]
-    return _shared_rows(atlas.data_version, flt.key(), asof, atlas, mask)
+    return _shared_rows(atlas.data_version, flt.key(), asof or progress_day(), atlas, mask)
 
 
 def _parts(atlas: Atlas, flt: Filter, asof: str | None, frame: gpd.GeoDataFrame,
@@ -235,7 +254,7 @@ def _parts(atlas: Atlas, flt: Filter, asof: str | None, frame: gpd.GeoDataFrame,
     """Table, unlocated list and summary bars of `frame` (shared like :func:`_rows`)."""
     if not _shared(atlas):
         return _make_parts(atlas, frame, lang)
-    return _shared_parts(atlas.data_version, flt.key(), asof, lang, atlas, frame)
+    return _shared_parts(atlas.data_version, flt.key(), asof or progress_day(), lang, atlas, frame)
 
 
 def _on_table_select() -> None:
@@ -292,7 +311,7 @@ def _legend(version: str, bits: str, refs: tuple[str, ...], lang: str, _atlas: A
 
 
 def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, view: ViewState,
-         notices: DeltaGenerator) -> None:
+         notices: DeltaGenerator, changes: gpd.GeoDataFrame | None = None) -> None:
     """The live map of `frame` (rows `mask` of the atlas) with what the view asks for."""
     basemap = view.basemap
     key = os.environ.get("TIANDITU_KEY") or None
@@ -331,6 +350,7 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
         "texts": {k.removeprefix("live."): t(k, lang) for k in
                   ("fullscreen", "exit_fullscreen", "live.tile_error", "live.tile_fallback")},
     }
+    args.update(map_args(atlas, frame, view, lang, crs, args["legend"], changes))  # supervision
     # One frame per page visit: the same key on every rerun keeps it; the arguments update it.
     live_map(args, key="live_map", on_change=_on_map_message)
 
@@ -414,6 +434,7 @@ def render() -> None:
     living = chosen_register() == BUILT_IN
     atlas = get_atlas(state.chosen_asof() if living else None)
     state.init_from_url(atlas)
+    compare = chosen_compare(lang, living)  # checked before the date control is drawn
     first = map_first()
     if first:  # the controls follow with the next run, from the same values
         st.sidebar.caption(t("live.controls_follow", lang))
@@ -430,6 +451,7 @@ def render() -> None:
     flt = view.to_filter()
     mask = filter_mask(atlas.data_version, flt.key(), flt, asof).to_numpy()
     frame = _rows(atlas, flt, asof, mask)
+    changes = selected_changes(atlas, flt, compare, asof) if compare else None
     st.session_state["_p_dropped"] = None
     if view.project and not (frame["id"] == view.project).any():
         # a selection the filters exclude is dropped, and the page says so
@@ -447,6 +469,7 @@ def render() -> None:
     # the same blocks on every run, filled or not: the map's frame keeps its place (and life)
     with st.container():
         _notices(atlas, lang)
+        compare_notice(lang)
         located = int(frame.geometry.notna().sum())
         st.caption(t("count_line", lang).format(n=len(frame), located=located,
                                                 unlocated=len(frame) - located))
@@ -459,7 +482,7 @@ def render() -> None:
 
     map_col, side_col = st.columns([5, 2], gap="small")
     with map_col:
-        _map(atlas, frame, mask, lang, view, notices)
+        _map(atlas, frame, mask, lang, view, notices, changes)
     if first:  # the map first; the rest when it has painted
         side_col.caption(t("live.rest_follows", lang))
         st.session_state[_FIRST_RUN_AT] = time.monotonic()
@@ -470,6 +493,9 @@ def render() -> None:
     with side_col:
         _unlocated(parts.unlocated, lang)
         _summary(atlas, frame, parts, lang)
+        progress_summary(atlas, mask, lang, asof)
+    if compare:
+        changes_section(atlas, changes, compare, asof, lang)
     # drawn only while open (the open state reruns the page): most visitors never open it
     progress = st.expander(t("progress.title", lang), expanded=False,
                            icon=":material/bar_chart:", key="w_progress_open", on_change="rerun")
@@ -487,6 +513,7 @@ def render() -> None:
         st.caption(f"{t('focus', lang)} {escape_markdown(name['name_en' if lang == 'en' else 'name_zh'])}")
         field_sheet_button(atlas, view.project, lang, key="dl_map_field_sheet", asof=asof)
     _downloads(atlas, flt, len(frame), lang, asof)
+    supervision_downloads(atlas, flt, asof, compare, changes, lang)
     _sheet_download(atlas, flt, view.ref_layers, lang)
 
 
