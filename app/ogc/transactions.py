@@ -44,6 +44,7 @@ from app.ogc.items import ShownCache
 from app.ogc.provider import collection_parts
 from app.service.atlas import BUILT_IN
 from app.service.living import propose_edit, propose_project, propose_retirement
+from app.service.supervision import PROGRESS_COLUMNS
 from app.store.base import district_day
 
 __all__ = ["CHANNEL", "MAX_BODY_BYTES", "Transactions"]
@@ -54,6 +55,9 @@ CHANNEL = "OGC API"
 MAX_BODY_BYTES = 1_000_000
 #: Properties a PUT may change besides the attributes: the stage (``status``).
 _STAGE = "status"
+#: Properties derived from others and from the day (progress moves with the date alone): a PUT
+#: may send them back with any value, and they are never written.
+_DERIVED = frozenset(PROGRESS_COLUMNS)
 
 
 class Transactions:
@@ -176,11 +180,15 @@ class Transactions:
         if current is None:
             return error_response(404, "NotFound", f"no project {project_id[:80]!r} in collection {layer}")
         version = _version(request, atlas, project_id)
+        if version != _current_version(atlas, project_id):
+            # a client working from an older version sees other properties changed since:
+            # the answer is the conflict, not a complaint about those properties
+            raise ConflictError(f"project {project_id[:80]!r} changed since version {version}")
         props = dict(feature.get("properties") or {})
         props.pop("edit_reason", None)
         attributes, stage = {}, None
         for key, value in props.items():
-            if key in current["properties"] and current["properties"][key] == value:
+            if key in _DERIVED or (key in current["properties"] and current["properties"][key] == value):
                 continue
             if key in ATTRIBUTE_FIELDS:
                 attributes[key] = value
@@ -301,10 +309,13 @@ def _if_match(request: Request) -> int | None:
     return int(tag) if re.fullmatch(r"-?\d{1,14}", tag) else None
 
 
+def _current_version(atlas: object, project_id: str) -> int:
+    """The project's version in `atlas` (the id of its last change; 0 when unknown)."""
+    rows = atlas.projects[atlas.projects["id"] == project_id]
+    return int(rows["edit_version"].iloc[0]) if "edit_version" in rows and len(rows) else 0
+
+
 def _version(request: Request, atlas: object, project_id: str) -> int:
     """The version a write is checked against: ``If-Match``, else the project's current one."""
     tag = _if_match(request)
-    if tag is not None:
-        return tag
-    rows = atlas.projects[atlas.projects["id"] == project_id]
-    return int(rows["edit_version"].iloc[0]) if "edit_version" in rows and len(rows) else 0
+    return tag if tag is not None else _current_version(atlas, project_id)

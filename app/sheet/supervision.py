@@ -119,7 +119,7 @@ def supervision_report(atlas: Atlas, day: str, *, flt: Filter | None = None, lan
     >>> atlas = with_progress(load_atlas(), "2026-01-01")
     >>> report = supervision_report(atlas, "2026-01-01", flt=Filter(values={"report_section": ("六",)}))
     >>> sorted(set(report.rows["report_section"])), report.counts["total"]
-    (['六'], 9)
+    (['六'], 14)
     >>> supervision_report(atlas, "2026-01-01", lang="fr")
     Traceback (most recent call last):
     app.errors.ExportError: a report is written in zh or en, not 'fr'
