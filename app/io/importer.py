@@ -60,6 +60,7 @@ from app.geo.gazetteer import CONFIDENCES, DISTRICT_ID
 from app.geo.geocode import to_metric
 from app.geo.position import PositionCheck, check_position
 from app.io.crs_guess import guess_crs_mixup
+from app.io.limits import FILE_PARSE, ParseLimits
 from app.io.mapping import resolve_mapping
 from app.io.readers import RawTable, cell_text, read_table
 from app.io.report import ImportReport, RowReport
@@ -413,7 +414,8 @@ def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str |
                 crs: str = "wgs84", encoding: str | None = None,
                 mapping: Mapping[str, str | None] | None = None, atlas: Atlas,
                 threshold: float = FUZZY_THRESHOLD,
-                should_stop: Callable[[], bool] | None = None) -> ImportResult:
+                should_stop: Callable[[], bool] | None = None,
+                limits: ParseLimits = FILE_PARSE) -> ImportResult:
     """Read, map, place and report a register file. See the module docstring for the rules.
 
     `source` is a path or the file's bytes (then `filename` tells the format); `crs` is the
@@ -422,7 +424,8 @@ def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str |
     UnknownCRSError (bad `crs`); a bad row is never an error, only a line of the report.
     `should_stop`, when given, is asked after the file is read and before each row is placed:
     once it answers True the work ends with ImportFileError (the app passes "this browser
-    session has ended", so an abandoned import stops using the server).
+    session has ended", so an abandoned import stops using the server); it can end the file's
+    parse too, which runs in a worker process under `limits` (:func:`~app.io.readers.read_table`).
 
     >>> from app.data.atlas import load_atlas
     >>> csv_bytes = "名称,地址\\n天山公园改造,天山公园\\n某项目,火星基地\\n".encode()
@@ -438,7 +441,8 @@ def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str |
     app.errors.ImportFileError: r.csv: import stopped before row 2 of 2 (its caller has gone)
     """
     declared = parse_source_crs(crs)
-    table = read_table(source, filename=filename, encoding=encoding)
+    table = read_table(source, filename=filename, encoding=encoding, limits=limits,
+                       should_stop=should_stop)
     label = filename or (Path(source).name if isinstance(source, str | os.PathLike) else "upload")
     _stop_if_asked(should_stop, label, 0, len(table.frame))
     used = resolve_mapping(table.columns, mapping)

@@ -29,6 +29,7 @@ import pandas as pd
 import shapely
 from shapely import Point
 
+from app.domain.messages import keyed
 from app.data.living import CHANGE_COLUMNS, Edit, check_reason
 from app.domain.model import LOCATED_PRECISIONS
 from app.domain.text import check_text
@@ -121,7 +122,7 @@ def check_register_name(name: str) -> str:
     app.errors.SubmissionError: register name must be letters, digits, - or _, got '../evil'
     """
     if not name or not name.replace("-", "").replace("_", "").isalnum():
-        raise SubmissionError(f"register name must be letters, digits, - or _, got {name!r}")
+        raise keyed(SubmissionError, "err.register_name", name=repr(name))
     return name
 
 
@@ -136,7 +137,7 @@ def check_review(reviewer: str, reason: str) -> None:
     if not check_text(reviewer, "the reviewer's name").strip():
         raise SubmissionError("a review needs the reviewer's name")
     if not check_text(reason, "the review reason").strip():
-        raise SubmissionError("a review needs a reason")
+        raise keyed(SubmissionError, "err.review_reason")
 
 
 def check_pending(submission_id: int, status: str, version: int, expected: int | None,
@@ -153,11 +154,12 @@ def check_pending(submission_id: int, status: str, version: int, expected: int |
     if status != "pending":
         who = f" by {reviewed_by}" if reviewed_by else ""
         when = f" at {reviewed_at}" if reviewed_at else ""
-        raise ConflictError(f"{what} {submission_id} was already {status}{who}{when} "
-                            f"(version {version}); this review was not applied")
+        raise keyed(ConflictError, "err.already_decided", what=what, id=submission_id,
+                    status=status, who=who, when=when, version=version,
+                    by=reviewed_by or "—", at=reviewed_at or "—")
     if expected is not None and version != expected:
-        raise ConflictError(f"{what} {submission_id} changed since it was shown (version "
-                            f"{version}, not {expected}); this review was not applied")
+        raise keyed(ConflictError, "err.changed_since_shown", what=what, id=submission_id,
+                    version=version, expected=expected)
 
 
 def check_restore(tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> None:
@@ -213,13 +215,15 @@ def change_conflict(project_id: str, expected: int, since: Sequence[tuple]) -> C
     ...                                '{"geometry": "POINT (121.4 31.2)"}')]))
     'project p changed since it was opened (version 3): change 4 by 李工 at 2025-06-01T08:00:00+00:00 set geometry (pending); nothing was saved: reload the project to see the changes'
     """
-    described = []
-    for id_, actor, at, status, _old, new in since:
-        fields = ", ".join(k if k != "stage_entry" else "stage" for k in json.loads(new)) or "nothing"
-        described.append(f"change {id_} by {actor} at {at} set {fields} ({status})")
-    return ConflictError(f"project {project_id} changed since it was opened (version {expected}): "
-                         f"{'; '.join(described) or 'its history moved on'}; nothing was saved: "
-                         "reload the project to see the changes")
+    described = [keyed(ConflictError, "err.change_by", id=id_, actor=actor, at=at,
+                       fields=", ".join(k if k != "stage_entry" else "stage" for k in json.loads(new))
+                       or "nothing", status=keyed(ConflictError, f"err.status_{status}"))
+                 for id_, actor, at, status, _old, new in since]
+    changes = described[0] if described else keyed(ConflictError, "err.history_moved")
+    for more in described[1:]:
+        changes = keyed(ConflictError, "err.and", first=changes, then=more)
+    return keyed(ConflictError, "err.project_moved", project=project_id, expected=expected,
+                 changes=changes)
 
 
 class StoreAttempts:
@@ -321,28 +325,28 @@ class Submission:
         check_text(self.team, "the team")
         check_text(self.note, "the note")
         if len(self.note) > MAX_NOTE_CHARS:
-            raise SubmissionError(f"the note is {len(self.note)} characters; at most {MAX_NOTE_CHARS}")
+            raise keyed(SubmissionError, "err.note_long", n=len(self.note), max=MAX_NOTE_CHARS)
         if self.accuracy_m is not None and not (math.isfinite(self.accuracy_m) and self.accuracy_m >= 0):
             raise SubmissionError(f"device accuracy must be a distance in metres, got {self.accuracy_m!r}")
         if self.kind == "correct":
             self._check_correction()
         if self.photo is not None:
             if len(self.photo) > MAX_PHOTO_BYTES:
-                raise SubmissionError(f"the photo is {len(self.photo) / 1e6:.1f} MB; "
-                                      f"at most {MAX_PHOTO_BYTES / 1e6:.0f} MB")
+                raise keyed(SubmissionError, "err.photo_large", mb=len(self.photo) / 1e6,
+                            max=MAX_PHOTO_BYTES / 1e6)
             if self.photo_type is None:
-                raise SubmissionError("the photo must be a JPEG or PNG image")
+                raise keyed(SubmissionError, "err.photo_type")
 
     def _check_correction(self) -> None:
         """SubmissionError unless a correction has a finite position, a precision and a note."""
         if self.lon is None or self.lat is None:
-            raise SubmissionError("a correction needs the new position")
+            raise keyed(SubmissionError, "err.correction_position")
         if not (math.isfinite(self.lon) and math.isfinite(self.lat)):
             raise SubmissionError(f"the new position is not a number: lon={self.lon!r}, lat={self.lat!r}")
         if self.precision not in LOCATED_PRECISIONS:
             raise SubmissionError(f"precision of a correction must be one of {', '.join(LOCATED_PRECISIONS)}, got {self.precision!r}")
         if not self.note.strip():
-            raise SubmissionError("a correction needs a note saying what is wrong with the recorded position")
+            raise keyed(SubmissionError, "err.correction_note")
 
     @property
     def photo_type(self) -> str | None:

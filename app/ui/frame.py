@@ -31,7 +31,7 @@ from app.ui.pages import (
     planner_page,
     review_page,
 )
-from app.ui.safe import notice
+from app.ui.safe import error_message, notice
 
 try:
     from psycopg import OperationalError as _PgOperationalError
@@ -69,7 +69,7 @@ def errors_shown(lang: str) -> Iterator[None]:
         notice("error", "error_store_busy", lang)
     except AtlasError as exc:
         log.warning("page refused an action: %s", exc)
-        notice("error", "error_atlas", lang, message=str(exc))
+        notice("error", "error_atlas", lang, message=error_message(exc, lang))
     except LookupError:
         log.exception("a page looked up a value it did not offer")
         notice("error", "error_input", lang)

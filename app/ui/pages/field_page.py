@@ -22,7 +22,7 @@ from app.map.builder import build_map
 from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
 from app.ui import auth, outcome, state
 from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
-from app.ui.safe import notice
+from app.ui.safe import error_message, notice
 from app.ui.sheets import field_sheet_button
 
 _CRS_CHOICES = ("wgs84", "gcj02", "bd09")
@@ -39,7 +39,7 @@ def _set_position(lon: float, lat: float, accuracy: float | None, source: str) -
 
 def _error(exc: AtlasError, lang: str) -> None:
     """An AtlasError's message (it may quote what the user typed or uploaded), escaped."""
-    notice("error", "error_atlas", lang, message=str(exc))
+    notice("error", "error_atlas", lang, message=error_message(exc, lang))
 
 
 def _position(atlas, lang: str) -> tuple[float, float, float | None, str] | None:

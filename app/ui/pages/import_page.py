@@ -29,7 +29,13 @@ from app.domain.text import escape_markdown
 from app.errors import AtlasError, ImportFileError, SubmissionError
 from app.geo.coords import parse_source_crs
 from app.io.importer import IMPORTED, ImportResult, import_file
-from app.io.limits import UPLOAD_LIMIT_BYTES, UPLOAD_LIMIT_MIB, UPLOADER_LIMIT_MB, check_upload_size
+from app.io.limits import (
+    UPLOAD_LIMIT_BYTES,
+    UPLOAD_LIMIT_MIB,
+    UPLOAD_PARSE,
+    UPLOADER_LIMIT_MB,
+    check_upload_size,
+)
 from app.io.mapping import MAPPING_FIELDS, infer_mapping
 from app.io.readers import RawTable, read_table
 from app.io.report import ROW_STATUSES
@@ -39,7 +45,7 @@ from app.map.builder import build_map
 from app.store import save_register
 from app.ui import auth, outcome, state
 from app.ui.cache import get_atlas, get_store, static_assets
-from app.ui.safe import notice
+from app.ui.safe import error_message, notice
 
 __all__ = ["UPLOAD_TYPES", "render"]
 
@@ -132,7 +138,7 @@ def _save(result: ImportResult, lang: str) -> None:
     try:
         save_register(name, result.frame, result.report, store=get_store(), saved_by=who.name)
     except SubmissionError as exc:
-        notice("error", "import.save_failed", lang, message=str(exc))
+        notice("error", "import.save_failed", lang, message=error_message(exc, lang))
         return
     outcome.keep("success", "import.saved", name=name, n=len(result.frame))
     st.rerun()
@@ -183,10 +189,11 @@ def render() -> None:
     st.subheader(t("import.settings", lang))
     crs, encoding = _crs_widgets(lang, show_encoding=is_text)
     try:
-        table = read_table(data, filename=uploaded.name, encoding=encoding)
+        table = read_table(data, filename=uploaded.name, encoding=encoding, limits=UPLOAD_PARSE,
+                           should_stop=_session_ended())
         parse_source_crs(crs)
     except AtlasError as exc:
-        notice("error", "import.unusable", lang, message=str(exc))
+        notice("error", "import.unusable", lang, message=error_message(exc, lang))
         return
     digest = hashlib.sha256(data).hexdigest()[:16]
     _reset_mapping(table, digest)
@@ -199,9 +206,10 @@ def render() -> None:
     if st.button(t("import.run", lang), key="imp_run", type="primary"):
         try:
             result = import_file(data, filename=uploaded.name, crs=crs, encoding=encoding,
-                                 mapping=mapping, atlas=atlas, should_stop=_session_ended())
+                                 mapping=mapping, atlas=atlas, should_stop=_session_ended(),
+                                 limits=UPLOAD_PARSE)
         except AtlasError as exc:
-            notice("error", "import.unusable", lang, message=str(exc))
+            notice("error", "import.unusable", lang, message=error_message(exc, lang))
             return
         st.session_state["_imp_result"] = (params, result)
     stored = st.session_state.get("_imp_result")

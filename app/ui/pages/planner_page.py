@@ -45,7 +45,7 @@ from app.ui.cache import (
     static_assets,
 )
 from app.ui.change_text import PROVENANCE, field_name, geometry_text
-from app.ui.safe import notice, say
+from app.ui.safe import error_message, notice, say
 
 #: Session keys: the version of each project as the planner opened it, and a counter that
 #: renews the map and the form after a save (their widgets start afresh).
@@ -149,7 +149,7 @@ def _upload(atlas: Atlas, lang: str) -> BoundaryFile | None:
         got = read_boundary(file.getvalue(), file.name, crs=crs, district_m=district_m,
                             tolerance_m=PROJECT_TOLERANCE_M)
     except AtlasError as exc:
-        notice("error", "planner.upload_refused", lang, message=str(exc))
+        notice("error", "planner.upload_refused", lang, message=error_message(exc, lang))
         return None
     if got.crs_from_file:
         notice("caption", "planner.upload_crs_file", lang, crs=got.crs)
@@ -300,12 +300,12 @@ def _save(atlas: Atlas, row: pd.Series, who: Identity, version: int,
                                stage=stage, expected_version=version,
                                rule=review_rule(auth.settings()))
     except ConflictError as exc:
-        notice("error", "planner.conflict", lang, message=str(exc))
+        notice("error", "planner.conflict", lang, message=error_message(exc, lang))
         st.button(t("planner.reload", lang), on_click=_renew, args=(str(row["id"]),),
                   key="planner_reload_conflict")
         return
     except SubmissionError as exc:
-        notice("error", "error_atlas", lang, message=str(exc))
+        notice("error", "error_atlas", lang, message=error_message(exc, lang))
         return
     accepted = ", ".join(f"#{cid}" for cid, status in results if status == "accepted")
     pending = ", ".join(f"#{cid}" for cid, status in results if status == "pending")

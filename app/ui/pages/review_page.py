@@ -25,7 +25,7 @@ from app.store import ConflictError, SubmissionError
 from app.ui import auth, outcome, state
 from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
 from app.ui.change_text import field_name, geometry_text, short_wkt
-from app.ui.safe import notice, say
+from app.ui.safe import error_message, notice, say
 
 
 def _label(row: pd.Series, names: dict[str, str], lang: str) -> str:
@@ -56,10 +56,10 @@ def _decide(form: str, lang: str, decide: Callable[[bool, str], None], *, confli
     try:
         decide(accept, reason)
     except ConflictError as exc:
-        notice("error", conflict, lang, message=str(exc))
+        notice("error", conflict, lang, message=error_message(exc, lang))
         return
     except SubmissionError as exc:
-        notice("error", "error_atlas", lang, message=str(exc))
+        notice("error", "error_atlas", lang, message=error_message(exc, lang))
         return
     outcome.keep("success", done[0] if accept else done[1], **ids)
     st.rerun()
