@@ -52,8 +52,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from app.domain.messages import keyed
 from app.data.layers import geometry_kind
+from app.domain.messages import keyed
 from app.domain.text import check_text
 from app.domain.viewstate import district_today
 from app.errors import SubmissionError

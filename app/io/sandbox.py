@@ -59,6 +59,8 @@ _PRELOAD = ("app.io.readers", "app.io.boundary_file")
 _TASKS_PER_WORKER = 200
 #: How often the caller looks at `should_stop` and the worker's health while it waits.
 _POLL_S = 0.2
+#: Longest wait for a new worker to import the readers (on a loaded machine).
+_START_S = 60.0
 
 
 # --- inside the worker ---------------------------------------------------------------------
@@ -97,6 +99,7 @@ def _serve(fd: int) -> None:
     for name in _PRELOAD:
         __import__(name)
     conn = Connection(fd)
+    conn.send(("ready", None))  # a task's wall clock starts once the worker can take it
     while True:
         try:
             fn, args, kwargs, limits = conn.recv()
@@ -140,6 +143,17 @@ class _Worker:
         theirs.close()
         self.conn = Connection(ours.detach())
         self.tasks = 0
+        self.started = False
+
+    def wait_started(self) -> bool:
+        """Wait (at most :data:`_START_S`) for the worker to say it is ready; False if it died."""
+        if not self.started:
+            try:
+                self.started = (self.conn.poll(_START_S)
+                                and self.conn.recv() == ("ready", None))
+            except (EOFError, OSError):
+                return False
+        return self.started
 
     def alive(self) -> bool:
         """Whether the worker process is still running."""
@@ -201,6 +215,7 @@ class _Pool:
             if self._idle or len(self._busy) >= PARSE_WORKERS:
                 return
         worker = _Worker()
+        worker.wait_started()
         with self._lock:
             self._idle.append(worker)
 
@@ -232,6 +247,8 @@ class _Pool:
     def _ask(worker: _Worker, fn: Callable[..., Any], args: tuple, kwargs: dict,
              limits: ParseLimits, should_stop: Callable[[], bool] | None) -> tuple[str, Any]:
         """Send the task and wait for its answer, at most `limits.wall_s`: (status, value)."""
+        if not worker.wait_started():
+            return "crashed", None
         worker.tasks += 1
         started = time.monotonic()
         try:

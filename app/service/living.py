@@ -24,7 +24,6 @@ from collections.abc import Mapping
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from app.domain.messages import keyed
 from app.data.atlas import PROJECT_TOLERANCE_M, Atlas
 from app.data.living import (
     CHANGE_COLUMNS,
@@ -40,6 +39,7 @@ from app.data.living import (
     seed_changes,
     seed_values,
 )
+from app.domain.messages import keyed
 from app.errors import ConflictError, SubmissionError
 from app.geo.gazetteer import DISTRICT_ID
 from app.geo.geocode import to_metric

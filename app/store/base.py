@@ -29,8 +29,8 @@ import pandas as pd
 import shapely
 from shapely import Point
 
-from app.domain.messages import keyed
 from app.data.living import CHANGE_COLUMNS, Edit, check_reason
+from app.domain.messages import keyed
 from app.domain.model import LOCATED_PRECISIONS
 from app.domain.text import check_text
 from app.domain.viewstate import DISTRICT_TZ, district_today

@@ -1,0 +1,90 @@
+"""Hostile files II: every parse of an untrusted file is bounded (app/io/sandbox.py).
+
+An endless GeoPackage view is refused before a row is read, by every reader (the import's
+read_table, the planner's read_boundary, ``python -m app import`` and ``import-boundaries``);
+a parse that spins or swells anyway is stopped by its worker's limits, and the worker is
+replaced, so the next file is read as usual.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from app.cli.main import main
+from app.errors import ImportFileError
+from app.io import sandbox
+from app.io.boundary_file import read_boundary
+from app.io.limits import ParseLimits
+from app.io.readers import read_table
+from tests.hostile_files import endless_view_gpkg
+
+#: The issue's bound for refusing the endless view.
+REFUSED_WITHIN_S = 10.0
+
+
+@pytest.fixture(scope="module")
+def endless(tmp_path_factory) -> Path:
+    return endless_view_gpkg(tmp_path_factory.mktemp("hostile") / "endless.gpkg")
+
+
+def test_the_import_refuses_an_endless_view_before_reading_a_row(endless):
+    started = time.monotonic()
+    with pytest.raises(ImportFileError, match=r"endless.gpkg: the GeoPackage holds an SQL view \('endless'\)"):
+        read_table(endless.read_bytes(), filename=endless.name)
+    assert time.monotonic() - started < REFUSED_WITHIN_S
+
+
+def test_the_planners_upload_refuses_an_endless_view(endless):
+    started = time.monotonic()
+    with pytest.raises(ImportFileError, match="SQL view"):
+        read_boundary(endless.read_bytes(), "红线.gpkg")
+    assert time.monotonic() - started < REFUSED_WITHIN_S
+
+
+@pytest.mark.parametrize("command", [["import"], ["import-boundaries", "--kind", "unit"]])
+def test_the_command_line_refuses_it_with_one_line_and_status_2(endless, command, capsys, tmp_path):
+    extra = ["--boundaries-dir", str(tmp_path)] if "import-boundaries" in command else []
+    status = main([command[0], str(endless), *command[1:], *extra])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert err.startswith("error: endless.gpkg: the GeoPackage holds an SQL view") and err.count("\n") == 1
+    assert "Traceback" not in out + err
+
+
+def _endless_parse() -> None:
+    while True:
+        pass
+
+
+def _swell() -> bytes:
+    return b"x" * (2 * 2**30)
+
+
+def test_a_parse_over_its_time_is_killed_and_the_worker_replaced():
+    limits = ParseLimits(wall_s=1.0, cpu_s=30, memory_mib=512)
+    sandbox.run_bounded(len, b"warm", limits=limits)
+    before = set(sandbox.worker_pids())
+    started = time.monotonic()
+    with pytest.raises(ImportFileError, match="took longer than 1 s"):
+        sandbox.run_bounded(_endless_parse, limits=limits)
+    assert time.monotonic() - started < 5
+    for pid in before - set(sandbox.worker_pids()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # the spinning worker is gone, not left running
+    assert sandbox.run_bounded(len, b"next file", limits=limits) == 9  # a fresh worker reads on
+
+
+def test_a_parse_over_its_memory_is_refused():
+    with pytest.raises(ImportFileError, match="more than 256 MiB of memory"):
+        sandbox.run_bounded(_swell, limits=ParseLimits(wall_s=60, cpu_s=30, memory_mib=256))
+
+
+def test_a_callers_stop_ends_the_parse():
+    asked = iter([False, True])
+    with pytest.raises(ImportFileError, match="reading was stopped"):
+        sandbox.run_bounded(_endless_parse, limits=ParseLimits(wall_s=60, cpu_s=60, memory_mib=256),
+                            should_stop=lambda: next(asked, True))
