@@ -828,6 +828,9 @@ STRINGS.update({
                                           "{message}"),
     "err.position_not-a-number": ("经度和纬度须为数字", "{message}"),
     "err.position_invalid-geometry": ("位置无效(不是有限数值或几何无效)", "{message}"),
+    "err.store_disk_full": ("保存数据的磁盘已满(剩余 {free_kib} KiB),本次操作未保存;请联系管理员清理磁盘空间",
+                            "the disk holding the {store} is full ({free_kib} KiB left); nothing was "
+                            "saved: free some space on it"),
     # reading a file in a worker process (app/io/sandbox.py)
     "err.parse_wall": ("读取该文件超过了 {seconds:g} 秒(单个文件的上限),已停止并拒绝",
                        "reading the file took longer than {seconds:g} s, the limit for one file; "

@@ -60,7 +60,7 @@ from app.geo.gazetteer import CONFIDENCES, DISTRICT_ID
 from app.geo.geocode import to_metric
 from app.geo.position import PositionCheck, check_position
 from app.io.crs_guess import guess_crs_mixup
-from app.io.limits import FILE_PARSE, ParseLimits
+from app.io.limits import FILE_PARSE, MAX_VERTICES, ParseLimits
 from app.io.mapping import resolve_mapping
 from app.io.readers import RawTable, cell_text, read_table
 from app.io.report import ImportReport, RowReport
@@ -187,6 +187,12 @@ def _no_position(method: str, note: str) -> _Position:
 
 def _from_geometry(geom: BaseGeometry, crs: SourceCRS, method: str, row: int, ctx: _Context,
                    problems: list[Problem]) -> _Position:
+    vertices = int(shapely.get_num_coordinates(geom))
+    if vertices > MAX_VERTICES:  # the planner's bound for one project's geometry, too
+        message = (f"the geometry has {vertices:,} vertices; at most {MAX_VERTICES:,} are "
+                   "accepted for one project: simplify it")
+        problems.append(Problem("too-many-vertices", "rejected", message))
+        return _no_position(method, message)
     check: PositionCheck = check_position(geom, crs, ctx.district_m, fix_swaps=True,
                                           tolerance_m=PROJECT_TOLERANCE_M)
     problems.extend(check.problems)

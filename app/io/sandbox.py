@@ -59,6 +59,9 @@ _PRELOAD = ("app.io.readers", "app.io.boundary_file")
 _TASKS_PER_WORKER = 200
 #: How often the caller looks at `should_stop` and the worker's health while it waits.
 _POLL_S = 0.2
+#: A worker's environment: allocators that do not reserve address space ahead (Arrow's own
+#: pool reserves about 1 GiB that RLIMIT_AS would count against a 50,000-row workbook).
+_WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2"}
 #: Longest wait for a new worker to import the readers (on a loaded machine).
 _START_S = 60.0
 
@@ -135,7 +138,8 @@ class _Worker:
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        env = {**os.environ, **_WORKER_ENV,
+               "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         code = f"from app.io.sandbox import _serve; _serve({theirs.fileno()})"
         self.process = subprocess.Popen(  # noqa: S603 (this interpreter, fixed code)
             [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), env=env,

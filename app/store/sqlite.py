@@ -22,6 +22,7 @@ app.errors.ConflictError: submission 1 was already accepted by 李审 at ... (ve
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from shapely import Point
 from shapely.geometry import mapping, shape
 
 from app.data.living import Edit, check_date
+from app.domain.messages import keyed
 from app.errors import ConflictError, StoreError, SubmissionError
 from app.store.base import (
     CHANGE_COLUMNS,
@@ -56,6 +58,10 @@ from app.store.base import (
 )
 
 __all__ = ["Store"]
+
+#: Free space under which SQLite's "disk I/O error" is taken for what it nearly always is then:
+#: a full disk.
+_NEARLY_FULL_BYTES = 1 << 20
 
 _SCHEMA = [
     # version 1
@@ -242,6 +248,7 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         except sqlite3.Error as exc:
+            self._refuse_if_full(exc)
             raise StoreError(f"cannot open the {self.describe()}: {exc}") from exc
         try:
             conn.execute("PRAGMA foreign_keys=ON")
@@ -250,10 +257,26 @@ class Store:
         except sqlite3.IntegrityError as exc:
             raise SubmissionError(f"the database refused the data ({exc}); nothing was saved") from exc
         except sqlite3.Error as exc:
+            self._refuse_if_full(exc)
             raise StoreError(f"the {self.describe()} cannot be used: {exc}; "
                              "nothing was changed") from exc
         finally:
             conn.close()
+
+    def _refuse_if_full(self, exc: sqlite3.Error) -> None:
+        """StoreError saying the disk is full when `exc` is SQLite's "database or disk is full",
+        or its "disk I/O error" on a disk with (almost) no space left: a user reads the cause,
+        not SQLite's symptom."""
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        if code not in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+            return
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError:
+            free = None
+        if code == sqlite3.SQLITE_FULL or (free is not None and free < _NEARLY_FULL_BYTES):
+            raise keyed(StoreError, "err.store_disk_full", store=self.describe(),
+                        free_kib=(free or 0) // 1024) from exc
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

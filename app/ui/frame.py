@@ -56,7 +56,7 @@ def errors_shown(lang: str) -> Iterator[None]:
     """Run a page's code; show an error it raises as a message in `lang`, log the traceback.
 
     - the store is busy or unavailable (StoreError, a raw SQLite/psycopg OperationalError):
-      "try again, your input is kept";
+      "try again, your input is kept"; but a full disk is said as such;
     - any other AtlasError: its own message (escaped: it may quote user input);
     - a lookup of a value the page never offered (a forged widget value, LookupError):
       "the page received a value it does not know".
@@ -64,9 +64,12 @@ def errors_shown(lang: str) -> Iterator[None]:
     """
     try:
         yield
-    except _STORE_BUSY:
+    except _STORE_BUSY as exc:
         log.exception("store unavailable while drawing a page")
-        notice("error", "error_store_busy", lang)
+        if getattr(exc, "key", None) == "err.store_disk_full":  # waiting will not help
+            notice("error", "error_atlas", lang, message=error_message(exc, lang))
+        else:
+            notice("error", "error_store_busy", lang)
     except AtlasError as exc:
         log.warning("page refused an action: %s", exc)
         notice("error", "error_atlas", lang, message=error_message(exc, lang))

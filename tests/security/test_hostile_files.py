@@ -88,3 +88,76 @@ def test_a_callers_stop_ends_the_parse():
     with pytest.raises(ImportFileError, match="reading was stopped"):
         sandbox.run_bounded(_endless_parse, limits=ParseLimits(wall_s=60, cpu_s=60, memory_mib=256),
                             should_stop=lambda: next(asked, True))
+
+
+# -- smaller breaks ----------------------------------------------------------------------------
+
+def test_a_gbk_file_with_some_traditional_characters_is_read():
+    data = "名称,地址\n天山公园,上海市長寧區天山路\n中山公园,长宁路780号\n".encode("gbk")
+    table = read_table(data, filename="gbk.csv")
+    assert table.encoding == "gb18030"
+    assert table.frame["地址"].tolist() == ["上海市長寧區天山路", "长宁路780号"]
+
+
+def test_the_importer_caps_vertices_as_the_planner_page_does(atlas):
+    import json
+
+    from shapely.geometry import Point, mapping
+
+    from app.data.living import MAX_VERTICES as PLANNER_CAP
+    from app.io.importer import import_file
+    from app.io.limits import MAX_VERTICES
+
+    assert MAX_VERTICES == PLANNER_CAP == 10_000
+    big = Point(121.41, 31.21).buffer(0.002, quad_segs=60_000)  # 240,001 vertices
+    small = Point(121.42, 31.21).buffer(0.002)
+    features = [{"type": "Feature", "properties": {"name": name}, "geometry": mapping(geom)}
+                for name, geom in (("大", big), ("小", small))]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    report = import_file(data, filename="shapes.geojson", atlas=atlas).report
+    assert [r.status for r in report.rows] == ["rejected", "placed"]
+    assert "at most 10,000 are accepted for one project" in report.rows[0].problems[0].message
+
+
+FULL_DISK = """
+import os, sys
+from pathlib import Path
+from app.errors import StoreError
+from app.store import Store, Submission
+store = Store(Path(sys.argv[1]) / "atlas.sqlite")
+store.submit(Submission("tianshan-park", "confirm", "王工"))
+filler = os.open(Path(sys.argv[1]) / "filler", os.O_WRONLY | os.O_CREAT)  # other files fill it
+try:
+    while True:
+        os.write(filler, bytes(4096))
+except OSError:
+    os.close(filler)
+try:
+    for _ in range(50):
+        store.submit(Submission("tianshan-park", "confirm", "王工", note="满" * 1900))
+except StoreError as exc:
+    print(exc.key, "|", exc)
+"""
+
+
+def test_a_full_disk_is_reported_as_a_full_disk(tmp_path):
+    """The store on a small tmpfs that fills up (a mount namespace of its own, as root)."""
+    import shutil
+    import subprocess
+    import sys
+
+    unshare = shutil.which("unshare")
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    if unshare is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare(1) to mount a small tmpfs in its own namespace")
+    script = tmp_path / "full.py"
+    script.write_text(FULL_DISK, encoding="utf-8")
+    result = subprocess.run(
+        [unshare, "-m", "sh", "-c", f"mount -t tmpfs -o size=512k none {mount_point} && "
+                                    f"exec {sys.executable} {script} {mount_point}"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    key, _, message = result.stdout.partition(" | ")
+    assert key == "err.store_disk_full", result.stdout + result.stderr
+    assert "is full" in message and "disk I/O error" not in message

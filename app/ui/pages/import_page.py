@@ -28,6 +28,7 @@ from app.domain.roles import PLANNER
 from app.domain.text import escape_markdown
 from app.errors import AtlasError, ImportFileError, SubmissionError
 from app.geo.coords import parse_source_crs
+from app.io import sandbox
 from app.io.importer import IMPORTED, ImportResult, import_file
 from app.io.limits import (
     UPLOAD_LIMIT_BYTES,
@@ -173,6 +174,7 @@ def render() -> None:
     st.title(t("import.page", lang))
     outcome.show_kept(lang, "import")
     st.caption(t("import.intro", lang).format(mb=UPLOAD_LIMIT_MIB))
+    sandbox.prewarm()  # the file is parsed in a worker: start one while the user picks a file
     uploaded = st.file_uploader(t("import.upload", lang), type=list(UPLOAD_TYPES), key="imp_file",
                                 max_upload_size=UPLOADER_LIMIT_MB, help=t("import.upload_help", lang))
     if uploaded is None:

@@ -27,6 +27,7 @@ from app.domain.text import escape_markdown
 from app.domain.viewstate import district_today
 from app.errors import AtlasError, ConflictError, SubmissionError
 from app.geo.geocode import to_metric
+from app.io import sandbox
 from app.io.boundary_file import BOUNDARY_FORMATS, BoundaryFile, read_boundary
 from app.io.limits import UPLOADER_LIMIT_MB
 from app.map.assets import localize
@@ -134,6 +135,7 @@ def _current(atlas: Atlas, row: pd.Series, lang: str) -> None:
 def _upload(atlas: Atlas, lang: str) -> BoundaryFile | None:
     """The boundary-file uploader with its CRS choice; the boundary read, or None."""
     left, mid, right = st.columns([3, 2, 2])
+    sandbox.prewarm()  # the file is parsed in a worker: start one while the user picks a file
     file = left.file_uploader(t("planner.upload", lang), type=[s[1:] for s in BOUNDARY_FORMATS],
                               key=f"planner_file_{_seq()}", max_upload_size=UPLOADER_LIMIT_MB,
                               help=t("planner.upload_help", lang))
