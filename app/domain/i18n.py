@@ -831,6 +831,22 @@ STRINGS.update({
     "err.store_disk_full": ("保存数据的磁盘已满(剩余 {free_kib} KiB),本次操作未保存;请联系管理员清理磁盘空间",
                             "the disk holding the {store} is full ({free_kib} KiB left); nothing was "
                             "saved: free some space on it"),
+    # notices about the link's parameters (app/domain/viewstate.py): the value as it was given
+    "url.one_of": ("已忽略 {name}={value}(可用值:{choices})", "ignored {name}='{value}' (use one of {choices})"),
+    "url.unknown": ("已忽略 {name}={value}(未知的值)", "ignored {name}='{value}' (unknown value)"),
+    "url.unknown_ref": ("已忽略 {name}={value}(未知的参考图层)",
+                        "ignored {name}='{value}' (unknown reference layer)"),
+    "url.no_project": ("已忽略 {name}={value}(没有该编号的项目)", "ignored {name}='{value}' (no such project)"),
+    "url.lat_lon": ("已忽略 lat={lat}、lon={lon}(二者须同时给出,且位于上海附近)",
+                    "ignored lat={lat}, lon={lon} (need both, near Shanghai)"),
+    "url.zoom": ("已忽略 {name}={value}(缩放级别须为 {low} 至 {high} 的整数)",
+                 "ignored {name}='{value}' (zoom must be a whole number {low}-{high})"),
+    "url.no_register": ("已忽略 {name}={value}(没有该名称的已保存清单)",
+                        "ignored {name}='{value}' (no saved register of that name)"),
+    "url.bad_day": ("已忽略 {name}={value}(日期须写作 YYYY-MM-DD,即年-月-日)",
+                    "ignored {name}='{value}' (a day written YYYY-MM-DD)"),
+    "url.future_day": ("已忽略 {name}={value}(晚于今天 {today})",
+                       "ignored {name}='{value}' (after today, {today})"),
     # reading a file in a worker process (app/io/sandbox.py)
     "err.parse_wall": ("读取该文件超过了 {seconds:g} 秒(单个文件的上限),已停止并拒绝",
                        "reading the file took longer than {seconds:g} s, the limit for one file; "

@@ -40,7 +40,7 @@ from app.data.living import SEED_DATE
 from app.domain.filters import Filter
 from app.domain.i18n import field_label, t
 from app.domain.text import escape_markdown
-from app.domain.viewstate import BASEMAP_IDS, EARLIEST_ASOF, ViewState, district_today
+from app.domain.viewstate import BASEMAP_IDS, EARLIEST_ASOF, Notice, ViewState, district_today
 from app.geo.crs import convert_geometry
 from app.io.export import FORMATS, export_bytes
 from app.map.basemaps import BASEMAPS, basemap_title
@@ -64,6 +64,7 @@ from app.ui.cache import (
 )
 from app.ui.live_map import live_map
 from app.ui.progress import render_progress
+from app.ui.safe import say
 from app.ui.sheets import field_sheet_button
 from app.ui.units import loaded_kinds, units_table
 
@@ -385,8 +386,9 @@ def _notices(atlas: Atlas, lang: str) -> None:
     """What the link or the selection could not honour, said once above the map."""
     notices = st.session_state.get(state.NOTICES) or []
     if notices:
-        st.warning(t("url_notice", lang) + "\n\n"
-                   + "\n".join(f"- {escape_markdown(n)}" for n in notices))
+        said = [say(n.key, lang, **n.values) if isinstance(n, Notice) else escape_markdown(n)
+                for n in notices]  # each in the page's language, its values escaped
+        st.warning(t("url_notice", lang) + "\n\n" + "\n".join(f"- {n}" for n in said))
     changed = st.session_state.get(state.VERSION_NOTICE)
     if changed:
         diff = changes_since(changed[0])
