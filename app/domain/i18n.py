@@ -831,6 +831,9 @@ STRINGS.update({
     "err.store_disk_full": ("保存数据的磁盘已满(剩余 {free_kib} KiB),本次操作未保存;请联系管理员清理磁盘空间",
                             "the disk holding the {store} is full ({free_kib} KiB left); nothing was "
                             "saved: free some space on it"),
+    # Streamlit's own placeholders of the choice widgets, in the page's language
+    "picker.one": ("请选择", "Choose an option"),
+    "picker.many": ("请选择(可多选)", "Choose options"),
     # notices about the link's parameters (app/domain/viewstate.py): the value as it was given
     "url.one_of": ("已忽略 {name}={value}(可用值:{choices})", "ignored {name}='{value}' (use one of {choices})"),
     "url.unknown": ("已忽略 {name}={value}(未知的值)", "ignored {name}='{value}' (unknown value)"),

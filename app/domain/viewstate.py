@@ -222,7 +222,7 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
         lat = _number(params.get("lat"), *_LAT_RANGE)
         lon = _number(params.get("lon"), *_LON_RANGE)
         if lat is None or lon is None:
-            given = {k: repr(v) if v is not None else "—"
+            given = {k: ",".join(_values(v)) or "—" if v is not None else "—"
                      for k, v in (("lat", params.get("lat")), ("lon", params.get("lon")))}
             notices.append(Notice("url.lat_lon", **given))
             lat = lon = None

@@ -151,7 +151,7 @@ def register_picker(lang: str, *, draw: bool = True) -> None:
     if draw:
         st.sidebar.selectbox(t("register.pick", lang), options, key=state.relabelled("w_register"),
                              on_change=_on_register_change, help=t("register.help", lang),
-                             format_func=lambda n: n or t("register.builtin", lang))
+                             format_func=lambda n: n or t("register.builtin", lang), placeholder=t("picker.one", lang))
     chosen = st.session_state[REGISTER_KEY]
     if (st.query_params.get("register") or BUILT_IN) != chosen:
         if chosen:

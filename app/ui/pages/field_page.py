@@ -60,7 +60,7 @@ def _position(atlas, lang: str) -> tuple[float, float, float | None, str] | None
         st.caption(t("field.locate", lang))
     with st.expander(t("field.manual", lang)):
         with st.form("typed_position"):
-            crs = st.selectbox(t("field.crs", lang), _CRS_CHOICES, format_func=lambda v: _crs_label(v, lang))
+            crs = st.selectbox(t("field.crs", lang), _CRS_CHOICES, format_func=lambda v: _crs_label(v, lang), placeholder=t("picker.one", lang))
             lon = st.number_input(t("field.lon", lang), value=None, format="%.6f", step=0.000001)
             lat = st.number_input(t("field.lat", lang), value=None, format="%.6f", step=0.000001)
             if st.form_submit_button(t("field.use", lang), width="stretch"):
@@ -145,7 +145,7 @@ def _nearby(atlas, pos, lang: str) -> str | None:
         st.caption(t("field.none_yet", lang))
     options = near_ids + [pid for pid in atlas.projects["id"] if pid not in set(near_ids)]
     return st.selectbox(t("field.pick", lang), options, format_func=lambda v: names.get(v, v),
-                        key=state.relabelled("field_pick"))
+                        key=state.relabelled("field_pick"), placeholder=t("picker.one", lang))
 
 
 def _navigate(atlas, project_id: str, lang: str) -> None:
@@ -172,7 +172,7 @@ def _checkin(atlas, project_id: str, pos, lang: str) -> None:
         kind = st.radio(t("field.kind", lang), ["confirm", "correct"], horizontal=True,
                         format_func=lambda v: t(f"field.{v}", lang))
         precision = st.selectbox(t("field.precision", lang), list(LOCATED_PRECISIONS),
-                                 format_func=lambda v: t(f"field.precision_{v}", lang))
+                                 format_func=lambda v: t(f"field.precision_{v}", lang), placeholder=t("picker.one", lang))
         note = st.text_area(t("field.note", lang), max_chars=2000)
         photo = st.file_uploader(t("field.photo", lang), type=["jpg", "jpeg", "png"])
         sent = st.form_submit_button(t("field.submit", lang), type="primary", width="stretch")

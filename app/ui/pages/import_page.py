@@ -79,7 +79,7 @@ def _mapping_widgets(table: RawTable, lang: str) -> dict[str, str | None]:
     for i, name in enumerate(MAPPING_FIELDS):
         with cols[i % 4]:
             value = st.selectbox(t(f"import.field_{name}", lang), options, key=state.relabelled(f"imp_map_{name}"),
-                                 format_func=lambda v: v or "—")
+                                 format_func=lambda v: v or "—", placeholder=t("picker.one", lang))
         chosen[name] = value or None
     return chosen
 
@@ -89,9 +89,9 @@ def _crs_widgets(lang: str, show_encoding: bool) -> tuple[str, str | None]:
     encoding = "auto"
     if show_encoding:
         encoding = left.selectbox(t("import.encoding", lang), _ENCODINGS, key=state.relabelled("imp_encoding"),
-                                  format_func=lambda v: t("import.enc_auto", lang) if v == "auto" else v)
+                                  format_func=lambda v: t("import.enc_auto", lang) if v == "auto" else v, placeholder=t("picker.one", lang))
     choice = mid.selectbox(t("import.crs", lang), _CRS_CHOICES, key=state.relabelled("imp_crs"),
-                           format_func=lambda v: t(f"import.crs_{v}", lang))
+                           format_func=lambda v: t(f"import.crs_{v}", lang), placeholder=t("picker.one", lang))
     crs = choice
     if choice == "epsg":
         crs = right.text_input(t("import.epsg", lang), value="EPSG:32651", key="imp_epsg").strip()
@@ -117,7 +117,7 @@ def _summary(result: ImportResult, lang: str) -> None:
 def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
     st.subheader(t("import.map", lang))
     basemap = st.selectbox(t("import.basemap", lang), _BASEMAPS, key=state.relabelled("imp_basemap"),
-                           format_func=lambda v: basemap_title(v, lang))
+                           format_func=lambda v: basemap_title(v, lang), placeholder=t("picker.one", lang))
     static_assets()
     m = build_map(replace(atlas, projects=frame), frame, lang=lang, basemap=basemap,
                   visible_refs=("district_boundary",), height=450)

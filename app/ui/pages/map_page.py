@@ -154,9 +154,9 @@ def _sidebar(atlas: Atlas, lang: str, living: bool) -> None:
                            format_func=labels[name], placeholder="—")
         st.button(t("reset", lang), on_click=state.clear_filters, width="stretch")
     side.multiselect(t("ref_layers", lang), [s.id for s in atlas.reference_layers], key=state.relabelled("w_refs"),
-                     format_func=lambda v: atlas.spec(v).title(lang))
+                     format_func=lambda v: atlas.spec(v).title(lang), placeholder=t("picker.many", lang))
     side.selectbox(t("basemap", lang), BASEMAP_IDS, key=state.relabelled("w_basemap"),
-                   format_func=lambda v: basemap_title(v, lang))
+                   format_func=lambda v: basemap_title(v, lang), placeholder=t("picker.one", lang))
     side.caption(f"{t('data_version', lang)}: `{atlas.data_version}`")
 
 

@@ -98,7 +98,7 @@ def _pick(atlas: Atlas, lang: str) -> str | None:
     labels = {pid: f"{names[pid]} · {tag}" for pid in first} | {pid: names[pid] for pid in rest}
     options = first + rest
     return st.selectbox(t("planner.pick", lang), options, format_func=labels.get,
-                        key=state.relabelled("planner_pick"))
+                        key=state.relabelled("planner_pick"), placeholder=t("picker.one", lang))
 
 
 def _opened_version(project_id: str, current: int, lang: str) -> int:
@@ -141,7 +141,7 @@ def _upload(atlas: Atlas, lang: str) -> BoundaryFile | None:
                               help=t("planner.upload_help", lang))
     crs = mid.selectbox(t("planner.crs", lang), _CRS_CHOICES, key=state.relabelled("planner_crs"),
                         format_func=lambda v: t(f"import.crs_{v}", lang),
-                        help=t("planner.crs_help", lang))
+                        help=t("planner.crs_help", lang), placeholder=t("picker.one", lang))
     if crs == "epsg":
         crs = right.text_input(t("import.epsg", lang), value="EPSG:32651", key="planner_epsg").strip()
     if file is None:
@@ -240,7 +240,7 @@ def _attribute_inputs(atlas: Atlas, row: pd.Series, lang: str) -> dict[str, obje
 
     action = top[0].selectbox(t("planner.action", lang), options, format_func=action_label,
                               index=options.index(recorded) if recorded in options else 0,
-                              key=_key(row, f"action_{lang}"))
+                              key=_key(row, f"action_{lang}"), placeholder=t("picker.one", lang))
     start = top[1].date_input(t("planner.start_date", lang), value=_day(row.get("start_date")),
                               key=_key(row, "start"), **_DAYS)
     target = top[2].date_input(t("planner.target_date", lang), value=_day(row.get("target_date")),
@@ -277,7 +277,7 @@ def _stage_inputs(atlas: Atlas, row: pd.Series, lang: str) -> tuple[str, str, st
     none = t("planner.stage_none", lang)
     stage = cols[0].selectbox(t("planner.stage_new", lang), ["", *stages],
                               format_func=lambda s: atlas.vocab.status_label(s, lang) if s else none,
-                              key=_key(row, f"stage_{lang}"))
+                              key=_key(row, f"stage_{lang}"), placeholder=t("picker.one", lang))
     day = cols[1].date_input(t("planner.stage_date", lang), value=district_today(),
                              key=_key(row, "stage_day"), **_DAYS)
     source = cols[2].text_input(t("planner.stage_source", lang), max_chars=300,

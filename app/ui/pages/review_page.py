@@ -82,7 +82,7 @@ def _history(atlas, lang: str) -> None:
     options = atlas.projects["id"].tolist()
     names = dict(zip(atlas.projects["id"], atlas.projects[name], strict=True))
     project = st.selectbox(t("review.project", lang), options, format_func=lambda v: names.get(v, v),
-                           key="review_history_project")
+                           key="review_history_project", placeholder=t("picker.one", lang))
     audit = get_store().audit(project)
     st.dataframe(audit, hide_index=True, width="stretch")
     st.download_button(t("review.download", lang), csv_bytes(audit),
@@ -106,7 +106,7 @@ def render() -> None:
         st.info(t("review.none", lang))
     else:
         labels = {int(r["id"]): _label(r, names, lang) for _, r in pending.iterrows()}
-        sid = st.selectbox(t("review.pick", lang), list(labels), format_func=labels.get, key=state.relabelled("review_pick"))
+        sid = st.selectbox(t("review.pick", lang), list(labels), format_func=labels.get, key=state.relabelled("review_pick"), placeholder=t("picker.one", lang))
         row = pending.set_index("id", drop=False).loc[sid]
         project = atlas.projects.set_index("id").loc[row["project_id"]]
         recorded = project.geometry
@@ -232,7 +232,7 @@ def _planner_changes(atlas, who, lang: str) -> None:
     labels = {int(r["id"]): f"#{r['id']} · {names.get(r['project_id'], r['project_id'])} · {r['actor']} · "
                             f"{str(r['at'])[:16].replace('T', ' ')}" for _, r in pending.iterrows()}
     cid = st.selectbox(t("review.change_pick", lang), list(labels), format_func=labels.get,
-                       key=state.relabelled("review_change_pick"))
+                       key=state.relabelled("review_change_pick"), placeholder=t("picker.one", lang))
     change = pending.set_index("id", drop=False).loc[cid]
     old, new = json.loads(change["old"] or "{}"), json.loads(change["new"] or "{}")
     st.markdown(say("review.change_meta", lang, project=names.get(change["project_id"], change["project_id"]),
