@@ -12,7 +12,9 @@ Configuration (never in the repository): ``.streamlit/secrets.toml`` or the envi
   ``ATLAS_PLANNER_SECRET``. A secret that is empty or only whitespace enables nothing.
 
 Guessing is slowed by :class:`AttemptLimiter`: a few free tries, then a doubling delay, then a
-lockout for a while.
+lockout for a while. An attempt is counted *before* the passphrase is checked, in one atomic
+step that also refuses it when the key must wait (:meth:`AttemptLimiter.attempt`): guesses sent
+together, from many sessions or to several app processes, cannot all slip in before the count.
 
 >>> check_passphrase("s3cret", "s3cret"), check_passphrase("guess", "s3cret"), check_passphrase("", "")
 (True, False, False)
@@ -25,6 +27,7 @@ False
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +40,7 @@ __all__ = [
     "ROLE_LISTS",
     "SECRET_ENV",
     "SECRET_KEYS",
+    "Attempt",
     "AttemptLimiter",
     "AttemptRecords",
     "Identity",
@@ -115,6 +119,14 @@ class AttemptRecords(Protocol):
         counted: a lockout that ended); return the failures now counted. Atomic."""
         ...
 
+    def take(self, key: str, now: float, delay: Callable[[int], float],
+             restart_after: int) -> tuple[float, int]:
+        """In one atomic step: when `key` must still wait (its last attempt plus ``delay(its
+        attempts)`` is after `now`), (the wait, its attempts), nothing counted; otherwise count
+        one more attempt at `now` -- from 1 again when `restart_after` were counted and that
+        wait is over (a lockout that ended) -- and return (0.0, the attempts now counted)."""
+        ...
+
     def drop(self, key: str) -> None:
         """Forget `key`."""
         ...
@@ -124,11 +136,42 @@ class AttemptRecords(Protocol):
         ...
 
 
+def take_step(record: tuple[int, float] | None, now: float, delay: Callable[[int], float],
+              restart_after: int) -> tuple[float, int, tuple[int, float] | None]:
+    """The rule of :meth:`AttemptRecords.take` on one record, for every store to apply inside
+    its own lock: (wait, attempts, the record to write or None when nothing is counted).
+
+    >>> take_step(None, 10.0, lambda n: 0.0, 5)
+    (0.0, 1, (1, 10.0))
+    >>> take_step((5, 10.0), 20.0, lambda n: 300.0, 5)  # locked: refused, nothing counted
+    (290.0, 5, None)
+    >>> take_step((5, 10.0), 400.0, lambda n: 300.0, 5)  # the lockout is over: count afresh
+    (0.0, 1, (1, 400.0))
+    """
+    failures, last = record or (0, now)
+    wait = last + delay(failures) - now if record else 0.0
+    if wait > 0:
+        return wait, failures, None
+    failures = 1 if failures >= restart_after else failures + 1
+    return 0.0, failures, (failures, now)
+
+
 @dataclass
 class MemoryAttempts:
-    """Attempt records in this process's memory."""
+    """Attempt records in this process's memory (thread-safe: a server runs sessions in
+    threads)."""
 
     _records: dict[str, tuple[int, float]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def take(self, key: str, now: float, delay: Callable[[int], float],
+             restart_after: int) -> tuple[float, int]:
+        """See :meth:`AttemptRecords.take`; atomic under this object's lock."""
+        with self._lock:
+            wait, failures, write = take_step(self._records.get(key), now, delay, restart_after)
+            if write is not None:
+                self._records[key] = write
+        return wait, failures
 
     def get(self, key: str) -> tuple[int, float] | None:
         """(failures, last) of `key`, or None."""
@@ -136,19 +179,32 @@ class MemoryAttempts:
 
     def add_failure(self, key: str, now: float, restart_after: int) -> int:
         """One more failure of `key`; the count restarts after a lockout."""
-        failures, _ = self._records.get(key, (0, 0.0))
-        failures = 1 if failures >= restart_after else failures + 1
-        self._records[key] = (failures, now)
+        with self._lock:
+            failures, _ = self._records.get(key, (0, 0.0))
+            failures = 1 if failures >= restart_after else failures + 1
+            self._records[key] = (failures, now)
         return failures
 
     def drop(self, key: str) -> None:
         """Forget `key`."""
-        self._records.pop(key, None)
+        with self._lock:
+            self._records.pop(key, None)
 
     def forget_before(self, horizon: float) -> None:
         """Drop keys idle since before `horizon` (bounds memory)."""
-        for key in [k for k, (_, last) in self._records.items() if last < horizon]:
-            del self._records[key]
+        with self._lock:
+            for key in [k for k, (_, last) in self._records.items() if last < horizon]:
+                del self._records[key]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The answer of :meth:`AttemptLimiter.attempt`: whether the attempt may be made (it is
+    counted then), the seconds to wait when not, and the attempts counted in a row."""
+
+    allowed: bool
+    wait_s: float
+    failures: int
 
 
 @dataclass
@@ -208,9 +264,30 @@ class AttemptLimiter:
         record = self.records.get(key)
         return record is not None and record[0] >= self.lockout_after and self.wait_s(key) > 0
 
+    def attempt(self, key: str) -> Attempt:
+        """Count an attempt of `key` *before* it is checked, or refuse it while `key` must wait;
+        one atomic step in the records. After a success, call :meth:`succeeded`.
+
+        >>> now = [0.0]
+        >>> limiter = AttemptLimiter(free=1, lockout_after=3, lockout_s=60, clock=lambda: now[0])
+        >>> [limiter.attempt("k").allowed for _ in range(3)]  # 1 free, then a 1 s wait
+        [True, True, False]
+        >>> now[0] = 1.0; limiter.attempt("k"), limiter.attempt("k").wait_s
+        (Attempt(allowed=True, wait_s=0.0, failures=3), 60.0)
+        """
+        self.records.forget_before(self.clock() - self.lockout_s)
+        wait, failures = self.records.take(key, self.clock(), self._delay, self.lockout_after)
+        return Attempt(wait <= 0, max(wait, 0.0), failures)
+
     def failed(self, key: str) -> bool:
-        """Record a failed attempt of `key`; True when this failure starts a lockout."""
-        return self.records.add_failure(key, self.clock(), self.lockout_after) == self.lockout_after
+        """Record a failed attempt of `key` that was not counted by :meth:`attempt`; True when
+        this failure starts a lockout. A failure during a lockout changes nothing (it neither
+        extends nor restarts it)."""
+        def lockout(failures: int) -> float:
+            return self.lockout_s if failures >= self.lockout_after else 0.0
+
+        wait, failures = self.records.take(key, self.clock(), lockout, self.lockout_after)
+        return wait <= 0 and failures == self.lockout_after
 
     def succeeded(self, key: str) -> None:
         """Forget the failures of `key` (it signed in)."""

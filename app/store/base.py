@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
@@ -254,6 +254,12 @@ class StoreAttempts:
     def add_failure(self, key: str, now: float, restart_after: int) -> int:
         """One more failure of `key`, counted in the store."""
         return self.store.add_attempt_failure(self._key(key), now, restart_after)
+
+    def take(self, key: str, now: float, delay: Callable[[int], float],
+             restart_after: int) -> tuple[float, int]:
+        """An attempt of `key` counted, or refused while it must wait, in one transaction of
+        the store (:meth:`app.domain.roles.AttemptRecords.take`)."""
+        return self.store.take_attempt(self._key(key), now, delay, restart_after)
 
     def drop(self, key: str) -> None:
         """Forget `key`."""
@@ -578,6 +584,13 @@ class AtlasStore(Protocol):
 
     def add_attempt_failure(self, key: str, now: float, restart_after: int) -> int:
         """One more failure of a sign-in key, atomically; returns the failures now counted."""
+        ...
+
+    def take_attempt(self, key: str, now: float, delay: Callable[[int], float],
+                     restart_after: int) -> tuple[float, int]:
+        """A sign-in attempt of a key counted, or refused while it must wait, in one
+        transaction that holds the key's row (:func:`app.domain.roles.take_step`): (wait,
+        attempts counted)."""
         ...
 
     def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:

@@ -39,6 +39,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
 from app.data.living import Edit, check_date
+from app.domain.roles import take_step
 from app.errors import ConflictError, StoreError, SubmissionError
 from app.store.base import (
     CHANGE_COLUMNS,
@@ -707,6 +708,23 @@ class PostgisStore:
                 " ON CONFLICT (key) DO UPDATE SET last = excluded.last, failures ="
                 " CASE WHEN f.failures >= %s THEN 1 ELSE f.failures + 1 END RETURNING failures",
                 (key, now, restart_after)).fetchone()[0])
+
+    def take_attempt(self, key: str, now: float, delay: Callable[[int], float],
+                     restart_after: int) -> tuple[float, int]:
+        """A sign-in attempt counted or refused in one transaction that holds an advisory lock
+        on the key (a row may not exist yet), so replicas taking the same key at once wait for
+        each other: see :func:`app.domain.roles.take_step`."""
+        with self._connect() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 24))", (key,))
+            row = conn.execute("SELECT failures, last FROM sign_in_failures WHERE key = %s",
+                               (key,)).fetchone()
+            wait, counted, write = take_step((int(row[0]), float(row[1])) if row else None,
+                                             now, delay, restart_after)
+            if write is not None:
+                conn.execute("INSERT INTO sign_in_failures (key, failures, last) VALUES (%s, %s, %s)"
+                             " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,"
+                             " last = excluded.last", (key, *write))
+        return wait, counted
 
     def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:
         """Forget a sign-in key, or every key idle since before `before`."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from shapely.geometry import mapping, shape
 
 from app.data.living import Edit, check_date
 from app.domain.messages import keyed
+from app.domain.roles import take_step
 from app.errors import ConflictError, StoreError, SubmissionError
 from app.store.base import (
     CHANGE_COLUMNS,
@@ -561,6 +562,21 @@ class Store:
                 " ON CONFLICT (key) DO UPDATE SET last = excluded.last, failures ="
                 " CASE WHEN failures >= ? THEN 1 ELSE failures + 1 END RETURNING failures",
                 (key, now, restart_after)).fetchone()[0])
+
+    def take_attempt(self, key: str, now: float, delay: Callable[[int], float],
+                     restart_after: int) -> tuple[float, int]:
+        """A sign-in attempt counted or refused in one ``BEGIN IMMEDIATE`` transaction (writers
+        wait for each other, across processes too): see :func:`app.domain.roles.take_step`."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT failures, last FROM sign_in_failures WHERE key = ?",
+                               (key,)).fetchone()
+            wait, failures, write = take_step((int(row[0]), float(row[1])) if row else None,
+                                              now, delay, restart_after)
+            if write is not None:
+                conn.execute("INSERT INTO sign_in_failures (key, failures, last) VALUES (?, ?, ?)"
+                             " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,"
+                             " last = excluded.last", (key, *write))
+        return wait, failures
 
     def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:
         """Forget a sign-in key, or every key idle since before `before`."""
