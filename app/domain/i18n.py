@@ -807,6 +807,12 @@ STRINGS.update({
     "err.status_pending": ("待审核", "pending"),
     "err.status_accepted": ("已通过", "accepted"),
     "err.status_rejected": ("已退回", "rejected"),
+    "review.own_submission": ("这是您本人(本次登录的浏览器会话,或同名、同一账号:{by})提交的核查,须由另一位审核人决定。",
+                              "This check was submitted by you (this browser session, or the same "
+                              "name or account: {by}): another reviewer decides it."),
+    "err.own_decision": ("编号 {id} 由 {author} 提交,提交人不能审核自己的提交:须由另一位审核人决定",
+                         "{what} {id} was made by {author}, who cannot decide it: another reviewer "
+                         "must"),
     "err.note_long": ("说明有 {n} 个字符;最多 {max} 个", "the note is {n} characters; at most {max}"),
     "err.photo_large": ("照片为 {mb:.1f} MB;最大 {max:.0f} MB", "the photo is {mb:.1f} MB; at most "
                         "{max:.0f} MB"),

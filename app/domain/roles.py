@@ -27,8 +27,10 @@ False
 from __future__ import annotations
 
 import hmac
+import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -47,6 +49,7 @@ __all__ = [
     "MemoryAttempts",
     "check_passphrase",
     "roles_for_email",
+    "same_person",
     "usable_secret",
 ]
 
@@ -66,16 +69,58 @@ SECRET_ENV: dict[str, str] = {FIELD: "ATLAS_FIELD_SECRET", REVIEWER: "ATLAS_REVI
 
 @dataclass(frozen=True)
 class Identity:
-    """A signed-in person: display name, team, roles and how they signed in."""
+    """A signed-in person: display name, team, roles and how they signed in; for OIDC the
+    e-mail the provider vouches for (`subject`), and the browser session signed in (`session`).
+
+    >>> Identity("李审", "", frozenset({REVIEWER}), "oidc", subject="li@example.gov.cn").actor
+    '李审 <li@example.gov.cn>'
+    >>> Identity("王工", "一组", frozenset({FIELD}), "passphrase").actor
+    '王工'
+    """
 
     name: str
     team: str
     roles: frozenset[str]
     method: str  # 'oidc' or 'passphrase'
+    subject: str = ""
+    session: str = ""
 
     def can(self, role: str) -> bool:
         """True when this identity holds `role`."""
         return role in self.roles
+
+    @property
+    def actor(self) -> str:
+        """Who this is in the store's records: the name, and for OIDC the e-mail in ``<>``, so
+        that a decision is tied to the identity (:func:`same_person`)."""
+        return f"{self.name} <{self.subject}>" if self.subject else self.name
+
+
+_EMAIL = re.compile(r"<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")
+
+
+def _person(actor: str) -> tuple[str | None, str]:
+    """(the OIDC e-mail, the name) an actor string holds; names compared without case, width
+    or spaces."""
+    match = _EMAIL.search(actor)
+    name = actor[:match.start()] if match else actor
+    return (match[1].casefold() if match else None,
+            "".join(unicodedata.normalize("NFKC", name).casefold().split()))
+
+
+def same_person(one: str, other: str) -> bool:
+    """Whether two actors of the store's records are the same person: the same OIDC e-mail when
+    both have one, else the same name (case, width and spaces ignored).
+
+    >>> same_person("王工", " 王 工"), same_person("Li <li@x.cn>", "LI <Li@X.cn>")
+    (True, True)
+    >>> same_person("Li <li@x.cn>", "Li <li2@x.cn>"), same_person("王工", "李审")
+    (False, False)
+    """
+    (mail, name), (other_mail, other_name) = _person(one), _person(other)
+    if mail and other_mail:
+        return mail == other_mail
+    return bool(name) and name == other_name
 
 
 def usable_secret(value: object) -> str | None:

@@ -32,6 +32,7 @@ from shapely import Point
 from app.data.living import CHANGE_COLUMNS, Edit, check_reason
 from app.domain.messages import keyed
 from app.domain.model import LOCATED_PRECISIONS
+from app.domain.roles import same_person
 from app.domain.text import check_text
 from app.domain.viewstate import DISTRICT_TZ, district_today
 from app.errors import ConflictError, SubmissionError
@@ -50,6 +51,7 @@ __all__ = [
     "apply_field_updates",
         "change_conflict",
     "check_edits",
+    "check_not_own",
     "check_pending",
     "check_register_name",
     "check_restore",
@@ -160,6 +162,20 @@ def check_pending(submission_id: int, status: str, version: int, expected: int |
     if expected is not None and version != expected:
         raise keyed(ConflictError, "err.changed_since_shown", what=what, id=submission_id,
                     version=version, expected=expected)
+
+
+def check_not_own(author: str | None, reviewer: str, what: str, item_id: int) -> None:
+    """SubmissionError when the reviewer is the person who submitted or proposed the item
+    (:func:`app.domain.roles.same_person`: the same OIDC identity, or the same name): whoever
+    made a change cannot decide it.
+
+    >>> check_not_own("王工", "李审", "submission", 3)
+    >>> check_not_own("王 工", "王工", "submission", 3)
+    Traceback (most recent call last):
+    app.errors.SubmissionError: submission 3 was made by 王 工, who cannot decide it: another reviewer must
+    """
+    if author and same_person(author, reviewer):
+        raise keyed(SubmissionError, "err.own_decision", what=what, id=item_id, author=author)
 
 
 def check_restore(tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> None:

@@ -47,6 +47,7 @@ from app.store.base import (
     Submission,
     change_conflict,
     check_edits,
+    check_not_own,
     check_pending,
     check_register_name,
     check_restore,
@@ -409,6 +410,9 @@ class PostgisStore:
                 raise SubmissionError(f"no submission with id {submission_id!r}")
             project_id, kind, lon, lat, accuracy, version, current, by, when = row
             check_pending(submission_id, current, version, expected_version, by, when)
+            check_not_own(conn.execute("SELECT submitted_by FROM submissions WHERE id = %s",
+                                       (submission_id,)).fetchone()[0], reviewer, "submission",
+                          submission_id)
             updated = conn.execute(
                 "UPDATE submissions SET status = %s, reviewed_by = %s,"
                 " reviewed_at = date_trunc('second', now()), review_reason = %s,"
@@ -556,6 +560,8 @@ class PostgisStore:
                 raise SubmissionError(f"no change with id {change_id!r}")
             project_id, old, new, version, current, by, when = row
             check_pending(change_id, current, version, expected_version, by, when, what="change")
+            check_not_own(conn.execute("SELECT actor FROM register_changes WHERE id = %s",
+                                       (change_id,)).fetchone()[0], reviewer, "change", change_id)
             conn.execute("UPDATE register_changes SET status = %s, reviewed_by = %s,"
                          " reviewed_at = date_trunc('second', now()), review_reason = %s,"
                          " effective = %s::date, version = version + 1 WHERE id = %s AND version = %s",

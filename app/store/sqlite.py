@@ -44,6 +44,7 @@ from app.store.base import (
     Submission,
     change_conflict,
     check_edits,
+    check_not_own,
     check_pending,
     check_register_name,
     check_restore,
@@ -340,6 +341,9 @@ class Store:
                 raise SubmissionError(f"no submission with id {submission_id!r}")
             project_id, kind, lon, lat, precision, accuracy, version, current, by, when, register = row
             check_pending(submission_id, current, version, expected_version, by, when)
+            check_not_own(conn.execute("SELECT submitted_by FROM submissions WHERE id = ?",
+                                       (submission_id,)).fetchone()[0], reviewer, "submission",
+                          submission_id)
             conn.execute("UPDATE submissions SET status = ?, reviewed_by = ?, reviewed_at = ?,"
                          " review_reason = ?, version = version + 1 WHERE id = ? AND version = ?",
                          (status, reviewer.strip(), at, reason.strip(), submission_id, version))
@@ -468,6 +472,8 @@ class Store:
                 raise SubmissionError(f"no change with id {change_id!r}")
             project_id, old, new, version, current, by, when = row
             check_pending(change_id, current, version, expected_version, by, when, what="change")
+            check_not_own(conn.execute("SELECT actor FROM register_changes WHERE id = ?",
+                                       (change_id,)).fetchone()[0], reviewer, "change", change_id)
             conn.execute("UPDATE register_changes SET status = ?, reviewed_by = ?, reviewed_at = ?,"
                          " review_reason = ?, effective = ?, version = version + 1"
                          " WHERE id = ? AND version = ?",

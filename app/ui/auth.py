@@ -32,13 +32,15 @@ from app.domain.roles import (
     Identity,
     check_passphrase,
     roles_for_email,
+    same_person,
     usable_secret,
 )
 from app.store import StoreAttempts
 from app.ui.cache import get_store
 from app.ui.safe import notice
 
-__all__ = ["TRUSTED_PROXIES_ENV", "client", "identity", "limiters", "require", "settings"]
+__all__ = ["TRUSTED_PROXIES_ENV", "authored", "client", "identity", "limiters", "own_work",
+           "require", "session_key", "settings"]
 
 #: The environment variable naming the trusted reverse proxies (when secrets name none).
 TRUSTED_PROXIES_ENV = "ATLAS_TRUSTED_PROXIES"
@@ -108,7 +110,7 @@ def client() -> str:
 def _attempt_keys(role: str) -> list[tuple[AttemptLimiter, str]]:
     """(limiter, key) pairs an attempt for `role` counts under: this session and its address."""
     guards = limiters()
-    session = st.session_state.setdefault("_signin_session", uuid.uuid4().hex)
+    session = session_key()
     return [(guards["session"], f"session:{role}:{session}"),
             (guards["address"], f"address:{role}:{client()}")]
 
@@ -117,9 +119,32 @@ def identity() -> Identity | None:
     """The signed-in identity of this session, if any."""
     if _oidc_configured() and getattr(st.user, "is_logged_in", False):
         roles = roles_for_email(st.user.get("email"), _secrets().get("atlas", {}).get("roles", {}))
-        return Identity(name=str(st.user.get("name") or st.user.get("email")),
-                        team=str(st.user.get("email") or ""), roles=roles, method="oidc")
+        email = str(st.user.get("email") or "")
+        return Identity(name=str(st.user.get("name") or email), team=email, roles=roles,
+                        method="oidc", subject=email.strip().casefold(), session=session_key())
     return st.session_state.get("_identity")
+
+
+def session_key() -> str:
+    """This browser session's random key (what its sign-in attempts and its work are known by)."""
+    return st.session_state.setdefault("_signin_session", uuid.uuid4().hex)
+
+
+#: Session key: what this browser session submitted or proposed, as ("submission" | "change", id).
+_AUTHORED = "_authored"
+
+
+def authored(kind: str, item_id: int) -> None:
+    """Note that this session submitted (``kind`` ``"submission"``) or proposed (``"change"``)
+    the item: it may not decide it, whoever signs in later in the same session."""
+    st.session_state.setdefault(_AUTHORED, set()).add((kind, int(item_id)))
+
+
+def own_work(kind: str, item_id: int, author: str, who: Identity) -> bool:
+    """Whether `who` may not decide the item: this session made it, or `author` (its recorded
+    submitter or proposer) is the same person as `who` (:func:`app.domain.roles.same_person`)."""
+    return ((kind, int(item_id)) in st.session_state.get(_AUTHORED, set())
+            or same_person(str(author or ""), who.actor))
 
 
 def _signed_in(who: Identity, role: str, lang: str) -> None:
@@ -160,7 +185,8 @@ def _try_passphrase(role: str, lang: str, name: str, given: str, expected: str,
         guard.succeeded(key)
     st.session_state["_identity"] = Identity(
         name.strip(), st.session_state.get(f"signin_team_{role}", "").strip(),
-        frozenset((set(who.roles) if who else set()) | {role}), "passphrase")
+        frozenset((set(who.roles) if who else set()) | {role}), "passphrase",
+        session=session_key())
     st.rerun()
 
 

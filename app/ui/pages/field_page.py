@@ -192,7 +192,7 @@ def _checkin(atlas, project_id: str, pos, lang: str) -> None:
         return
     try:
         sub = Submission(
-            project_id=project_id, kind=kind, submitted_by=who.name, team=who.team,
+            project_id=project_id, kind=kind, submitted_by=who.actor, team=who.team,
             lon=pos[0] if kind == "correct" else None, lat=pos[1] if kind == "correct" else None,
             precision=precision if kind == "correct" else None,
             accuracy_m=pos[2] if pos else None, note=note,
@@ -201,6 +201,7 @@ def _checkin(atlas, project_id: str, pos, lang: str) -> None:
     except SubmissionError as exc:
         _error(exc, lang)
         return
+    auth.authored("submission", sid)
     outcome.keep("success", "field.stored", sid=sid)
     st.rerun()
 

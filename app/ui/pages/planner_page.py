@@ -297,7 +297,7 @@ def _save(atlas: Atlas, row: pd.Series, who: Identity, version: int,
         notice("warning", "planner.nothing", lang)
         return
     try:
-        results = propose_edit(get_store(), atlas, str(row["id"]), actor=who.name, reason=reason,
+        results = propose_edit(get_store(), atlas, str(row["id"]), actor=who.actor, reason=reason,
                                geometry=shape, method=method, attributes=attributes or None,
                                stage=stage, expected_version=version,
                                rule=review_rule(auth.settings()))
@@ -309,6 +309,8 @@ def _save(atlas: Atlas, row: pd.Series, who: Identity, version: int,
     except SubmissionError as exc:
         notice("error", "error_atlas", lang, message=error_message(exc, lang))
         return
+    for cid, _status in results:
+        auth.authored("change", cid)
     accepted = ", ".join(f"#{cid}" for cid, status in results if status == "accepted")
     pending = ", ".join(f"#{cid}" for cid, status in results if status == "pending")
     if accepted and pending:

@@ -66,9 +66,13 @@ def _decide(form: str, lang: str, decide: Callable[[bool, str], None], *, confli
 
 
 def _review_form(row: pd.Series, who, recorded, lang: str) -> None:
-    """Accept or reject a field submission."""
+    """Accept or reject a field submission (unless it is the reviewer's own: then say why not)."""
+    if auth.own_work("submission", int(row["id"]), row["submitted_by"], who):
+        notice("info", "review.own_submission", lang, by=row["submitted_by"])  # four eyes
+        return
+
     def decide(accept: bool, reason: str) -> None:
-        get_store().review(int(row["id"]), who.name, accept=accept, reason=reason,
+        get_store().review(int(row["id"]), who.actor, accept=accept, reason=reason,
                            old_wkt=recorded.wkt if recorded is not None else None,
                            expected_version=int(row["version"]))
 
@@ -197,7 +201,7 @@ def _change_map(atlas, change: pd.Series, new_wkt: str, lang: str) -> None:
 def _change_form(change: pd.Series, who, lang: str) -> None:
     """Accept or reject a planner's change."""
     def decide(accept: bool, reason: str) -> None:
-        get_store().review_change(int(change["id"]), who.name, accept=accept, reason=reason,
+        get_store().review_change(int(change["id"]), who.actor, accept=accept, reason=reason,
                                   expected_version=int(change["version"]))
         st.session_state.setdefault(_MINE, set()).add(int(change["id"]))
 
@@ -241,7 +245,7 @@ def _planner_changes(atlas, who, lang: str) -> None:
     st.dataframe(_change_table(old, new, lang), hide_index=True, width="stretch")
     if new.get("geometry"):
         _change_map(atlas, change, str(new["geometry"]), lang)
-    if str(change["actor"]).strip().casefold() == who.name.strip().casefold():
+    if auth.own_work("change", int(change["id"]), change["actor"], who):
         notice("info", "review.own_change", lang)  # four eyes: another person decides
         return
     _change_form(change, who, lang)
