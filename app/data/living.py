@@ -206,9 +206,9 @@ def check_date(value: object, what: str) -> str:
             raise ValueError
         day = date.fromisoformat(text)
     except ValueError:
-        raise keyed(SubmissionError, "err.date_format", what=what, text=text) from None
+        raise keyed(SubmissionError, "err.date_format", en_what=what, text=text) from None
     if not 2000 <= day.year <= 2100:
-        raise keyed(SubmissionError, "err.date_range", what=what, text=text)
+        raise keyed(SubmissionError, "err.date_range", en_what=what, text=text)
     return text
 
 
@@ -233,10 +233,10 @@ def check_reason(reason: str) -> str:
 def _text(value: object, what: str, limit: int, *, single_line: bool = False) -> str:
     text = str(value if value is not None else "").strip()
     if len(text) > limit:
-        raise keyed(SubmissionError, "err.text_long", what=what, n=len(text), max=limit)
+        raise keyed(SubmissionError, "err.text_long", en_what=what, n=len(text), max=limit)
     check_text(text, what)
     if single_line and ("\n" in text or "\r" in text):
-        raise keyed(SubmissionError, "err.one_line", what=what)
+        raise keyed(SubmissionError, "err.one_line", en_what=what)
     return text
 
 
@@ -367,7 +367,7 @@ def check_geometry(geometry: BaseGeometry | None, *, kinds: Iterable[str],
         if change > REPAIR_AREA_SHARE or changed_kind or repaired.is_empty:
             what = {"polygon": "polygon", "line": "line", "point": "point"}[geometry_kind(geometry.geom_type)]
             share = 100 if changed_kind or repaired.is_empty else round(change * 100)
-            raise keyed(SubmissionError, "err.geometry_crosses", what=what, reason=reason,
+            raise keyed(SubmissionError, "err.geometry_crosses", en_what=what, en_reason=reason,
                         share=share)
         note = f"repaired with make_valid ({reason}); area changed by {change * 100:.2f} %"
         geometry = repaired
@@ -375,8 +375,8 @@ def check_geometry(geometry: BaseGeometry | None, *, kinds: Iterable[str],
     allowed = tuple(kinds)
     if kind not in allowed:
         article = "an" if kind[0] in "aeiou" else "a"
-        raise keyed(SubmissionError, "err.geometry_kind", layer=layer, allowed=", ".join(allowed),
-                    article=article, kind=kind)
+        raise keyed(SubmissionError, "err.geometry_kind", layer=layer,
+                    en_allowed=", ".join(allowed), en_article=article, en_kind=kind)
     if district_m is not None:
         outside = distance_outside(geometry, district_m)
         if outside > tolerance_m:

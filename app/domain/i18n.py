@@ -661,16 +661,16 @@ STRINGS.update({
     "err.csv_binary": ("文件含有二进制数据(NUL 字节),不是 CSV 文本",
                        "the file holds binary data (NUL bytes), not CSV text"),
     "err.csv_unreadable": ("无法读取该 CSV({encoding},分隔符 {sep}):第 {line} 行格式错误",
-                           "cannot read the CSV ({encoding}, separator {sep}): line {line}: {reason}"),
+                           "cannot read the CSV ({encoding}, separator {sep}): line {line}: {en_reason}"),
     "err.csv_row_width": ("无法读取该 CSV({encoding},分隔符 {sep}):第 {row} 行有 {n} 个字段,表头只有 {width} 个",
                           "cannot read the CSV ({encoding}, separator {sep}): row {row} has {n} "
                           "fields, the header {width}"),
     "err.xlsx_unreadable": ("无法读取该 Excel 工作簿(文件损坏或不是 .xlsx)",
-                            "cannot read the Excel workbook: {reason}"),
+                            "cannot read the Excel workbook: {en_reason}"),
     "err.xlsx_no_sheets": ("该工作簿没有工作表", "the workbook has no sheets"),
     "err.not_json_at": ("不是有效的 JSON(第 {line} 行第 {column} 列)",
-                        "the file is not valid JSON: {reason}: line {line} column {column}"),
-    "err.not_json": ("不是有效的 JSON 文本", "the file is not valid JSON: {reason}"),
+                        "the file is not valid JSON: {en_reason}: line {line} column {column}"),
+    "err.not_json": ("不是有效的 JSON 文本", "the file is not valid JSON: {en_reason}"),
     "err.geojson_not_object": ("GeoJSON 必须是一个对象,而不是 {kind}",
                                "GeoJSON must be an object, got {kind}"),
     "err.geojson_type": ("应为 GeoJSON 的 FeatureCollection 或 Feature,而不是类型 {kind}",
@@ -681,7 +681,7 @@ STRINGS.update({
     "err.gpkg_too_many": ("图层 {name} 有 {n} 个要素;一次最多导入 {max} 个:请拆分文件",
                           "layer {name} has {n} features; at most {max} are imported at once: split "
                           "the file"),
-    "err.gpkg_read": ("无法读取该 GeoPackage(GDAL 报告文件有误)", "cannot read the GeoPackage: {reason}"),
+    "err.gpkg_read": ("无法读取该 GeoPackage(GDAL 报告文件有误)", "cannot read the GeoPackage: {en_reason}"),
     "err.crs_no_epsg": ("文件的坐标系({name})没有 EPSG 代码;请重投影到 EPSG:4326 或带 EPSG 代码的投影坐标系",
                         "the GeoPackage's CRS ({name}) has no EPSG code; reproject it to EPSG:4326 "
                         "or a projected EPSG CRS"),
@@ -709,7 +709,7 @@ STRINGS.update({
     "err.looks_binary": ("二进制数据", "binary data"),
     "err.looks_text": ("纯文本", "plain text"),
     "err.looks_empty": ("空文件", "nothing (it is empty)"),
-    "err.zip_unreadable": ("无法读取该 zip 压缩包", "cannot read the zip archive: {reason}"),
+    "err.zip_unreadable": ("无法读取该 zip 压缩包", "cannot read the zip archive: {en_reason}"),
     "err.zip_no_shp": ("zip 压缩包中没有 Shapefile(.shp);其中的文件:{names}",
                        "the zip archive holds no Shapefile (.shp); it holds {names}"),
     "err.zip_many_shp": ("zip 压缩包中有 {n} 个 Shapefile({names});一个项目只有一条红线:只压缩该项目的 Shapefile",
@@ -721,7 +721,7 @@ STRINGS.update({
     "err.zip_bomb": ("zip 压缩包解压后超过 {mib} MiB;一个项目的红线远小于此:已拒绝",
                      "the zip archive inflates past {mib} MiB; one project's boundary is far "
                      "smaller: refusing it"),
-    "err.zip_member": ("无法从 zip 压缩包中读取 {name}", "cannot read {name} from the zip archive: {reason}"),
+    "err.zip_member": ("无法从 zip 压缩包中读取 {name}", "cannot read {name} from the zip archive: {en_reason}"),
     "err.kml_doctype": ("该 KML 声明了 DOCTYPE 或实体,不予读取;请去掉后重新导出",
                         "the KML declares a DOCTYPE or entities, which are not read; export it "
                         "again without them"),
@@ -731,7 +731,7 @@ STRINGS.update({
     "err.boundary_many": ("文件中有 {n} 个要素{where};一个项目只有一条红线:请合并为一个(多)多边形,或只保留该项目的要素",
                           "the file holds {n} features{where}; a project takes one boundary: merge "
                           "its parts into one (multi)polygon, or keep only the project's feature"),
-    "err.boundary_read": ("无法读取该文件(GDAL 报告文件有误)", "cannot read the file: {reason}"),
+    "err.boundary_read": ("无法读取该文件(GDAL 报告文件有误)", "cannot read the file: {en_reason}"),
     "err.boundary_empty": ("文件中的要素没有几何", "the file's feature has no geometry"),
     "err.boundary_mixed": ("该要素混合了多种几何类型({kinds});一个项目是一个点、一条线或一个多边形(或同类的多部件)",
                            "the feature mixes geometry kinds ({kinds}); a project is one point, "
@@ -743,20 +743,20 @@ STRINGS.update({
                           "{label}: the file is {size:.1f} MiB ({n} bytes); boundary files are "
                           "limited to {mib} MiB ({limit} bytes)"),
     "err.boundary_vertices": ("{label}:红线的顶点位置不可用(在区界以外、经纬度互换或坐标系不符);请检查所选坐标系",
-                              "{label}: the boundary's vertices: {why}"),
+                              "{label}: the boundary's vertices: {en_why}"),
     "err.boundary_convert": ("{label}:无法把红线从 {crs} 换算为 WGS-84",
                              "{label}: the boundary cannot be converted from {crs} to WGS-84"),
     # edits, submissions and reviews (app/data/living.py, app/service/living.py, app/store/base.py)
     "err.date_format": ("日期须写作 YYYY-MM-DD(年-月-日),而不是 {text}",
-                        "{what} must be a day written YYYY-MM-DD, got '{text}'"),
+                        "{en_what} must be a day written YYYY-MM-DD, got '{text}'"),
     "err.date_range": ("日期须在 2000 年至 2100 年之间,而不是 {text}",
-                       "{what} must lie between 2000 and 2100, got {text}"),
+                       "{en_what} must lie between 2000 and 2100, got {text}"),
     "err.reason_needed": ("每项修改都需要简短的原因", "every change needs a short reason"),
     "err.reason_long": ("原因有 {n} 个字符;最多保留 {max} 个", "the reason is {n} characters long; at "
                         "most {max} are kept"),
     "err.text_long": ("所填内容有 {n} 个字符;最多保留 {max} 个",
-                      "{what} is {n} characters long; at most {max} are kept"),
-    "err.one_line": ("所填内容须为一行", "{what} must be one line"),
+                      "{en_what} is {n} characters long; at most {max} are kept"),
+    "err.one_line": ("所填内容须为一行", "{en_what} must be one line"),
     "err.links_many": ("给出了 {n} 个链接;最多保留 {max} 个", "{n} links given; at most {max} are kept"),
     "err.link_bad": ("第 {n} 个链接不是 http(s) 地址:{link}", "link {n} is not an http(s) address: {link}"),
     "err.action_unknown": ("2025 年任务 {text} 不在词表中({known})",
@@ -778,10 +778,10 @@ STRINGS.update({
     "err.geometry_not_lonlat": ("几何的坐标不是经纬度(WGS-84)",
                                 "the geometry's coordinates are not longitude/latitude (WGS-84)"),
     "err.geometry_crosses": ("图形自相交,修复会使其面积改变 {share}%;请重新绘制",
-                             "the {what} crosses itself ({reason}) and repairing it would change its "
+                             "the {en_what} crosses itself ({en_reason}) and repairing it would change its "
                              "area by {share} %; redraw it"),
     "err.geometry_kind": ("图层“{layer}”不接受这种几何类型",
-                          "{layer} takes {allowed} geometries, not {article} {kind}"),
+                          "{layer} takes {en_allowed} geometries, not {en_article} {en_kind}"),
     "err.geometry_outside": ("几何位于区界外 {m:,.0f} 米(最多接受 {max:,.0f} 米)",
                              "the geometry lies {m:,.0f} m outside the district (at most {max:,.0f} m "
                              "is accepted)"),
@@ -792,15 +792,15 @@ STRINGS.update({
                           "register name must be letters, digits, - or _, got {name}"),
     "err.review_reason": ("审核需要填写意见", "a review needs a reason"),
     "err.already_decided": ("编号 {id} 已由 {by} 于 {at} 审核(版本 {version});本次审核未生效",
-                            "{what} {id} was already {status}{who}{when} (version {version}); this "
-                            "review was not applied"),
+                            "{en_what} {id} was already {en_status} by {by} at {at} (version "
+                            "{version}); this review was not applied"),
     "err.changed_since_shown": ("编号 {id} 在显示后已变化(版本 {version},而非 {expected});本次审核未生效",
-                                "{what} {id} changed since it was shown (version {version}, not "
+                                "{en_what} {id} changed since it was shown (version {version}, not "
                                 "{expected}); this review was not applied"),
     "err.project_moved": ("项目 {project} 在打开后已被修改(打开时版本 {expected}):{changes};未保存:请重新载入该项目查看修改",
                           "project {project} changed since it was opened (version {expected}): "
                           "{changes}; nothing was saved: reload the project to see the changes"),
-    "err.change_by": ("修改 {id} 由 {actor} 于 {at} 提交({status})",
+    "err.change_by": ("修改 {id} 由 {actor} 于 {at} 提交,涉及 {fields}({status})",
                       "change {id} by {actor} at {at} set {fields} ({status})"),
     "err.and": ("{first};{then}", "{first}; {then}"),
     "err.history_moved": ("其历史已有新记录", "its history moved on"),
@@ -811,7 +811,7 @@ STRINGS.update({
                               "This check was submitted by you (this browser session, or the same "
                               "name or account: {by}): another reviewer decides it."),
     "err.own_decision": ("编号 {id} 由 {author} 提交,提交人不能审核自己的提交:须由另一位审核人决定",
-                         "{what} {id} was made by {author}, who cannot decide it: another reviewer "
+                         "{en_what} {id} was made by {author}, who cannot decide it: another reviewer "
                          "must"),
     "err.note_long": ("说明有 {n} 个字符;最多 {max} 个", "the note is {n} characters; at most {max}"),
     "err.photo_large": ("照片为 {mb:.1f} MB;最大 {max:.0f} MB", "the photo is {mb:.1f} MB; at most "
@@ -822,39 +822,39 @@ STRINGS.update({
                             "a correction needs a note saying what is wrong with the recorded "
                             "position"),
     # a position refused (app/geo/position.py): the English text lists the numbers
-    "err.position": ("该位置不可用", "{message}"),
+    "err.position": ("该位置不可用", "{en_message}"),
     "err.position_swapped": ("经度和纬度看起来互换了:在中国经度是较大的数(约 121),纬度约 31;请重新输入,系统不会替你互换",
-                             "{message}"),
+                             "{en_message}"),
     "err.position_outside-district": ("该位置在长宁区界以外太远;请检查坐标和所选坐标系(GCJ-02、BD-09 与 WGS-84 相差数百米)",
-                                      "{message}"),
-    "err.position_out-of-range": ("这不是经纬度位置:经度须在 ±180° 以内,纬度须在 ±90° 以内", "{message}"),
+                                      "{en_message}"),
+    "err.position_out-of-range": ("这不是经纬度位置:经度须在 ±180° 以内,纬度须在 ±90° 以内", "{en_message}"),
     "err.position_projected-as-degrees": ("数值像是投影坐标(米),却按经纬度声明;请选择正确的坐标系",
-                                          "{message}"),
+                                          "{en_message}"),
     "err.position_degrees-as-projected": ("数值像是经纬度,却按投影坐标(米)声明;请选择正确的坐标系",
-                                          "{message}"),
-    "err.position_not-a-number": ("经度和纬度须为数字", "{message}"),
-    "err.position_invalid-geometry": ("位置无效(不是有限数值或几何无效)", "{message}"),
+                                          "{en_message}"),
+    "err.position_not-a-number": ("经度和纬度须为数字", "{en_message}"),
+    "err.position_invalid-geometry": ("位置无效(不是有限数值或几何无效)", "{en_message}"),
     "err.store_disk_full": ("保存数据的磁盘已满(剩余 {free_kib} KiB),本次操作未保存;请联系管理员清理磁盘空间",
-                            "the disk holding the {store} is full ({free_kib} KiB left); nothing was "
+                            "the disk holding the {en_store} is full ({free_kib} KiB left); nothing was "
                             "saved: free some space on it"),
     # Streamlit's own placeholders of the choice widgets, in the page's language
     "picker.one": ("请选择", "Choose an option"),
     "picker.many": ("请选择(可多选)", "Choose options"),
     # notices about the link's parameters (app/domain/viewstate.py): the value as it was given
-    "url.one_of": ("已忽略 {name}={value}(可用值:{choices})", "ignored {name}='{value}' (use one of {choices})"),
-    "url.unknown": ("已忽略 {name}={value}(未知的值)", "ignored {name}='{value}' (unknown value)"),
-    "url.unknown_ref": ("已忽略 {name}={value}(未知的参考图层)",
+    "url.one_of": ("已忽略 {name}='{value}'(可用值:{choices})", "ignored {name}='{value}' (use one of {choices})"),
+    "url.unknown": ("已忽略 {name}='{value}'(未知的值)", "ignored {name}='{value}' (unknown value)"),
+    "url.unknown_ref": ("已忽略 {name}='{value}'(未知的参考图层)",
                         "ignored {name}='{value}' (unknown reference layer)"),
-    "url.no_project": ("已忽略 {name}={value}(没有该编号的项目)", "ignored {name}='{value}' (no such project)"),
+    "url.no_project": ("已忽略 {name}='{value}'(没有该编号的项目)", "ignored {name}='{value}' (no such project)"),
     "url.lat_lon": ("已忽略 lat={lat}、lon={lon}(二者须同时给出,且位于上海附近)",
                     "ignored lat={lat}, lon={lon} (need both, near Shanghai)"),
-    "url.zoom": ("已忽略 {name}={value}(缩放级别须为 {low} 至 {high} 的整数)",
+    "url.zoom": ("已忽略 {name}='{value}'(缩放级别须为 {low} 至 {high} 的整数)",
                  "ignored {name}='{value}' (zoom must be a whole number {low}-{high})"),
-    "url.no_register": ("已忽略 {name}={value}(没有该名称的已保存清单)",
+    "url.no_register": ("已忽略 {name}='{value}'(没有该名称的已保存清单)",
                         "ignored {name}='{value}' (no saved register of that name)"),
-    "url.bad_day": ("已忽略 {name}={value}(日期须写作 YYYY-MM-DD,即年-月-日)",
+    "url.bad_day": ("已忽略 {name}='{value}'(日期须写作 YYYY-MM-DD,即年-月-日)",
                     "ignored {name}='{value}' (a day written YYYY-MM-DD)"),
-    "url.future_day": ("已忽略 {name}={value}(晚于今天 {today})",
+    "url.future_day": ("已忽略 {name}='{value}'(晚于今天 {today})",
                        "ignored {name}='{value}' (after today, {today})"),
     # reading a file in a worker process (app/io/sandbox.py)
     "err.parse_wall": ("读取该文件超过了 {seconds:g} 秒(单个文件的上限),已停止并拒绝",

@@ -5,7 +5,9 @@ is shown on a page in the page's language and printed by the command line in Eng
 raiser names a template of :mod:`app.domain.i18n` and its values (:func:`keyed`), the
 exception's text is the English template filled in, and a page asks for its own language
 (:func:`message_in`). A value may itself be a keyed error (a file's name around the reason it
-cannot be read): it is said in the same language. An error made without a key reads the same
+cannot be read): it is said in the same language. A value named ``en_*`` is English words the
+message quotes (a library's own explanation, an English field name): only the English template
+uses it, the Chinese one says what it can without it. An error made without a key reads the same
 in every language; pages show such errors through :func:`message_in` too, which then gives
 their English text only where the language is English.
 

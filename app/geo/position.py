@@ -92,7 +92,7 @@ class PositionCheck:
             refused = [p for p in self.problems if p.action == "rejected"]
             message = "; ".join(p.message for p in refused)
             key = f"err.position_{refused[0].code}" if refused else "err.position"
-            raise keyed(PositionError, key if key in STRINGS else "err.position", message=message)
+            raise keyed(PositionError, key if key in STRINGS else "err.position", en_message=message)
         if self.geometry.geom_type != "Point":
             raise PositionError(f"a {self.geometry.geom_type} is not a single position")
         return float(self.geometry.x), float(self.geometry.y)

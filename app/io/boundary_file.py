@@ -150,7 +150,7 @@ def _unpacked_shapefile(data: bytes) -> bytes:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-        raise keyed(ImportFileError, "err.zip_unreadable", reason=str(exc)) from exc
+        raise keyed(ImportFileError, "err.zip_unreadable", en_reason=str(exc)) from exc
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()
                    and PurePosixPath(m.filename).suffix.lower() in _SHAPEFILE_PARTS
@@ -184,7 +184,7 @@ def _unpacked_shapefile(data: bytes) -> bytes:
                 except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, ValueError,
                         RuntimeError) as exc:  # RuntimeError: an encrypted member
                     raise keyed(ImportFileError, "err.zip_member", name=member.filename,
-                                reason=str(exc)) from exc
+                                en_reason=str(exc)) from exc
                 fresh.writestr(f"boundary{ext}", b"".join(chunks))
     return out.getvalue()
 
@@ -223,7 +223,7 @@ def _read_one_feature(data: bytes) -> tuple[BaseGeometry | None, SourceCRS | Non
     except ImportFileError:
         raise
     except failures as exc:
-        raise keyed(ImportFileError, "err.boundary_read", reason=str(exc)) from exc
+        raise keyed(ImportFileError, "err.boundary_read", en_reason=str(exc)) from exc
     geometry = frame.geometry.iloc[0] if len(frame) else None
     if frame.crs is None:
         return geometry, None
@@ -302,8 +302,8 @@ def _check_json(data: bytes) -> None:
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         if isinstance(exc, json.JSONDecodeError):
             raise keyed(ImportFileError, "err.not_json_at", line=exc.lineno, column=exc.colno,
-                        reason=exc.msg) from exc
-        raise keyed(ImportFileError, "err.not_json", reason=str(exc)) from exc
+                        en_reason=exc.msg) from exc
+        raise keyed(ImportFileError, "err.not_json", en_reason=str(exc)) from exc
 
 
 def _to_wgs84(geometry: BaseGeometry, crs: SourceCRS, district_m: BaseGeometry | None,
@@ -314,7 +314,7 @@ def _to_wgs84(geometry: BaseGeometry, crs: SourceCRS, district_m: BaseGeometry |
     check = check_position(vertices, crs, district_m, fix_swaps=True, tolerance_m=tolerance_m)
     if check.rejected:
         why = "; ".join(p.message for p in check.problems if p.action == "rejected")
-        raise keyed(ImportFileError, "err.boundary_vertices", label=filename, why=why)
+        raise keyed(ImportFileError, "err.boundary_vertices", label=filename, en_why=why)
     fixes.extend(p.message for p in check.problems if p.action == "fixed")
     converted = shapely.get_coordinates(check.geometry)
     if converted.shape != coords.shape or not np.isfinite(converted).all():

@@ -151,10 +151,10 @@ def _not_json(exc: Exception) -> ImportFileError:
     language), and the parser's own words for English readers."""
     if isinstance(exc, json.JSONDecodeError):
         return keyed(ImportFileError, "err.not_json_at", line=exc.lineno, column=exc.colno,
-                     reason=exc.msg)
+                     en_reason=exc.msg)
     if isinstance(exc, RecursionError):
         return keyed(ImportFileError, "err.parse_nested")
-    return keyed(ImportFileError, "err.not_json", reason=str(exc))
+    return keyed(ImportFileError, "err.not_json", en_reason=str(exc))
 
 
 def _cell(value: object) -> object:
@@ -247,7 +247,7 @@ def _read_csv(data: bytes, encoding: str | None) -> RawTable:
         rows, skipped = _bounded_rows(r for r in reader if r)
     except csv.Error as exc:
         raise keyed(ImportFileError, "err.csv_unreadable", encoding=used, sep=repr(sep),
-                    line=reader.line_num, reason=str(exc)) from exc
+                    line=reader.line_num, en_reason=str(exc)) from exc
     width = len(rows[0]) if rows else 0
     for number, cells in enumerate(rows[1:], start=2):
         if len(cells) > width:
@@ -271,14 +271,14 @@ def _read_xlsx(data: bytes) -> RawTable:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (*_EXCEL_ERRORS, InvalidFileException) as exc:
-        raise keyed(ImportFileError, "err.xlsx_unreadable", reason=str(exc)) from exc
+        raise keyed(ImportFileError, "err.xlsx_unreadable", en_reason=str(exc)) from exc
     try:
         sheets = book.sheetnames
         if not sheets:
             raise keyed(ImportFileError, "err.xlsx_no_sheets")
         rows, skipped = _bounded_rows(book[sheets[0]].iter_rows(values_only=True))
     except _EXCEL_ERRORS as exc:
-        raise keyed(ImportFileError, "err.xlsx_unreadable", reason=str(exc)) from exc
+        raise keyed(ImportFileError, "err.xlsx_unreadable", en_reason=str(exc)) from exc
     finally:
         book.close()
     cells = _grid(rows)
@@ -375,7 +375,7 @@ def _read_gpkg(data: bytes) -> RawTable:
     except ImportFileError:
         raise
     except failures as exc:
-        raise keyed(ImportFileError, "err.gpkg_read", reason=str(exc)) from exc
+        raise keyed(ImportFileError, "err.gpkg_read", en_reason=str(exc)) from exc
     notes = [f"layer {name!r}" + (f" (the first of {len(layers)})" if len(layers) > 1 else "")]
     geoms = None
     file_crs = None

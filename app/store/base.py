@@ -32,10 +32,10 @@ from shapely import Point
 from app.data.living import CHANGE_COLUMNS, Edit, check_reason
 from app.domain.messages import keyed
 from app.domain.model import LOCATED_PRECISIONS
-from app.domain.roles import same_person
+from app.domain.roles import same_person, take_step
 from app.domain.text import check_text
 from app.domain.viewstate import DISTRICT_TZ, district_today
-from app.errors import ConflictError, SubmissionError
+from app.errors import ConflictError, StoreError, SubmissionError
 
 __all__ = [
     "CHANGE_COLUMNS",
@@ -52,6 +52,8 @@ __all__ = [
         "change_conflict",
     "check_edits",
     "check_not_own",
+    "disk_full",
+    "take_step",
     "check_pending",
     "check_register_name",
     "check_restore",
@@ -154,13 +156,11 @@ def check_pending(submission_id: int, status: str, version: int, expected: int |
     app.errors.ConflictError: submission 3 was already accepted by 李审 at 2025-01-08T09:30:00+00:00 (version 2); this review was not applied
     """
     if status != "pending":
-        who = f" by {reviewed_by}" if reviewed_by else ""
-        when = f" at {reviewed_at}" if reviewed_at else ""
-        raise keyed(ConflictError, "err.already_decided", what=what, id=submission_id,
-                    status=status, who=who, when=when, version=version,
-                    by=reviewed_by or "—", at=reviewed_at or "—")
+        raise keyed(ConflictError, "err.already_decided", en_what=what, id=submission_id,
+                    en_status=status, version=version, by=reviewed_by or "—",
+                    at=reviewed_at or "—")
     if expected is not None and version != expected:
-        raise keyed(ConflictError, "err.changed_since_shown", what=what, id=submission_id,
+        raise keyed(ConflictError, "err.changed_since_shown", en_what=what, id=submission_id,
                     version=version, expected=expected)
 
 
@@ -175,7 +175,17 @@ def check_not_own(author: str | None, reviewer: str, what: str, item_id: int) ->
     app.errors.SubmissionError: submission 3 was made by 王 工, who cannot decide it: another reviewer must
     """
     if author and same_person(author, reviewer):
-        raise keyed(SubmissionError, "err.own_decision", what=what, id=item_id, author=author)
+        raise keyed(SubmissionError, "err.own_decision", en_what=what, id=item_id, author=author)
+
+
+def disk_full(store: str, free_bytes: int) -> StoreError:
+    """The error for a store whose disk is full: said as such, never as the database's "disk
+    I/O error" (`store` is what the store calls itself).
+
+    >>> str(disk_full("SQLite store x.sqlite", 2048))
+    'the disk holding the SQLite store x.sqlite is full (2 KiB left); nothing was saved: free some space on it'
+    """
+    return keyed(StoreError, "err.store_disk_full", en_store=store, free_kib=free_bytes // 1024)
 
 
 def check_restore(tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> None:

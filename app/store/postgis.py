@@ -39,7 +39,6 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
 from app.data.living import Edit, check_date
-from app.domain.roles import take_step
 from app.errors import ConflictError, StoreError, SubmissionError
 from app.store.base import (
     CHANGE_COLUMNS,
@@ -61,6 +60,7 @@ from app.store.base import (
     register_rows,
     report_text,
     restore_note,
+    take_step,
 )
 
 __all__ = ["MIGRATIONS", "PostgisStore", "safe_url"]

@@ -35,8 +35,6 @@ from shapely import Point
 from shapely.geometry import mapping, shape
 
 from app.data.living import Edit, check_date
-from app.domain.messages import keyed
-from app.domain.roles import take_step
 from app.errors import ConflictError, StoreError, SubmissionError
 from app.store.base import (
     CHANGE_COLUMNS,
@@ -51,12 +49,14 @@ from app.store.base import (
     check_review,
     check_text,
     check_wkt,
+    disk_full,
     district_day,
     history_rows,
     register_frame,
     register_rows,
     report_text,
     restore_note,
+    take_step,
 )
 
 __all__ = ["Store"]
@@ -277,8 +277,7 @@ class Store:
         except OSError:
             free = None
         if code == sqlite3.SQLITE_FULL or (free is not None and free < _NEARLY_FULL_BYTES):
-            raise keyed(StoreError, "err.store_disk_full", store=self.describe(),
-                        free_kib=(free or 0) // 1024) from exc
+            raise disk_full(self.describe(), free or 0) from exc
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
