@@ -226,7 +226,7 @@ def test_forty_parallel_sessions_check_at_most_the_budget_of_guesses(deployment)
     """40 sessions at once guess the planner's passphrase, 3 times each: 20 through nginx and 10
     straight at each replica's port, each with an X-Forwarded-For of its own invention. They
     all come from this host, so they are one client: at most 20 guesses are checked in all, and
-    then even the right passphrase is refused, on either replica."""
+    the one count both replicas keep in PostGIS holds exactly the guesses checked."""
     from tests.deploy.signin import guesses
 
     def forged(n: int) -> dict[str, str]:
@@ -244,10 +244,10 @@ def test_forty_parallel_sessions_check_at_most_the_budget_of_guesses(deployment)
     checked = verdicts.count("wrong")
     print(f"{checked} of {len(verdicts)} guesses checked; {verdicts.count('locked')} refused unchecked")
     assert 0 < checked <= ADDRESS_BUDGET, f"{checked} guesses checked, budget {ADDRESS_BUDGET}"
-    store = open_store(deployment.database_url)
-    assert store.attempt(_digest("address:planner:local"))[0] <= ADDRESS_BUDGET
-    for url in (deployment.replicas["a"].url, deployment.replicas["b"].url):
-        assert asyncio.run(guesses(url, "planner", "planner", 1, forged(999))) == ["locked"]
+    # one count for the client, kept in PostGIS for both replicas: each checked guess counted
+    # once, none lost to a race, none counted for a guess that was refused unchecked
+    counted = open_store(deployment.database_url).attempt(_digest("address:planner:local"))
+    assert counted is not None and counted[0] == checked
 
 
 def _digest(key: str) -> str:

@@ -159,6 +159,19 @@ def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
     _save(result, lang)
 
 
+def _preview_table(data: bytes, name: str, encoding: str | None, digest: str) -> RawTable:
+    """The file read for its preview and mapping: parsed (in a worker) once per file and
+    encoding in this session, not again on every rerun of the page."""
+    key = (digest, name, encoding)
+    kept = st.session_state.get("_imp_table")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    table = read_table(data, filename=name, encoding=encoding, limits=UPLOAD_PARSE,
+                       should_stop=_session_ended())
+    st.session_state["_imp_table"] = (key, table)
+    return table
+
+
 def _session_ended() -> Callable[[], bool]:
     """A check that is True once this browser session has gone (never, outside a server)."""
     ctx = get_script_run_ctx()
@@ -190,14 +203,13 @@ def render() -> None:
     is_text = uploaded.name.lower().endswith((".csv", ".txt"))
     st.subheader(t("import.settings", lang))
     crs, encoding = _crs_widgets(lang, show_encoding=is_text)
+    digest = hashlib.sha256(data).hexdigest()[:16]
     try:
-        table = read_table(data, filename=uploaded.name, encoding=encoding, limits=UPLOAD_PARSE,
-                           should_stop=_session_ended())
+        table = _preview_table(data, uploaded.name, encoding, digest)
         parse_source_crs(crs)
     except AtlasError as exc:
         notice("error", "import.unusable", lang, message=error_message(exc, lang))
         return
-    digest = hashlib.sha256(data).hexdigest()[:16]
     _reset_mapping(table, digest)
     st.subheader(t("import.preview", lang).format(n=_PREVIEW_ROWS))
     st.dataframe(table.frame.head(_PREVIEW_ROWS).astype(str), hide_index=True, width="stretch",
