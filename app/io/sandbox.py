@@ -148,15 +148,17 @@ class _Worker:
         self.conn = Connection(ours.detach())
         self.tasks = 0
         self.started = False
+        self._starting = threading.Lock()  # a prewarm and a caller may both wait for "ready"
 
     def wait_started(self) -> bool:
         """Wait (at most :data:`_START_S`) for the worker to say it is ready; False if it died."""
-        if not self.started:
-            try:
-                self.started = (self.conn.poll(_START_S)
-                                and self.conn.recv() == ("ready", None))
-            except (EOFError, OSError):
-                return False
+        with self._starting:
+            if not self.started:
+                try:
+                    self.started = (self.conn.poll(_START_S)
+                                    and self.conn.recv() == ("ready", None))
+                except (EOFError, OSError):
+                    return False
         return self.started
 
     def alive(self) -> bool:
@@ -180,6 +182,7 @@ class _Pool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
+        self._starting: list[_Worker] = []  # started by prewarm, still importing
         self._busy: set[_Worker] = set()
         self._slots = threading.BoundedSemaphore(PARSE_WORKERS)
         self._pid = os.getpid()
@@ -187,7 +190,7 @@ class _Pool:
     def _mine(self) -> None:
         """Forget workers inherited by a forked process: they are its parent's (under the lock)."""
         if self._pid != os.getpid():
-            self._idle, self._busy, self._pid = [], set(), os.getpid()
+            self._idle, self._starting, self._busy, self._pid = [], [], set(), os.getpid()
 
     def _take(self) -> _Worker:
         with self._lock:
@@ -198,6 +201,10 @@ class _Pool:
                     self._busy.add(worker)
                     return worker
                 worker.kill()
+            if self._starting:  # a prewarmed worker is on its way: wait for it, start no other
+                worker = self._starting.pop()
+                self._busy.add(worker)
+                return worker
         worker = _Worker()
         with self._lock:
             self._busy.add(worker)
@@ -216,16 +223,19 @@ class _Pool:
         """Start an idle worker unless one is idle already (it imports while nobody waits)."""
         with self._lock:
             self._mine()
-            if self._idle or len(self._busy) >= PARSE_WORKERS:
+            if self._idle or self._starting or len(self._busy) >= PARSE_WORKERS:
                 return
-        worker = _Worker()
+            worker = _Worker()
+            self._starting.append(worker)
         worker.wait_started()
         with self._lock:
-            self._idle.append(worker)
+            if worker in self._starting:  # not taken by a caller meanwhile
+                self._starting.remove(worker)
+                self._idle.append(worker)
 
     def pids(self) -> list[int]:
         with self._lock:
-            return [w.process.pid for w in (*self._idle, *self._busy)]
+            return [w.process.pid for w in (*self._idle, *self._starting, *self._busy)]
 
     def run(self, fn: Callable[..., T], args: tuple, kwargs: dict, limits: ParseLimits,
             should_stop: Callable[[], bool] | None) -> T:

@@ -161,3 +161,21 @@ def test_a_full_disk_is_reported_as_a_full_disk(tmp_path):
     key, _, message = result.stdout.partition(" | ")
     assert key == "err.store_disk_full", result.stdout + result.stderr
     assert "is full" in message and "disk I/O error" not in message
+
+
+def test_a_parse_right_after_a_prewarm_takes_the_starting_worker():
+    """The page prewarms a worker and the user's file comes while it is still importing: the
+    parse waits for that worker (no second one, no missed 'ready')."""
+    import threading
+
+    pool = sandbox._Pool()
+    warming = threading.Thread(target=pool.prewarm)
+    warming.start()
+    started = time.monotonic()
+    limits = ParseLimits(wall_s=30, cpu_s=30, memory_mib=256)
+    assert pool.run(len, (b"abc",), {}, limits, None) == 3
+    warming.join(60)
+    assert time.monotonic() - started < sandbox._START_S / 2
+    assert len(pool.pids()) == 1  # one worker, kept warm
+    for pid in pool.pids():
+        os.kill(pid, 9)
