@@ -1,4 +1,19 @@
-"""The atlas's named exceptions. Each carries a message meant for the person who caused it."""
+"""The atlas's named exceptions. Each carries a message meant for the person who caused it.
+
+A message may also be *keyed*: ``key`` names its template in :mod:`app.domain.i18n` and
+``params`` fill it, so that a page says it in the page's language while the command line and the
+log read the English text the exception was made with (:mod:`app.domain.messages` makes them).
+Keyed or not, an exception survives pickling whole (a worker process sends it back).
+
+>>> import pickle
+>>> err = pickle.loads(pickle.dumps(ImportFileError("too big", key="err.x", params={"n": 3})))
+>>> str(err), err.key, err.params
+('too big', 'err.x', {'n': 3})
+>>> AtlasError("plain").key is None
+True
+"""
+
+from collections.abc import Mapping
 
 __all__ = [
     "AtlasError",
@@ -18,7 +33,23 @@ __all__ = [
 
 
 class AtlasError(Exception):
-    """Base class: every error the atlas raises on purpose, with a user-facing message."""
+    """Base class: every error the atlas raises on purpose, with a user-facing message (in
+    English), and, when keyed, the i18n `key` and `params` of the same message."""
+
+    def __init__(self, *args: object, key: str | None = None,
+                 params: Mapping[str, object] | None = None) -> None:
+        super().__init__(*args)
+        self.key = key
+        self.params = dict(params or {})
+
+    def __reduce__(self) -> tuple:
+        return _rebuild, (type(self), self.args, self.key, self.params)
+
+
+def _rebuild(cls: type[AtlasError], args: tuple, key: str | None,
+             params: Mapping[str, object]) -> AtlasError:
+    """An AtlasError of class `cls` made again from its pickled parts."""
+    return cls(*args, key=key, params=params)
 
 
 class UnknownCRSError(AtlasError, ValueError):

@@ -68,7 +68,7 @@ def test_correction_needs_a_position_and_a_note(monkeypatch, isolated_store):
     assert any("手动输入" in s.value for s in at.success)
     at.radio[0].set_value("correct")
     at.button[[b.label for b in at.button].index("提交")].click().run()
-    assert any("needs a note" in e.value for e in at.error)
+    assert any("更正需要说明" in e.value for e in at.error)
     assert Store(isolated_store).submissions().empty  # nothing stored on bad input
     at.radio[0].set_value("correct")
     at.text_area[0].input("入口在北侧")
@@ -79,8 +79,8 @@ def test_correction_needs_a_position_and_a_note(monkeypatch, isolated_store):
 
 
 @pytest.mark.parametrize("lon,lat,message", [
-    (31.2, 121.4, "swapped"),
-    (121.60, 31.30, "outside"),
+    (31.2, 121.4, "互换"),
+    (121.60, 31.30, "区界以外"),
 ])
 def test_bad_typed_positions_are_refused(lon, lat, message):
     at = field_app().run()
@@ -103,7 +103,7 @@ def test_reviewer_accepts_and_the_map_data_changes(monkeypatch, isolated_store):
     at = sign_in(at, "reviewer", "李审", "review-pass")
     assert at.selectbox(key="review_pick").value == sid
     at.button[[b.label for b in at.button].index("通过")].click().run()
-    assert any("review needs a reason" in e.value for e in at.error)
+    assert any("审核需要填写意见" in e.value for e in at.error)
     at.text_input[0].input("与照片一致")
     at.button[[b.label for b in at.button].index("通过")].click().run()
     assert store.submissions()["status"].tolist() == ["accepted"]

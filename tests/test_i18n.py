@@ -34,9 +34,12 @@ def trees() -> list[tuple[Path, ast.Module]]:
 
 @pytest.mark.parametrize("key", sorted(STRINGS))
 def test_every_key_has_both_languages_with_the_same_placeholders(key):
+    """The same placeholders in both, but for ``en_*`` ones: the English words a message quotes
+    from a library or an English name (app/domain/messages.py), which the Chinese leaves out."""
     zh, en = STRINGS[key]
     assert zh.strip() and en.strip(), key
-    assert placeholders(zh) == placeholders(en), key
+    english_only = {name for name in placeholders(en) if name.startswith("en_")}
+    assert placeholders(zh) == placeholders(en) - english_only, key
 
 
 def test_field_labels_have_both_languages():

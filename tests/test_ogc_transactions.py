@@ -14,7 +14,7 @@ import pytest
 
 from app.ogc.credentials import Credentials
 from app.service.history import history_frame
-from app.store import open_store
+from app.store import StoreAttempts, open_store
 from tests import pg_support
 from tests.ogc_support import call, get_json, running_app
 
@@ -157,3 +157,25 @@ def test_a_revoked_key_no_longer_writes(app):
     assert app["credentials"].revoke(key_id, "测试")
     feature["properties"]["description_zh"] = "再次说明"
     assert call("PUT", url, body=feature, headers=headers)[0] == 401
+
+
+def test_a_burst_of_wrong_keys_with_forged_addresses_stays_within_the_budget(app):
+    """Last in the module: it makes the loopback address wait. Thirty wrong keys at once, each
+    naming another client in ``X-Forwarded-For``: a header from an untrusted peer names nobody,
+    every try counts against one address, and at most the lockout's 20 are checked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"{app['ogc']}/collections/{LAYER}/items/{PROJECT}"
+
+    def guess(n: int) -> int:
+        return call("PUT", url, body={"type": "Feature", "properties": {}, "geometry": None},
+                    headers={"Authorization": f"Bearer atlas_guess-{n}",
+                             "X-Forwarded-For": f"203.0.113.{n}"})[0]
+
+    before = (StoreAttempts(app["store"]).get("api:local") or (0, 0.0))[0]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(guess, range(30)))
+    assert set(answers) <= {401, 429} and 429 in answers
+    assert before + answers.count(401) <= 20
+    # every checked guess is in the shared count, under the one loopback address
+    assert StoreAttempts(app["store"]).get("api:local")[0] == before + answers.count(401)

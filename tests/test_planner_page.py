@@ -131,7 +131,7 @@ def test_an_attribute_edit_needs_a_reason_and_is_saved_in_force(planner, isolate
     planner.selectbox(key="planner_pick").set_value("tianshan-park").run()
     by_label(planner.text_input, "牵头单位").input("区绿化市容局")
     save(planner)
-    assert any("reason" in e.value for e in planner.error), [e.value for e in planner.error]
+    assert any("需要简短的原因" in e.value for e in planner.error), [e.value for e in planner.error]
     assert Store(isolated_store).changes(project_id="tianshan-park", status="accepted") \
         .query("source == 'planner'").empty
     by_label(planner.text_area, "修改原因(必填)").input("区政府网站公示")

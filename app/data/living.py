@@ -53,6 +53,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from app.data.layers import geometry_kind
+from app.domain.messages import keyed
 from app.domain.text import check_text
 from app.domain.viewstate import district_today
 from app.errors import SubmissionError
@@ -216,9 +217,9 @@ def check_date(value: object, what: str) -> str:
             raise ValueError
         day = date.fromisoformat(text)
     except ValueError:
-        raise SubmissionError(f"{what} must be a day written YYYY-MM-DD, got {text!r}") from None
+        raise keyed(SubmissionError, "err.date_format", en_what=what, text=text) from None
     if not 2000 <= day.year <= 2100:
-        raise SubmissionError(f"{what} must lie between 2000 and 2100, got {text}")
+        raise keyed(SubmissionError, "err.date_range", en_what=what, text=text)
     return text
 
 
@@ -233,10 +234,9 @@ def check_reason(reason: str) -> str:
     """
     text = str(reason or "").strip()
     if not text:
-        raise SubmissionError("every change needs a short reason")
+        raise keyed(SubmissionError, "err.reason_needed")
     if len(text) > MAX_REASON_CHARS:
-        raise SubmissionError(f"the reason is {len(text)} characters long; at most "
-                              f"{MAX_REASON_CHARS} are kept")
+        raise keyed(SubmissionError, "err.reason_long", n=len(text), max=MAX_REASON_CHARS)
     check_text(text, "the reason")
     return text
 
@@ -244,10 +244,10 @@ def check_reason(reason: str) -> str:
 def _text(value: object, what: str, limit: int, *, single_line: bool = False) -> str:
     text = str(value if value is not None else "").strip()
     if len(text) > limit:
-        raise SubmissionError(f"{what} is {len(text)} characters long; at most {limit} are kept")
+        raise keyed(SubmissionError, "err.text_long", en_what=what, n=len(text), max=limit)
     check_text(text, what)
     if single_line and ("\n" in text or "\r" in text):
-        raise SubmissionError(f"{what} must be one line")
+        raise keyed(SubmissionError, "err.one_line", en_what=what)
     return text
 
 
@@ -280,16 +280,16 @@ def check_attributes(values: Mapping[str, object], actions: Iterable[str] = ()) 
         elif key == "links":
             links = [str(v).strip() for v in (value or []) if str(v).strip()]
             if len(links) > MAX_LINKS:
-                raise SubmissionError(f"{len(links)} links given; at most {MAX_LINKS} are kept")
+                raise keyed(SubmissionError, "err.links_many", n=len(links), max=MAX_LINKS)
             for n, link in enumerate(links, start=1):
                 if len(link) > MAX_LINK_CHARS or not _URL.fullmatch(link):
-                    raise SubmissionError(f"link {n} is not an http(s) address: {link[:80]!r}")
+                    raise keyed(SubmissionError, "err.link_bad", n=n, link=repr(link[:80]))
             out[key] = links
         elif key == "action":
             text = _text(value, "the 2025 action", 20, single_line=True)
             if known and text and text not in known:
-                raise SubmissionError(f"the 2025 action {text!r} is not in the vocabulary "
-                                      f"({', '.join(known)})")
+                raise keyed(SubmissionError, "err.action_unknown", text=repr(text),
+                            known=", ".join(known))
             out[key] = text
         elif key == "lead_agency":
             out[key] = _text(value, "the lead agency", MAX_AGENCY_CHARS, single_line=True)
@@ -297,7 +297,7 @@ def check_attributes(values: Mapping[str, object], actions: Iterable[str] = ()) 
             out[key] = _text(value, f"the {key.replace('_', ' ')}", MAX_TEXT_CHARS)
     start, target = out.get("start_date"), out.get("target_date")
     if start and target and start > target:
-        raise SubmissionError(f"the start date {start} is after the target date {target}")
+        raise keyed(SubmissionError, "err.start_after_target", start=start, target=target)
     return out
 
 
@@ -315,14 +315,15 @@ def check_stage_entry(stage: str, day: object, source: str, *, today: str | None
     app.errors.SubmissionError: the stage date 2026-01-01 is in the future (today is 2025-06-01)
     """
     if stage not in STAGE_ORDER:
-        raise SubmissionError(f"unknown stage {str(stage)[:40]!r} (known: {', '.join(STAGE_ORDER)})")
+        raise keyed(SubmissionError, "err.stage_unknown", stage=repr(str(stage)[:40]),
+                    known=", ".join(STAGE_ORDER))
     day = check_date(day, "the stage date")
     today = today or district_today().isoformat()
     if day > today:
-        raise SubmissionError(f"the stage date {day} is in the future (today is {today})")
+        raise keyed(SubmissionError, "err.stage_future", day=day, today=today)
     text = _text(source, "the stage's source", MAX_SOURCE_CHARS, single_line=True)
     if not text:
-        raise SubmissionError("a stage entry needs its source (a document, a site visit, a notice)")
+        raise keyed(SubmissionError, "err.stage_source")
     return {"stage": stage, "date": day, "source": text}
 
 
@@ -353,15 +354,14 @@ def check_geometry(geometry: BaseGeometry | None, *, kinds: Iterable[str],
     app.errors.SubmissionError: metro stations takes point geometries, not a polygon
     """
     if geometry is None or geometry.is_empty:
-        raise SubmissionError("the geometry is empty: draw or upload a point, line or polygon")
+        raise keyed(SubmissionError, "err.geometry_empty")
     coords = shapely.get_coordinates(geometry)
     if len(coords) > MAX_VERTICES:
-        raise SubmissionError(f"the geometry has {len(coords):,} vertices; at most "
-                              f"{MAX_VERTICES:,} are accepted for one project")
+        raise keyed(SubmissionError, "err.geometry_vertices", n=len(coords), max=MAX_VERTICES)
     if not all(math.isfinite(v) for v in coords.ravel()):
-        raise SubmissionError("the geometry has a coordinate that is not a finite number")
+        raise keyed(SubmissionError, "err.geometry_nonfinite")
     if (abs(coords[:, 0]) > 180).any() or (abs(coords[:, 1]) > 90).any():
-        raise SubmissionError("the geometry's coordinates are not longitude/latitude (WGS-84)")
+        raise keyed(SubmissionError, "err.geometry_not_lonlat")
     note = ""
     if not geometry.is_valid:
         reason = shapely.is_valid_reason(geometry)
@@ -378,20 +378,20 @@ def check_geometry(geometry: BaseGeometry | None, *, kinds: Iterable[str],
         if change > REPAIR_AREA_SHARE or changed_kind or repaired.is_empty:
             what = {"polygon": "polygon", "line": "line", "point": "point"}[geometry_kind(geometry.geom_type)]
             share = 100 if changed_kind or repaired.is_empty else round(change * 100)
-            raise SubmissionError(f"the {what} crosses itself ({reason}) and repairing it would "
-                                  f"change its area by {share} %; redraw it")
+            raise keyed(SubmissionError, "err.geometry_crosses", en_what=what, en_reason=reason,
+                        share=share)
         note = f"repaired with make_valid ({reason}); area changed by {change * 100:.2f} %"
         geometry = repaired
     kind = geometry_kind(geometry.geom_type)
     allowed = tuple(kinds)
     if kind not in allowed:
         article = "an" if kind[0] in "aeiou" else "a"
-        raise SubmissionError(f"{layer} takes {', '.join(allowed)} geometries, not {article} {kind}")
+        raise keyed(SubmissionError, "err.geometry_kind", layer=layer,
+                    en_allowed=", ".join(allowed), en_article=article, en_kind=kind)
     if district_m is not None:
         outside = distance_outside(geometry, district_m)
         if outside > tolerance_m:
-            raise SubmissionError(f"the geometry lies {outside:,.0f} m outside the district "
-                                  f"(at most {tolerance_m:,.0f} m is accepted)")
+            raise keyed(SubmissionError, "err.geometry_outside", m=outside, max=tolerance_m)
     return geometry, note
 
 

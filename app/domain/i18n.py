@@ -768,3 +768,256 @@ FIELD_LABELS.update({
     "progress": ("目标进度", "Progress"),
     "days_since_update": ("距上次更新天数", "Days since update"),
 })
+
+# Messages carried by errors (app.domain.messages): what a page says when a file, an input or
+# an action is refused, in the page's language, details included. Plain text, no Markdown.
+STRINGS.update({
+    "error.unkeyed": ("详细原因已记入服务器日志", "the details are in the server's log"),
+    "err.in_file": ("{label}:{error}", "{label}: {error}"),
+    "err.file_empty": ("文件是空的,没有表头行", "the file is empty: no header row"),
+    # reading a register file (app/io/readers.py, charset.py, limits.py)
+    "err.xls": ("{label}:不读取旧版 Excel 格式(.xls);请另存为 .xlsx(或 CSV)后再导入",
+                "{label}: the old Excel format (.xls) is not read; save it as .xlsx (or CSV) and "
+                "import again"),
+    "err.unknown_type": ("{label}:未知的文件类型 {suffix};请导入 .csv、.xlsx、.geojson/.json 或 .gpkg",
+                         "{label}: unknown file type {suffix}; import .csv, .xlsx, .geojson/.json or "
+                         ".gpkg"),
+    "err.no_extension": ("{label}:文件没有扩展名,无法判断类型;请导入 .csv、.xlsx、.geojson/.json 或 .gpkg",
+                         "{label}: unknown file type (no extension); import .csv, .xlsx, "
+                         ".geojson/.json or .gpkg"),
+    "err.geojson_crs": ("GeoJSON 声明了未知的坐标系 {name};请使用 EPSG 代码或不声明",
+                        "GeoJSON names an unknown CRS '{name}'; use EPSG codes or none"),
+    "err.too_many_rows": ("数据行超过 {max} 行(读到第 {seen} 行时停止);一次最多导入 {max} 行:请拆分清单",
+                          "more than {max} data rows (reading stopped at data row {seen}); at most "
+                          "{max} are imported at once: split the register"),
+    "err.too_many_features": ("要素超过 {max} 个;一次最多导入 {max} 个:请拆分文件",
+                              "more than {max} features; at most {max} are imported at once: split "
+                              "the file"),
+    "err.csv_binary": ("文件含有二进制数据(NUL 字节),不是 CSV 文本",
+                       "the file holds binary data (NUL bytes), not CSV text"),
+    "err.csv_unreadable": ("无法读取该 CSV({encoding},分隔符 {sep}):第 {line} 行格式错误",
+                           "cannot read the CSV ({encoding}, separator {sep}): line {line}: {en_reason}"),
+    "err.csv_row_width": ("无法读取该 CSV({encoding},分隔符 {sep}):第 {row} 行有 {n} 个字段,表头只有 {width} 个",
+                          "cannot read the CSV ({encoding}, separator {sep}): row {row} has {n} "
+                          "fields, the header {width}"),
+    "err.xlsx_unreadable": ("无法读取该 Excel 工作簿(文件损坏或不是 .xlsx)",
+                            "cannot read the Excel workbook: {en_reason}"),
+    "err.xlsx_no_sheets": ("该工作簿没有工作表", "the workbook has no sheets"),
+    "err.not_json_at": ("不是有效的 JSON(第 {line} 行第 {column} 列)",
+                        "the file is not valid JSON: {en_reason}: line {line} column {column}"),
+    "err.not_json": ("不是有效的 JSON 文本", "the file is not valid JSON: {en_reason}"),
+    "err.geojson_not_object": ("GeoJSON 必须是一个对象,而不是 {kind}",
+                               "GeoJSON must be an object, got {kind}"),
+    "err.geojson_type": ("应为 GeoJSON 的 FeatureCollection 或 Feature,而不是类型 {kind}",
+                         "expected a GeoJSON FeatureCollection or Feature, got type {kind}"),
+    "err.geojson_features": ("GeoJSON 的 features 必须是列表", "GeoJSON 'features' must be a list"),
+    "err.geojson_feature": ("第 {i} 个要素不是对象:{value}", "feature {i} is not an object: {value}"),
+    "err.gpkg_no_layers": ("该 GeoPackage 没有图层", "the GeoPackage has no layers"),
+    "err.gpkg_too_many": ("图层 {name} 有 {n} 个要素;一次最多导入 {max} 个:请拆分文件",
+                          "layer {name} has {n} features; at most {max} are imported at once: split "
+                          "the file"),
+    "err.gpkg_read": ("无法读取该 GeoPackage(GDAL 报告文件有误)", "cannot read the GeoPackage: {en_reason}"),
+    "err.crs_no_epsg": ("文件的坐标系({name})没有 EPSG 代码;请重投影到 EPSG:4326 或带 EPSG 代码的投影坐标系",
+                        "the GeoPackage's CRS ({name}) has no EPSG code; reproject it to EPSG:4326 "
+                        "or a projected EPSG CRS"),
+    "err.no_header": ("有一列没有表头;请为每一列命名", "a column has no header; name every column"),
+    "err.repeated_headers": ("表头重复:{names}", "column header(s) repeated: {names}"),
+    "err.no_rows": ("文件没有数据行", "the file has no data rows"),
+    # a project's boundary file (app/io/boundary_file.py)
+    "err.boundary_suffix": ("{label}:{suffix} 文件不能作为边界读取;请上传 .geojson、.json、.gpkg、.kml 或压缩的 Shapefile(.zip)",
+                            "{label}: {suffix} files are not read as boundaries; upload a .geojson, "
+                            ".json, .gpkg, .kml or a zipped Shapefile (.zip)"),
+    "err.boundary_no_suffix": ("{label}:没有扩展名的文件不能作为边界读取;请上传 .geojson、.json、.gpkg、.kml 或压缩的 Shapefile(.zip)",
+                               "{label}: files without an extension are not read as boundaries; "
+                               "upload a .geojson, .json, .gpkg, .kml or a zipped Shapefile (.zip)"),
+    "err.boundary_mismatch": ("{label}:该文件不是{expected}(其开头像{found});请上传 .geojson、.json、.gpkg、.kml 或压缩的 Shapefile(.zip)",
+                              "{label}: the file is not {expected} (it starts like {found}); upload "
+                              "a .geojson, .json, .gpkg, .kml or a zipped Shapefile (.zip)"),
+    "err.kind_geojson": ("GeoJSON", "GeoJSON"),
+    "err.kind_gpkg": ("GeoPackage", "a GeoPackage"),
+    "err.kind_kml": ("KML", "KML"),
+    "err.kind_shapefile": ("zip 压缩包(压缩的 Shapefile)", "a zip archive (a zipped Shapefile)"),
+    "err.looks_sqlite": ("SQLite 数据库", "a SQLite database"),
+    "err.looks_zip": ("zip 压缩包", "a zip archive"),
+    "err.looks_xml": ("XML 或 HTML", "XML or HTML"),
+    "err.looks_json": ("JSON", "JSON"),
+    "err.looks_binary": ("二进制数据", "binary data"),
+    "err.looks_text": ("纯文本", "plain text"),
+    "err.looks_empty": ("空文件", "nothing (it is empty)"),
+    "err.zip_unreadable": ("无法读取该 zip 压缩包", "cannot read the zip archive: {en_reason}"),
+    "err.zip_no_shp": ("zip 压缩包中没有 Shapefile(.shp);其中的文件:{names}",
+                       "the zip archive holds no Shapefile (.shp); it holds {names}"),
+    "err.zip_many_shp": ("zip 压缩包中有 {n} 个 Shapefile({names});一个项目只有一条红线:只压缩该项目的 Shapefile",
+                         "the zip archive holds {n} Shapefiles ({names}); a project takes one "
+                         "boundary: zip only its Shapefile"),
+    "err.zip_parts": ("Shapefile {name} 缺少 {missing} 文件;请把同名的文件一起压缩",
+                      "the Shapefile {name} comes without its {missing} file; zip all the files of "
+                      "the same name together"),
+    "err.zip_bomb": ("zip 压缩包解压后超过 {mib} MiB;一个项目的红线远小于此:已拒绝",
+                     "the zip archive inflates past {mib} MiB; one project's boundary is far "
+                     "smaller: refusing it"),
+    "err.zip_member": ("无法从 zip 压缩包中读取 {name}", "cannot read {name} from the zip archive: {en_reason}"),
+    "err.kml_doctype": ("该 KML 声明了 DOCTYPE 或实体,不予读取;请去掉后重新导出",
+                        "the KML declares a DOCTYPE or entities, which are not read; export it "
+                        "again without them"),
+    "err.boundary_none": ("文件中没有要素:请在地图上绘制红线,或上传包含红线的文件",
+                          "the file holds no feature: draw the boundary, or upload the file that "
+                          "holds it"),
+    "err.boundary_many": ("文件中有 {n} 个要素{where};一个项目只有一条红线:请合并为一个(多)多边形,或只保留该项目的要素",
+                          "the file holds {n} features{where}; a project takes one boundary: merge "
+                          "its parts into one (multi)polygon, or keep only the project's feature"),
+    "err.boundary_read": ("无法读取该文件(GDAL 报告文件有误)", "cannot read the file: {en_reason}"),
+    "err.boundary_empty": ("文件中的要素没有几何", "the file's feature has no geometry"),
+    "err.boundary_mixed": ("该要素混合了多种几何类型({kinds});一个项目是一个点、一条线或一个多边形(或同类的多部件)",
+                           "the feature mixes geometry kinds ({kinds}); a project is one point, "
+                           "line or polygon (or one multi-part kind)"),
+    "err.too_many_vertices": ("几何有 {n:,} 个顶点;一个项目最多接受 {max:,} 个:请简化",
+                              "the boundary has {n:,} vertices; at most {max:,} are accepted for "
+                              "one project: simplify it"),
+    "err.boundary_size": ("{label}:文件为 {size:.1f} MiB({n} 字节);边界文件不超过 {mib} MiB({limit} 字节)",
+                          "{label}: the file is {size:.1f} MiB ({n} bytes); boundary files are "
+                          "limited to {mib} MiB ({limit} bytes)"),
+    "err.boundary_vertices": ("{label}:红线的顶点位置不可用(在区界以外、经纬度互换或坐标系不符);请检查所选坐标系",
+                              "{label}: the boundary's vertices: {en_why}"),
+    "err.boundary_convert": ("{label}:无法把红线从 {crs} 换算为 WGS-84",
+                             "{label}: the boundary cannot be converted from {crs} to WGS-84"),
+    # edits, submissions and reviews (app/data/living.py, app/service/living.py, app/store/base.py)
+    "err.date_format": ("日期须写作 YYYY-MM-DD(年-月-日),而不是 {text}",
+                        "{en_what} must be a day written YYYY-MM-DD, got '{text}'"),
+    "err.date_range": ("日期须在 2000 年至 2100 年之间,而不是 {text}",
+                       "{en_what} must lie between 2000 and 2100, got {text}"),
+    "err.reason_needed": ("每项修改都需要简短的原因", "every change needs a short reason"),
+    "err.reason_long": ("原因有 {n} 个字符;最多保留 {max} 个", "the reason is {n} characters long; at "
+                        "most {max} are kept"),
+    "err.text_long": ("所填内容有 {n} 个字符;最多保留 {max} 个",
+                      "{en_what} is {n} characters long; at most {max} are kept"),
+    "err.one_line": ("所填内容须为一行", "{en_what} must be one line"),
+    "err.links_many": ("给出了 {n} 个链接;最多保留 {max} 个", "{n} links given; at most {max} are kept"),
+    "err.link_bad": ("第 {n} 个链接不是 http(s) 地址:{link}", "link {n} is not an http(s) address: {link}"),
+    "err.action_unknown": ("2025 年任务 {text} 不在词表中({known})",
+                           "the 2025 action {text} is not in the vocabulary ({known})"),
+    "err.start_after_target": ("开始日期 {start} 晚于目标日期 {target}",
+                               "the start date {start} is after the target date {target}"),
+    "err.stage_unknown": ("未知的阶段 {stage}(已知:{known})", "unknown stage {stage} (known: {known})"),
+    "err.stage_future": ("阶段日期 {day} 在未来(今天是 {today})",
+                         "the stage date {day} is in the future (today is {today})"),
+    "err.stage_source": ("阶段记录需要注明依据(文件、现场踏勘或公告)",
+                         "a stage entry needs its source (a document, a site visit, a notice)"),
+    "err.geometry_empty": ("几何为空:请绘制或上传一个点、一条线或一个多边形",
+                           "the geometry is empty: draw or upload a point, line or polygon"),
+    "err.geometry_vertices": ("几何有 {n:,} 个顶点;一个项目最多接受 {max:,} 个",
+                              "the geometry has {n:,} vertices; at most {max:,} are accepted for one "
+                              "project"),
+    "err.geometry_nonfinite": ("几何中有坐标不是有限数值", "the geometry has a coordinate that is not a "
+                               "finite number"),
+    "err.geometry_not_lonlat": ("几何的坐标不是经纬度(WGS-84)",
+                                "the geometry's coordinates are not longitude/latitude (WGS-84)"),
+    "err.geometry_crosses": ("图形自相交,修复会使其面积改变 {share}%;请重新绘制",
+                             "the {en_what} crosses itself ({en_reason}) and repairing it would change its "
+                             "area by {share} %; redraw it"),
+    "err.geometry_kind": ("图层“{layer}”不接受这种几何类型",
+                          "{layer} takes {en_allowed} geometries, not {en_article} {en_kind}"),
+    "err.geometry_outside": ("几何位于区界外 {m:,.0f} 米(最多接受 {max:,.0f} 米)",
+                             "the geometry lies {m:,.0f} m outside the district (at most {max:,.0f} m "
+                             "is accepted)"),
+    "err.project_unknown": ("未知的项目 {project}", "unknown project {project}"),
+    "err.nothing_changed": ("没有修改:所填数值与项目当前数值相同",
+                            "nothing changed: the values given are the project's current ones"),
+    "err.register_name": ("清单名称只能包含字母、数字、- 或 _,而不是 {name}",
+                          "register name must be letters, digits, - or _, got {name}"),
+    "err.review_reason": ("审核需要填写意见", "a review needs a reason"),
+    "err.already_decided": ("编号 {id} 已由 {by} 于 {at} 审核(版本 {version});本次审核未生效",
+                            "{en_what} {id} was already {en_status} by {by} at {at} (version "
+                            "{version}); this review was not applied"),
+    "err.changed_since_shown": ("编号 {id} 在显示后已变化(版本 {version},而非 {expected});本次审核未生效",
+                                "{en_what} {id} changed since it was shown (version {version}, not "
+                                "{expected}); this review was not applied"),
+    "err.project_moved": ("项目 {project} 在打开后已被修改(打开时版本 {expected}):{changes};未保存:请重新载入该项目查看修改",
+                          "project {project} changed since it was opened (version {expected}): "
+                          "{changes}; nothing was saved: reload the project to see the changes"),
+    "err.change_by": ("修改 {id} 由 {actor} 于 {at} 提交,涉及 {fields}({status})",
+                      "change {id} by {actor} at {at} set {fields} ({status})"),
+    "err.and": ("{first};{then}", "{first}; {then}"),
+    "err.history_moved": ("其历史已有新记录", "its history moved on"),
+    "err.status_pending": ("待审核", "pending"),
+    "err.status_accepted": ("已通过", "accepted"),
+    "err.status_rejected": ("已退回", "rejected"),
+    "review.own_submission": ("这是您本人(本次登录的浏览器会话,或同名、同一账号:{by})提交的核查,须由另一位审核人决定。",
+                              "This check was submitted by you (this browser session, or the same "
+                              "name or account: {by}): another reviewer decides it."),
+    "err.own_decision": ("编号 {id} 由 {author} 提交,提交人不能审核自己的提交:须由另一位审核人决定",
+                         "{en_what} {id} was made by {author}, who cannot decide it: another reviewer "
+                         "must"),
+    "err.note_long": ("说明有 {n} 个字符;最多 {max} 个", "the note is {n} characters; at most {max}"),
+    "err.photo_large": ("照片为 {mb:.1f} MB;最大 {max:.0f} MB", "the photo is {mb:.1f} MB; at most "
+                        "{max:.0f} MB"),
+    "err.photo_type": ("照片须为 JPEG 或 PNG 图像", "the photo must be a JPEG or PNG image"),
+    "err.correction_position": ("更正需要新的位置", "a correction needs the new position"),
+    "err.correction_note": ("更正需要说明:登记位置有什么问题",
+                            "a correction needs a note saying what is wrong with the recorded "
+                            "position"),
+    # a position refused (app/geo/position.py): the English text lists the numbers
+    "err.position": ("该位置不可用", "{en_message}"),
+    "err.position_swapped": ("经度和纬度看起来互换了:在中国经度是较大的数(约 121),纬度约 31;请重新输入,系统不会替你互换",
+                             "{en_message}"),
+    "err.position_outside-district": ("该位置在长宁区界以外太远;请检查坐标和所选坐标系(GCJ-02、BD-09 与 WGS-84 相差数百米)",
+                                      "{en_message}"),
+    "err.position_out-of-range": ("这不是经纬度位置:经度须在 ±180° 以内,纬度须在 ±90° 以内", "{en_message}"),
+    "err.position_projected-as-degrees": ("数值像是投影坐标(米),却按经纬度声明;请选择正确的坐标系",
+                                          "{en_message}"),
+    "err.position_degrees-as-projected": ("数值像是经纬度,却按投影坐标(米)声明;请选择正确的坐标系",
+                                          "{en_message}"),
+    "err.position_not-a-number": ("经度和纬度须为数字", "{en_message}"),
+    "err.position_invalid-geometry": ("位置无效(不是有限数值或几何无效)", "{en_message}"),
+    "err.store_disk_full": ("保存数据的磁盘已满(剩余 {free_kib} KiB),本次操作未保存;请联系管理员清理磁盘空间",
+                            "the disk holding the {en_store} is full ({free_kib} KiB left); nothing was "
+                            "saved: free some space on it"),
+    # Streamlit's own placeholders of the choice widgets, in the page's language
+    "picker.one": ("请选择", "Choose an option"),
+    "picker.many": ("请选择(可多选)", "Choose options"),
+    # notices about the link's parameters (app/domain/viewstate.py): the value as it was given
+    "url.one_of": ("已忽略 {name}='{value}'(可用值:{choices})", "ignored {name}='{value}' (use one of {choices})"),
+    "url.unknown": ("已忽略 {name}='{value}'(未知的值)", "ignored {name}='{value}' (unknown value)"),
+    "url.unknown_ref": ("已忽略 {name}='{value}'(未知的参考图层)",
+                        "ignored {name}='{value}' (unknown reference layer)"),
+    "url.no_project": ("已忽略 {name}='{value}'(没有该编号的项目)", "ignored {name}='{value}' (no such project)"),
+    "url.lat_lon": ("已忽略 lat={lat}、lon={lon}(二者须同时给出,且位于上海附近)",
+                    "ignored lat={lat}, lon={lon} (need both, near Shanghai)"),
+    "url.zoom": ("已忽略 {name}='{value}'(缩放级别须为 {low} 至 {high} 的整数)",
+                 "ignored {name}='{value}' (zoom must be a whole number {low}-{high})"),
+    "url.no_register": ("已忽略 {name}='{value}'(没有该名称的已保存清单)",
+                        "ignored {name}='{value}' (no saved register of that name)"),
+    "url.bad_day": ("已忽略 {name}='{value}'(日期须写作 YYYY-MM-DD,即年-月-日)",
+                    "ignored {name}='{value}' (a day written YYYY-MM-DD)"),
+    "url.future_day": ("已忽略 {name}='{value}'(晚于今天 {today})",
+                       "ignored {name}='{value}' (after today, {today})"),
+    # reading a file in a worker process (app/io/sandbox.py)
+    "err.parse_wall": ("读取该文件超过了 {seconds:g} 秒(单个文件的上限),已停止并拒绝",
+                       "reading the file took longer than {seconds:g} s, the limit for one file; "
+                       "it was stopped and refused"),
+    "err.parse_cpu": ("读取该文件占用处理器时间超过 {seconds:g} 秒(单个文件的上限),已停止并拒绝",
+                      "reading the file used more than {seconds:g} s of processor time, the limit "
+                      "for one file; it was stopped and refused"),
+    "err.parse_memory": ("读取该文件需要超过 {mib} MiB 内存(单个文件的上限),已拒绝",
+                         "reading the file needed more than {mib} MiB of memory, the limit for one "
+                         "file; it was refused"),
+    "err.parse_nested": ("文件嵌套层级过深,无法读取", "the file is nested too deeply to be read"),
+    "err.parse_stopped": ("读取已停止(页面已关闭)", "reading was stopped (its page has gone)"),
+    "err.parse_crashed": ("读取该文件时读取程序异常终止(可能超出 {mib} MiB 内存或 {seconds:g} 秒处理器时间的上限),已拒绝",
+                          "the reader stopped abnormally on this file (perhaps over its {mib} MiB of "
+                          "memory or {seconds:g} s of processor time); it was refused"),
+    "err.gpkg_unreadable": ("该文件不是可读取的 GeoPackage(SQLite 数据库):{reason}",
+                            "the file is not a readable GeoPackage (SQLite database): {reason}"),
+    "err.gpkg_view": ("该 GeoPackage 含有 SQL 视图({names});视图不予读取(可能无休止地运行):请将图层另存为数据表",
+                      "the GeoPackage holds an SQL view ({names}); views are not read (one could run "
+                      "without end): save the layer as a table"),
+    "err.gpkg_trigger": ("该 GeoPackage 自定义了触发器({names}),不予读取:请用 GIS 软件重新导出该图层",
+                         "the GeoPackage declares its own trigger(s) ({names}), which are not read: "
+                         "export the layer again from a GIS"),
+    "err.gpkg_generated": ("该 GeoPackage 的数据表含计算列({names}),不予读取:请用 GIS 软件重新导出该图层",
+                           "the GeoPackage has table(s) with computed columns ({names}), which are "
+                           "not read: export the layer again from a GIS"),
+    "err.parse_busy": ("服务器正在读取其他文件,等待 {seconds:g} 秒后仍无空闲,请稍后再试",
+                       "the server is busy reading other files and none was free within "
+                       "{seconds:g} s; try again in a moment"),
+})

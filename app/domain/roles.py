@@ -12,7 +12,9 @@ Configuration (never in the repository): ``.streamlit/secrets.toml`` or the envi
   ``ATLAS_PLANNER_SECRET``. A secret that is empty or only whitespace enables nothing.
 
 Guessing is slowed by :class:`AttemptLimiter`: a few free tries, then a doubling delay, then a
-lockout for a while.
+lockout for a while. An attempt is counted *before* the passphrase is checked, in one atomic
+step that also refuses it when the key must wait (:meth:`AttemptLimiter.attempt`): guesses sent
+together, from many sessions or to several app processes, cannot all slip in before the count.
 
 >>> check_passphrase("s3cret", "s3cret"), check_passphrase("guess", "s3cret"), check_passphrase("", "")
 (True, False, False)
@@ -25,7 +27,10 @@ False
 from __future__ import annotations
 
 import hmac
+import re
+import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -37,12 +42,14 @@ __all__ = [
     "ROLE_LISTS",
     "SECRET_ENV",
     "SECRET_KEYS",
+    "Attempt",
     "AttemptLimiter",
     "AttemptRecords",
     "Identity",
     "MemoryAttempts",
     "check_passphrase",
     "roles_for_email",
+    "same_person",
     "usable_secret",
 ]
 
@@ -62,16 +69,58 @@ SECRET_ENV: dict[str, str] = {FIELD: "ATLAS_FIELD_SECRET", REVIEWER: "ATLAS_REVI
 
 @dataclass(frozen=True)
 class Identity:
-    """A signed-in person: display name, team, roles and how they signed in."""
+    """A signed-in person: display name, team, roles and how they signed in; for OIDC the
+    e-mail the provider vouches for (`subject`), and the browser session signed in (`session`).
+
+    >>> Identity("李审", "", frozenset({REVIEWER}), "oidc", subject="li@example.gov.cn").actor
+    '李审 <li@example.gov.cn>'
+    >>> Identity("王工", "一组", frozenset({FIELD}), "passphrase").actor
+    '王工'
+    """
 
     name: str
     team: str
     roles: frozenset[str]
     method: str  # 'oidc' or 'passphrase'
+    subject: str = ""
+    session: str = ""
 
     def can(self, role: str) -> bool:
         """True when this identity holds `role`."""
         return role in self.roles
+
+    @property
+    def actor(self) -> str:
+        """Who this is in the store's records: the name, and for OIDC the e-mail in ``<>``, so
+        that a decision is tied to the identity (:func:`same_person`)."""
+        return f"{self.name} <{self.subject}>" if self.subject else self.name
+
+
+_EMAIL = re.compile(r"<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")
+
+
+def _person(actor: str) -> tuple[str | None, str]:
+    """(the OIDC e-mail, the name) an actor string holds; names compared without case, width
+    or spaces."""
+    match = _EMAIL.search(actor)
+    name = actor[:match.start()] if match else actor
+    return (match[1].casefold() if match else None,
+            "".join(unicodedata.normalize("NFKC", name).casefold().split()))
+
+
+def same_person(one: str, other: str) -> bool:
+    """Whether two actors of the store's records are the same person: the same OIDC e-mail when
+    both have one, else the same name (case, width and spaces ignored).
+
+    >>> same_person("王工", " 王 工"), same_person("Li <li@x.cn>", "LI <Li@X.cn>")
+    (True, True)
+    >>> same_person("Li <li@x.cn>", "Li <li2@x.cn>"), same_person("王工", "李审")
+    (False, False)
+    """
+    (mail, name), (other_mail, other_name) = _person(one), _person(other)
+    if mail and other_mail:
+        return mail == other_mail
+    return bool(name) and name == other_name
 
 
 def usable_secret(value: object) -> str | None:
@@ -115,6 +164,14 @@ class AttemptRecords(Protocol):
         counted: a lockout that ended); return the failures now counted. Atomic."""
         ...
 
+    def take(self, key: str, now: float, delay: Callable[[int], float],
+             restart_after: int) -> tuple[float, int]:
+        """In one atomic step: when `key` must still wait (its last attempt plus ``delay(its
+        attempts)`` is after `now`), (the wait, its attempts), nothing counted; otherwise count
+        one more attempt at `now` -- from 1 again when `restart_after` were counted and that
+        wait is over (a lockout that ended) -- and return (0.0, the attempts now counted)."""
+        ...
+
     def drop(self, key: str) -> None:
         """Forget `key`."""
         ...
@@ -124,11 +181,42 @@ class AttemptRecords(Protocol):
         ...
 
 
+def take_step(record: tuple[int, float] | None, now: float, delay: Callable[[int], float],
+              restart_after: int) -> tuple[float, int, tuple[int, float] | None]:
+    """The rule of :meth:`AttemptRecords.take` on one record, for every store to apply inside
+    its own lock: (wait, attempts, the record to write or None when nothing is counted).
+
+    >>> take_step(None, 10.0, lambda n: 0.0, 5)
+    (0.0, 1, (1, 10.0))
+    >>> take_step((5, 10.0), 20.0, lambda n: 300.0, 5)  # locked: refused, nothing counted
+    (290.0, 5, None)
+    >>> take_step((5, 10.0), 400.0, lambda n: 300.0, 5)  # the lockout is over: count afresh
+    (0.0, 1, (1, 400.0))
+    """
+    failures, last = record or (0, now)
+    wait = last + delay(failures) - now if record else 0.0
+    if wait > 0:
+        return wait, failures, None
+    failures = 1 if failures >= restart_after else failures + 1
+    return 0.0, failures, (failures, now)
+
+
 @dataclass
 class MemoryAttempts:
-    """Attempt records in this process's memory."""
+    """Attempt records in this process's memory (thread-safe: a server runs sessions in
+    threads)."""
 
     _records: dict[str, tuple[int, float]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def take(self, key: str, now: float, delay: Callable[[int], float],
+             restart_after: int) -> tuple[float, int]:
+        """See :meth:`AttemptRecords.take`; atomic under this object's lock."""
+        with self._lock:
+            wait, failures, write = take_step(self._records.get(key), now, delay, restart_after)
+            if write is not None:
+                self._records[key] = write
+        return wait, failures
 
     def get(self, key: str) -> tuple[int, float] | None:
         """(failures, last) of `key`, or None."""
@@ -136,19 +224,32 @@ class MemoryAttempts:
 
     def add_failure(self, key: str, now: float, restart_after: int) -> int:
         """One more failure of `key`; the count restarts after a lockout."""
-        failures, _ = self._records.get(key, (0, 0.0))
-        failures = 1 if failures >= restart_after else failures + 1
-        self._records[key] = (failures, now)
+        with self._lock:
+            failures, _ = self._records.get(key, (0, 0.0))
+            failures = 1 if failures >= restart_after else failures + 1
+            self._records[key] = (failures, now)
         return failures
 
     def drop(self, key: str) -> None:
         """Forget `key`."""
-        self._records.pop(key, None)
+        with self._lock:
+            self._records.pop(key, None)
 
     def forget_before(self, horizon: float) -> None:
         """Drop keys idle since before `horizon` (bounds memory)."""
-        for key in [k for k, (_, last) in self._records.items() if last < horizon]:
-            del self._records[key]
+        with self._lock:
+            for key in [k for k, (_, last) in self._records.items() if last < horizon]:
+                del self._records[key]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The answer of :meth:`AttemptLimiter.attempt`: whether the attempt may be made (it is
+    counted then), the seconds to wait when not, and the attempts counted in a row."""
+
+    allowed: bool
+    wait_s: float
+    failures: int
 
 
 @dataclass
@@ -208,9 +309,30 @@ class AttemptLimiter:
         record = self.records.get(key)
         return record is not None and record[0] >= self.lockout_after and self.wait_s(key) > 0
 
+    def attempt(self, key: str) -> Attempt:
+        """Count an attempt of `key` *before* it is checked, or refuse it while `key` must wait;
+        one atomic step in the records. After a success, call :meth:`succeeded`.
+
+        >>> now = [0.0]
+        >>> limiter = AttemptLimiter(free=1, lockout_after=3, lockout_s=60, clock=lambda: now[0])
+        >>> [limiter.attempt("k").allowed for _ in range(3)]  # 1 free, then a 1 s wait
+        [True, True, False]
+        >>> now[0] = 1.0; limiter.attempt("k"), limiter.attempt("k").wait_s
+        (Attempt(allowed=True, wait_s=0.0, failures=3), 60.0)
+        """
+        self.records.forget_before(self.clock() - self.lockout_s)
+        wait, failures = self.records.take(key, self.clock(), self._delay, self.lockout_after)
+        return Attempt(wait <= 0, max(wait, 0.0), failures)
+
     def failed(self, key: str) -> bool:
-        """Record a failed attempt of `key`; True when this failure starts a lockout."""
-        return self.records.add_failure(key, self.clock(), self.lockout_after) == self.lockout_after
+        """Record a failed attempt of `key` that was not counted by :meth:`attempt`; True when
+        this failure starts a lockout. A failure during a lockout changes nothing (it neither
+        extends nor restarts it)."""
+        def lockout(failures: int) -> float:
+            return self.lockout_s if failures >= self.lockout_after else 0.0
+
+        wait, failures = self.records.take(key, self.clock(), lockout, self.lockout_after)
+        return wait <= 0 and failures == self.lockout_after
 
     def succeeded(self, key: str) -> None:
         """Forget the failures of `key` (it signed in)."""

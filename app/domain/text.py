@@ -4,11 +4,18 @@ Streamlit renders the text of ``st.markdown``, alerts, captions and widget label
 (GitHub flavour, with maths, colour and icon directives), so a note such as
 ``![x](http://host/p.png)`` would make every reader's browser fetch an outside image. CommonMark
 lets any ASCII punctuation character be escaped with a backslash; escaping all of them leaves
-no link, image, autolink, raw HTML, code span, maths, directive or emphasis to be parsed, and
-the reader sees the original characters.
+no link, image, ``<…>`` autolink, raw HTML, code span, maths, directive or emphasis to be
+parsed, and the reader sees the original characters.
+
+Escapes do not stop GitHub's *literal* autolinks, though: Streamlit's Markdown finds
+``http://…``, ``https://…``, ``www.…`` and ``name@host.domain`` in the text once its escapes
+are resolved, and makes them links (``status=http://evil.example/login`` in a URL became a link
+in the page's warning). So :func:`escape_markdown` also puts an invisible WORD JOINER (U+2060)
+where each of them would begin: between ``http``/``https`` and ``:``, ``www`` and ``.``, and
+before ``@``. The text reads and copies the same; no autolink can form.
 
 >>> print(escape_markdown("![x](http://h/p.png)"))
-\\!\\[x\\]\\(http\\:\\/\\/h\\/p\\.png\\)
+\\!\\[x\\]\\(http\u2060\\:\\/\\/h\\/p\\.png\\)
 >>> print(escape_markdown("天山公园 <b>"))
 天山公园 \\<b\\>
 >>> escape_markdown("")
@@ -22,14 +29,20 @@ import string
 
 from app.errors import SubmissionError
 
-__all__ = ["check_text", "escape_markdown", "unescape_markdown"]
+__all__ = ["JOINER", "check_text", "escape_markdown", "unescape_markdown"]
 
 _ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation})
 _ESCAPED = re.compile("\\\\([" + re.escape(string.punctuation) + "])")
+#: WORD JOINER: invisible, not a space, and no character of a GFM literal autolink.
+JOINER = "\u2060"
+# Where a literal autolink would start, in escaped text: http(s)\:  www\.  \@
+_AUTOLINK_START = re.compile(r"(?i)(?<=http)(?=\\:)|(?<=https)(?=\\:)|(?<=www)(?=\\\.)|(?=\\@)")
+_JOINED = re.compile(JOINER + r"(?=\\[:.@])")
 
 
 def escape_markdown(value: object) -> str:
-    """`value` as text in which every ASCII punctuation character is backslash-escaped.
+    """`value` as text in which every ASCII punctuation character is backslash-escaped and no
+    literal autolink can start (a WORD JOINER where one would).
 
     Non-text values are turned into text first; line breaks are kept.
 
@@ -37,8 +50,11 @@ def escape_markdown(value: object) -> str:
     \\[a\\]\\(javascript\\:alert\\(1\\)\\)
     >>> print(escape_markdown(None), escape_markdown(3.5))
     None 3\\.5
+    >>> [escape_markdown(v).count(JOINER) for v in ("www.evil.example", "admin@evil.example",
+    ...                                             "_HTTPS://evil.example", "天山公园 1.5 km")]
+    [1, 1, 1, 0]
     """
-    return str(value).translate(_ESCAPES)
+    return _AUTOLINK_START.sub(JOINER, str(value).translate(_ESCAPES))
 
 
 def unescape_markdown(source: str) -> str:
@@ -51,7 +67,7 @@ def unescape_markdown(source: str) -> str:
     >>> unescape_markdown("")
     ''
     """
-    return _ESCAPED.sub(r"\1", source)
+    return _ESCAPED.sub(r"\1", _JOINED.sub("", source))
 
 
 def check_text(value: str | None, field: str) -> str | None:

@@ -21,7 +21,9 @@ Parameters (all optional; lists are comma-separated or repeated):
 ``colour``     ``category`` (default: each layer's categories) or ``progress``
 =============  ==========================================================
 
-A bad value is dropped with a notice naming it; the rest of the view still applies.
+A bad value is dropped with a :class:`Notice` naming it; the rest of the view still applies.
+A notice reads as English text and carries its i18n key and values, so that the page says it
+in its own language (the ``url.*`` strings of :mod:`app.domain.i18n`).
 
 >>> allowed = {"layer": ["renewal", "streets"], "status": ["planning"]}
 >>> view, notices = parse_view({"lang": "en", "layer": "renewal,parks", "z": "99"}, allowed)
@@ -42,8 +44,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
 from app.domain.filters import FILTER_FIELDS, Filter
+from app.domain.i18n import t
 
-__all__ = ["BASEMAP_IDS", "COLOURS", "EARLIEST_ASOF", "LANGS", "ViewState", "district_today",
+__all__ = ["BASEMAP_IDS", "COLOURS", "EARLIEST_ASOF", "LANGS", "Notice", "ViewState", "district_today",
            "parse_asof", "parse_view", "to_query"]
 
 LANGS: tuple[str, ...] = ("zh", "en")
@@ -65,6 +68,26 @@ EARLIEST_ASOF = date(2000, 1, 1)
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: The district's clock (China Standard Time, no daylight saving): what "today" means here.
 DISTRICT_TZ = timezone(timedelta(hours=8))
+
+
+class Notice(str):
+    """A notice about a URL parameter: its English text, with the i18n `key` and `values` that
+    say it in another language.
+
+    >>> n = Notice("url.unknown", name="layer", value="parks")
+    >>> n, n.key, n.values
+    ("ignored layer='parks' (unknown value)", 'url.unknown', {'name': 'layer', 'value': 'parks'})
+    """
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, **values: object) -> Notice:
+        text = super().__new__(cls, t(key, "en").format(**{k: v if isinstance(v, int | float)
+                                                           else str(v) for k, v in values.items()}))
+        text.key = key
+        text.values = values
+        return text
 
 
 @dataclass(frozen=True)
@@ -115,7 +138,7 @@ def district_today() -> date:
     return datetime.now(DISTRICT_TZ).date()
 
 
-def parse_asof(raw: object, today: date | None = None) -> tuple[str | None, str | None]:
+def parse_asof(raw: object, today: date | None = None) -> tuple[str | None, Notice | None]:
     """(the day, None) when `raw` is a real ``YYYY-MM-DD`` day from :data:`EARLIEST_ASOF` to
     `today` (default :func:`district_today`); otherwise (None, a notice naming the value).
 
@@ -133,16 +156,16 @@ def parse_asof(raw: object, today: date | None = None) -> tuple[str | None, str 
     except ValueError:
         day = None
     if day is None or day < EARLIEST_ASOF:
-        return None, f"ignored asof={text!r} (a day written YYYY-MM-DD)"
+        return None, Notice("url.bad_day", name="asof", value=text)
     if day > today:
-        return None, f"ignored asof={text!r} (after today, {today.isoformat()})"
+        return None, Notice("url.future_day", name="asof", value=text, today=today.isoformat())
     return day.isoformat(), None
 
 
 def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]],
                ref_layers: Iterable[str] = (), project_ids: Iterable[str] = (),
                registers: Iterable[str] | None = None,
-               today: date | None = None) -> tuple[ViewState, list[str]]:
+               today: date | None = None) -> tuple[ViewState, list[Notice]]:
     """Read a view from query parameters; unknown or bad values become notices, never errors.
 
     `allowed` maps each filter field to its permitted values; `ref_layers` and `project_ids`
@@ -160,7 +183,7 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
     >>> parse_view({"asof": "2025-13-01"}, {})[1]
     ["ignored asof='2025-13-01' (a day written YYYY-MM-DD)"]
     """
-    notices: list[str] = []
+    notices: list[Notice] = []
     view = ViewState()
 
     def one_of(name: str, choices: tuple[str, ...], default: str) -> str:
@@ -169,7 +192,7 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
         value = (_values(params[name]) or [""])[0]
         if value in choices:
             return value
-        notices.append(f"ignored {name}={value!r} (use one of {', '.join(choices)})")
+        notices.append(Notice("url.one_of", name=name, value=value, choices=", ".join(choices)))
         return default
 
     lang = one_of("lang", LANGS, view.lang)
@@ -184,7 +207,7 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
             if value in permitted:
                 good.append(value)
             else:
-                notices.append(f"ignored {param}={value!r} (unknown value)")
+                notices.append(Notice("url.unknown", name=param, value=value))
         if good:
             filters[fieldname] = tuple(dict.fromkeys(good))
     refs: tuple[str, ...] | None = None
@@ -195,7 +218,7 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
             if value in known or value == "none":
                 chosen.append(value)
             else:
-                notices.append(f"ignored ref={value!r} (unknown reference layer)")
+                notices.append(Notice("url.unknown_ref", name="ref", value=value))
         refs = tuple(v for v in dict.fromkeys(chosen) if v != "none")
     query = " ".join(_values(params["q"]))[:100] if "q" in params else ""
     project = None
@@ -204,25 +227,26 @@ def parse_view(params: Mapping[str, object], allowed: Mapping[str, Iterable[str]
         if value in set(project_ids):
             project = value
         else:
-            notices.append(f"ignored p={value!r} (no such project)")
+            notices.append(Notice("url.no_project", name="p", value=value))
     lat = lon = zoom = None
     if "lat" in params or "lon" in params:
         lat = _number(params.get("lat"), *_LAT_RANGE)
         lon = _number(params.get("lon"), *_LON_RANGE)
         if lat is None or lon is None:
-            notices.append(f"ignored lat={params.get('lat')!r}, lon={params.get('lon')!r} "
-                           "(need both, near Shanghai)")
+            given = {k: ",".join(_values(v)) or "—" if v is not None else "—"
+                     for k, v in (("lat", params.get("lat")), ("lon", params.get("lon")))}
+            notices.append(Notice("url.lat_lon", **given))
             lat = lon = None
     if "z" in params:
         z = _number(params["z"], *_ZOOM_RANGE)
         if z is None or z != int(z):
-            notices.append(f"ignored z={_values(params['z'])[:1][0] if _values(params['z']) else ''!r}"
-                           f" (zoom must be a whole number {_ZOOM_RANGE[0]}-{_ZOOM_RANGE[1]})")
+            notices.append(Notice("url.zoom", name="z", value=(_values(params["z"]) or [""])[0],
+                                  low=_ZOOM_RANGE[0], high=_ZOOM_RANGE[1]))
         else:
             zoom = int(z)
     register = (_values(params["register"]) or [""])[0] if "register" in params else ""
     if register and registers is not None and register not in set(registers):
-        notices.append(f"ignored register={register!r} (no saved register of that name)")
+        notices.append(Notice("url.no_register", name="register", value=register))
         register = ""
     asof = None
     if "asof" in params:

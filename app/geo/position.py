@@ -43,6 +43,8 @@ import shapely
 from shapely import Point
 from shapely.geometry.base import BaseGeometry
 
+from app.domain.i18n import STRINGS
+from app.domain.messages import keyed
 from app.errors import PositionError
 from app.geo.coords import Problem, SourceCRS, parse_source_crs
 from app.geo.crs import CRS_NAMES, convert_geometry, out_of_china, transformer
@@ -87,7 +89,10 @@ class PositionCheck:
         app.errors.PositionError: lon=400 is not a position
         """
         if self.geometry is None:
-            raise PositionError("; ".join(p.message for p in self.problems if p.action == "rejected"))
+            refused = [p for p in self.problems if p.action == "rejected"]
+            message = "; ".join(p.message for p in refused)
+            key = f"err.position_{refused[0].code}" if refused else "err.position"
+            raise keyed(PositionError, key if key in STRINGS else "err.position", en_message=message)
         if self.geometry.geom_type != "Point":
             raise PositionError(f"a {self.geometry.geom_type} is not a single position")
         return float(self.geometry.x), float(self.geometry.y)

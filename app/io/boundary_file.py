@@ -10,8 +10,14 @@ outside, so it is checked before any parser sees it, in this order:
 3. a zip's members are inflated here, counted chunk by chunk (at most
    :data:`MAX_UNPACKED_MIB` MiB in all), and must hold exactly one ``.shp`` with its ``.shx``
    and ``.dbf``; a KML may not declare a DOCTYPE or entities (no entity expansion);
-4. exactly one feature in the whole file (several -> merge them first), with a geometry of one
-   kind (no GeometryCollection), at most :data:`~app.data.living.MAX_VERTICES` vertices.
+4. a GeoPackage holds no SQL view, trigger of its own or generated column
+   (:func:`app.io.gpkg_check.check_geopackage`);
+5. exactly one feature in the whole file (several -> merge them first), with a geometry of one
+   kind (no GeometryCollection), at most :data:`~app.io.limits.MAX_VERTICES` vertices.
+
+Steps 3 to 5 run in a worker process under :data:`~app.io.limits.UPLOAD_PARSE`
+(:func:`app.io.sandbox.run_bounded`): a file that makes a parser spin or swell is stopped
+and refused, and the server's thread waits a bounded time.
 
 Then the CRS, as the importer decides it: the file's own CRS (a GeoPackage's or Shapefile's
 ``.prj``, an old-style GeoJSON ``crs`` member) wins when it is not WGS-84; otherwise the CRS
@@ -48,11 +54,20 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from app.data.living import MAX_VERTICES
+from app.domain.messages import keyed
 from app.errors import ImportFileError
 from app.geo.coords import SourceCRS, parse_source_crs
 from app.geo.position import check_position
-from app.io.limits import MIB, UPLOAD_LIMIT_BYTES, UPLOAD_LIMIT_MIB
+from app.io.gpkg_check import check_geopackage
+from app.io.limits import (
+    MAX_VERTICES,
+    MIB,
+    UPLOAD_LIMIT_BYTES,
+    UPLOAD_LIMIT_MIB,
+    UPLOAD_PARSE,
+    ParseLimits,
+)
+from app.io.sandbox import run_bounded
 
 __all__ = ["BOUNDARY_FORMATS", "MAX_UNPACKED_MIB", "BoundaryFile", "boundary_format",
            "read_boundary"]
@@ -65,9 +80,6 @@ MAX_UNPACKED_MIB = 20
 #: Shapefile members read from a zip (the rest, e.g. a readme, is ignored).
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _CHUNK = 1 << 16
-_UPLOAD_HINT = "upload a .geojson, .json, .gpkg, .kml or a zipped Shapefile (.zip)"
-_NAMES = {"geojson": "GeoJSON", "gpkg": "a GeoPackage", "kml": "KML",
-          "shapefile": "a zip archive (a zipped Shapefile)"}
 
 
 @dataclass(frozen=True)
@@ -85,19 +97,20 @@ class BoundaryFile:
 
 
 def _looks_like(data: bytes) -> str:
-    """What the first bytes of `data` look like, for the "not what its name says" message."""
+    """What the first bytes of `data` look like (a key of the i18n table), for the "not what
+    its name says" message."""
     head = data[:256].lstrip(b"\xef\xbb\xbf").lstrip()
     if data.startswith(b"SQLite format 3\x00"):
-        return "a SQLite database"
+        return "sqlite"
     if data.startswith(b"PK\x03\x04"):
-        return "a zip archive"
+        return "zip"
     if head.startswith(b"<"):
-        return "XML or HTML"
+        return "xml"
     if head.startswith((b"{", b"[")):
-        return "JSON"
+        return "json"
     if b"\x00" in data[:1024]:
-        return "binary data"
-    return "plain text" if data else "nothing (it is empty)"
+        return "binary"
+    return "text" if data else "empty"
 
 
 def boundary_format(filename: str, data: bytes) -> str:
@@ -117,16 +130,18 @@ def boundary_format(filename: str, data: bytes) -> str:
     suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
     fmt = BOUNDARY_FORMATS.get(suffix)
     if fmt is None:
-        raise ImportFileError(f"{filename}: {suffix or 'files without an extension'}"
-                              f"{' files' if suffix else ''} are not read as boundaries; {_UPLOAD_HINT}")
+        if suffix:
+            raise keyed(ImportFileError, "err.boundary_suffix", label=filename, suffix=suffix)
+        raise keyed(ImportFileError, "err.boundary_no_suffix", label=filename)
     head = data[:1024].lstrip(b"\xef\xbb\xbf").lstrip()
     fits = {"gpkg": data.startswith(b"SQLite format 3\x00"),
             "shapefile": data.startswith(b"PK\x03\x04"),
             "geojson": head.startswith(b"{"),
             "kml": head.startswith(b"<") and b"<kml" in data[:4096]}[fmt]
     if not fits:
-        raise ImportFileError(f"{filename}: the file is not {_NAMES[fmt]} (it starts like "
-                              f"{_looks_like(data)}); {_UPLOAD_HINT}")
+        raise keyed(ImportFileError, "err.boundary_mismatch", label=filename,
+                    expected=keyed(ImportFileError, f"err.kind_{fmt}"),
+                    found=keyed(ImportFileError, f"err.looks_{_looks_like(data)}"))
     return fmt
 
 
@@ -135,7 +150,7 @@ def _unpacked_shapefile(data: bytes) -> bytes:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-        raise ImportFileError(f"cannot read the zip archive: {exc}") from exc
+        raise keyed(ImportFileError, "err.zip_unreadable", en_reason=str(exc)) from exc
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()
                    and PurePosixPath(m.filename).suffix.lower() in _SHAPEFILE_PARTS
@@ -143,17 +158,15 @@ def _unpacked_shapefile(data: bytes) -> bytes:
         shps = sorted(m.filename for m in members if m.filename.lower().endswith(".shp"))
         if not shps:
             names = [m.filename for m in archive.infolist()][:10]
-            raise ImportFileError(f"the zip archive holds no Shapefile (.shp); it holds {names}")
+            raise keyed(ImportFileError, "err.zip_no_shp", names=str(names))
         if len(shps) > 1:
-            raise ImportFileError(f"the zip archive holds {len(shps)} Shapefiles ({', '.join(shps[:5])}); "
-                                  "a project takes one boundary: zip only its Shapefile")
+            raise keyed(ImportFileError, "err.zip_many_shp", n=len(shps), names=", ".join(shps[:5]))
         stem = shps[0][:-4]
         parts = {PurePosixPath(m.filename).suffix.lower(): m for m in members
                  if m.filename[:-len(PurePosixPath(m.filename).suffix)] == stem}
         missing = [ext for ext in (".shx", ".dbf") if ext not in parts]
         if missing:
-            raise ImportFileError(f"the Shapefile {shps[0]} comes without its {' and '.join(missing)} "
-                                  "file; zip all the files of the same name together")
+            raise keyed(ImportFileError, "err.zip_parts", name=shps[0], missing=" + ".join(missing))
         out = io.BytesIO()
         total = 0
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as fresh:
@@ -164,16 +177,14 @@ def _unpacked_shapefile(data: bytes) -> bytes:
                         while chunk := stream.read(_CHUNK):
                             total += len(chunk)
                             if total > MAX_UNPACKED_MIB * MIB:
-                                raise ImportFileError(
-                                    f"the zip archive inflates past {MAX_UNPACKED_MIB} MiB; one "
-                                    "project's boundary is far smaller: refusing it")
+                                raise keyed(ImportFileError, "err.zip_bomb", mib=MAX_UNPACKED_MIB)
                             chunks.append(chunk)
                 except ImportFileError:
                     raise
                 except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, ValueError,
                         RuntimeError) as exc:  # RuntimeError: an encrypted member
-                    raise ImportFileError(f"cannot read {member.filename} from the zip archive: "
-                                          f"{exc}") from exc
+                    raise keyed(ImportFileError, "err.zip_member", name=member.filename,
+                                en_reason=str(exc)) from exc
                 fresh.writestr(f"boundary{ext}", b"".join(chunks))
     return out.getvalue()
 
@@ -181,8 +192,7 @@ def _unpacked_shapefile(data: bytes) -> bytes:
 def _checked_kml(data: bytes) -> bytes:
     """`data` when it declares no DOCTYPE or entities (nothing for an XML parser to expand)."""
     if re.search(rb"<!(DOCTYPE|ENTITY)", data, flags=re.IGNORECASE):
-        raise ImportFileError("the KML declares a DOCTYPE or entities, which are not read; "
-                              "export it again without them")
+        raise keyed(ImportFileError, "err.kml_doctype")
     return data
 
 
@@ -203,27 +213,23 @@ def _read_one_feature(data: bytes) -> tuple[BaseGeometry | None, SourceCRS | Non
                       for i in range(len(layers))]
             total = sum(counts)
             if total == 0:
-                raise ImportFileError("the file holds no feature: draw the boundary, or upload "
-                                      "the file that holds it")
+                raise keyed(ImportFileError, "err.boundary_none")
             if total > 1:
                 where = "" if len(layers) == 1 else " (" + ", ".join(
                     f"{name}: {n}" for name, n in zip(layers, counts, strict=True) if n) + ")"
-                raise ImportFileError(
-                    f"the file holds {total} features{where}; a project takes one boundary: "
-                    "merge its parts into one (multi)polygon, or keep only the project's feature")
+                raise keyed(ImportFileError, "err.boundary_many", n=total, where=where)
             index = next(i for i, count in enumerate(counts) if count)
             frame = pyogrio.read_dataframe(io.BytesIO(data), layer=index, max_features=1)
     except ImportFileError:
         raise
     except failures as exc:
-        raise ImportFileError(f"cannot read the file: {exc}") from exc
+        raise keyed(ImportFileError, "err.boundary_read", en_reason=str(exc)) from exc
     geometry = frame.geometry.iloc[0] if len(frame) else None
     if frame.crs is None:
         return geometry, None
     code = frame.crs.to_epsg()
     if code is None:
-        raise ImportFileError(f"the file's CRS ({frame.crs.name}) has no EPSG code; reproject it "
-                              "to EPSG:4326 or a projected EPSG CRS")
+        raise keyed(ImportFileError, "err.crs_no_epsg", name=frame.crs.name)
     found = parse_source_crs(f"EPSG:{code}")
     return geometry, None if found.name == "wgs84" else found
 
@@ -231,26 +237,26 @@ def _read_one_feature(data: bytes) -> tuple[BaseGeometry | None, SourceCRS | Non
 def _checked_geometry(geometry: BaseGeometry | None) -> BaseGeometry:
     """The feature's geometry in 2-D, when it is one kind and not too big to be a site."""
     if geometry is None or geometry.is_empty:
-        raise ImportFileError("the file's feature has no geometry")
+        raise keyed(ImportFileError, "err.boundary_empty")
     if geometry.geom_type == "GeometryCollection":
         kinds = sorted({g.geom_type for g in geometry.geoms})
-        raise ImportFileError(f"the feature mixes geometry kinds ({', '.join(kinds)}); a project "
-                              "is one point, line or polygon (or one multi-part kind)")
+        raise keyed(ImportFileError, "err.boundary_mixed", kinds=", ".join(kinds))
     vertices = int(shapely.get_num_coordinates(geometry))
     if vertices > MAX_VERTICES:
-        raise ImportFileError(f"the boundary has {vertices:,} vertices; at most {MAX_VERTICES:,} "
-                              "are accepted for one project: simplify it")
+        raise keyed(ImportFileError, "err.too_many_vertices", n=vertices, max=MAX_VERTICES)
     return shapely.force_2d(geometry)
 
 
 def read_boundary(data: bytes, filename: str, *, crs: str | SourceCRS = "wgs84",
-                  district_m: BaseGeometry | None = None, tolerance_m: float = 0.0) -> BoundaryFile:
+                  district_m: BaseGeometry | None = None, tolerance_m: float = 0.0,
+                  limits: ParseLimits = UPLOAD_PARSE) -> BoundaryFile:
     """The one boundary in an uploaded file, in WGS-84 (see the module docstring for the rules).
 
     `crs` is what the planner declares for numbers whose CRS the file does not name (any text
     :func:`~app.geo.coords.parse_source_crs` reads); `district_m` (the district outline in the
     metric CRS) and `tolerance_m` refuse a boundary lying farther outside. ImportFileError (or
     PositionError / UnknownCRSError, all AtlasErrors) says what is wrong, prefixed by `filename`.
+    The file is parsed in a worker process under `limits`.
 
     >>> read_boundary(b"x" * (UPLOAD_LIMIT_BYTES + 1), "big.geojson")
     Traceback (most recent call last):
@@ -260,26 +266,33 @@ def read_boundary(data: bytes, filename: str, *, crs: str | SourceCRS = "wgs84",
     app.errors.ImportFileError: empty.geojson: the file holds no feature: draw the boundary, or upload the file that holds it
     """
     if len(data) > UPLOAD_LIMIT_BYTES:
-        raise ImportFileError(f"{filename}: the file is {len(data) / MIB:.1f} MiB ({len(data)} bytes); "
-                              f"boundary files are limited to {UPLOAD_LIMIT_MIB} MiB "
-                              f"({UPLOAD_LIMIT_BYTES} bytes)")
+        raise keyed(ImportFileError, "err.boundary_size", label=filename, size=len(data) / MIB,
+                    n=len(data), mib=UPLOAD_LIMIT_MIB, limit=UPLOAD_LIMIT_BYTES)
     declared = crs if isinstance(crs, SourceCRS) else parse_source_crs(crs)
     fmt = boundary_format(filename, data)
     try:
-        if fmt == "shapefile":
-            data = _unpacked_shapefile(data)
-        elif fmt == "kml":
-            data = _checked_kml(data)
-        elif fmt == "geojson":
-            _check_json(data)
-        geometry, file_crs = _read_one_feature(data)
-        geometry = _checked_geometry(geometry)
+        geometry, file_crs = run_bounded(_parse, data, fmt, limits=limits)
     except ImportFileError as exc:
-        raise ImportFileError(f"{filename}: {exc}") from exc
+        raise keyed(ImportFileError, "err.in_file", label=filename, error=exc) from exc
     used = file_crs or declared
     fixes: list[str] = []
     wgs84 = _to_wgs84(geometry, used, district_m, tolerance_m, filename, fixes)
     return BoundaryFile(wgs84, fmt, used.label, file_crs is not None, tuple(fixes))
+
+
+def _parse(data: bytes, fmt: str) -> tuple[BaseGeometry, SourceCRS | None]:
+    """The checked geometry of the file's one feature and the file's CRS (run in a parse
+    worker by :func:`read_boundary`)."""
+    if fmt == "shapefile":
+        data = _unpacked_shapefile(data)
+    elif fmt == "kml":
+        data = _checked_kml(data)
+    elif fmt == "geojson":
+        _check_json(data)
+    elif fmt == "gpkg":
+        check_geopackage(data)
+    geometry, file_crs = _read_one_feature(data)
+    return _checked_geometry(geometry), file_crs
 
 
 def _check_json(data: bytes) -> None:
@@ -287,7 +300,10 @@ def _check_json(data: bytes) -> None:
     try:
         json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ImportFileError(f"the file is not valid JSON: {exc}") from exc
+        if isinstance(exc, json.JSONDecodeError):
+            raise keyed(ImportFileError, "err.not_json_at", line=exc.lineno, column=exc.colno,
+                        en_reason=exc.msg) from exc
+        raise keyed(ImportFileError, "err.not_json", en_reason=str(exc)) from exc
 
 
 def _to_wgs84(geometry: BaseGeometry, crs: SourceCRS, district_m: BaseGeometry | None,
@@ -298,9 +314,9 @@ def _to_wgs84(geometry: BaseGeometry, crs: SourceCRS, district_m: BaseGeometry |
     check = check_position(vertices, crs, district_m, fix_swaps=True, tolerance_m=tolerance_m)
     if check.rejected:
         why = "; ".join(p.message for p in check.problems if p.action == "rejected")
-        raise ImportFileError(f"{filename}: the boundary's vertices: {why}")
+        raise keyed(ImportFileError, "err.boundary_vertices", label=filename, en_why=why)
     fixes.extend(p.message for p in check.problems if p.action == "fixed")
     converted = shapely.get_coordinates(check.geometry)
     if converted.shape != coords.shape or not np.isfinite(converted).all():
-        raise ImportFileError(f"{filename}: the boundary cannot be converted from {crs.label} to WGS-84")
+        raise keyed(ImportFileError, "err.boundary_convert", label=filename, crs=crs.label)
     return shapely.transform(geometry, lambda _: converted)

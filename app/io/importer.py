@@ -61,6 +61,7 @@ from app.geo.geocode import NO_POSITION, to_metric
 from app.geo.position import PositionCheck, check_position
 from app.geo.uncertainty import ADDRESS_M, FILE_M, INTERPOLATED_M, reach_m, rounded_m
 from app.io.crs_guess import guess_crs_mixup
+from app.io.limits import FILE_PARSE, MAX_VERTICES, ParseLimits
 from app.io.mapping import resolve_mapping
 from app.io.readers import RawTable, cell_text, read_table
 from app.io.report import ImportReport, RowReport
@@ -186,6 +187,12 @@ def _no_position(method: str, note: str) -> _Position:
 
 def _from_geometry(geom: BaseGeometry, crs: SourceCRS, method: str, row: int, ctx: _Context,
                    problems: list[Problem]) -> _Position:
+    vertices = int(shapely.get_num_coordinates(geom))
+    if vertices > MAX_VERTICES:  # the planner's bound for one project's geometry, too
+        message = (f"the geometry has {vertices:,} vertices; at most {MAX_VERTICES:,} are "
+                   "accepted for one project: simplify it")
+        problems.append(Problem("too-many-vertices", "rejected", message))
+        return _no_position(method, message)
     check: PositionCheck = check_position(geom, crs, ctx.district_m, fix_swaps=True,
                                           tolerance_m=PROJECT_TOLERANCE_M)
     problems.extend(check.problems)
@@ -419,7 +426,8 @@ def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str |
                 crs: str = "wgs84", encoding: str | None = None,
                 mapping: Mapping[str, str | None] | None = None, atlas: Atlas,
                 threshold: float = FUZZY_THRESHOLD,
-                should_stop: Callable[[], bool] | None = None) -> ImportResult:
+                should_stop: Callable[[], bool] | None = None,
+                limits: ParseLimits = FILE_PARSE) -> ImportResult:
     """Read, map, place and report a register file. See the module docstring for the rules.
 
     `source` is a path or the file's bytes (then `filename` tells the format); `crs` is the
@@ -428,7 +436,8 @@ def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str |
     UnknownCRSError (bad `crs`); a bad row is never an error, only a line of the report.
     `should_stop`, when given, is asked after the file is read and before each row is placed:
     once it answers True the work ends with ImportFileError (the app passes "this browser
-    session has ended", so an abandoned import stops using the server).
+    session has ended", so an abandoned import stops using the server); it can end the file's
+    parse too, which runs in a worker process under `limits` (:func:`~app.io.readers.read_table`).
 
     >>> from app.data.atlas import load_atlas
     >>> csv_bytes = "名称,地址\\n天山公园改造,天山公园\\n某项目,火星基地\\n".encode()
@@ -444,7 +453,8 @@ def import_file(source: bytes | str | os.PathLike | BinaryIO, *, filename: str |
     app.errors.ImportFileError: r.csv: import stopped before row 2 of 2 (its caller has gone)
     """
     declared = parse_source_crs(crs)
-    table = read_table(source, filename=filename, encoding=encoding)
+    table = read_table(source, filename=filename, encoding=encoding, limits=limits,
+                       should_stop=should_stop)
     label = filename or (Path(source).name if isinstance(source, str | os.PathLike) else "upload")
     _stop_if_asked(should_stop, label, 0, len(table.frame))
     used = resolve_mapping(table.columns, mapping)

@@ -10,7 +10,14 @@ every error names the bound and its unit:
 - :data:`MAX_ROWS`: data rows, counted while the file is read (reading stops at one more);
 - :data:`XLSX_MAX_UNCOMPRESSED_MIB` and :data:`XLSX_MAX_RATIO`: an ``.xlsx`` archive's declared
   uncompressed size and compression ratio, read from its central directory before anything
-  is inflated, and then the actual inflated bytes, counted as they come.
+  is inflated, and then the actual inflated bytes, counted as they come;
+- :data:`MAX_VERTICES`: vertices of one project's geometry, the same for an imported row as
+  for a planner's drawn or uploaded boundary (stated in :mod:`app.data.living`, which checks a
+  planner's edit and may not import this package; listed here with the other bounds);
+- :data:`UPLOAD_PARSE` and :data:`FILE_PARSE`: the time, processor time and memory one parse
+  may take in its worker process (:mod:`app.io.sandbox`): an upload in the app, and a file
+  given to the command line (up to 64 MiB); :data:`PARSE_WORKERS` parses at once, and
+  :data:`PARSE_QUEUE_S` seconds of waiting for a free worker before "busy".
 
 >>> check_file_size(MAX_FILE_BYTES)
 >>> check_file_size(MAX_FILE_BYTES + 1)
@@ -22,15 +29,24 @@ app.errors.ImportFileError: the file is 64.0 MiB (67108865 bytes); imports are l
 from __future__ import annotations
 
 import io
+import os
 import zipfile
+from dataclasses import dataclass
 
+from app.data.living import MAX_VERTICES
 from app.errors import ImportFileError
 
 __all__ = [
+    "FILE_PARSE",
     "MAX_FILE_BYTES",
     "MAX_FILE_MIB",
     "MAX_ROWS",
+    "MAX_VERTICES",
     "MIB",
+    "PARSE_QUEUE_S",
+    "PARSE_WORKERS",
+    "UPLOAD_PARSE",
+    "ParseLimits",
     "UPLOAD_LIMIT_BYTES",
     "UPLOAD_LIMIT_MIB",
     "UPLOADER_LIMIT_MB",
@@ -64,6 +80,38 @@ XLSX_MAX_UNCOMPRESSED_MIB = 50
 #: Highest compression ratio (uncompressed : compressed, all members together) of an ``.xlsx``.
 #: Real workbooks stay near 10:1; repeated-byte bombs reach 1000:1.
 XLSX_MAX_RATIO = 100
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What one parse may cost: `wall_s` seconds on the clock, `cpu_s` seconds of CPU time and
+    `memory_mib` MiB of address space more than its worker held before the task.
+
+    >>> ParseLimits(wall_s=0, cpu_s=1, memory_mib=1)
+    Traceback (most recent call last):
+    ValueError: ParseLimits needs positive limits, got wall_s=0, cpu_s=1, memory_mib=1
+    """
+
+    wall_s: float
+    cpu_s: float
+    memory_mib: int
+
+    def __post_init__(self) -> None:
+        if not (self.wall_s > 0 and self.cpu_s > 0 and self.memory_mib > 0):
+            raise ValueError(f"ParseLimits needs positive limits, got wall_s={self.wall_s!r}, "
+                             f"cpu_s={self.cpu_s!r}, memory_mib={self.memory_mib!r}")
+
+
+#: One upload's parse (at most 5 MiB): the largest real one, a workbook of 50,000 rows, takes
+#: 5-12 s of one core on the 2-core reference machine (``python -m app.bench sandbox``).
+UPLOAD_PARSE = ParseLimits(wall_s=60.0, cpu_s=45.0, memory_mib=1024)
+#: One file's parse on the command line (at most 64 MiB; an operator's file, still bounded).
+FILE_PARSE = ParseLimits(wall_s=300.0, cpu_s=240.0, memory_mib=4096)
+#: Parses that run at once in one app process (each holds a core): half the cores, at least 1.
+PARSE_WORKERS = max(1, (os.cpu_count() or 2) // 2)
+#: Longest wait for a free parse worker before the caller is told the server is busy.
+PARSE_QUEUE_S = 20.0
+
 # Archives smaller than this when inflated are never refused for their ratio.
 _RATIO_FLOOR = 1 * MIB
 _CHUNK = 1 << 16

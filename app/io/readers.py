@@ -31,7 +31,7 @@ import warnings
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -44,10 +44,20 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from app.domain.messages import keyed
 from app.errors import ImportFileError
 from app.geo.coords import SourceCRS, parse_source_crs
 from app.io.charset import decode_text
-from app.io.limits import MAX_FILE_BYTES, MAX_ROWS, check_file_size, check_xlsx_archive
+from app.io.gpkg_check import check_geopackage
+from app.io.limits import (
+    FILE_PARSE,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    ParseLimits,
+    check_file_size,
+    check_xlsx_archive,
+)
+from app.io.sandbox import run_bounded
 
 __all__ = ["FORMATS", "RawTable", "cell_text", "detect_format", "is_blank", "read_table"]
 
@@ -69,8 +79,7 @@ def detect_format(filename: str | None, data: bytes) -> str:
     """
     suffix = Path(filename or "").suffix.lower()
     if suffix == ".xls":
-        raise ImportFileError(f"{filename}: the old Excel format (.xls) is not read; "
-                              "save it as .xlsx (or CSV) and import again")
+        raise keyed(ImportFileError, "err.xls", label=filename)
     if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
     head = data[:64].lstrip(codecs.BOM_UTF8).lstrip()
@@ -83,9 +92,9 @@ def detect_format(filename: str | None, data: bytes) -> str:
     if filename is None or not suffix:
         if data and b"\x00" not in data[:4096]:
             return "csv"
-    raise ImportFileError(
-        f"{filename or 'the file'}: unknown file type {suffix or '(no extension)'}; "
-        "import .csv, .xlsx, .geojson/.json or .gpkg")
+    if suffix:
+        raise keyed(ImportFileError, "err.unknown_type", label=filename, suffix=suffix)
+    raise keyed(ImportFileError, "err.no_extension", label=filename or "?")
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,7 +126,7 @@ class RawTable:
 def _header_row(cells: pd.DataFrame) -> pd.DataFrame:
     """The first row of `cells` as the header (pandas would rename repeated headers)."""
     if cells.empty:
-        raise ImportFileError("the file is empty: no header row")
+        raise keyed(ImportFileError, "err.file_empty")
     headers = [cell_text(v) for v in cells.iloc[0]]
     return cells.iloc[1:].set_axis(headers, axis=1).reset_index(drop=True)
 
@@ -132,9 +141,20 @@ def _crs_member(data: Mapping[str, Any]) -> SourceCRS | None:
         return None
     match = re.search(r"EPSG:{1,2}(\d{4,6})$", name, flags=re.IGNORECASE)
     if match is None:
-        raise ImportFileError(f"GeoJSON names an unknown CRS {name!r}; use EPSG codes or none")
+        raise keyed(ImportFileError, "err.geojson_crs", name=name)
     found = parse_source_crs(f"EPSG:{match[1]}")
     return None if found.name == "wgs84" else found
+
+
+def _not_json(exc: Exception) -> ImportFileError:
+    """The error for text that is not JSON: where it fails (lines and columns say it in any
+    language), and the parser's own words for English readers."""
+    if isinstance(exc, json.JSONDecodeError):
+        return keyed(ImportFileError, "err.not_json_at", line=exc.lineno, column=exc.colno,
+                     en_reason=exc.msg)
+    if isinstance(exc, RecursionError):
+        return keyed(ImportFileError, "err.parse_nested")
+    return keyed(ImportFileError, "err.not_json", en_reason=str(exc))
 
 
 def _cell(value: object) -> object:
@@ -178,8 +198,7 @@ def _source_bytes(source: bytes | bytearray | memoryview | str | os.PathLike | B
 
 
 def _too_many_rows(seen: int) -> ImportFileError:
-    return ImportFileError(f"more than {MAX_ROWS} data rows (reading stopped at data row {seen}); "
-                           f"at most {MAX_ROWS} are imported at once: split the register")
+    return keyed(ImportFileError, "err.too_many_rows", max=MAX_ROWS, seen=seen)
 
 
 def _bounded_rows(rows: Iterable[Sequence[object]]) -> tuple[list[list[object]], int]:
@@ -212,7 +231,7 @@ def _separator(text: str) -> str:
     """The separator of a delimited text, guessed from its first non-blank line."""
     header = next((line for line in io.StringIO(text) if line.strip()), "")
     if not header:
-        raise ImportFileError("the file is empty: no header row")
+        raise keyed(ImportFileError, "err.file_empty")
     sep = max((",", "\t", ";", "|"), key=header.count)
     return sep if header.count(sep) else ","
 
@@ -220,20 +239,20 @@ def _separator(text: str) -> str:
 def _read_csv(data: bytes, encoding: str | None) -> RawTable:
     text, used = decode_text(data, encoding)
     if "\x00" in text:
-        raise ImportFileError("the file holds binary data (NUL bytes), not CSV text")
+        raise keyed(ImportFileError, "err.csv_binary")
     text = text.lstrip("\ufeff")
     sep = _separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
         rows, skipped = _bounded_rows(r for r in reader if r)
     except csv.Error as exc:
-        raise ImportFileError(f"cannot read the CSV ({used}, separator {sep!r}): "
-                              f"line {reader.line_num}: {exc}") from exc
+        raise keyed(ImportFileError, "err.csv_unreadable", encoding=used, sep=repr(sep),
+                    line=reader.line_num, en_reason=str(exc)) from exc
     width = len(rows[0]) if rows else 0
     for number, cells in enumerate(rows[1:], start=2):
         if len(cells) > width:
-            raise ImportFileError(f"cannot read the CSV ({used}, separator {sep!r}): row {number} "
-                                  f"has {len(cells)} fields, the header {width}")
+            raise keyed(ImportFileError, "err.csv_row_width", encoding=used, sep=repr(sep),
+                        row=number, n=len(cells), width=width)
     cells = _grid(rows)
     frame = _header_row(cells.where(cells.notna(), ""))
     notes = [f"encoding {used}" + (" (given)" if encoding else " (detected)")]
@@ -252,14 +271,14 @@ def _read_xlsx(data: bytes) -> RawTable:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (*_EXCEL_ERRORS, InvalidFileException) as exc:
-        raise ImportFileError(f"cannot read the Excel workbook: {exc}") from exc
+        raise keyed(ImportFileError, "err.xlsx_unreadable", en_reason=str(exc)) from exc
     try:
         sheets = book.sheetnames
         if not sheets:
-            raise ImportFileError("the workbook has no sheets")
+            raise keyed(ImportFileError, "err.xlsx_no_sheets")
         rows, skipped = _bounded_rows(book[sheets[0]].iter_rows(values_only=True))
     except _EXCEL_ERRORS as exc:
-        raise ImportFileError(f"cannot read the Excel workbook: {exc}") from exc
+        raise keyed(ImportFileError, "err.xlsx_unreadable", en_reason=str(exc)) from exc
     finally:
         book.close()
     cells = _grid(rows)
@@ -289,30 +308,29 @@ def _read_geojson(data: bytes) -> RawTable:
     for _ in _FEATURE.finditer(data):  # a cheap count before parsing: refuse a flood early
         declared += 1
         if declared > MAX_ROWS:
-            raise ImportFileError(f"more than {MAX_ROWS} features; at most {MAX_ROWS} are imported "
-                                  "at once: split the file")
+            raise keyed(ImportFileError, "err.too_many_features", max=MAX_ROWS)
     text, used = decode_text(data, None)
     try:
         doc = json.loads(text)
     except _JSON_ERRORS as exc:
-        raise ImportFileError(f"not valid JSON: {exc}") from exc
+        raise _not_json(exc) from exc
     if not isinstance(doc, dict):
-        raise ImportFileError(f"GeoJSON must be an object, got {type(doc).__name__}")
+        raise keyed(ImportFileError, "err.geojson_not_object", kind=type(doc).__name__)
     kind = doc.get("type")
     if kind == "FeatureCollection":
         features = doc.get("features")
     elif kind == "Feature":
         features = [doc]
     else:
-        raise ImportFileError(f"expected a GeoJSON FeatureCollection or Feature, got type {kind!r}")
+        raise keyed(ImportFileError, "err.geojson_type", kind=repr(kind))
     if not isinstance(features, list):
-        raise ImportFileError("GeoJSON 'features' must be a list")
+        raise keyed(ImportFileError, "err.geojson_features")
     if len(features) > MAX_ROWS:
-        raise ImportFileError(f"{len(features)} features; at most {MAX_ROWS} are imported at once")
+        raise keyed(ImportFileError, "err.too_many_features", max=MAX_ROWS)
     rows, geoms, errors, fixes = [], [], {}, {}
     for i, feature in enumerate(features):
         if not isinstance(feature, dict):
-            raise ImportFileError(f"feature {i} is not an object: {feature!r:.60}")
+            raise keyed(ImportFileError, "err.geojson_feature", i=i, value=f"{feature!r:.60}")
         props = feature.get("properties") or {}
         rows.append({str(k): _cell(v) for k, v in props.items()} if isinstance(props, dict) else {})
         raw = feature.get("geometry")
@@ -336,6 +354,7 @@ def _read_geojson(data: bytes) -> RawTable:
 
 
 def _read_gpkg(data: bytes) -> RawTable:
+    check_geopackage(data)  # views, triggers, generated columns: refused before GDAL opens it
     import pyogrio
     from pyogrio import errors as ogr
 
@@ -346,17 +365,17 @@ def _read_gpkg(data: bytes) -> RawTable:
             warnings.simplefilter("ignore", RuntimeWarning)
             layers = pyogrio.list_layers(io.BytesIO(data))
             if len(layers) == 0:
-                raise ImportFileError("the GeoPackage has no layers")
+                raise keyed(ImportFileError, "err.gpkg_no_layers")
             name = str(layers[0][0])
             count = int(pyogrio.read_info(io.BytesIO(data), layer=name)["features"])
             if count > MAX_ROWS:
-                raise ImportFileError(f"layer {name!r} has {count} features; at most {MAX_ROWS} "
-                                      "are imported at once: split the file")
+                raise keyed(ImportFileError, "err.gpkg_too_many", name=repr(name), n=count,
+                            max=MAX_ROWS)
             frame = pyogrio.read_dataframe(io.BytesIO(data), layer=name, max_features=MAX_ROWS + 1)
     except ImportFileError:
         raise
     except failures as exc:
-        raise ImportFileError(f"cannot read the GeoPackage: {exc}") from exc
+        raise keyed(ImportFileError, "err.gpkg_read", en_reason=str(exc)) from exc
     notes = [f"layer {name!r}" + (f" (the first of {len(layers)})" if len(layers) > 1 else "")]
     geoms = None
     file_crs = None
@@ -365,8 +384,7 @@ def _read_gpkg(data: bytes) -> RawTable:
         if frame.crs is not None:
             code = frame.crs.to_epsg()
             if code is None:
-                raise ImportFileError(f"the GeoPackage's CRS ({frame.crs.name}) has no EPSG code; "
-                                      "reproject it to EPSG:4326 or a projected EPSG CRS")
+                raise keyed(ImportFileError, "err.crs_no_epsg", name=frame.crs.name)
             found = parse_source_crs(f"EPSG:{code}")
             file_crs = None if found.name == "wgs84" else found
             notes.append(f"file CRS EPSG:{code}")
@@ -375,12 +393,16 @@ def _read_gpkg(data: bytes) -> RawTable:
 
 
 def read_table(source: bytes | str | os.PathLike | BinaryIO, *, filename: str | None = None,
-               encoding: str | None = None) -> RawTable:
+               encoding: str | None = None, limits: ParseLimits = FILE_PARSE,
+               should_stop: Callable[[], bool] | None = None) -> RawTable:
     """Read a file as a :class:`RawTable` (the import page's preview, and the importer's input).
 
     `source` is a path, bytes or a binary file object; `filename` tells the format of bytes.
     Blank rows are dropped; headers are stripped and must not be empty or repeated.
     ImportFileError says why a file is unusable, naming the bound when one is exceeded.
+    The file is read here; it is parsed in a worker process under `limits` (the app passes
+    :data:`~app.io.limits.UPLOAD_PARSE`), which `should_stop` may end early
+    (:func:`app.io.sandbox.run_bounded`).
 
     >>> read_table(b"name\\n" + b"x\\n" * 60_000, filename="a.csv")
     Traceback (most recent call last):
@@ -393,8 +415,13 @@ def read_table(source: bytes | str | os.PathLike | BinaryIO, *, filename: str | 
     try:
         data = _source_bytes(source)
     except ImportFileError as exc:
-        raise ImportFileError(f"{label}: {exc}") from exc
+        raise keyed(ImportFileError, "err.in_file", label=label, error=exc) from exc
     fmt = detect_format(filename, data)
+    return run_bounded(_parse, data, fmt, label, encoding, limits=limits, should_stop=should_stop)
+
+
+def _parse(data: bytes, fmt: str, label: str, encoding: str | None) -> RawTable:
+    """The file's bytes as a tidy RawTable (run in a parse worker by :func:`read_table`)."""
     try:
         if fmt == "csv":
             table = _read_csv(data, encoding)
@@ -405,7 +432,7 @@ def read_table(source: bytes | str | os.PathLike | BinaryIO, *, filename: str | 
         else:
             table = _read_gpkg(data)
     except ImportFileError as exc:
-        raise ImportFileError(f"{label}: {exc}") from exc
+        raise keyed(ImportFileError, "err.in_file", label=label, error=exc) from exc
     return _tidy(table, label)
 
 
@@ -424,10 +451,12 @@ def _tidy(table: RawTable, label: str) -> RawTable:
     frame = table.frame
     headers = [str(c).strip() for c in frame.columns]
     if any(not h for h in headers):
-        raise ImportFileError(f"{label}: a column has no header; name every column")
+        raise keyed(ImportFileError, "err.in_file", label=label,
+                    error=keyed(ImportFileError, "err.no_header"))
     dupes = sorted(h for h, n in Counter(headers).items() if n > 1)
     if dupes:
-        raise ImportFileError(f"{label}: column header(s) repeated: {dupes}")
+        raise keyed(ImportFileError, "err.in_file", label=label,
+                    error=keyed(ImportFileError, "err.repeated_headers", names=str(dupes)))
     frame = frame.set_axis(headers, axis=1).astype(object)
     frame = frame.where(frame.notna(), None)
     keep = np.array([not all(is_blank(v) for v in row) for row in frame.itertuples(index=False)],
@@ -449,9 +478,11 @@ def _tidy(table: RawTable, label: str) -> RawTable:
             errors = {new: errors[old] for new, old in enumerate(positions) if old in errors}
             fixes = {new: fixes[old] for new, old in enumerate(positions) if old in fixes}
     if len(frame) == 0:
-        raise ImportFileError(f"{label}: the file has no data rows")
+        raise keyed(ImportFileError, "err.in_file", label=label,
+                    error=keyed(ImportFileError, "err.no_rows"))
     if len(frame) > MAX_ROWS:
-        raise ImportFileError(f"{label}: {len(frame)} rows; at most {MAX_ROWS} are imported at once")
+        raise keyed(ImportFileError, "err.in_file", label=label,
+                    error=keyed(ImportFileError, "err.too_many_rows", max=MAX_ROWS, seen=len(frame)))
     return RawTable(table.format, frame.reset_index(drop=True), geoms, errors, table.file_crs,
                     table.encoding, tuple(notes), fixes)
 

@@ -81,21 +81,23 @@ class Credentials:
         """Revoke key `credential_id`; False when no live key has that id."""
         return self.store.revoke_credential(credential_id, actor)
 
-    def wait_s(self, address: str) -> float:
-        """Seconds the client at `address` must wait before its next try (0: it may try now)."""
-        return self.limiter.wait_s(f"api:{address}")
+    def identify(self, header: str | None, address: str) -> tuple[Identity | None, float]:
+        """Who the ``Authorization`` header names: (the identity, 0.0); (None, 0.0) for no key
+        or a wrong one; (None, seconds to wait) while the client at `address` must wait.
 
-    def identify(self, header: str | None, address: str) -> Identity | None:
-        """Who the ``Authorization`` header names (None: no key, or a wrong one -- counted)."""
+        A presented key is counted before it is checked, in one atomic step of the store (as a
+        sign-in is: :meth:`app.domain.roles.AttemptLimiter.attempt`), so parallel guesses cannot
+        slip past the budget; a right key forgets the address's count.
+        """
+        if not header:
+            return None, 0.0
+        attempt = self.limiter.attempt(f"api:{address}")
+        if not attempt.allowed:
+            return None, attempt.wait_s
         key = presented_key(header)
-        if key is None:
-            if header:
-                self.limiter.failed(f"api:{address}")
-            return None
-        found = self.store.credential(key_digest(key))
+        found = self.store.credential(key_digest(key)) if key is not None else None
         if found is None:
-            self.limiter.failed(f"api:{address}")
-            return None
+            return None, 0.0
         self.limiter.succeeded(f"api:{address}")
         return Identity(name=str(found["name"]), team=str(found["team"]),
-                        roles=frozenset({str(found["role"])}), method="api key")
+                        roles=frozenset({str(found["role"])}), method="api key"), 0.0

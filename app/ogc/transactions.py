@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.data.living import ATTRIBUTE_FIELDS
+from app.domain.clients import request_client
 from app.domain.roles import PLANNER, Identity
 from app.errors import AtlasError, ConflictError, SubmissionError
 from app.ogc.answers import base_url, error_response
@@ -87,14 +88,14 @@ class Transactions:
 
     def _identify(self, request: Request) -> tuple[Identity | None, Response | None]:
         """(the planner, None) or (None, the 401/403/429 answer)."""
-        address = request.client.host if request.client else "unknown"
-        wait = self.credentials.wait_s(address)
+        address = request_client(request.client.host if request.client else None,
+                                 request.headers.get("x-forwarded-for"))
+        header = request.headers.get("authorization")
+        who, wait = self.credentials.identify(header, address)
         if wait > 0:
             return None, error_response(429, "TooManyRequests", f"too many wrong API keys from this "
                                         f"address: try again in {wait:.0f} s",
                                         headers={"Retry-After": str(max(1, round(wait)))})
-        header = request.headers.get("authorization")
-        who = self.credentials.identify(header, address)
         if who is None:
             message = ("this API key is not valid (revoked, or mistyped)" if header
                        else "writing needs a planner's API key in the Authorization header")

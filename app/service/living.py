@@ -42,6 +42,7 @@ from app.data.living import (
     seed_changes,
     seed_values,
 )
+from app.domain.messages import keyed
 from app.domain.text import check_text
 from app.errors import ConflictError, SubmissionError
 from app.geo.gazetteer import DISTRICT_ID
@@ -119,7 +120,7 @@ def living_changes(store: AtlasStore | None, base: Atlas) -> pd.DataFrame:
 def _current(atlas: Atlas, project_id: str) -> pd.Series:
     rows = atlas.projects[atlas.projects["id"] == project_id]
     if rows.empty:
-        raise SubmissionError(f"unknown project {str(project_id)[:80]!r}")
+        raise keyed(SubmissionError, "err.project_unknown", project=repr(str(project_id)[:80]))
     return rows.iloc[0]
 
 
@@ -211,7 +212,7 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
         edits.append(Edit(project_id, "planner", actor, reason, old_values, values,
                           pending=needs_review(rule, values), channel=channel))
     if not edits:
-        raise SubmissionError("nothing changed: the values given are the project's current ones")
+        raise keyed(SubmissionError, "err.nothing_changed")
     ids = store.add_changes(edits, expected_version=int(expected_version))
     return [(cid, "pending" if edit.pending else "accepted") for cid, edit in zip(ids, edits, strict=True)]
 

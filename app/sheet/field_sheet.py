@@ -21,6 +21,7 @@ app.errors.FilterError: unknown project 'no-such-project': no project of the reg
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import geopandas as gpd
@@ -32,7 +33,7 @@ from matplotlib.axes import Axes
 
 from app.data.atlas import Atlas
 from app.domain.i18n import t
-from app.errors import FilterError
+from app.errors import ExportError, FilterError
 from app.geo.crs import CRS_NAMES
 from app.geo.navlinks import amap_link, baidu_link, coordinates_for
 from app.geo.nearest import nearest
@@ -51,16 +52,41 @@ from app.sheet.map_sheet import visible_references
 from app.sheet.output import Sheet
 from app.sheet.page import Page
 from app.sheet.paper import SheetOptions
-from app.sheet.qr import draw_qr
+from app.sheet.qr import draw_qr, fits_qr
 from app.sheet.words import card_rows, version_line
 
-__all__ = ["NEAREST_STATIONS", "SURROUNDINGS_M", "field_sheet", "project_point"]
+__all__ = ["LINK_NAME_CHARS", "NEAREST_STATIONS", "SURROUNDINGS_M", "field_sheet",
+           "navigation_link", "project_point"]
 
 #: Half the width of the location map around the project, at least (metres).
 SURROUNDINGS_M = 450.0
 #: How many metro stations the sheet lists.
 NEAREST_STATIONS = 3
 _STATION_KIND = "metro_station"
+#: The name a navigation link carries when the whole name makes its QR code too large.
+LINK_NAME_CHARS = 16
+#: Most lines of the sheet's title (the project's name) and of one card or position entry.
+TITLE_LINES, ENTRY_LINES = 2, 4
+
+
+def navigation_link(build: Callable[[float, float, str], str], lon: float, lat: float,
+                    name: str) -> str:
+    """The link `build` makes for the position and `name`, fitting one printable QR code: with
+    the whole name, else with the name cut to :data:`LINK_NAME_CHARS` characters, else without
+    a name (the map app then labels the mark itself). ExportError only if even that is too long.
+
+    >>> from app.geo.navlinks import amap_link
+    >>> link = navigation_link(amap_link, 121.4186, 31.2183, "天山公园" * 2500)
+    >>> fits_qr(link), "name=%E5%A4%A9" in link, len(link) < 400
+    (True, True, True)
+    """
+    cut = name[:LINK_NAME_CHARS] + "…" if len(name) > LINK_NAME_CHARS else name
+    for label in dict.fromkeys((name, cut, "")):
+        link = build(lon, lat, label)
+        if fits_qr(link):
+            return link
+    raise ExportError(f"the navigation link is too long for a printable QR code even without "
+                      f"the project's name: {link[:80]}…")
 
 
 def project_point(geometry: shapely.Geometry) -> shapely.Point:
@@ -145,11 +171,11 @@ def _location_map(page: Page, atlas: Atlas, row: gpd.GeoDataFrame, box: tuple[fl
 def _flow(page: Page, x: float, y: float, width: float, bottom: float, heading: str,
           lines: list[str], size: float = 7.5) -> float:
     """A heading and its lines, wrapped to `width`, stopping above `bottom`; returns the y below."""
-    y = page.paragraph(x, y, width, heading, 9, fontweight="bold")
+    y = page.paragraph(x, y, width, heading, 9, max_lines=1, fontweight="bold")
     for line in lines:
         if y - page.line_mm(size) < bottom:
             break
-        y = page.paragraph(x, y, width, line, size)
+        y = page.paragraph(x, y, width, line, size, max_lines=ENTRY_LINES)
     return y - page.line_mm(size) * 0.5
 
 
@@ -200,7 +226,8 @@ def _navigation(page: Page, atlas: Atlas, point: shapely.Point, name: str, info:
             d=r.distance_m, dir=r.direction_en if lang == "en" else r.direction_zh,
             name=_station_name(atlas, r.id, lang))
         for r in near.itertuples()] or [t("sheet.none", lang)])
-    links = {"amap": amap_link(point.x, point.y, name), "baidu": baidu_link(point.x, point.y, name)}
+    links = {"amap": navigation_link(amap_link, point.x, point.y, name),
+             "baidu": navigation_link(baidu_link, point.x, point.y, name)}
     for (key, label), box in zip((("amap", "sheet.nav_amap"), ("baidu", "sheet.nav_baidu")),
                                  qr_boxes, strict=True):
         draw_qr(page.axes(*box), links[key])
@@ -258,11 +285,12 @@ def _draw(atlas: Atlas, project_id: str, options: SheetOptions, generated: date)
     other = str(record["name_zh" if lang == "en" else "name_en"])
     page = Page(options, "portrait")
     s, m, W, H = page.scale, page.margin, page.width_mm, page.height_mm
-    title = f"{t('sheet.field_title', lang)} · {name}"
+    title = f"{t('sheet.field_title', lang)} · {name[:120]}{'…' if len(name) > 120 else ''}"
     page.text(m, H - m, t("app_title", lang) + " · " + t("sheet.field_title", lang), 8.5)
-    y = page.paragraph(m, H - m - page.line_mm(8.5), W - 2 * m, name, 14, fontweight="bold")
+    y = page.paragraph(m, H - m - page.line_mm(8.5), W - 2 * m, name, 14, max_lines=TITLE_LINES,
+                       fontweight="bold")
     y = page.paragraph(m, y, W - 2 * m, f"{other} · {project_id} · "
-                       f"{atlas.spec(str(record['layer'])).title(lang)}", 8.5)
+                       f"{atlas.spec(str(record['layer'])).title(lang)}", 8.5, max_lines=TITLE_LINES)
     footer = 17 * s
     map_box, info, card_box, qr_boxes = _boxes(page, y - 3 * s, footer)
     located = record.geometry is not None and not record.geometry.is_empty

@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
@@ -30,10 +30,12 @@ import shapely
 from shapely import Point
 
 from app.data.living import CHANGE_COLUMNS, Edit, check_reason
+from app.domain.messages import keyed
 from app.domain.model import LOCATED_PRECISIONS
+from app.domain.roles import same_person, take_step
 from app.domain.text import check_text
 from app.domain.viewstate import DISTRICT_TZ, district_today
-from app.errors import ConflictError, SubmissionError
+from app.errors import ConflictError, StoreError, SubmissionError
 from app.geo.uncertainty import field_uncertainty_m
 
 __all__ = [
@@ -51,6 +53,9 @@ __all__ = [
         "change_conflict",
     "check_credential",
     "check_edits",
+    "check_not_own",
+    "disk_full",
+    "take_step",
     "check_pending",
     "check_register_name",
     "check_restore",
@@ -123,7 +128,7 @@ def check_register_name(name: str) -> str:
     app.errors.SubmissionError: register name must be letters, digits, - or _, got '../evil'
     """
     if not name or not name.replace("-", "").replace("_", "").isalnum():
-        raise SubmissionError(f"register name must be letters, digits, - or _, got {name!r}")
+        raise keyed(SubmissionError, "err.register_name", name=repr(name))
     return name
 
 
@@ -138,7 +143,7 @@ def check_review(reviewer: str, reason: str) -> None:
     if not check_text(reviewer, "the reviewer's name").strip():
         raise SubmissionError("a review needs the reviewer's name")
     if not check_text(reason, "the review reason").strip():
-        raise SubmissionError("a review needs a reason")
+        raise keyed(SubmissionError, "err.review_reason")
 
 
 def check_pending(submission_id: int, status: str, version: int, expected: int | None,
@@ -153,13 +158,36 @@ def check_pending(submission_id: int, status: str, version: int, expected: int |
     app.errors.ConflictError: submission 3 was already accepted by 李审 at 2025-01-08T09:30:00+00:00 (version 2); this review was not applied
     """
     if status != "pending":
-        who = f" by {reviewed_by}" if reviewed_by else ""
-        when = f" at {reviewed_at}" if reviewed_at else ""
-        raise ConflictError(f"{what} {submission_id} was already {status}{who}{when} "
-                            f"(version {version}); this review was not applied")
+        raise keyed(ConflictError, "err.already_decided", en_what=what, id=submission_id,
+                    en_status=status, version=version, by=reviewed_by or "—",
+                    at=reviewed_at or "—")
     if expected is not None and version != expected:
-        raise ConflictError(f"{what} {submission_id} changed since it was shown (version "
-                            f"{version}, not {expected}); this review was not applied")
+        raise keyed(ConflictError, "err.changed_since_shown", en_what=what, id=submission_id,
+                    version=version, expected=expected)
+
+
+def check_not_own(author: str | None, reviewer: str, what: str, item_id: int) -> None:
+    """SubmissionError when the reviewer is the person who submitted or proposed the item
+    (:func:`app.domain.roles.same_person`: the same OIDC identity, or the same name): whoever
+    made a change cannot decide it.
+
+    >>> check_not_own("王工", "李审", "submission", 3)
+    >>> check_not_own("王 工", "王工", "submission", 3)
+    Traceback (most recent call last):
+    app.errors.SubmissionError: submission 3 was made by 王 工, who cannot decide it: another reviewer must
+    """
+    if author and same_person(author, reviewer):
+        raise keyed(SubmissionError, "err.own_decision", en_what=what, id=item_id, author=author)
+
+
+def disk_full(store: str, free_bytes: int) -> StoreError:
+    """The error for a store whose disk is full: said as such, never as the database's "disk
+    I/O error" (`store` is what the store calls itself).
+
+    >>> str(disk_full("SQLite store x.sqlite", 2048))
+    'the disk holding the SQLite store x.sqlite is full (2 KiB left); nothing was saved: free some space on it'
+    """
+    return keyed(StoreError, "err.store_disk_full", en_store=store, free_kib=free_bytes // 1024)
 
 
 def check_restore(tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> None:
@@ -234,13 +262,15 @@ def change_conflict(project_id: str, expected: int, since: Sequence[tuple]) -> C
     ...                                '{"geometry": "POINT (121.4 31.2)"}')]))
     'project p changed since it was opened (version 3): change 4 by 李工 at 2025-06-01T08:00:00+00:00 set geometry (pending); nothing was saved: reload the project to see the changes'
     """
-    described = []
-    for id_, actor, at, status, _old, new in since:
-        fields = ", ".join(k if k != "stage_entry" else "stage" for k in json.loads(new)) or "nothing"
-        described.append(f"change {id_} by {actor} at {at} set {fields} ({status})")
-    return ConflictError(f"project {project_id} changed since it was opened (version {expected}): "
-                         f"{'; '.join(described) or 'its history moved on'}; nothing was saved: "
-                         "reload the project to see the changes")
+    described = [keyed(ConflictError, "err.change_by", id=id_, actor=actor, at=at,
+                       fields=", ".join(k if k != "stage_entry" else "stage" for k in json.loads(new))
+                       or "nothing", status=keyed(ConflictError, f"err.status_{status}"))
+                 for id_, actor, at, status, _old, new in since]
+    changes = described[0] if described else keyed(ConflictError, "err.history_moved")
+    for more in described[1:]:
+        changes = keyed(ConflictError, "err.and", first=changes, then=more)
+    return keyed(ConflictError, "err.project_moved", project=project_id, expected=expected,
+                 changes=changes)
 
 
 class StoreAttempts:
@@ -271,6 +301,12 @@ class StoreAttempts:
     def add_failure(self, key: str, now: float, restart_after: int) -> int:
         """One more failure of `key`, counted in the store."""
         return self.store.add_attempt_failure(self._key(key), now, restart_after)
+
+    def take(self, key: str, now: float, delay: Callable[[int], float],
+             restart_after: int) -> tuple[float, int]:
+        """An attempt of `key` counted, or refused while it must wait, in one transaction of
+        the store (:meth:`app.domain.roles.AttemptRecords.take`)."""
+        return self.store.take_attempt(self._key(key), now, delay, restart_after)
 
     def drop(self, key: str) -> None:
         """Forget `key`."""
@@ -342,28 +378,28 @@ class Submission:
         check_text(self.team, "the team")
         check_text(self.note, "the note")
         if len(self.note) > MAX_NOTE_CHARS:
-            raise SubmissionError(f"the note is {len(self.note)} characters; at most {MAX_NOTE_CHARS}")
+            raise keyed(SubmissionError, "err.note_long", n=len(self.note), max=MAX_NOTE_CHARS)
         if self.accuracy_m is not None and not (math.isfinite(self.accuracy_m) and self.accuracy_m >= 0):
             raise SubmissionError(f"device accuracy must be a distance in metres, got {self.accuracy_m!r}")
         if self.kind == "correct":
             self._check_correction()
         if self.photo is not None:
             if len(self.photo) > MAX_PHOTO_BYTES:
-                raise SubmissionError(f"the photo is {len(self.photo) / 1e6:.1f} MB; "
-                                      f"at most {MAX_PHOTO_BYTES / 1e6:.0f} MB")
+                raise keyed(SubmissionError, "err.photo_large", mb=len(self.photo) / 1e6,
+                            max=MAX_PHOTO_BYTES / 1e6)
             if self.photo_type is None:
-                raise SubmissionError("the photo must be a JPEG or PNG image")
+                raise keyed(SubmissionError, "err.photo_type")
 
     def _check_correction(self) -> None:
         """SubmissionError unless a correction has a finite position, a precision and a note."""
         if self.lon is None or self.lat is None:
-            raise SubmissionError("a correction needs the new position")
+            raise keyed(SubmissionError, "err.correction_position")
         if not (math.isfinite(self.lon) and math.isfinite(self.lat)):
             raise SubmissionError(f"the new position is not a number: lon={self.lon!r}, lat={self.lat!r}")
         if self.precision not in LOCATED_PRECISIONS:
             raise SubmissionError(f"precision of a correction must be one of {', '.join(LOCATED_PRECISIONS)}, got {self.precision!r}")
         if not self.note.strip():
-            raise SubmissionError("a correction needs a note saying what is wrong with the recorded position")
+            raise keyed(SubmissionError, "err.correction_note")
 
     @property
     def photo_type(self) -> str | None:
@@ -595,6 +631,13 @@ class AtlasStore(Protocol):
 
     def add_attempt_failure(self, key: str, now: float, restart_after: int) -> int:
         """One more failure of a sign-in key, atomically; returns the failures now counted."""
+        ...
+
+    def take_attempt(self, key: str, now: float, delay: Callable[[int], float],
+                     restart_after: int) -> tuple[float, int]:
+        """A sign-in attempt of a key counted, or refused while it must wait, in one
+        transaction that holds the key's row (:func:`app.domain.roles.take_step`): (wait,
+        attempts counted)."""
         ...
 
     def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:

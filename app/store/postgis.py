@@ -47,6 +47,7 @@ from app.store.base import (
     change_conflict,
     check_credential,
     check_edits,
+    check_not_own,
     check_pending,
     check_register_name,
     check_restore,
@@ -60,6 +61,7 @@ from app.store.base import (
     register_rows,
     report_text,
     restore_note,
+    take_step,
 )
 
 __all__ = ["MIGRATIONS", "PostgisStore", "safe_url"]
@@ -423,6 +425,9 @@ class PostgisStore:
                 raise SubmissionError(f"no submission with id {submission_id!r}")
             project_id, kind, lon, lat, accuracy, version, current, by, when = row
             check_pending(submission_id, current, version, expected_version, by, when)
+            check_not_own(conn.execute("SELECT submitted_by FROM submissions WHERE id = %s",
+                                       (submission_id,)).fetchone()[0], reviewer, "submission",
+                          submission_id)
             updated = conn.execute(
                 "UPDATE submissions SET status = %s, reviewed_by = %s,"
                 " reviewed_at = date_trunc('second', now()), review_reason = %s,"
@@ -570,6 +575,8 @@ class PostgisStore:
                 raise SubmissionError(f"no change with id {change_id!r}")
             project_id, old, new, version, current, by, when = row
             check_pending(change_id, current, version, expected_version, by, when, what="change")
+            check_not_own(conn.execute("SELECT actor FROM register_changes WHERE id = %s",
+                                       (change_id,)).fetchone()[0], reviewer, "change", change_id)
             conn.execute("UPDATE register_changes SET status = %s, reviewed_by = %s,"
                          " reviewed_at = date_trunc('second', now()), review_reason = %s,"
                          " effective = %s::date, version = version + 1 WHERE id = %s AND version = %s",
@@ -722,6 +729,23 @@ class PostgisStore:
                 " ON CONFLICT (key) DO UPDATE SET last = excluded.last, failures ="
                 " CASE WHEN f.failures >= %s THEN 1 ELSE f.failures + 1 END RETURNING failures",
                 (key, now, restart_after)).fetchone()[0])
+
+    def take_attempt(self, key: str, now: float, delay: Callable[[int], float],
+                     restart_after: int) -> tuple[float, int]:
+        """A sign-in attempt counted or refused in one transaction that holds an advisory lock
+        on the key (a row may not exist yet), so replicas taking the same key at once wait for
+        each other: see :func:`app.domain.roles.take_step`."""
+        with self._connect() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 24))", (key,))
+            row = conn.execute("SELECT failures, last FROM sign_in_failures WHERE key = %s",
+                               (key,)).fetchone()
+            wait, counted, write = take_step((int(row[0]), float(row[1])) if row else None,
+                                             now, delay, restart_after)
+            if write is not None:
+                conn.execute("INSERT INTO sign_in_failures (key, failures, last) VALUES (%s, %s, %s)"
+                             " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,"
+                             " last = excluded.last", (key, *write))
+        return wait, counted
 
     def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:
         """Forget a sign-in key, or every key idle since before `before`."""

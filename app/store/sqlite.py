@@ -22,8 +22,9 @@ app.errors.ConflictError: submission 1 was already accepted by 李审 at ... (ve
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,21 +43,28 @@ from app.store.base import (
     change_conflict,
     check_credential,
     check_edits,
+    check_not_own,
     check_pending,
     check_register_name,
     check_restore,
     check_review,
     check_text,
     check_wkt,
+    disk_full,
     district_day,
     history_rows,
     register_frame,
     register_rows,
     report_text,
     restore_note,
+    take_step,
 )
 
 __all__ = ["Store"]
+
+#: Free space under which SQLite's "disk I/O error" is taken for what it nearly always is then:
+#: a full disk.
+_NEARLY_FULL_BYTES = 1 << 20
 
 _SCHEMA = [
     # version 1
@@ -257,6 +265,7 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         except sqlite3.Error as exc:
+            self._refuse_if_full(exc)
             raise StoreError(f"cannot open the {self.describe()}: {exc}") from exc
         try:
             conn.execute("PRAGMA foreign_keys=ON")
@@ -265,10 +274,25 @@ class Store:
         except sqlite3.IntegrityError as exc:
             raise SubmissionError(f"the database refused the data ({exc}); nothing was saved") from exc
         except sqlite3.Error as exc:
+            self._refuse_if_full(exc)
             raise StoreError(f"the {self.describe()} cannot be used: {exc}; "
                              "nothing was changed") from exc
         finally:
             conn.close()
+
+    def _refuse_if_full(self, exc: sqlite3.Error) -> None:
+        """StoreError saying the disk is full when `exc` is SQLite's "database or disk is full",
+        or its "disk I/O error" on a disk with (almost) no space left: a user reads the cause,
+        not SQLite's symptom."""
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        if code not in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+            return
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError:
+            free = None
+        if code == sqlite3.SQLITE_FULL or (free is not None and free < _NEARLY_FULL_BYTES):
+            raise disk_full(self.describe(), free or 0) from exc
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -331,6 +355,9 @@ class Store:
                 raise SubmissionError(f"no submission with id {submission_id!r}")
             project_id, kind, lon, lat, precision, accuracy, version, current, by, when, register = row
             check_pending(submission_id, current, version, expected_version, by, when)
+            check_not_own(conn.execute("SELECT submitted_by FROM submissions WHERE id = ?",
+                                       (submission_id,)).fetchone()[0], reviewer, "submission",
+                          submission_id)
             conn.execute("UPDATE submissions SET status = ?, reviewed_by = ?, reviewed_at = ?,"
                          " review_reason = ?, version = version + 1 WHERE id = ? AND version = ?",
                          (status, reviewer.strip(), at, reason.strip(), submission_id, version))
@@ -459,6 +486,8 @@ class Store:
                 raise SubmissionError(f"no change with id {change_id!r}")
             project_id, old, new, version, current, by, when = row
             check_pending(change_id, current, version, expected_version, by, when, what="change")
+            check_not_own(conn.execute("SELECT actor FROM register_changes WHERE id = ?",
+                                       (change_id,)).fetchone()[0], reviewer, "change", change_id)
             conn.execute("UPDATE register_changes SET status = ?, reviewed_by = ?, reviewed_at = ?,"
                          " review_reason = ?, effective = ?, version = version + 1"
                          " WHERE id = ? AND version = ?",
@@ -553,6 +582,21 @@ class Store:
                 " ON CONFLICT (key) DO UPDATE SET last = excluded.last, failures ="
                 " CASE WHEN failures >= ? THEN 1 ELSE failures + 1 END RETURNING failures",
                 (key, now, restart_after)).fetchone()[0])
+
+    def take_attempt(self, key: str, now: float, delay: Callable[[int], float],
+                     restart_after: int) -> tuple[float, int]:
+        """A sign-in attempt counted or refused in one ``BEGIN IMMEDIATE`` transaction (writers
+        wait for each other, across processes too): see :func:`app.domain.roles.take_step`."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT failures, last FROM sign_in_failures WHERE key = ?",
+                               (key,)).fetchone()
+            wait, failures, write = take_step((int(row[0]), float(row[1])) if row else None,
+                                              now, delay, restart_after)
+            if write is not None:
+                conn.execute("INSERT INTO sign_in_failures (key, failures, last) VALUES (?, ?, ?)"
+                             " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,"
+                             " last = excluded.last", (key, *write))
+        return wait, failures
 
     def drop_attempts(self, key: str | None = None, *, before: float | None = None) -> None:
         """Forget a sign-in key, or every key idle since before `before`."""

@@ -1,12 +1,16 @@
 """Sign-in for the pages that write: Streamlit OIDC when configured, else passphrases.
 
-Passphrase guessing is slowed by two :class:`~app.domain.roles.AttemptLimiter`: one per
-browser session (3 free tries, locked after 5 wrong ones in a row; kept in the process) and one
-per client address (``st.context.ip_address``; 10 free, locked after 20; kept in the store, so
-every replica behind a proxy counts the same guesses), so that opening a new session, or
-reaching another replica, does not buy new guesses. Streamlit gives no address for a browser on localhost (as in tests),
-and behind a reverse proxy every client has the proxy's address: hence the address budget is
-larger, and where there is none the session alone is counted.
+Passphrase guessing is slowed by two :class:`~app.domain.roles.AttemptLimiter`, each keyed by
+the role too: one per browser session (3 free tries, locked after 5 wrong ones in a row; kept in
+the process) and one per client address (10 free, locked after 20; kept in the store, so every
+replica behind a proxy counts the same guesses), so that opening a new session, or reaching
+another replica, does not buy new guesses. Every attempt is counted before the passphrase is
+checked, atomically (:meth:`~app.domain.roles.AttemptLimiter.attempt`): a burst of sessions
+cannot slip more guesses in than the budget.
+
+The client address is :func:`app.domain.clients.client_address`: ``X-Forwarded-For`` is
+believed only from a configured trusted proxy (``[atlas] trusted_proxies`` or
+``ATLAS_TRUSTED_PROXIES``; none by default), and every loopback client is one address, ``local``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import uuid
 
 import streamlit as st
 
+from app.domain.clients import request_client
 from app.domain.i18n import t
 from app.domain.roles import (
     SECRET_ENV,
@@ -27,13 +32,15 @@ from app.domain.roles import (
     Identity,
     check_passphrase,
     roles_for_email,
+    same_person,
     usable_secret,
 )
 from app.store import StoreAttempts
 from app.ui.cache import get_store
 from app.ui.safe import notice
 
-__all__ = ["identity", "limiters", "require", "settings"]
+__all__ = ["authored", "client", "identity", "limiters", "own_work",
+           "require", "session_key", "settings"]
 
 log = logging.getLogger(__name__)
 _WARNED_BLANK: set[str] = set()  # roles whose blank passphrase was logged (once per process)
@@ -79,24 +86,51 @@ def limiters() -> dict[str, AttemptLimiter]:
                                       records=StoreAttempts(get_store()))}
 
 
-def _attempt_keys() -> list[tuple[AttemptLimiter, str]]:
-    """(limiter, key) pairs an attempt counts under: this session and, when known, its address."""
+def client() -> str:
+    """The address this session's requests are counted under (see the module docstring)."""
+    headers = getattr(st.context, "headers", None) or {}
+    return request_client(getattr(st.context, "ip_address", None), headers.get("X-Forwarded-For"),
+                          configured=settings().get("trusted_proxies"))
+
+
+def _attempt_keys(role: str) -> list[tuple[AttemptLimiter, str]]:
+    """(limiter, key) pairs an attempt for `role` counts under: this session and its address."""
     guards = limiters()
-    session = st.session_state.setdefault("_signin_session", uuid.uuid4().hex)
-    keys = [(guards["session"], f"session:{session}")]
-    address = getattr(st.context, "ip_address", None)
-    if address:
-        keys.append((guards["address"], f"address:{address}"))
-    return keys
+    session = session_key()
+    return [(guards["session"], f"session:{role}:{session}"),
+            (guards["address"], f"address:{role}:{client()}")]
 
 
 def identity() -> Identity | None:
     """The signed-in identity of this session, if any."""
     if _oidc_configured() and getattr(st.user, "is_logged_in", False):
         roles = roles_for_email(st.user.get("email"), _secrets().get("atlas", {}).get("roles", {}))
-        return Identity(name=str(st.user.get("name") or st.user.get("email")),
-                        team=str(st.user.get("email") or ""), roles=roles, method="oidc")
+        email = str(st.user.get("email") or "")
+        return Identity(name=str(st.user.get("name") or email), team=email, roles=roles,
+                        method="oidc", subject=email.strip().casefold(), session=session_key())
     return st.session_state.get("_identity")
+
+
+def session_key() -> str:
+    """This browser session's random key (what its sign-in attempts and its work are known by)."""
+    return st.session_state.setdefault("_signin_session", uuid.uuid4().hex)
+
+
+#: Session key: what this browser session submitted or proposed, as ("submission" | "change", id).
+_AUTHORED = "_authored"
+
+
+def authored(kind: str, item_id: int) -> None:
+    """Note that this session submitted (``kind`` ``"submission"``) or proposed (``"change"``)
+    the item: it may not decide it, whoever signs in later in the same session."""
+    st.session_state.setdefault(_AUTHORED, set()).add((kind, int(item_id)))
+
+
+def own_work(kind: str, item_id: int, author: str, who: Identity) -> bool:
+    """Whether `who` may not decide the item: this session made it, or `author` (its recorded
+    submitter or proposer) is the same person as `who` (:func:`app.domain.roles.same_person`)."""
+    return ((kind, int(item_id)) in st.session_state.get(_AUTHORED, set())
+            or same_person(str(author or ""), who.actor))
 
 
 def _signed_in(who: Identity, role: str, lang: str) -> None:
@@ -112,30 +146,33 @@ def _signed_in(who: Identity, role: str, lang: str) -> None:
 
 def _try_passphrase(role: str, lang: str, name: str, given: str, expected: str,
                     who: Identity | None) -> None:
-    """Check one sign-in attempt against the limiter and the passphrase."""
-    keys = _attempt_keys()
-    wait = max(guard.wait_s(key) for guard, key in keys)
-    if wait > 0:
-        notice("error", "auth.locked", lang, seconds=math.ceil(wait))
-        return
+    """Check one sign-in attempt: counted first (refused while a key must wait), then checked."""
     if not name.strip():
         notice("error", "auth.no_name", lang)
         return
+    keys = _attempt_keys(role)
+    taken = []
+    for guard, key in keys:  # the session first: a session that must wait costs no address try
+        attempt = guard.attempt(key)
+        if not attempt.allowed:
+            notice("error", "auth.locked", lang, seconds=math.ceil(attempt.wait_s))
+            return
+        taken.append((guard, key, attempt.failures))
     if not check_passphrase(given, expected):
-        locked = [(guard, key) for guard, key in keys if guard.failed(key)]
+        notice("error", "auth.wrong", lang)
+        locked = [(guard, key) for guard, key, failures in taken if failures >= guard.lockout_after]
         for guard, key in locked:
             log.warning("passphrase sign-in for the %s role locked for %.0f s after %d failures (%s)",
                         role, guard.lockout_s, guard.lockout_after, key)
         if locked:
             notice("error", "auth.locked", lang, seconds=math.ceil(max(g.lockout_s for g, _ in locked)))
-        else:
-            notice("error", "auth.wrong", lang)
         return
     for guard, key in keys:
         guard.succeeded(key)
     st.session_state["_identity"] = Identity(
         name.strip(), st.session_state.get(f"signin_team_{role}", "").strip(),
-        frozenset((set(who.roles) if who else set()) | {role}), "passphrase")
+        frozenset((set(who.roles) if who else set()) | {role}), "passphrase",
+        session=session_key())
     st.rerun()
 
 

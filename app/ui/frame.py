@@ -31,7 +31,7 @@ from app.ui.pages import (
     planner_page,
     review_page,
 )
-from app.ui.safe import notice
+from app.ui.safe import error_message, notice
 
 try:
     from psycopg import OperationalError as _PgOperationalError
@@ -56,7 +56,7 @@ def errors_shown(lang: str) -> Iterator[None]:
     """Run a page's code; show an error it raises as a message in `lang`, log the traceback.
 
     - the store is busy or unavailable (StoreError, a raw SQLite/psycopg OperationalError):
-      "try again, your input is kept";
+      "try again, your input is kept"; but a full disk is said as such;
     - any other AtlasError: its own message (escaped: it may quote user input);
     - a lookup of a value the page never offered (a forged widget value, LookupError):
       "the page received a value it does not know".
@@ -64,12 +64,15 @@ def errors_shown(lang: str) -> Iterator[None]:
     """
     try:
         yield
-    except _STORE_BUSY:
+    except _STORE_BUSY as exc:
         log.exception("store unavailable while drawing a page")
-        notice("error", "error_store_busy", lang)
+        if getattr(exc, "key", None) == "err.store_disk_full":  # waiting will not help
+            notice("error", "error_atlas", lang, message=error_message(exc, lang))
+        else:
+            notice("error", "error_store_busy", lang)
     except AtlasError as exc:
         log.warning("page refused an action: %s", exc)
-        notice("error", "error_atlas", lang, message=str(exc))
+        notice("error", "error_atlas", lang, message=error_message(exc, lang))
     except LookupError:
         log.exception("a page looked up a value it did not offer")
         notice("error", "error_input", lang)
@@ -148,7 +151,7 @@ def register_picker(lang: str, *, draw: bool = True) -> None:
     if draw:
         st.sidebar.selectbox(t("register.pick", lang), options, key=state.relabelled("w_register"),
                              on_change=_on_register_change, help=t("register.help", lang),
-                             format_func=lambda n: n or t("register.builtin", lang))
+                             format_func=lambda n: n or t("register.builtin", lang), placeholder=t("picker.one", lang))
     chosen = st.session_state[REGISTER_KEY]
     if (st.query_params.get("register") or BUILT_IN) != chosen:
         if chosen:

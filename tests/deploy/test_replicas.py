@@ -36,8 +36,12 @@ postgis_server = pg_support.postgis_server  # the fixture: one PostgreSQL server
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_DOC = REPO / "docs" / "deploy.md"
-FIELD_SECRET, REVIEW_SECRET = "field-pass", "review-pass"
+FIELD_SECRET, REVIEW_SECRET, PLANNER_SECRET = "field-pass", "review-pass", "plan-pass"
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+#: The address nginx connects to the replicas from (docs/deploy.md), the one trusted proxy.
+TRUSTED_PROXY = "127.0.0.2"
+#: The stated budget of wrong passphrases from one client address before its lockout.
+ADDRESS_BUDGET = 20
 
 
 def _nginx() -> str:
@@ -57,7 +61,7 @@ def site_block(port_a: int, port_b: int, listen: int) -> str:
     blocks = re.findall(r"```nginx\n(.*?)```", DEPLOY_DOC.read_text(encoding="utf-8"), re.S)
     assert len(blocks) == 1, "docs/deploy.md must hold exactly one ```nginx block"
     site = blocks[0]
-    for needle in ("127.0.0.1:8501", "127.0.0.1:8502", "listen 80;"):
+    for needle in ("127.0.0.1:8501", "127.0.0.1:8502", "listen 80;", f"proxy_bind {TRUSTED_PROXY};"):
         assert needle in site, f"docs/deploy.md's site no longer has {needle!r}"
     return (site.replace("127.0.0.1:8501", f"127.0.0.1:{port_a}")
             .replace("127.0.0.1:8502", f"127.0.0.1:{port_b}")
@@ -111,7 +115,8 @@ def deployment(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     """Replicas a and b on their own ports, nginx on a third, all on 127.0.0.1."""
     binary = _nginx()
     env = {"ATLAS_DATABASE_URL": database_url, "ATLAS_FIELD_SECRET": FIELD_SECRET,
-           "ATLAS_REVIEW_SECRET": REVIEW_SECRET}
+           "ATLAS_REVIEW_SECRET": REVIEW_SECRET, "ATLAS_PLANNER_SECRET": PLANNER_SECRET,
+           "ATLAS_TRUSTED_PROXIES": TRUSTED_PROXY}
     tmp = tmp_path_factory.mktemp("nginx")
     with ExitStack() as stack:
         replicas = {name: stack.enter_context(load.started_server(env=env)) for name in "ab"}
@@ -215,6 +220,40 @@ def test_a_confirmation_submitted_on_replica_a_is_listed_on_replica_b(deployment
         browser.close()
     submissions = open_store(deployment.database_url).submissions()
     assert submissions["submitted_by"].tolist() == ["王工"]
+
+
+def test_forty_parallel_sessions_check_at_most_the_budget_of_guesses(deployment):
+    """40 sessions at once guess the planner's passphrase, 3 times each: 20 through nginx and 10
+    straight at each replica's port, each with an X-Forwarded-For of its own invention. They
+    all come from this host, so they are one client: at most 20 guesses are checked in all, and
+    the one count both replicas keep in PostGIS holds exactly the guesses checked."""
+    from tests.deploy.signin import guesses
+
+    def forged(n: int) -> dict[str, str]:
+        return {"X-Forwarded-For": f"198.51.{n // 250}.{n % 250 + 1}"}
+
+    targets = ([deployment.url] * 20 + [deployment.replicas["a"].url] * 10
+               + [deployment.replicas["b"].url] * 10)
+
+    async def burst() -> list[list[str]]:
+        return await asyncio.gather(*(guesses(url, "planner", "planner", 3, forged(n))
+                                      for n, url in enumerate(targets)))
+
+    verdicts = [v for session in asyncio.run(burst()) for v in session]
+    assert len(verdicts) == 120 and not [v for v in verdicts if v.startswith("other")], verdicts
+    checked = verdicts.count("wrong")
+    print(f"{checked} of {len(verdicts)} guesses checked; {verdicts.count('locked')} refused unchecked")
+    assert 0 < checked <= ADDRESS_BUDGET, f"{checked} guesses checked, budget {ADDRESS_BUDGET}"
+    # one count for the client, kept in PostGIS for both replicas: each checked guess counted
+    # once, none lost to a race, none counted for a guess that was refused unchecked
+    counted = open_store(deployment.database_url).attempt(_digest("address:planner:local"))
+    assert counted is not None and counted[0] == checked
+
+
+def _digest(key: str) -> str:
+    from app.store import StoreAttempts
+
+    return StoreAttempts._key(key)
 
 
 def test_when_replica_a_stops_its_visitors_are_served_by_b(deployment):

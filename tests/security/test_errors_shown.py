@@ -64,15 +64,32 @@ def test_an_unknown_value_gives_a_clean_message(caplog):
 
 def test_an_atlas_error_is_shown_in_the_users_language():
     def page():
+        from app.domain.messages import keyed
+        from app.errors import SubmissionError
+        from app.ui.frame import errors_shown
+
+        with errors_shown("zh"):
+            raise keyed(SubmissionError, "err.correction_note")
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    from app.domain.text import unescape_markdown
+
+    assert [unescape_markdown(e.value) for e in at.error] == ["无法完成此操作:更正需要说明:登记位置有什么问题"]
+
+
+def test_an_error_known_only_in_english_is_not_shown_in_english_on_a_chinese_page(caplog):
+    def page():
         from app.errors import SubmissionError
         from app.ui.frame import errors_shown
 
         with errors_shown("zh"):
             raise SubmissionError("a note is needed")
 
-    at = AppTest.from_function(page, default_timeout=60).run()
-    assert not at.exception
-    assert [e.value for e in at.error] == ["无法完成此操作:a note is needed"]
+    with caplog.at_level("WARNING", logger="app.ui.safe"):
+        at = AppTest.from_function(page, default_timeout=60).run()
+    assert [e.value for e in at.error] == ["无法完成此操作:详细原因已记入服务器日志"]
+    assert "a note is needed" in caplog.text  # the details go to the server's log
 
 
 def test_error_details_are_not_shown_to_users():

@@ -217,8 +217,9 @@ def test_xlsx_rows_are_counted_while_reading(monkeypatch, tmp_path):
     for i in range(500):
         sheet.append([f"p{i}"])
     book.save(path)
+    # the parse a worker runs (app.io.sandbox), here in the test's process, which sees the patch
     with pytest.raises(ImportFileError, match=r"more than 10 data rows \(reading stopped at data row 11\)"):
-        read_table(path)
+        app.io.readers._parse(path.read_bytes(), "xlsx", path.name, None)
 
 
 def test_geojson_features_are_counted_before_parsing(monkeypatch):
@@ -237,7 +238,7 @@ def test_geopackage_features_are_counted_before_reading(monkeypatch, tmp_path):
                      geometry=[Point(121.41, 31.21)] * 20, crs="EPSG:4326").to_file(path)
     forbid(monkeypatch, pyogrio, "read_dataframe")
     with pytest.raises(ImportFileError, match="has 20 features; at most 5"):
-        read_table(path)
+        app.io.readers._parse(path.read_bytes(), "gpkg", path.name, None)  # as a worker runs it
 
 
 # -- encodings --------------------------------------------------------------------------------

@@ -9,7 +9,10 @@ hostile strings below through one page and checks every element whose text shows
   removed, contains the hostile text);
 - the source has no live markup: once every backslash-escaped character is set aside, nothing
   is left that CommonMark/GFM or Streamlit would turn into a link, image, autolink, HTML tag,
-  code span, maths or directive (:func:`live_markup`).
+  code span, maths or directive; and once the escapes are resolved (as Streamlit's Markdown
+  resolves them before it looks for GFM's *literal* autolinks), no ``http(s)://``, ``www.`` or
+  e-mail address is left to link (:func:`live_markup`). tests/ui/test_autolinks.py checks the
+  same in the real page.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ HOSTILE = [
     ":material/warning: :red[pwn]",
     "www.host.example/pwn",
     "pwn\\![x](http://host.example/q.png)",
+    "http://host.example/pwn",
+    "pwn@host.example",
+    "WWW.host.example/pwn",
 ]
 ALL = "\n".join(HOSTILE)
 ONE_LINE = " ".join(HOSTILE)
@@ -63,16 +69,26 @@ _LIVE = {
 }
 
 
+#: GFM's literal autolinks, found in the text after its escapes are resolved.
+_LITERAL = re.compile(r"(?i)https?://|www\.|[-.\w+]+@[-\w]+(?:\.[-\w]+)+")
+
+
 def live_markup(source: str) -> list[str]:
-    """Kinds of markup still live in Markdown `source` once escaped characters are set aside.
+    """Kinds of markup still live in Markdown `source` once escaped characters are set aside,
+    and literal autolinks left once they are resolved.
 
     >>> live_markup("see ![x](http://h/p.png)")
-    ['link or image', 'bare URL']
-    >>> live_markup(escape_markdown("see ![x](http://h/p.png)"))
+    ['link or image', 'bare URL', 'literal autolink']
+    >>> live_markup(r"http\\:\\/\\/h\\.example a\\@b\\.example")  # escaped, yet autolinked
+    ['literal autolink']
+    >>> live_markup(escape_markdown("see ![x](http://h/p.png) a@b.example"))
     []
     """
     bare = _ESCAPED.sub("\x00", source)
-    return [kind for kind, pattern in _LIVE.items() if pattern.search(bare)]
+    kinds = [kind for kind, pattern in _LIVE.items() if pattern.search(bare)]
+    if _LITERAL.search(_ESCAPED.sub(lambda m: m.group()[1], source)):
+        kinds.append("literal autolink")
+    return kinds
 
 
 
@@ -97,7 +113,7 @@ def assert_inert(at: AppTest, *verbatim: str) -> None:
 def test_the_checker_sees_what_the_old_pages_did():
     """The pre-fix renderings: a URL notice in backticks, a note as a Markdown quote."""
     assert live_markup("- `p='`![x](http://host/p.png)`'`") != []
-    assert live_markup("> " + HOSTILE[1]) == ["link or image", "bare URL"]
+    assert live_markup("> " + HOSTILE[1]) == ["link or image", "bare URL", "literal autolink"]
     assert all(live_markup(h) for h in HOSTILE if h != "{{7*7}} pwn")
 
 

@@ -212,3 +212,44 @@ def test_the_store_keeps_no_client_address(tmp_path):
     AttemptLimiter(records=StoreAttempts(store)).failed("address:203.0.113.9")
     rows = sqlite3.connect(store.path).execute("SELECT key FROM sign_in_failures").fetchall()
     assert len(rows) == 1 and "203.0.113" not in rows[0][0] and len(rows[0][0]) == 64
+
+
+def test_a_burst_of_attempts_is_counted_atomically(store_target):
+    """40 attempts at the same moment from 40 threads, each with its own store connection (as
+    40 sessions on two replicas would): the store lets through exactly the free ones and the
+    first delayed one, and counts each."""
+    import threading
+
+    from app.store import StoreAttempts, open_store
+
+    clock = FakeClock()
+    limiters = [AttemptLimiter(free=10, lockout_after=20, clock=clock,
+                               records=StoreAttempts(open_store(store_target))) for _ in range(40)]
+    start = threading.Barrier(len(limiters))
+    allowed: list[bool] = []
+
+    def guess(limiter: AttemptLimiter) -> None:
+        start.wait()
+        allowed.append(limiter.attempt("address:reviewer:203.0.113.9").allowed)
+
+    threads = [threading.Thread(target=guess, args=(limiter,)) for limiter in limiters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(allowed) == 40
+    assert allowed.count(True) == 11  # 10 free, the 11th starts the 1 s wait
+    assert limiters[0].records.get("address:reviewer:203.0.113.9")[0] == 11
+
+
+def test_guesses_landing_during_a_lockout_do_not_restart_it():
+    clock = FakeClock()
+    limiter = AttemptLimiter(free=3, lockout_after=5, lockout_s=300, clock=clock)
+    for _ in range(5):
+        clock.advance(limiter.wait_s("s"))
+        assert limiter.attempt("s").allowed
+    assert limiter.locked("s")
+    clock.advance(10)
+    assert limiter.failed("s") is False  # a late failure of an attempt checked before the lock
+    assert not limiter.attempt("s").allowed
+    assert limiter.wait_s("s") == pytest.approx(290) and limiter.records.get("s")[0] == 5

@@ -45,7 +45,7 @@ def test_upload_import_report_map_and_save(desktop_page: Page, import_app, tmp_p
     source.write_bytes(CSV.encode("gbk"))
     choose_file(page, source)
     # the mapping inferred from the GBK headers is shown before anything is imported
-    expect(page.get_by_text("列对应关系")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="列对应关系")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_role("combobox", name="名称", exact=True)).to_have_value("项目名称")
     expect(page.get_by_role("combobox", name="经度 / X", exact=True)).to_have_value("经度")
     expect(page.get_by_test_id("stMetric")).to_have_count(0)

@@ -22,7 +22,7 @@ from app.map.builder import build_map
 from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
 from app.ui import auth, outcome, state
 from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
-from app.ui.safe import notice
+from app.ui.safe import error_message, notice
 from app.ui.sheets import field_sheet_button
 
 _CRS_CHOICES = ("wgs84", "gcj02", "bd09")
@@ -39,7 +39,7 @@ def _set_position(lon: float, lat: float, accuracy: float | None, source: str) -
 
 def _error(exc: AtlasError, lang: str) -> None:
     """An AtlasError's message (it may quote what the user typed or uploaded), escaped."""
-    notice("error", "error_atlas", lang, message=str(exc))
+    notice("error", "error_atlas", lang, message=error_message(exc, lang))
 
 
 def _position(atlas, lang: str) -> tuple[float, float, float | None, str] | None:
@@ -60,7 +60,7 @@ def _position(atlas, lang: str) -> tuple[float, float, float | None, str] | None
         st.caption(t("field.locate", lang))
     with st.expander(t("field.manual", lang)):
         with st.form("typed_position"):
-            crs = st.selectbox(t("field.crs", lang), _CRS_CHOICES, format_func=lambda v: _crs_label(v, lang))
+            crs = st.selectbox(t("field.crs", lang), _CRS_CHOICES, format_func=lambda v: _crs_label(v, lang), placeholder=t("picker.one", lang))
             lon = st.number_input(t("field.lon", lang), value=None, format="%.6f", step=0.000001)
             lat = st.number_input(t("field.lat", lang), value=None, format="%.6f", step=0.000001)
             if st.form_submit_button(t("field.use", lang), width="stretch"):
@@ -145,7 +145,7 @@ def _nearby(atlas, pos, lang: str) -> str | None:
         st.caption(t("field.none_yet", lang))
     options = near_ids + [pid for pid in atlas.projects["id"] if pid not in set(near_ids)]
     return st.selectbox(t("field.pick", lang), options, format_func=lambda v: names.get(v, v),
-                        key=state.relabelled("field_pick"))
+                        key=state.relabelled("field_pick"), placeholder=t("picker.one", lang))
 
 
 def _navigate(atlas, project_id: str, lang: str) -> None:
@@ -172,7 +172,7 @@ def _checkin(atlas, project_id: str, pos, lang: str) -> None:
         kind = st.radio(t("field.kind", lang), ["confirm", "correct"], horizontal=True,
                         format_func=lambda v: t(f"field.{v}", lang))
         precision = st.selectbox(t("field.precision", lang), list(LOCATED_PRECISIONS),
-                                 format_func=lambda v: t(f"field.precision_{v}", lang))
+                                 format_func=lambda v: t(f"field.precision_{v}", lang), placeholder=t("picker.one", lang))
         note = st.text_area(t("field.note", lang), max_chars=2000)
         photo = st.file_uploader(t("field.photo", lang), type=["jpg", "jpeg", "png"])
         sent = st.form_submit_button(t("field.submit", lang), type="primary", width="stretch")
@@ -192,7 +192,7 @@ def _checkin(atlas, project_id: str, pos, lang: str) -> None:
         return
     try:
         sub = Submission(
-            project_id=project_id, kind=kind, submitted_by=who.name, team=who.team,
+            project_id=project_id, kind=kind, submitted_by=who.actor, team=who.team,
             lon=pos[0] if kind == "correct" else None, lat=pos[1] if kind == "correct" else None,
             precision=precision if kind == "correct" else None,
             accuracy_m=pos[2] if pos else None, note=note,
@@ -201,6 +201,7 @@ def _checkin(atlas, project_id: str, pos, lang: str) -> None:
     except SubmissionError as exc:
         _error(exc, lang)
         return
+    auth.authored("submission", sid)
     outcome.keep("success", "field.stored", sid=sid)
     st.rerun()
 

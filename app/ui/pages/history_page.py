@@ -41,7 +41,7 @@ def _signed_in(lang: str) -> Identity | None:
     if held:
         return auth.require(held[0], lang)
     role = st.selectbox(t("history.role", lang), _ROLES, key=state.relabelled("history_role"),
-                        format_func=lambda r: t(f"auth.role_{r}", lang))
+                        format_func=lambda r: t(f"auth.role_{r}", lang), placeholder=t("picker.one", lang))
     return auth.require(role, lang)
 
 
@@ -84,7 +84,7 @@ def render() -> None:
     left, right = st.columns(2)
     project = left.selectbox(
         t("history.project", lang), ["", *ids], key=state.relabelled("history_project"),
-        format_func=lambda p: f"{names[p]} ({p})" if p in names else (p or t("history.all_projects", lang)))
+        format_func=lambda p: f"{names[p]} ({p})" if p in names else (p or t("history.all_projects", lang)), placeholder=t("picker.one", lang))
     day = right.date_input(t("history.since", lang), value=None, key="history_since",
                            min_value=date(2000, 1, 1), max_value=datetime.now(UTC).date())
     since = day.isoformat() if isinstance(day, date) else None

@@ -28,8 +28,15 @@ from app.domain.roles import PLANNER
 from app.domain.text import escape_markdown
 from app.errors import AtlasError, ImportFileError, SubmissionError
 from app.geo.coords import parse_source_crs
+from app.io import sandbox
 from app.io.importer import IMPORTED, ImportResult, import_file
-from app.io.limits import UPLOAD_LIMIT_BYTES, UPLOAD_LIMIT_MIB, UPLOADER_LIMIT_MB, check_upload_size
+from app.io.limits import (
+    UPLOAD_LIMIT_BYTES,
+    UPLOAD_LIMIT_MIB,
+    UPLOAD_PARSE,
+    UPLOADER_LIMIT_MB,
+    check_upload_size,
+)
 from app.io.mapping import MAPPING_FIELDS, infer_mapping
 from app.io.readers import RawTable, read_table
 from app.io.report import ROW_STATUSES
@@ -39,7 +46,7 @@ from app.map.builder import build_map
 from app.store import save_register
 from app.ui import auth, outcome, state
 from app.ui.cache import get_atlas, get_store, static_assets
-from app.ui.safe import notice
+from app.ui.safe import error_message, notice
 
 __all__ = ["UPLOAD_TYPES", "render"]
 
@@ -72,7 +79,7 @@ def _mapping_widgets(table: RawTable, lang: str) -> dict[str, str | None]:
     for i, name in enumerate(MAPPING_FIELDS):
         with cols[i % 4]:
             value = st.selectbox(t(f"import.field_{name}", lang), options, key=state.relabelled(f"imp_map_{name}"),
-                                 format_func=lambda v: v or "—")
+                                 format_func=lambda v: v or "—", placeholder=t("picker.one", lang))
         chosen[name] = value or None
     return chosen
 
@@ -82,9 +89,9 @@ def _crs_widgets(lang: str, show_encoding: bool) -> tuple[str, str | None]:
     encoding = "auto"
     if show_encoding:
         encoding = left.selectbox(t("import.encoding", lang), _ENCODINGS, key=state.relabelled("imp_encoding"),
-                                  format_func=lambda v: t("import.enc_auto", lang) if v == "auto" else v)
+                                  format_func=lambda v: t("import.enc_auto", lang) if v == "auto" else v, placeholder=t("picker.one", lang))
     choice = mid.selectbox(t("import.crs", lang), _CRS_CHOICES, key=state.relabelled("imp_crs"),
-                           format_func=lambda v: t(f"import.crs_{v}", lang))
+                           format_func=lambda v: t(f"import.crs_{v}", lang), placeholder=t("picker.one", lang))
     crs = choice
     if choice == "epsg":
         crs = right.text_input(t("import.epsg", lang), value="EPSG:32651", key="imp_epsg").strip()
@@ -110,7 +117,7 @@ def _summary(result: ImportResult, lang: str) -> None:
 def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
     st.subheader(t("import.map", lang))
     basemap = st.selectbox(t("import.basemap", lang), _BASEMAPS, key=state.relabelled("imp_basemap"),
-                           format_func=lambda v: basemap_title(v, lang))
+                           format_func=lambda v: basemap_title(v, lang), placeholder=t("picker.one", lang))
     static_assets()
     m = build_map(replace(atlas, projects=frame), frame, lang=lang, basemap=basemap,
                   visible_refs=("district_boundary",), height=450)
@@ -132,7 +139,7 @@ def _save(result: ImportResult, lang: str) -> None:
     try:
         save_register(name, result.frame, result.report, store=get_store(), saved_by=who.name)
     except SubmissionError as exc:
-        notice("error", "import.save_failed", lang, message=str(exc))
+        notice("error", "import.save_failed", lang, message=error_message(exc, lang))
         return
     outcome.keep("success", "import.saved", name=name, n=len(result.frame))
     st.rerun()
@@ -152,6 +159,19 @@ def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
     _save(result, lang)
 
 
+def _preview_table(data: bytes, name: str, encoding: str | None, digest: str) -> RawTable:
+    """The file read for its preview and mapping: parsed (in a worker) once per file and
+    encoding in this session, not again on every rerun of the page."""
+    key = (digest, name, encoding)
+    kept = st.session_state.get("_imp_table")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    table = read_table(data, filename=name, encoding=encoding, limits=UPLOAD_PARSE,
+                       should_stop=_session_ended())
+    st.session_state["_imp_table"] = (key, table)
+    return table
+
+
 def _session_ended() -> Callable[[], bool]:
     """A check that is True once this browser session has gone (never, outside a server)."""
     ctx = get_script_run_ctx()
@@ -167,6 +187,7 @@ def render() -> None:
     st.title(t("import.page", lang))
     outcome.show_kept(lang, "import")
     st.caption(t("import.intro", lang).format(mb=UPLOAD_LIMIT_MIB))
+    sandbox.prewarm()  # the file is parsed in a worker: start one while the user picks a file
     uploaded = st.file_uploader(t("import.upload", lang), type=list(UPLOAD_TYPES), key="imp_file",
                                 max_upload_size=UPLOADER_LIMIT_MB, help=t("import.upload_help", lang))
     if uploaded is None:
@@ -182,13 +203,13 @@ def render() -> None:
     is_text = uploaded.name.lower().endswith((".csv", ".txt"))
     st.subheader(t("import.settings", lang))
     crs, encoding = _crs_widgets(lang, show_encoding=is_text)
+    digest = hashlib.sha256(data).hexdigest()[:16]
     try:
-        table = read_table(data, filename=uploaded.name, encoding=encoding)
+        table = _preview_table(data, uploaded.name, encoding, digest)
         parse_source_crs(crs)
     except AtlasError as exc:
-        notice("error", "import.unusable", lang, message=str(exc))
+        notice("error", "import.unusable", lang, message=error_message(exc, lang))
         return
-    digest = hashlib.sha256(data).hexdigest()[:16]
     _reset_mapping(table, digest)
     st.subheader(t("import.preview", lang).format(n=_PREVIEW_ROWS))
     st.dataframe(table.frame.head(_PREVIEW_ROWS).astype(str), hide_index=True, width="stretch",
@@ -199,9 +220,10 @@ def render() -> None:
     if st.button(t("import.run", lang), key="imp_run", type="primary"):
         try:
             result = import_file(data, filename=uploaded.name, crs=crs, encoding=encoding,
-                                 mapping=mapping, atlas=atlas, should_stop=_session_ended())
+                                 mapping=mapping, atlas=atlas, should_stop=_session_ended(),
+                                 limits=UPLOAD_PARSE)
         except AtlasError as exc:
-            notice("error", "import.unusable", lang, message=str(exc))
+            notice("error", "import.unusable", lang, message=error_message(exc, lang))
             return
         st.session_state["_imp_result"] = (params, result)
     stored = st.session_state.get("_imp_result")

@@ -43,7 +43,7 @@ from app.data.living import SEED_DATE
 from app.domain.filters import Filter
 from app.domain.i18n import field_label, t
 from app.domain.text import escape_markdown
-from app.domain.viewstate import BASEMAP_IDS, EARLIEST_ASOF, ViewState, district_today
+from app.domain.viewstate import BASEMAP_IDS, EARLIEST_ASOF, Notice, ViewState, district_today
 from app.geo.crs import convert_geometry
 from app.io.export import FORMATS, export_bytes
 from app.map.basemaps import BASEMAPS, basemap_title
@@ -68,6 +68,7 @@ from app.ui.cache import (
 )
 from app.ui.live_map import live_map
 from app.ui.progress import render_progress
+from app.ui.safe import say
 from app.ui.sheets import field_sheet_button
 from app.ui.supervision import (
     changes_section,
@@ -171,9 +172,9 @@ def _sidebar(atlas: Atlas, lang: str, living: bool) -> None:
                            format_func=labels[name], placeholder="—")
         st.button(t("reset", lang), on_click=state.clear_filters, width="stretch")
     side.multiselect(t("ref_layers", lang), [s.id for s in atlas.reference_layers], key=state.relabelled("w_refs"),
-                     format_func=lambda v: atlas.spec(v).title(lang))
+                     format_func=lambda v: atlas.spec(v).title(lang), placeholder=t("picker.many", lang))
     side.selectbox(t("basemap", lang), BASEMAP_IDS, key=state.relabelled("w_basemap"),
-                   format_func=lambda v: basemap_title(v, lang))
+                   format_func=lambda v: basemap_title(v, lang), placeholder=t("picker.one", lang))
     side.caption(f"{t('data_version', lang)}: `{atlas.data_version}`")
 
 
@@ -405,8 +406,9 @@ def _notices(atlas: Atlas, lang: str) -> None:
     """What the link or the selection could not honour, said once above the map."""
     notices = st.session_state.get(state.NOTICES) or []
     if notices:
-        st.warning(t("url_notice", lang) + "\n\n"
-                   + "\n".join(f"- {escape_markdown(n)}" for n in notices))
+        said = [say(n.key, lang, **n.values) if isinstance(n, Notice) else escape_markdown(n)
+                for n in notices]  # each in the page's language, its values escaped
+        st.warning(t("url_notice", lang) + "\n\n" + "\n".join(f"- {n}" for n in said))
     changed = st.session_state.get(state.VERSION_NOTICE)
     if changed:
         diff = changes_since(changed[0])

@@ -27,6 +27,7 @@ from app.domain.text import escape_markdown
 from app.domain.viewstate import district_today
 from app.errors import AtlasError, ConflictError, SubmissionError
 from app.geo.geocode import to_metric
+from app.io import sandbox
 from app.io.boundary_file import BOUNDARY_FORMATS, BoundaryFile, read_boundary
 from app.io.limits import UPLOADER_LIMIT_MB
 from app.map.assets import localize
@@ -45,7 +46,7 @@ from app.ui.cache import (
     static_assets,
 )
 from app.ui.change_text import PROVENANCE, field_name, geometry_text
-from app.ui.safe import notice, say
+from app.ui.safe import error_message, notice, say
 
 #: Session keys: the version of each project as the planner opened it, and a counter that
 #: renews the map and the form after a save (their widgets start afresh).
@@ -97,7 +98,7 @@ def _pick(atlas: Atlas, lang: str) -> str | None:
     labels = {pid: f"{names[pid]} · {tag}" for pid in first} | {pid: names[pid] for pid in rest}
     options = first + rest
     return st.selectbox(t("planner.pick", lang), options, format_func=labels.get,
-                        key=state.relabelled("planner_pick"))
+                        key=state.relabelled("planner_pick"), placeholder=t("picker.one", lang))
 
 
 def _opened_version(project_id: str, current: int, lang: str) -> int:
@@ -134,12 +135,13 @@ def _current(atlas: Atlas, row: pd.Series, lang: str) -> None:
 def _upload(atlas: Atlas, lang: str) -> BoundaryFile | None:
     """The boundary-file uploader with its CRS choice; the boundary read, or None."""
     left, mid, right = st.columns([3, 2, 2])
+    sandbox.prewarm()  # the file is parsed in a worker: start one while the user picks a file
     file = left.file_uploader(t("planner.upload", lang), type=[s[1:] for s in BOUNDARY_FORMATS],
                               key=f"planner_file_{_seq()}", max_upload_size=UPLOADER_LIMIT_MB,
                               help=t("planner.upload_help", lang))
     crs = mid.selectbox(t("planner.crs", lang), _CRS_CHOICES, key=state.relabelled("planner_crs"),
                         format_func=lambda v: t(f"import.crs_{v}", lang),
-                        help=t("planner.crs_help", lang))
+                        help=t("planner.crs_help", lang), placeholder=t("picker.one", lang))
     if crs == "epsg":
         crs = right.text_input(t("import.epsg", lang), value="EPSG:32651", key="planner_epsg").strip()
     if file is None:
@@ -149,7 +151,7 @@ def _upload(atlas: Atlas, lang: str) -> BoundaryFile | None:
         got = read_boundary(file.getvalue(), file.name, crs=crs, district_m=district_m,
                             tolerance_m=PROJECT_TOLERANCE_M)
     except AtlasError as exc:
-        notice("error", "planner.upload_refused", lang, message=str(exc))
+        notice("error", "planner.upload_refused", lang, message=error_message(exc, lang))
         return None
     if got.crs_from_file:
         notice("caption", "planner.upload_crs_file", lang, crs=got.crs)
@@ -238,7 +240,7 @@ def _attribute_inputs(atlas: Atlas, row: pd.Series, lang: str) -> dict[str, obje
 
     action = top[0].selectbox(t("planner.action", lang), options, format_func=action_label,
                               index=options.index(recorded) if recorded in options else 0,
-                              key=_key(row, f"action_{lang}"))
+                              key=_key(row, f"action_{lang}"), placeholder=t("picker.one", lang))
     start = top[1].date_input(t("planner.start_date", lang), value=_day(row.get("start_date")),
                               key=_key(row, "start"), **_DAYS)
     target = top[2].date_input(t("planner.target_date", lang), value=_day(row.get("target_date")),
@@ -275,7 +277,7 @@ def _stage_inputs(atlas: Atlas, row: pd.Series, lang: str) -> tuple[str, str, st
     none = t("planner.stage_none", lang)
     stage = cols[0].selectbox(t("planner.stage_new", lang), ["", *stages],
                               format_func=lambda s: atlas.vocab.status_label(s, lang) if s else none,
-                              key=_key(row, f"stage_{lang}"))
+                              key=_key(row, f"stage_{lang}"), placeholder=t("picker.one", lang))
     day = cols[1].date_input(t("planner.stage_date", lang), value=district_today(),
                              key=_key(row, "stage_day"), **_DAYS)
     source = cols[2].text_input(t("planner.stage_source", lang), max_chars=300,
@@ -295,18 +297,20 @@ def _save(atlas: Atlas, row: pd.Series, who: Identity, version: int,
         notice("warning", "planner.nothing", lang)
         return
     try:
-        results = propose_edit(get_store(), atlas, str(row["id"]), actor=who.name, reason=reason,
+        results = propose_edit(get_store(), atlas, str(row["id"]), actor=who.actor, reason=reason,
                                geometry=shape, method=method, attributes=attributes or None,
                                stage=stage, expected_version=version,
                                rule=review_rule(auth.settings()))
     except ConflictError as exc:
-        notice("error", "planner.conflict", lang, message=str(exc))
+        notice("error", "planner.conflict", lang, message=error_message(exc, lang))
         st.button(t("planner.reload", lang), on_click=_renew, args=(str(row["id"]),),
                   key="planner_reload_conflict")
         return
     except SubmissionError as exc:
-        notice("error", "error_atlas", lang, message=str(exc))
+        notice("error", "error_atlas", lang, message=error_message(exc, lang))
         return
+    for cid, _status in results:
+        auth.authored("change", cid)
     accepted = ", ".join(f"#{cid}" for cid, status in results if status == "accepted")
     pending = ", ".join(f"#{cid}" for cid, status in results if status == "pending")
     if accepted and pending:

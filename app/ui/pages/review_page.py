@@ -25,7 +25,7 @@ from app.store import ConflictError, SubmissionError
 from app.ui import auth, outcome, state
 from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
 from app.ui.change_text import field_name, geometry_text, short_wkt
-from app.ui.safe import notice, say
+from app.ui.safe import error_message, notice, say
 
 
 def _label(row: pd.Series, names: dict[str, str], lang: str) -> str:
@@ -56,19 +56,23 @@ def _decide(form: str, lang: str, decide: Callable[[bool, str], None], *, confli
     try:
         decide(accept, reason)
     except ConflictError as exc:
-        notice("error", conflict, lang, message=str(exc))
+        notice("error", conflict, lang, message=error_message(exc, lang))
         return
     except SubmissionError as exc:
-        notice("error", "error_atlas", lang, message=str(exc))
+        notice("error", "error_atlas", lang, message=error_message(exc, lang))
         return
     outcome.keep("success", done[0] if accept else done[1], **ids)
     st.rerun()
 
 
 def _review_form(row: pd.Series, who, recorded, lang: str) -> None:
-    """Accept or reject a field submission."""
+    """Accept or reject a field submission (unless it is the reviewer's own: then say why not)."""
+    if auth.own_work("submission", int(row["id"]), row["submitted_by"], who):
+        notice("info", "review.own_submission", lang, by=row["submitted_by"])  # four eyes
+        return
+
     def decide(accept: bool, reason: str) -> None:
-        get_store().review(int(row["id"]), who.name, accept=accept, reason=reason,
+        get_store().review(int(row["id"]), who.actor, accept=accept, reason=reason,
                            old_wkt=recorded.wkt if recorded is not None else None,
                            expected_version=int(row["version"]))
 
@@ -82,7 +86,7 @@ def _history(atlas, lang: str) -> None:
     options = atlas.projects["id"].tolist()
     names = dict(zip(atlas.projects["id"], atlas.projects[name], strict=True))
     project = st.selectbox(t("review.project", lang), options, format_func=lambda v: names.get(v, v),
-                           key="review_history_project")
+                           key="review_history_project", placeholder=t("picker.one", lang))
     audit = get_store().audit(project)
     st.dataframe(audit, hide_index=True, width="stretch")
     st.download_button(t("review.download", lang), csv_bytes(audit),
@@ -106,7 +110,7 @@ def render() -> None:
         st.info(t("review.none", lang))
     else:
         labels = {int(r["id"]): _label(r, names, lang) for _, r in pending.iterrows()}
-        sid = st.selectbox(t("review.pick", lang), list(labels), format_func=labels.get, key=state.relabelled("review_pick"))
+        sid = st.selectbox(t("review.pick", lang), list(labels), format_func=labels.get, key=state.relabelled("review_pick"), placeholder=t("picker.one", lang))
         row = pending.set_index("id", drop=False).loc[sid]
         project = atlas.projects.set_index("id").loc[row["project_id"]]
         recorded = project.geometry
@@ -197,7 +201,7 @@ def _change_map(atlas, change: pd.Series, new_wkt: str, lang: str) -> None:
 def _change_form(change: pd.Series, who, lang: str) -> None:
     """Accept or reject a planner's change."""
     def decide(accept: bool, reason: str) -> None:
-        get_store().review_change(int(change["id"]), who.name, accept=accept, reason=reason,
+        get_store().review_change(int(change["id"]), who.actor, accept=accept, reason=reason,
                                   expected_version=int(change["version"]))
         st.session_state.setdefault(_MINE, set()).add(int(change["id"]))
 
@@ -232,7 +236,7 @@ def _planner_changes(atlas, who, lang: str) -> None:
     labels = {int(r["id"]): f"#{r['id']} · {names.get(r['project_id'], r['project_id'])} · {r['actor']} · "
                             f"{str(r['at'])[:16].replace('T', ' ')}" for _, r in pending.iterrows()}
     cid = st.selectbox(t("review.change_pick", lang), list(labels), format_func=labels.get,
-                       key=state.relabelled("review_change_pick"))
+                       key=state.relabelled("review_change_pick"), placeholder=t("picker.one", lang))
     change = pending.set_index("id", drop=False).loc[cid]
     old, new = json.loads(change["old"] or "{}"), json.loads(change["new"] or "{}")
     st.markdown(say("review.change_meta", lang, project=names.get(change["project_id"], change["project_id"]),
@@ -241,7 +245,7 @@ def _planner_changes(atlas, who, lang: str) -> None:
     st.dataframe(_change_table(old, new, lang), hide_index=True, width="stretch")
     if new.get("geometry"):
         _change_map(atlas, change, str(new["geometry"]), lang)
-    if str(change["actor"]).strip().casefold() == who.name.strip().casefold():
+    if auth.own_work("change", int(change["id"]), change["actor"], who):
         notice("info", "review.own_change", lang)  # four eyes: another person decides
         return
     _change_form(change, who, lang)
