@@ -717,20 +717,31 @@ class PostgisStore:
                 conn.execute("DELETE FROM sign_in_failures WHERE last < %s", (before,))
 
     def changes(self, *, register: str = "", project_id: str | None = None,
-                since: str | None = None, status: str | None = None) -> pd.DataFrame:
+                since: str | None = None, status: str | None = None,
+                project_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The living register's change log (:data:`CHANGE_COLUMNS`), oldest first; optionally
-        of one project, recorded on or after the day `since`, or in one status."""
+        of one project (or of `project_ids`), recorded on or after the day `since`, or in one
+        status."""
         check_text(project_id, "the project id")
         if since is not None:
             since = check_date(since, "the first day")
+        chosen = None if project_ids is None else sorted({str(p) for p in project_ids})
         frame = self._frame(
             "SELECT id, register, project_id, source, actor, " + _iso("at") + ", reason,"  # noqa: S608
             " old::text AS old, new::text AS new, status, to_char(effective, 'YYYY-MM-DD') AS effective,"
             " reviewed_by, " + _iso("reviewed_at") + ", review_reason, version FROM register_changes"
             " WHERE register = %s AND (%s::text IS NULL OR project_id = %s)"
             " AND (%s::date IS NULL OR at >= %s::date) AND (%s::text IS NULL OR status = %s)"
-            " ORDER BY id", (register, project_id, project_id, since, since, status, status))
+            " AND (%s::text[] IS NULL OR project_id = ANY(%s::text[]))"
+            " ORDER BY id", (register, project_id, project_id, since, since, status, status,
+                             chosen, chosen))
         return frame[list(CHANGE_COLUMNS)]
+
+    def change_index(self, *, register: str = "") -> pd.DataFrame:
+        """Every change-log row's id, project, status and version, oldest first."""
+        return self._frame("SELECT id, project_id, status, version FROM register_changes"
+                           " WHERE register = %s ORDER BY id", (register,),
+                           columns=("id", "project_id", "status", "version"))
 
     def revision(self) -> int:
         """A number that grows with every committed change (for cache keys)."""
