@@ -2,16 +2,21 @@
 
 ``python -m app.bench [options]`` (or ``python -m app.bench render [options]``) is the map, filter
 and export benchmark (see :mod:`app.bench.render`); ``python -m app.bench load [options]`` is the
-load test of a running app (see :mod:`app.bench.load`).
+load test of a running app (see :mod:`app.bench.load`); ``python -m app.bench living`` and
+``python -m app.bench scale`` the living register's fold and ``export`` at city scale (see
+:mod:`app.bench.living`).
 """
 
 import sys
 
-from app.bench import load, render
+from app.bench import living, load, render
 
 
 def main(argv: list[str]) -> int:
-    """Run the benchmark the first argument names (``load`` or ``render``; default ``render``)."""
+    """Run the benchmark the first argument names (``load``, ``living``, ``scale`` or ``render``;
+    default ``render``)."""
+    if argv[:1] in (["living"], ["scale"]):
+        return living.main(argv)
     if argv[:1] == ["load"]:
         return load.main(argv[1:])
     if argv[:1] == ["render"]:

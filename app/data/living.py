@@ -711,7 +711,10 @@ def _fold_project(rows: list[_Row], asof: str | None, version: int,
             added.append(entry)
         if asof is not None and effective > asof or (entry is not None and len(new) == 1):
             continue
-        overlay.update((k, v) for k, v in new.items() if k != "stage_entry")
+        if entry is None:
+            overlay.update(new)
+        else:
+            overlay.update((k, v) for k, v in new.items() if k != "stage_entry")
         if "geometry" in new:
             decided.append(at if reviewed is None or pd.isna(reviewed) else reviewed)
     when = max(_utc(t) for t in decided) if decided else None
