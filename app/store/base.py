@@ -560,6 +560,9 @@ class AtlasStore(Protocol):
         """Accepted corrections, one per project."""
         ...
 
+    #: Writes this store object has made (a page run reads the revision again after one).
+    writes: int
+
     def revision(self) -> int:
         """A number that grows with every committed change (for cache keys)."""
         ...

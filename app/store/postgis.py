@@ -260,6 +260,8 @@ class PostgisStore:
         self.url = safe_url(url)
         self._params = params
         self._password = str(params.get("password") or "")
+        #: Transactions this object has written (a page run re-reads the revision after one).
+        self.writes = 0
         if migrate:
             self.migrate()
 
@@ -323,10 +325,10 @@ class PostgisStore:
             (actor, action, project_id, submission_id, _wkb(old_wkt), _wkb(new_wkt), accuracy_m,
              note))
 
-    @staticmethod
-    def _bump(conn: psycopg.Connection) -> None:
+    def _bump(self, conn: psycopg.Connection) -> None:
         """Advance the revision, last thing before commit (its row lock orders the commits)."""
         conn.execute("UPDATE store_state SET revision = revision + 1")
+        self.writes += 1
 
     # -- schema ---------------------------------------------------------------------------
 

@@ -204,6 +204,8 @@ class Store:
     def __init__(self, path: Path, busy_timeout_s: float = 15.0) -> None:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
+        #: Transactions this object has committed (a page run re-reads the revision after one).
+        self.writes = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -266,6 +268,7 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            self.writes += 1
 
     def _audit(self, conn: sqlite3.Connection, at: str, actor: str, action: str, *,
                project_id: str | None = None, submission_id: int | None = None,
