@@ -5,39 +5,12 @@ Not used by the app."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
-from app.data.living import LIVING_COLUMNS, site_area_m2
-
-
-def _accepted(changes: pd.DataFrame, asof: str | None) -> list[dict[str, object]]:
-    if changes is None or not len(changes):
-        return []
-    rows = changes[changes["status"] == "accepted"]
-    if asof is not None:
-        rows = rows[rows["effective"].astype(str) <= asof]
-    return rows.sort_values("id").to_dict("records")
-
-
-def stage_on(stages: list[Mapping[str, str]], day: str | None) -> dict[str, str] | None:
-    """The stage entry in force on `day` (the last dated on or before it; None: today).
-
-    >>> history = [{"stage": "planning", "date": "2025-01-08"}, {"stage": "construction", "date": "2025-04-01"}]
-    >>> stage_on(history, "2025-03-31")["stage"], stage_on(history, None)["stage"]
-    ('planning', 'construction')
-    >>> stage_on(history, "2024-12-31") is None
-    True
-    """
-    day = day or "9999-12-31"
-    current = None
-    for entry in sorted(stages, key=lambda e: e["date"]):
-        if entry["date"] <= day:
-            current = entry
-    return dict(current) if current else None
+from app.data.living import LIVING_COLUMNS, _accepted, site_area_m2, stage_on
 
 
 def fold(changes: pd.DataFrame, asof: str | None = None) -> dict[str, dict[str, object]]:
