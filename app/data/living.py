@@ -470,15 +470,27 @@ def seed_values(projects: gpd.GeoDataFrame, *, day: str = SEED_DATE) -> dict[str
     out: dict[str, dict[str, object]] = {}
     columns = [c for c in projects.columns
                if c not in UNLOGGED_COLUMNS and c not in ("status", projects.geometry.name)]
-    records = pd.DataFrame(projects[columns]).to_dict("records")
-    for record, geom, status in zip(records, projects.geometry, projects["status"], strict=True):
-        values = {k: _json_value(v) for k, v in record.items()}
-        values["geometry"] = geometry_wkt(geom)
+    cells = {}
+    for column in columns:  # a column at a time: text as text or None, the rest made plain
+        series = projects[column]
+        if pd.api.types.is_string_dtype(series.dtype) and series.dtype != np.dtype(object):
+            cells[column] = series.astype(object).where(series.notna(), None).tolist()
+        else:
+            cells[column] = [_json_value(v) for v in series.tolist()]
+    geometries = np.array(projects.geometry.array, dtype=object)
+    drawn = np.array([g is not None and isinstance(g, BaseGeometry) and not g.is_empty
+                      for g in geometries], dtype=bool)
+    wkts = np.full(len(geometries), None, dtype=object)
+    if drawn.any():
+        wkts[drawn] = shapely.to_wkt(geometries[drawn], rounding_precision=-1, trim=True)
+    for n, (status, wkt) in enumerate(zip(projects["status"].tolist(), wkts.tolist(), strict=True)):
+        values = {column: cells[column][n] for column in columns}
+        values["geometry"] = wkt
         # cited in the report's own language, as a reference to it is written
-        source = (f"长宁区2025年政府工作报告,第{record.get('report_section', '')}部分"
-                  f"“{record.get('report_paragraph', '')}”")
+        source = (f"长宁区2025年政府工作报告,第{values.get('report_section', '')}部分"
+                  f"“{values.get('report_paragraph', '')}”")
         values["stages"] = [{"stage": str(status), "date": day, "source": source}]
-        out[str(record["id"])] = values
+        out[str(values["id"])] = values
     return out
 
 
@@ -783,6 +795,7 @@ class LivingFold:
         self._frame: gpd.GeoDataFrame | None = None
         self._base: gpd.GeoDataFrame | None = None
         self._rows: dict[str, int] = {}
+        self._base_rows: dict[str, int] = {}
 
     @staticmethod
     def _index(index: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -881,17 +894,17 @@ class LivingFold:
         with _collector_paused():
             if self._frame is None or self._base is not base or self._dirty is None:
                 frame = _living_frame(base, self.values, self._plain(base))
+                self._rows = {pid: n for n, pid in enumerate(frame["id"].tolist())}
+                self._base_rows = {pid: n for n, pid in enumerate(base["id"].astype(str).tolist())}
             else:
                 frame = self._patched(base, self._dirty)
         self._frame, self._base, self._dirty = frame, base, set()
-        self._rows = {pid: n for n, pid in enumerate(frame["id"].tolist())}
         return frame
 
     def _patched(self, base: gpd.GeoDataFrame, pids: set[str]) -> gpd.GeoDataFrame:
         """The frame before with the rows of `pids` rebuilt: only the columns whose cells
         changed are copied (the frame before stays as it was)."""
-        ids = base["id"].astype(str)
-        sub = base[ids.isin(list(pids)).to_numpy(dtype=bool)]
+        sub = base.iloc[sorted(self._base_rows[pid] for pid in pids if pid in self._base_rows)]
         rows = _living_frame(sub, {pid: self.values[pid] for pid in pids if pid in self.values},
                              self._plain(base))
         at = [self._rows[pid] for pid in rows["id"].tolist()]
@@ -907,14 +920,14 @@ class LivingFold:
                 out = out.set_geometry(gpd.GeoSeries(list(cells), index=out.index, crs=out.crs))
                 continue
             dtype = out[column].dtype
-            if isinstance(dtype, np.dtype):
+            if dtype == np.dtype(object):  # cells that are lists or dicts: set one by one
                 cells = out[column].to_numpy(copy=True)
-                cells[at] = rows[column].to_numpy(dtype=dtype)
-            else:
-                cells = out[column].tolist()
                 for n, value in zip(at, new, strict=True):
                     cells[n] = value
-            out[column] = pd.Series(cells, index=out.index, dtype=dtype)
+                out[column] = pd.Series(cells, index=out.index, dtype=object)
+            else:  # copied on write, the frame before keeps its own
+                out.iloc[at, out.columns.get_loc(column)] = rows[column].to_numpy(dtype=dtype) \
+                    if isinstance(dtype, np.dtype) else rows[column].array
         return out
 
 
