@@ -8,8 +8,13 @@ OGC API request or a CLI command that asks again with the same key gets the same
 at the cost of a dictionary look-up. For the built-in register it also keeps the living fold
 (:class:`app.data.living.LivingFold`) of each (curated data, store, day): a new revision reads
 only the change-log rows of the projects changed since, refolds them and rebuilds only their
-rows (:func:`app.service.atlas.refresh_fold`). The Streamlit caches of :mod:`app.ui.cache` only
-wrap it; anything outside Streamlit uses :data:`ATLASES`.
+rows (:func:`app.service.atlas.refresh_fold`). :meth:`AtlasCache.curated` loads the curated
+atlas of the data folders once per data version and boundary files, and seeds the store's living
+register from it. The Streamlit caches of :mod:`app.ui.cache` only wrap it; anything outside
+Streamlit (the OGC API, a worker) uses :data:`ATLASES` the same way::
+
+    base = ATLASES.curated(store)
+    shown = ATLASES.shown(base, store, register, asof)
 
 >>> from app.data.atlas import load_atlas
 >>> cache, base = AtlasCache(), load_atlas()
@@ -18,6 +23,8 @@ wrap it; anything outside Streamlit uses :data:`ATLASES`.
 (True, True)
 >>> cache.shown(base, None, asof="2024-12-31").atlas.projects.empty
 True
+>>> cache.curated() is cache.curated(), cache.curated().data_version == base.data_version
+(True, True)
 """
 
 from __future__ import annotations
@@ -25,10 +32,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from pathlib import Path
 
-from app.data.atlas import Atlas
+from app.data.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
+from app.data.boundaries import boundaries_stamp, default_boundaries_dir
 from app.data.living import LivingFold, check_date, curated_seed
 from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas
+from app.service.living import seed_register
 from app.store import AtlasStore
 
 __all__ = ["ATLASES", "AtlasCache"]
@@ -66,8 +76,34 @@ class AtlasCache:
         self._atlases = _Recent(atlases)
         self._folds = _Recent(folds)
         self._curated = _Recent(2)
+        self._bases = _Recent(2)
         self._lock = threading.Lock()
         self._build = threading.Lock()
+
+    def curated(self, store: AtlasStore | None = None, *, data_dir: Path | None = None,
+                layers_dir: Path | None = None, boundaries_dir: Path | None = None,
+                actor: str = "app start") -> Atlas:
+        """The curated atlas of the data folders (defaults: :func:`~app.data.atlas.default_data_dir`
+        and the like), loaded once per data version and set of boundary files; the first time,
+        `store`'s living register is seeded from it (or merged with a newer one)."""
+        data_dir, layers_dir = data_dir or default_data_dir(), layers_dir or default_layers_dir()
+        boundaries_dir = boundaries_dir or default_boundaries_dir()
+        key = (str(data_dir), str(layers_dir), data_version(data_dir, layers_dir),
+               boundaries_stamp(boundaries_dir), self._store_key(store))
+        with self._lock:
+            base = self._bases.get_recent(key)
+        if base is not None:
+            return base
+        with self._build:
+            with self._lock:
+                base = self._bases.get_recent(key)
+            if base is None:
+                base = load_atlas(data_dir, layers_dir, boundaries_dir)
+                if store is not None:
+                    seed_register(store, base, actor=actor)
+                with self._lock:
+                    self._bases.put(key, base)
+            return base
 
     @staticmethod
     def _store_key(store: AtlasStore | None) -> str:
@@ -121,6 +157,7 @@ class AtlasCache:
             self._atlases.clear()
             self._folds.clear()
             self._curated.clear()
+            self._bases.clear()
 
 
 #: The process's one cache: every page, request and command of this process reads through it.

@@ -24,8 +24,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app.data.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
-from app.data.boundaries import boundaries_stamp, default_boundaries_dir
+from app.data.atlas import Atlas
 from app.domain.filters import Filter, apply_filter
 from app.io.atomic import atomic_write
 from app.io.export import export_bytes
@@ -35,7 +34,7 @@ from app.map.live import base_key, live_base
 from app.map.project_layers import project_layers
 from app.service.atlas import BUILT_IN, ShownAtlas, version_diff
 from app.service.atlas_cache import ATLASES
-from app.service.living import living_changes, seed_register
+from app.service.living import living_changes
 from app.store import Store, open_store
 
 #: Session key of the register chosen in the sidebar (kept across pages without the widget).
@@ -45,16 +44,6 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
 #: Session key of the store revision read in this page run (see :func:`run_revision`).
 _RUN_REVISION = "_run_revision"
-
-
-@st.cache_resource(show_spinner=False)
-def _register(version: str, boundaries: tuple) -> Atlas:
-    """The curated atlas of this data version and these boundary files; the store's living
-    register is seeded from it (first start) or merged with it (a newer register.toml) once
-    per version and process."""
-    atlas = load_atlas(default_data_dir(), default_layers_dir(), default_boundaries_dir())
-    seed_register(get_store(), atlas, actor="app start")
-    return atlas
 
 
 def new_run() -> None:
@@ -110,9 +99,10 @@ def changes_since(link_version: str) -> dict[str, int] | None:
 
 
 def base_atlas() -> Atlas:
-    """The curated atlas (``geodata/`` and ``layers/``) as loaded, before the store's changes."""
-    return _register(data_version(default_data_dir(), default_layers_dir()),
-                     boundaries_stamp(default_boundaries_dir()))
+    """The curated atlas (``geodata/``, ``layers/`` and the boundary files) as loaded, before the
+    store's changes (:meth:`app.service.atlas_cache.AtlasCache.curated`: loaded once per data
+    version and boundary files, the store's living register seeded from it the first time)."""
+    return ATLASES.curated(get_store())
 
 
 def get_atlas(asof: str | None = None) -> Atlas:
