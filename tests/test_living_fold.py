@@ -6,11 +6,13 @@ sequences (hypothesis)."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
@@ -133,9 +135,7 @@ def sqlite_store(tmp_path_factory: pytest.TempPathFactory, base):
 @pytest.fixture(scope="module")
 def postgis_store(postgis_server, base):
     url, template = postgis_server
-    name = "atlas_fold_hypothesis"
-    import psycopg  # the test database's own client, as tests/pg_support.py uses it
-
+    name = f"atlas_fold_{os.getpid()}"  # each test worker its own
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
