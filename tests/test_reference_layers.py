@@ -110,3 +110,17 @@ def test_export_names_the_parcels_each_project_touches(tmp_path, folder, capsys)
     assert features[unlocated]["parcels_features"] == 0 and features[unlocated]["parcels_touched"] == ""
     assert main(["export", "--output", str(out), "--join-layer", "nope"]) == 2
     assert "no reference layer 'nope' (known: parcels)" in capsys.readouterr().err
+
+
+def test_a_large_layer_is_also_cut_into_vector_tiles(tmp_path, folder, capsys, monkeypatch):
+    import app.cli.layers
+
+    monkeypatch.setattr(app.cli.layers, "VECTOR_TILE_MIN_FEATURES", 2)  # the two parcels count as large
+    source = tmp_path / "parcels.gpkg"
+    _parcels().to_file(source, driver="GPKG")
+    assert main(["layers", "add", str(source), "--id", "parcels", "--title-zh", "控规地块",
+                 "--title-en", "Land parcels"]) == 0
+    assert "vector tiles:" in capsys.readouterr().out
+    tiles = list((folder / "parcels.tiles").glob("*/*/*.pbf"))
+    assert tiles and {p.parts[-3] for p in tiles} == {str(z) for z in range(11, 17)}
+    assert main(["layers", "remove", "parcels"]) == 0 and not (folder / "parcels.tiles").exists()

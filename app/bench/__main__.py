@@ -5,18 +5,21 @@ and export benchmark (see :mod:`app.bench.render`); ``python -m app.bench load [
 load test of a running app (see :mod:`app.bench.load`); ``python -m app.bench living`` and
 ``python -m app.bench scale`` the living register's fold and ``export`` at city scale (see
 :mod:`app.bench.living`); ``python -m app.bench citymap`` the map page over a city-scale living
-register on PostGIS (see :mod:`app.bench.citymap`).
+register on PostGIS (see :mod:`app.bench.citymap`); ``python -m app.bench tiles`` a reference
+layer of a million footprints as vector tiles against plain GeoJSON (see :mod:`app.bench.tiles`).
 """
 
 import sys
 
-from app.bench import citymap, living, load, render
+from app.bench import citymap, living, load, render, tiles
 
 
 def main(argv: list[str]) -> int:
-    """Run the benchmark the first argument names (``load``, ``living``, ``scale``, ``citymap`` or
-    ``render``;
+    """Run the benchmark the first argument names (``load``, ``living``, ``scale``, ``citymap``,
+    ``tiles`` or ``render``;
     default ``render``)."""
+    if argv[:1] == ["tiles"]:
+        return tiles.main(argv[1:])
     if argv[:1] == ["citymap"]:
         return citymap.main(argv[1:])
     if argv[:1] in (["living"], ["scale"]):

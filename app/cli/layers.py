@@ -3,7 +3,8 @@
 ``layers add PATH --id ID --title-zh … --title-en …`` reads a GeoPackage, GeoParquet,
 FlatGeobuf or zipped Shapefile in any CRS the importer knows (``--crs`` when the file names
 none), bounded (:mod:`app.io.layer_file`), and keeps it as a reference layer in WGS-84
-(:mod:`app.io.reference_layers`); ``layers list`` shows them (``--json`` for one object per
+(:mod:`app.io.reference_layers`) -- a layer of 20,000 features or more also as vector tiles
+(:mod:`app.map.vector_tiles`); ``layers list`` shows them (``--json`` for one object per
 layer); ``layers remove ID`` removes one. ``--folder`` chooses where they are kept (default
 ``$ATLAS_REFERENCE_LAYERS_DIR`` or ``var/reference_layers``). ``export --join-layer ID`` adds,
 per project, the features of that layer it touches and its area on them. A wrong file or id
@@ -17,7 +18,15 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from app.io.reference_layers import add_layer, default_layers_folder, layer_list, remove_layer
+from app.io.reference_layers import (
+    add_layer,
+    default_layers_folder,
+    layer_list,
+    load_layer,
+    remove_layer,
+    tiles_folder,
+)
+from app.map.vector_tiles import VECTOR_TILE_MIN_FEATURES, build_tiles
 
 __all__ = ["add_parser", "run"]
 
@@ -62,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
               f"{info.features} features ({', '.join(info.kinds)}), fields: "
               f"{', '.join(info.fields) or 'none'}; extent {west:.4f}..{east:.4f} E, "
               f"{south:.4f}..{north:.4f} N; kept in {folder}")
+        if info.features >= VECTOR_TILE_MIN_FEATURES:
+            tiles = build_tiles(load_layer(info.id, folder), tiles_folder(info.id, folder), info.id)
+            print(f"vector tiles: {tiles.tiles} tiles, zooms {tiles.zooms[0]}-{tiles.zooms[1]}, "
+                  f"{tiles.bytes / 2**20:.1f} MiB, built in {tiles.seconds:.1f} s")
         return 0
     if args.action == "remove":
         remove_layer(args.id, folder)

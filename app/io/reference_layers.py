@@ -25,6 +25,7 @@ import io
 import json
 import os
 import re
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from app.io.atomic import atomic_write
 from app.io.layer_file import read_layer_file
 
 __all__ = ["LayerInfo", "add_layer", "default_layers_folder", "layer_list", "load_layer",
-           "remove_layer", "save_layer"]
+           "remove_layer", "save_layer", "tiles_folder"]
 
 _ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _ROOT = Path(__file__).resolve().parents[2]
@@ -149,9 +150,20 @@ def load_layer(layer_id: str, folder: Path | None = None) -> gpd.GeoDataFrame:
     return gpd.read_parquet(path)
 
 
+def tiles_folder(layer_id: str, folder: Path | None = None) -> Path:
+    """Where the vector tiles of a large layer are kept (``<id>.tiles/{z}/{x}/{y}.pbf``, built
+    by :func:`app.map.vector_tiles.build_tiles`); absent for a layer drawn as GeoJSON.
+
+    >>> tiles_folder("buildings", Path("/srv/layers")).as_posix()
+    '/srv/layers/buildings.tiles'
+    """
+    return (folder or default_layers_folder()) / f"{_check_id(layer_id)}.tiles"
+
+
 def remove_layer(layer_id: str, folder: Path | None = None) -> None:
-    """Remove the reference layer `layer_id` (its features and description)."""
+    """Remove the reference layer `layer_id` (its features, description and tiles)."""
     folder = folder or default_layers_folder()
     load_layer(layer_id, folder)  # refused, naming the known ones, when there is none
+    shutil.rmtree(tiles_folder(layer_id, folder), ignore_errors=True)
     for suffix in (".json", ".parquet"):
         (folder / f"{layer_id}{suffix}").unlink(missing_ok=True)
