@@ -32,14 +32,15 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from app.data.layers import geometry_kind
+from app.data.layers import LayerSpec, geometry_kind
 from app.domain.text import check_text
 from app.errors import SubmissionError
 from app.io.atomic import atomic_write
 from app.io.layer_file import read_layer_file
 
-__all__ = ["LayerInfo", "add_layer", "default_layers_folder", "layer_list", "load_layer",
-           "remove_layer", "save_layer", "tiles_folder"]
+__all__ = ["TILES_URL", "LayerInfo", "add_layer", "default_layers_folder", "layer_list",
+           "layers_stamp", "load_layer", "remove_layer", "save_layer", "tiles_folder",
+           "user_layer_specs"]
 
 _ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _ROOT = Path(__file__).resolve().parents[2]
@@ -158,6 +159,45 @@ def tiles_folder(layer_id: str, folder: Path | None = None) -> Path:
     '/srv/layers/buildings.tiles'
     """
     return (folder or default_layers_folder()) / f"{_check_id(layer_id)}.tiles"
+
+
+#: URL under which the app serves the tiles of the reference layers (Streamlit's static folder).
+TILES_URL = "/app/static/tiles"
+#: Where the planners' own layers come in the layer control: after the shipped ones.
+_ORDER = 900
+
+
+def user_layer_specs(folder: Path | None = None) -> list[LayerSpec]:
+    """The layer specs of the reference layers kept in `folder` that have vector tiles: hidden
+    until chosen (``ref=ID``), drawn from ``TILES_URL/<id>/{z}/{x}/{y}.pbf``.
+
+    >>> user_layer_specs(Path("/no/such/folder"))
+    []
+    """
+    folder = folder or default_layers_folder()
+    specs = []
+    for n, info in enumerate(layer_list(folder)):
+        if not tiles_folder(info.id, folder).is_dir():
+            continue
+        specs.append(LayerSpec(
+            id=info.id, title_zh=info.title_zh, title_en=info.title_en, kind="reference",
+            order=_ORDER + n, geometry=info.kinds or ("polygon",),
+            style={"color": "#6b5b4b", "fillColor": "#b8a48c", "weight": 1, "fillOpacity": 0.45},
+            legend=(), tooltip=(), card=(), visible=False,
+            tiles_url=f"{TILES_URL}/{info.id}/{{z}}/{{x}}/{{y}}.pbf"))
+    return specs
+
+
+def layers_stamp(folder: Path | None = None) -> tuple[tuple[str, int], ...]:
+    """What changes when a reference layer is added, replaced or removed (for cache keys).
+
+    >>> layers_stamp(Path("/no/such/folder"))
+    ()
+    """
+    folder = folder or default_layers_folder()
+    if not folder.is_dir():
+        return ()
+    return tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.json")))
 
 
 def remove_layer(layer_id: str, folder: Path | None = None) -> None:

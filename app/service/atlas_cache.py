@@ -32,11 +32,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import replace
 from pathlib import Path
 
 from app.data.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
 from app.data.boundaries import boundaries_stamp, default_boundaries_dir
 from app.data.living import LivingFold, check_date, curated_seed
+from app.io.reference_layers import layers_stamp, user_layer_specs
 from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas
 from app.service.living import seed_register
 from app.store import AtlasStore
@@ -84,12 +86,14 @@ class AtlasCache:
                 layers_dir: Path | None = None, boundaries_dir: Path | None = None,
                 actor: str = "app start") -> Atlas:
         """The curated atlas of the data folders (defaults: :func:`~app.data.atlas.default_data_dir`
-        and the like), loaded once per data version and set of boundary files; the first time,
-        `store`'s living register is seeded from it (or merged with a newer one)."""
+        and the like), loaded once per data version, set of boundary files and of reference layers
+        of planners' own (:func:`app.io.reference_layers.user_layer_specs`: those with vector
+        tiles join its reference layers); the first time, `store`'s living register is seeded
+        from it (or merged with a newer one)."""
         data_dir, layers_dir = data_dir or default_data_dir(), layers_dir or default_layers_dir()
         boundaries_dir = boundaries_dir or default_boundaries_dir()
         key = (str(data_dir), str(layers_dir), data_version(data_dir, layers_dir),
-               boundaries_stamp(boundaries_dir), self._store_key(store))
+               boundaries_stamp(boundaries_dir), layers_stamp(), self._store_key(store))
         with self._lock:
             base = self._bases.get_recent(key)
         if base is not None:
@@ -101,6 +105,8 @@ class AtlasCache:
                 base = load_atlas(data_dir, layers_dir, boundaries_dir)
                 if store is not None:
                     seed_register(store, base, actor=actor)
+                # planners' own reference layers with vector tiles join the shipped ones
+                base = replace(base, specs=(*base.specs, *user_layer_specs()))
                 with self._lock:
                     self._bases.put(key, base)
             return base

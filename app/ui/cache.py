@@ -16,7 +16,9 @@ bases no longer served are removed).
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import threading
+import zlib
 from collections import OrderedDict
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from app.data.atlas import Atlas
 from app.domain.filters import Filter, apply_filter
 from app.io.atomic import atomic_write
 from app.io.export import export_bytes
+from app.io.reference_layers import layers_stamp, tiles_folder, user_layer_specs
 from app.map.assets import ensure_static_assets
 from app.map.basemaps import BASEMAPS
 from app.map.live import base_key, live_base
@@ -129,6 +132,26 @@ def static_assets() -> Path:
     return ensure_static_assets(STATIC_DIR)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _served_tiles(stamp: tuple) -> None:
+    """The vector tiles of the planners' reference layers, copied under STATIC_DIR/tiles (the
+    URL of :data:`app.io.reference_layers.TILES_URL`), once per set of layers; tiles of layers
+    no longer kept are removed."""
+    target = STATIC_DIR / "tiles"
+    wanted = {spec.id for spec in user_layer_specs()}
+    for old in (target.iterdir() if target.is_dir() else ()):
+        if old.name not in wanted:
+            shutil.rmtree(old, ignore_errors=True)
+    for layer_id in wanted:
+        shutil.rmtree(target / layer_id, ignore_errors=True)
+        shutil.copytree(tiles_folder(layer_id), target / layer_id)
+
+
+def serve_tiles() -> None:
+    """Make the reference layers' tiles servable (cheap when nothing changed)."""
+    _served_tiles(layers_stamp())
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def filter_mask(version: str, key: tuple, _flt: Filter, asof: str | None = None,
                 _atlas: Atlas | None = None) -> pd.Series:
@@ -182,7 +205,10 @@ def live_base_url(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | Non
     store's revision), language and basemap, and its key: built and written to the static
     folder once per process, shared by every session (a browser fetches it once per page
     visit)."""
-    version = atlas.data_version
+    tiled = [spec.tiles_url for spec in atlas.reference_layers if spec.tiles_url]
+    version = atlas.data_version + (f".t{zlib.crc32(' '.join(tiled).encode()):08x}" if tiled else "")
+    if tiled:
+        serve_tiles()
     return (_live_base_file(version, lang, basemap, tianditu_key, atlas),
             base_key(version, lang, basemap))
 

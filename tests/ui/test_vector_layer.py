@@ -49,3 +49,28 @@ def test_tiles_are_painted_and_a_click_shows_attributes_as_text(desktop_page: Pa
         assert desktop_page.evaluate("window.__pwned") is None
     assert errors == []
     assert_only_local_requests(log)
+
+
+def test_the_app_draws_a_planners_tiled_layer_chosen_by_ref(app_server, desktop_page: Page,
+                                                           tmp_path: Path, screenshot):
+    from app.io.reference_layers import save_layer, tiles_folder
+    from tests.ui.conftest import REPO, open_map
+
+    folder = tmp_path / "reference_layers"
+    block = gpd.GeoDataFrame({"use": [HOSTILE]}, crs="EPSG:4326",
+                             geometry=[shapely.box(121.396, 31.212, 121.404, 31.218)])
+    frame = gpd.GeoDataFrame(gpd.pd.concat([footprints(200, seed=5), block], ignore_index=True),
+                             crs="EPSG:4326")
+    save_layer(frame, "buildings", "建筑轮廓", "Building footprints", "buildings.gpkg", folder)
+    build_tiles(frame, tiles_folder("buildings", folder), "buildings", zooms=(11, 15))
+    url = app_server(REPO / "streamlit_app.py", env={"ATLAS_REFERENCE_LAYERS_DIR": str(folder)})
+    live = open_map(desktop_page, f"{url}/?basemap=none&ref=buildings&lat=31.215&lon=121.40&z=15")
+    live.wait_for_function("() => window.atlasVectorStats && window.atlasVectorStats.features > 0",
+                           timeout=60_000)
+    box = desktop_page.locator('iframe[title="app.ui.live_map.atlas_live_map"]').bounding_box()
+    desktop_page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    card = live.locator(".atlas-vector-card")
+    card.wait_for(timeout=30_000)
+    screenshot(desktop_page, "vector-layer-in-app")
+    assert card.locator("strong").inner_text() == "建筑轮廓"
+    assert card.locator("td").first.inner_text() == HOSTILE and card.locator("img").count() == 0

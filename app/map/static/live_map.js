@@ -62,7 +62,8 @@
   /* Leaflet, the plugins and atlas_map.js, in order (CSS alongside). */
   function loadAssets(assets) {
     assets.css.forEach(function (url) { load("link", url); });
-    var chain = Promise.all(assets.js.concat(["./atlas_map.js"]).map(function (url) {
+    var chain = Promise.all(assets.js.concat(["./atlas_map.js", "./vendor/Leaflet.VectorGrid.bundled.min.js",
+                                              "./vector_layer.js"]).map(function (url) {
       return load("script", url);
     }));
     var style = document.createElement("style");
@@ -254,6 +255,10 @@
     state.rowLayer = base.row_layers || [];
     state.layerIds = base.layers.map(function (layer) { return layer.id; });
     base.refs.forEach(function (ref) {
+      if (ref.tiles !== undefined) {  // a planner's own layer: vector tiles (none on a GCJ-02 basemap)
+        state.refs[ref.id] = ref.tiles ? window.atlasVectorLayer(ref.tiles) : L.layerGroup();
+        return;
+      }
       var made = svgLayer(ref.parts, ref.config, ref.below ? "atlasBelow" : "atlasAbove", null);
       state.refs[ref.id] = made.group;
     });
