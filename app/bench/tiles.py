@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
-import http.server
 import json
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -33,6 +30,7 @@ import numpy as np
 import shapely
 
 from app.bench.render import CHROMIUM, CHROMIUM_ARGS
+from app.bench.render import _serve as serve_folder  # the render bench's own loopback server
 from app.data.atlas import load_atlas
 from app.geo.gazetteer import DISTRICT_ID
 from app.map.assets import ensure_static_assets
@@ -121,22 +119,11 @@ def site(root: Path) -> Path:
     return root
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @contextlib.contextmanager
 def served(root: Path) -> Iterator[str]:
     """`root` served on a free port of 127.0.0.1 (a thread); yields the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(root) as base:
+        yield base
 
 
 def _p95(values: Sequence[float]) -> float | None:
