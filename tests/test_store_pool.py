@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.errors import StoreError
-from app.store.postgis import PostgisStore, _pool, pool_size
+from app.store.postgis import PostgisStore, _pool, close_pools, pool_size
 from tests import pg_support
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +73,7 @@ def own_server():
     try:
         yield start(), stop, start
     finally:
+        close_pools()  # its pool, before its server goes for good
         subprocess.run(["bash", str(START), "stop"], env=env, capture_output=True, timeout=120)
         shutil.rmtree(folder, ignore_errors=True)
 

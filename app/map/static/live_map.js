@@ -59,11 +59,21 @@
     });
   }
 
+  /* Leaflet.VectorGrid and vector_layer.js, loaded once, when a base has a tiled layer */
+  var vectorLoading = null;
+  function vectorScripts() {
+    if (!vectorLoading) {
+      vectorLoading = load("script", "./vendor/Leaflet.VectorGrid.bundled.min.js").then(function () {
+        return load("script", "./vector_layer.js");
+      });
+    }
+    return vectorLoading;
+  }
+
   /* Leaflet, the plugins and atlas_map.js, in order (CSS alongside). */
   function loadAssets(assets) {
     assets.css.forEach(function (url) { load("link", url); });
-    var chain = Promise.all(assets.js.concat(["./atlas_map.js", "./vendor/Leaflet.VectorGrid.bundled.min.js",
-                                              "./vector_layer.js"]).map(function (url) {
+    var chain = Promise.all(assets.js.concat(["./atlas_map.js"]).map(function (url) {
       return load("script", url);
     }));
     var style = document.createElement("style");
@@ -256,7 +266,8 @@
     state.layerIds = base.layers.map(function (layer) { return layer.id; });
     base.refs.forEach(function (ref) {
       if (ref.tiles !== undefined) {  // a planner's own layer: vector tiles (none on a GCJ-02 basemap)
-        state.refs[ref.id] = ref.tiles ? window.atlasVectorLayer(ref.tiles) : L.layerGroup();
+        var holder = state.refs[ref.id] = L.layerGroup();
+        if (ref.tiles) { vectorScripts().then(function () { holder.addLayer(window.atlasVectorLayer(ref.tiles)); }); }
         return;
       }
       var made = svgLayer(ref.parts, ref.config, ref.below ? "atlasBelow" : "atlasAbove", null);
