@@ -29,8 +29,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from app.bench.render import CHROMIUM, CHROMIUM_ARGS
-from app.bench.render import _serve as serve_folder  # the render bench's own loopback server
+from app.bench.render import CHROMIUM, CHROMIUM_ARGS, serve_folder
 from app.data.atlas import load_atlas
 from app.geo.gazetteer import DISTRICT_ID
 from app.map.assets import ensure_static_assets

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -277,6 +278,10 @@ def pool_size(environ: Mapping[str, str] | None = None) -> tuple[int, int]:
     return sizes[0], sizes[1]
 
 
+# The pool reports each failed reconnection as a warning; the store's own errors say what a
+# caller needs to know, so the pool's reports go to a log only where the app configures one.
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+
 _pools: dict[tuple, ConnectionPool] = {}
 _pools_lock = threading.Lock()
 #: The pools whose last connection worked (the others are probed first: see PostgisStore._probe).
@@ -371,10 +376,12 @@ class PostgisStore:
 
         psycopg errors leave here as the atlas's named errors (see the module docstring).
         """
-        pool, key = _pool(self._params, self._wait_s), _pool_key(self._params)
+        key = _pool_key(self._params)
         if key not in _pools_ok:
             self._probe()  # no connection yet, or the last one failed: say why at once
-            pool.check()  # the server answers again: connections it dropped are replaced
+            if key in _pools:
+                _pools[key].check()  # the server answers again: dropped connections replaced
+        pool = _pool(self._params, self._wait_s)  # made once a connection has worked
         notices: list[str] = []
 
         def collect(diag: psycopg.errors.Diagnostic) -> None:
