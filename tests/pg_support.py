@@ -25,6 +25,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from app.store.postgis import close_pools
+
 ROOT = Path(__file__).resolve().parent.parent
 START_SCRIPT = ROOT / ".ci" / "start-postgis"
 _counter = itertools.count()
@@ -89,5 +91,6 @@ def pg_url(postgis_server: tuple[str, str]) -> Iterator[str]:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield urlsplit(url)._replace(path=f"/{name}").geturl()
+    close_pools()  # the pooled connections to it, before it goes
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -19,7 +19,6 @@ import pytest
 import shapely
 
 from app.bench.synthetic import synthetic_atlas
-from app.domain.filters import Filter, apply_filter
 from app.geo.crs import convert
 from app.map.builder import build_map
 from app.map.legend import legend_spec
@@ -304,28 +303,6 @@ def test_jinja_syntax_in_register_text_is_not_a_template(atlas):
     frame.loc[i, "name_zh"] = "{{ 7*7 }}X"
     html = build_map(atlas, frame, basemap="none").get_root().render()
     assert "{{ 7*7 }}X" in html and "49X" not in html
-
-
-def test_the_page_rebuilds_only_the_layers_whose_rows_changed(city):
-    from app.ui import cache as data
-
-    data._layer_cache.clear()
-    everything = np.ones(len(city.projects), dtype=bool)
-    first = data.map_layers(city, everything, "zh", "wgs84")
-    again = data.map_layers(city, everything, "zh", "wgs84")
-    assert all(again[k] is first[k] for k in first)  # a rerun with the same filter: all cached
-    # Narrowing the layer filter keeps the rows of the layers still shown: reused, not rebuilt.
-    two = apply_filter(city.projects, Filter(values={"layer": ("renewal", "public_space")})).to_numpy()
-    narrowed = data.map_layers(city, two, "zh", "wgs84")
-    assert narrowed["renewal"] is first["renewal"] and narrowed["public_space"] is first["public_space"]
-    assert narrowed["innovation"].count == 0
-    # Another language or basemap CRS is another layer.
-    assert data.map_layers(city, everything, "en", "wgs84")["renewal"] is not first["renewal"]
-    assert data.map_layers(city, everything, "zh", "gcj02")["renewal"] is not first["renewal"]
-    # A status filter changes every layer's rows: rebuilt, and equal to a fresh build.
-    operating = apply_filter(city.projects, Filter(values={"status": ("operating",)})).to_numpy()
-    rebuilt = data.map_layers(city, operating, "zh", "wgs84")
-    assert rebuilt == project_layers(city, city.projects[operating])
 
 
 # -- the layer specs decide what tooltips, cards and filters show -------------------------------

@@ -7,17 +7,29 @@ the OGC API service at city scale and the app with and without it (see :mod:`app
 ``python -m app.bench supervision [options]`` times progress and the comparison of two days
 (see :mod:`app.bench.supervision`);
 ``python -m app.bench sandbox`` what parsing an untrusted file in a worker process costs (see
-:mod:`app.bench.sandbox`).
+:mod:`app.bench.sandbox`);
+``python -m app.bench living`` and ``python -m app.bench scale`` the living register's fold and
+``export`` at city scale (see :mod:`app.bench.living`); ``python -m app.bench citymap`` the map
+page over a city-scale living register on PostGIS (see :mod:`app.bench.citymap`);
+``python -m app.bench tiles`` a reference layer of a million footprints as vector tiles against
+plain GeoJSON (see :mod:`app.bench.tiles`).
 """
 
 import sys
 
-from app.bench import load, ogc, render, sandbox, supervision
+from app.bench import citymap, living, load, ogc, render, sandbox, supervision, tiles
 
 
 def main(argv: list[str]) -> int:
     """Run the benchmark the first argument names (``load``, ``ogc``, ``sandbox``,
-    ``supervision`` or ``render``; default ``render``)."""
+    ``supervision``, ``living``, ``scale``, ``citymap``, ``tiles`` or ``render``; default
+    ``render``)."""
+    if argv[:1] == ["tiles"]:
+        return tiles.main(argv[1:])
+    if argv[:1] == ["citymap"]:
+        return citymap.main(argv[1:])
+    if argv[:1] in (["living"], ["scale"]):
+        return living.main(argv)
     if argv[:1] == ["load"]:
         return load.main(argv[1:])
     if argv[:1] == ["ogc"]:

@@ -65,7 +65,7 @@ from app.map.project_layers import project_layers
 from app.map.scriptjson import script_json
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "FIELDS", "BenchError", "choose_filters", "floor_text",
-           "main", "report", "run", "serve", "summarise"]
+           "main", "report", "run", "serve", "serve_folder", "summarise"]
 
 #: Debian's Chromium; Playwright's own browser download is never used.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -244,6 +244,12 @@ def _serve(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def serve_folder(folder: Path) -> contextlib.AbstractContextManager[str]:
+    """Serve `folder` on a free port of 127.0.0.1 in a thread (a context manager yielding the
+    base URL), as the benchmark's pages are served."""
+    return _serve(folder)
 
 
 @contextlib.contextmanager

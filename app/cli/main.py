@@ -11,19 +11,23 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from app.cli import api_keys as cli_api_keys
 from app.cli import boundaries as cli_boundaries
 from app.cli import history as cli_history
 from app.cli import import_cmd as cli_import
+from app.cli import layers as cli_layers
 from app.cli import nearest as cli_nearest
 from app.cli import sheet as cli_sheet
 from app.cli import store as cli_store
 from app.cli import supervision as cli_supervision
 from app.cli.asof import add_asof_argument, asof_day
 from app.data.atlas import Atlas, check_atlas
+from app.data.layer_join import join_layer
 from app.domain.filters import Filter, check_filter, parse_where
 from app.domain.model import PRECISIONS
-from app.errors import AtlasError, FilterError
+from app.errors import AtlasError, FilterError, SubmissionError
 from app.io import export
 from app.io.atomic import atomic_write
 from app.io.export import (
@@ -36,6 +40,7 @@ from app.io.export import (
 from app.io.importer import DEFAULT_LAYER
 from app.io.naming import default_stem, per_layer_paths, safe_output_path
 from app.io.prepare import OUTPUT_CRS
+from app.io.reference_layers import load_layer
 from app.service.atlas import BUILT_IN, shown_atlas
 
 __all__ = ["main"]
@@ -67,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--per-layer", action="store_true",
                      help="one file per layer: --output is a stem or a folder ending in '/', and "
                           "each file is <stem>-<layer>.<suffix>")
+    exp.add_argument("--join-layer", default=None, metavar="ID",
+                     help="add, per project, the features of this reference layer it touches "
+                          "(`layers list`) and its area on them in m2")
+    exp.add_argument("--join-field", default=None, metavar="FIELD",
+                     help="the layer's field that names a touched feature (default: its row number)")
     cli_store.add_register_argument(exp)
     add_asof_argument(exp)
     cli_nearest.add_parser(sub)
@@ -77,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_history.add_parser(sub)
     cli_api_keys.add_parser(sub)
     cli_supervision.add_parsers(sub)
+    cli_layers.add_parser(sub)
     return parser
 
 
@@ -152,14 +163,23 @@ def _report(path: Path, selected_count: int, located: int) -> str:
             f"unlocated) to {path}")
 
 
+def _joined(atlas: Atlas, layer_id: str, field: str | None) -> pd.DataFrame:
+    """The columns ``<id>_features``, ``<id>_touched`` and ``<id>_area_m2`` of the projects."""
+    joined = join_layer(atlas.projects, load_layer(layer_id), label=field)
+    return joined.rename(columns=lambda c: f"{layer_id}_{c}")
+
+
 def _export(args: argparse.Namespace) -> int:
     """``export``: the same bytes as the app's download, written atomically where asked."""
     asof = asof_day(args.asof, register=args.register)
     atlas = current_atlas(args.data_dir, args.layers_dir, args.register, asof)
     flt = build_filter(atlas, args.layer, args.where, args.query)
+    extra = _joined(atlas, args.join_layer, args.join_field) if args.join_layer else None
+    if extra is not None and args.per_layer:
+        raise SubmissionError("--join-layer writes one file: leave out --per-layer")
     if not args.per_layer:
         target = safe_output_path(args.output)
-        data, _name, _mime = export_bytes(atlas, flt, args.format, args.crs, asof=asof)
+        data, _name, _mime = export_bytes(atlas, flt, args.format, args.crs, asof=asof, extra=extra)
         atomic_write(target, data)
         selected = select_projects(atlas, flt)
         print(_report(target, len(selected), int(selected.geometry.notna().sum())))
@@ -197,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_api_keys.run(args)
         if args.command in ("diff", "report"):
             return args.func(args)
+        if args.command == "layers":
+            return cli_layers.run(args)
         return _export(args)
     except (AtlasError, FilterError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -42,6 +42,7 @@ __all__ = [
     "BOUNDARY_KINDS",
     "straddling",
     "BOUNDARY_TOLERANCE_M",
+    "boundaries_stamp",
     "boundary_collection",
     "boundary_layer_specs",
     "boundary_path",
@@ -117,6 +118,18 @@ def default_boundaries_dir() -> Path:
         return Path(os.environ["ATLAS_BOUNDARIES_DIR"])
     in_source = (_ROOT / "pyproject.toml").is_file() and (_ROOT / "app").is_dir()
     return (_ROOT if in_source else Path.cwd()) / "var" / "boundaries"
+
+
+def boundaries_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when an outline file in `folder` is added, replaced or removed: each
+    file's name, size and modification time (empty when there are none), for cache keys.
+
+    >>> boundaries_stamp(Path("/no/such/folder"))
+    ()
+    """
+    if not folder.is_dir():
+        return ()
+    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.geojson")))
 
 
 def boundary_path(folder: Path, kind: str) -> Path:

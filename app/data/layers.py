@@ -173,6 +173,9 @@ class LayerSpec:
     place_ids: tuple[str, ...] = ()
     place_kinds: tuple[str, ...] = ()
     description: str = ""
+    #: For a planner's own reference layer drawn from vector tiles: the URL template of its
+    #: tiles (``…/{z}/{x}/{y}.pbf``, see app/map/vector_tiles.py); empty for every other layer.
+    tiles_url: str = ""
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], where: str) -> LayerSpec:

@@ -40,14 +40,18 @@ store (that is :mod:`app.store`), so the same fold serves both backends and the 
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -73,8 +77,12 @@ __all__ = [
     "TRACKED_FIELDS",
     "UNLOGGED_COLUMNS",
     "Edit",
+    "CuratedSeed",
+    "INDEX_COLUMNS",
+    "LivingFold",
     "apply_living",
     "change_row",
+    "curated_seed",
     "check_attributes",
     "check_date",
     "check_geometry",
@@ -84,6 +92,7 @@ __all__ = [
     "geometry_wkt",
     "needs_review",
     "seed_changes",
+    "seed_reason",
     "seed_values",
     "site_area_m2",
     "stage_counts",
@@ -473,15 +482,27 @@ def seed_values(projects: gpd.GeoDataFrame, *, day: str = SEED_DATE) -> dict[str
     out: dict[str, dict[str, object]] = {}
     columns = [c for c in projects.columns
                if c not in UNLOGGED_COLUMNS and c not in ("status", projects.geometry.name)]
-    records = pd.DataFrame(projects[columns]).to_dict("records")
-    for record, geom, status in zip(records, projects.geometry, projects["status"], strict=True):
-        values = {k: _json_value(v) for k, v in record.items()}
-        values["geometry"] = geometry_wkt(geom)
+    cells = {}
+    for column in columns:  # a column at a time: text as text or None, the rest made plain
+        series = projects[column]
+        if pd.api.types.is_string_dtype(series.dtype) and series.dtype != np.dtype(object):
+            cells[column] = series.astype(object).where(series.notna(), None).tolist()
+        else:
+            cells[column] = [_json_value(v) for v in series.tolist()]
+    geometries = np.array(projects.geometry.array, dtype=object)
+    drawn = np.array([g is not None and isinstance(g, BaseGeometry) and not g.is_empty
+                      for g in geometries], dtype=bool)
+    wkts = np.full(len(geometries), None, dtype=object)
+    if drawn.any():
+        wkts[drawn] = shapely.to_wkt(geometries[drawn], rounding_precision=-1, trim=True)
+    for n, (status, wkt) in enumerate(zip(projects["status"].tolist(), wkts.tolist(), strict=True)):
+        values = {column: cells[column][n] for column in columns}
+        values["geometry"] = wkt
         # cited in the report's own language, as a reference to it is written
-        source = (f"长宁区2025年政府工作报告,第{record.get('report_section', '')}部分"
-                  f"“{record.get('report_paragraph', '')}”")
+        source = (f"长宁区2025年政府工作报告,第{values.get('report_section', '')}部分"
+                  f"“{values.get('report_paragraph', '')}”")
         values["stages"] = [{"stage": str(status), "date": day, "source": source}]
-        out[str(record["id"])] = values
+        out[str(values["id"])] = values
     return out
 
 
@@ -600,6 +621,380 @@ def stage_on(stages: list[Mapping[str, str]], day: str | None) -> dict[str, str]
     return dict(current) if current else None
 
 
+#: The day after every other: "now", as the fold compares days written ``YYYY-MM-DD``.
+_END = "9999-12-31"
+
+def seed_reason(data_version: str) -> str:
+    """The reason the first seed of a register records: it names the curated data's version,
+    so the fold knows those changes hold exactly :func:`seed_values` of that data.
+
+    >>> seed_reason("0a1b2c")
+    'seeded from the curated register (data version 0a1b2c)'
+    """
+    return f"seeded from the curated register (data version {data_version})"
+
+
+@dataclass(frozen=True)
+class CuratedSeed:
+    """The curated register's seed values (:func:`seed_values`) with the reason its first seed
+    records (:func:`seed_reason`): the fold takes a seed change that gives this reason from
+    here instead of parsing the values the store kept, so the curated data is not read back
+    through the store to be folded onto itself."""
+
+    reason: str
+    values: Mapping[str, Mapping[str, object]]
+    #: The curated projects the values were made from: a project of this frame whose only
+    #: seed change is its curated one keeps this frame's cells for every field no planner set.
+    projects: gpd.GeoDataFrame | None = None
+
+
+def curated_seed(projects: gpd.GeoDataFrame, data_version: str) -> CuratedSeed:
+    """The :class:`CuratedSeed` of the curated `projects` of `data_version`.
+
+    >>> from app.data.atlas import load_atlas
+    >>> atlas = load_atlas()
+    >>> seed = curated_seed(atlas.projects, atlas.data_version)
+    >>> len(seed.values) == len(atlas.projects), seed.reason == seed_reason(atlas.data_version)
+    (True, True)
+    """
+    return CuratedSeed(seed_reason(data_version), seed_values(projects), projects)
+
+
+#: One accepted change as the fold reads it: its id, source, effective day, new values, and
+#: when it was recorded and reviewed (the time a planner's position was decided).
+_Row = tuple[int, str, str, Mapping[str, object], object, object]
+
+
+def _log_rows(changes: pd.DataFrame | None, curated: CuratedSeed | None = None
+              ) -> tuple[dict[str, list[_Row]], dict[str, int]]:
+    """The accepted rows of `changes` per project, each project's in id order, and each
+    project's version (the id of its last change of any status): one pass over the log in id
+    order, the values of all rows parsed at once (a first seed of the `curated` data not at
+    all)."""
+    if changes is None or not len(changes):
+        return {}, {}
+    frame = changes if changes["id"].is_monotonic_increasing else changes.sort_values("id", kind="stable")
+    pids = frame["project_id"].to_numpy(dtype=object)
+    ids = frame["id"].to_numpy(dtype=np.int64)
+    versions = dict(zip(pids.tolist(), ids.tolist(), strict=True))  # the last id wins
+    accepted = (frame["status"] == "accepted").to_numpy(dtype=bool)
+    if not accepted.all():
+        frame, pids, ids = frame[accepted], pids[accepted], ids[accepted]
+    reason = curated.reason if curated is not None else None
+    known = curated.values if curated is not None else {}
+    pids_list, sources = pids.tolist(), frame["source"].tolist()
+    given = [known.get(pid) if source == "seed" and why == reason else None
+             for pid, source, why in zip(pids_list, sources, frame["reason"].tolist(), strict=True)]
+    parse = [n for n, v in enumerate(given) if v is None]
+    texts = frame["new"].take(parse).tolist() if len(parse) < len(given) else frame["new"].tolist()
+    # one parse for the whole log: the store keeps each row's values as a JSON object
+    for n, values in zip(parse, json.loads("[" + ",".join(texts) + "]"), strict=True):
+        given[n] = values
+    rows = list(zip(ids.tolist(), sources, map(str, frame["effective"].tolist()), given,
+                    frame["at"].tolist(), frame["reviewed_at"].tolist(), strict=True))
+    # sorted by project, each project's rows still in id order: one slice per project
+    codes, projects = pd.factorize(pids)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(projects) + 1)).tolist()
+    rows = [rows[n] for n in order.tolist()]
+    groups = {pid: rows[bounds[k]:bounds[k + 1]] for k, pid in enumerate(projects.tolist())}
+    return groups, versions
+
+
+def _utc(value: object) -> pd.Timestamp:
+    when = pd.Timestamp(value)
+    return when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+
+
+def _fold_project(rows: list[_Row], asof: str | None, version: int,
+                  curated: Mapping[str, object] | None = None
+                  ) -> tuple[int | None, dict[str, object] | None, pd.Timestamp | None,
+                             frozenset[str] | None, str | None]:
+    """One project's values as of `asof` from its accepted `rows` (in id order); the id of its
+    first seed change in force then (the project's place in the fold's order); when a planner
+    last decided its position (see :func:`geometry_decided`); -- when its only seed change
+    in force is `curated` (its curated values) -- the fields planners set over them; and the
+    day its last planner change in force holds from (None: none). Values are None for a
+    project absent that day (never seeded by then, or retired)."""
+    seed: Mapping[str, object] | None = None
+    seeds = 0
+    first: int | None = None
+    created: Mapping[str, object] | None = None  # a project a planner added: its first values
+    created_at: int | None = None
+    overlay: dict[str, object] = {}
+    added: list[dict[str, str]] = []
+    decided: list[object] = []
+    updated: str | None = None
+    for rid, source, effective, new, at, reviewed in rows:
+        if source == "seed":
+            if asof is not None and effective > asof:
+                continue
+            first = rid if first is None else first
+            seeds += 1
+            # the first seed's values are shared, never changed: a later one makes a new dict
+            seed = None if new.get("_retired") else new if seed is None else {**seed, **new}
+            continue
+        entry = new.get("stage_entry")
+        if entry:
+            added.append(entry)
+        if asof is not None and effective > asof:
+            continue
+        updated = effective if updated is None or effective > updated else updated
+        if entry is not None and len(new) == 1:
+            continue
+        if new.get("_created"):
+            created = {k: v for k, v in new.items() if k not in ("_created", "stage_entry")}
+            created_at = rid if created_at is None else created_at
+        elif entry is None:
+            overlay.update(new)
+        else:
+            overlay.update((k, v) for k, v in new.items() if k != "stage_entry")
+        if "geometry" in new:
+            decided.append(at if reviewed is None or pd.isna(reviewed) else reviewed)
+    when = max(_utc(t) for t in decided) if decided else None
+    if seeds == 0 and created is not None:  # never seeded: the planner's first values stand for it
+        seed, first = created, created_at
+    if seed is None or overlay.pop("_retired", False):
+        return first, None, when, None, updated
+    merged = {**seed, **overlay}
+    day = asof or _END
+    stages = [*seed.get("stages", []), *added]
+    if len(stages) > 1 or asof is not None:
+        stages = sorted((s for s in stages if s["date"] <= day), key=itemgetter("date"))
+    merged["stages"] = stages
+    current = stages[-1] if stages else None
+    merged["status"] = current["stage"] if current else ""
+    merged["stage_date"] = current["date"] if current else ""
+    merged["edit_version"] = version
+    own = frozenset(overlay) if seeds == 1 and curated is not None and seed is curated else None
+    return first, merged, when, own, updated
+
+
+#: The columns of a change log's index (:meth:`LivingFold.stale`): enough to see which rows
+#: are new or were reviewed, without their values.
+INDEX_COLUMNS: tuple[str, ...] = ("id", "project_id", "status", "version")
+
+
+class LivingFold:
+    """The fold of one register's change log as of one day (None: now), kept up to date.
+
+    :meth:`update` reads a newer copy of the log and refolds only the projects whose rows are
+    new or changed since the copy before (a review raises a row's ``version``); :meth:`stale`
+    tells from the log's index alone (:data:`INDEX_COLUMNS`) which projects those are, so a
+    caller reads only their rows and hands them to :meth:`update`. :meth:`projects` gives the
+    atlas's projects, rebuilding only the refolded projects' rows of the frame it gave before.
+    A full fold is linear in the log; an update with one accepted edit touches one project.
+    Folding a log at once and folding it in steps give the same result. `curated` is the
+    curated register's seed (:class:`CuratedSeed`), when known: its projects are not read
+    back from the log.
+
+    >>> rows = [change_row(1, "p", "seed", {}, {"status": "planning", "stages": []},
+    ...                    effective="2025-01-08")]
+    >>> living = LivingFold()
+    >>> living.update(pd.DataFrame(rows)) is None  # the first read folds everything
+    True
+    >>> rows.append(change_row(2, "p", "planner", {}, {"lead_agency": "区建管委"}, effective="2025-02-01"))
+    >>> log = pd.DataFrame(rows)
+    >>> sorted(living.stale(log[list(INDEX_COLUMNS)]))
+    ['p']
+    >>> sorted(living.update(log)), living.values["p"]["lead_agency"]
+    (['p'], '区建管委')
+    >>> living.update(log)  # nothing new
+    frozenset()
+    """
+
+    def __init__(self, asof: str | None = None, curated: CuratedSeed | None = None) -> None:
+        self.asof = asof
+        self.curated = curated
+        #: Each present project's values as :func:`fold` gives them, in the fold's order.
+        self.values: dict[str, dict[str, object]] = {}
+        #: When a planner last decided each project's position (:func:`geometry_decided`).
+        self.decided: dict[str, pd.Timestamp] = {}
+        #: The day each project's last planner change in force holds from (its last update).
+        self.updated: dict[str, str] = {}
+        self._first: dict[str, int] = {}
+        self._own: dict[str, frozenset[str]] = {}
+        self._ids = np.empty(0, dtype=np.int64)
+        self._versions = np.empty(0, dtype=np.int64)
+        self._folded = False
+        self._dirty: set[str] | None = None
+        self._frame: gpd.GeoDataFrame | None = None
+        self._base: gpd.GeoDataFrame | None = None
+        self._rows: dict[str, int] = {}
+        self._base_rows: dict[str, int] = {}
+
+    @staticmethod
+    def _index(index: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        if len(index) and not index["id"].is_monotonic_increasing:
+            index = index.sort_values("id", kind="stable")
+        return index, index["id"].to_numpy(dtype=np.int64), index["version"].to_numpy(dtype=np.int64)
+
+    def stale(self, index: pd.DataFrame) -> frozenset[str] | None:
+        """The projects whose rows in the log with this `index` (:data:`INDEX_COLUMNS`, every
+        row) are new or changed since the log last folded; None when the whole log must be
+        read (nothing folded yet, or a log that is not the one before with rows appended or
+        reviewed -- a store loaded anew, say -- or so many changes that a full fold is quicker)."""
+        if not self._folded:
+            return None
+        index, ids, versions = self._index(index)
+        seen = len(self._ids)
+        if len(ids) < seen or not np.array_equal(ids[:seen], self._ids):
+            return None
+        touched = np.flatnonzero(versions[:seen] != self._versions)
+        at = np.concatenate([touched, np.arange(seen, len(ids))])
+        changed = frozenset(index["project_id"].take(at).tolist()) if len(at) else frozenset()
+        return None if len(changed) > max(100, len(self.values) // 10) else changed
+
+    def update(self, changes: pd.DataFrame | None, index: pd.DataFrame | None = None
+               ) -> frozenset[str] | None:
+        """Bring the fold to the log: `changes` is the whole log (oldest first, as a store
+        returns it), or -- with the whole log's `index` -- every row of the projects
+        :meth:`stale` named. Returns the ids of the projects refolded (None: all of them)."""
+        if changes is None or not len(changes):
+            changes = pd.DataFrame(columns=list(CHANGE_COLUMNS))
+        whole = index is None
+        index = changes[list(INDEX_COLUMNS)] if whole else index
+        stale = self.stale(index)
+        if stale is None:
+            if not whole:
+                raise ValueError("the whole log must be folded: pass it without an index")
+            with _collector_paused():
+                self._refold(changes)
+            return None
+        if not stale:
+            return frozenset()
+        _, self._ids, self._versions = self._index(index)
+        rows = changes[changes["project_id"].isin(list(stale)).to_numpy(dtype=bool)] if whole \
+            else changes
+        groups, latest = _log_rows(rows, self.curated)
+        known = self.curated.values if self.curated is not None else {}
+        reorder = False
+        for pid in stale:
+            first, values, when, own, updated = _fold_project(groups.get(pid, []), self.asof,
+                                                              latest.get(pid, 0), known.get(pid))
+            was = self._first.get(pid) if pid in self.values else None
+            _put(self.values, pid, values)
+            _put(self._first, pid, first if values is not None else None)
+            _put(self.decided, pid, when)
+            _put(self.updated, pid, updated)
+            _put(self._own, pid, own)
+            reorder |= (values is None) != (was is None) or (values is not None and first != was)
+        if reorder:  # projects came or went: the fold's order again, the frame rebuilt
+            self.values = dict(sorted(self.values.items(), key=lambda item: self._first[item[0]]))
+            self._dirty = None
+        elif self._dirty is not None:
+            self._dirty |= stale
+        return stale
+
+    def _refold(self, changes: pd.DataFrame) -> None:
+        groups, latest = _log_rows(changes, self.curated)
+        known = self.curated.values if self.curated is not None else {}
+        values: dict[str, dict[str, object]] = {}
+        firsts: dict[str, int] = {}
+        decided: dict[str, pd.Timestamp] = {}
+        owns: dict[str, frozenset[str]] = {}
+        updates: dict[str, str] = {}
+        for pid, rows in groups.items():
+            first, folded, when, own, updated = _fold_project(rows, self.asof, latest.get(pid, 0),
+                                                              known.get(pid))
+            if folded is not None:
+                values[pid], firsts[pid] = folded, first
+            if when is not None:
+                decided[pid] = when
+            if updated is not None:
+                updates[pid] = updated
+            if own is not None:
+                owns[pid] = own
+        self._first, self.decided, self._own, self.updated = firsts, decided, owns, updates
+        self.values = dict(sorted(values.items(), key=lambda item: firsts[item[0]]))
+        _, self._ids, self._versions = self._index(changes[list(INDEX_COLUMNS)])
+        self._folded, self._dirty = True, None
+
+    def _plain(self, base: gpd.GeoDataFrame) -> Mapping[str, frozenset[str]]:
+        """The projects of `base` whose cells stand but for the fields planners set."""
+        curated = self.curated
+        return self._own if curated is not None and curated.projects is base else {}
+
+    def projects(self, base: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The projects of `base` as the fold has them (see :func:`apply_living`); the frame of
+        the call before with only the refolded projects' rows rebuilt when `base` is the same
+        frame and no project came or went. The frame is shared: do not modify it."""
+        if self._frame is not None and self._base is base and self._dirty == set():
+            return self._frame
+        with _collector_paused():
+            if self._frame is None or self._base is not base or self._dirty is None:
+                frame = _living_frame(base, self.values, self._plain(base))
+                self._rows = {pid: n for n, pid in enumerate(frame["id"].tolist())}
+                self._base_rows = {pid: n for n, pid in enumerate(base["id"].astype(str).tolist())}
+            else:
+                frame = self._patched(base, self._dirty)
+        self._frame, self._base, self._dirty = frame, base, set()
+        return frame
+
+    def _patched(self, base: gpd.GeoDataFrame, pids: set[str]) -> gpd.GeoDataFrame:
+        """The frame before with the rows of `pids` rebuilt: only the columns whose cells
+        changed are copied (the frame before stays as it was)."""
+        sub = base.iloc[sorted(self._base_rows[pid] for pid in pids if pid in self._base_rows)]
+        rows = _living_frame(sub, {pid: self.values[pid] for pid in pids if pid in self.values},
+                             self._plain(base))
+        at = [self._rows[pid] for pid in rows["id"].tolist()]
+        before = self._frame.iloc[at]
+        out = self._frame.copy(deep=False)
+        for column in out.columns:
+            new, old = rows[column].tolist(), before[column].tolist()
+            if all(_same_cell(a, b) for a, b in zip(old, new, strict=True)):
+                continue
+            if column == out.geometry.name:
+                cells = np.array(out.geometry.array, dtype=object)
+                cells[at] = rows.geometry.to_numpy()
+                out = out.set_geometry(gpd.GeoSeries(list(cells), index=out.index, crs=out.crs))
+                continue
+            dtype = out[column].dtype
+            if dtype == np.dtype(object):  # cells that are lists or dicts: set one by one
+                cells = out[column].to_numpy(copy=True)
+                for n, value in zip(at, new, strict=True):
+                    cells[n] = value
+                out[column] = pd.Series(cells, index=out.index, dtype=object)
+            else:  # copied on write, the frame before keeps its own
+                out.iloc[at, out.columns.get_loc(column)] = rows[column].to_numpy(dtype=dtype) \
+                    if isinstance(dtype, np.dtype) else rows[column].array
+        return out
+
+
+def _put(mapping: dict, key: str, value: object) -> None:
+    """`mapping[key] = value`, or no `key` when `value` is None."""
+    if value is None:
+        mapping.pop(key, None)
+    else:
+        mapping[key] = value
+
+
+def _same_cell(a: object, b: object) -> bool:
+    """Whether two cells of a column hold the same value (NaN and NA equal themselves)."""
+    if a is b:
+        return True
+    if isinstance(a, BaseGeometry) and isinstance(b, BaseGeometry):
+        return bool(shapely.equals_identical(a, b))
+    try:
+        return bool(a == b) if not (pd.isna(a) is True and pd.isna(b) is True) else True
+    except (TypeError, ValueError):  # arrays and the like: compare as text
+        return repr(a) == repr(b)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a fold makes its many small dicts and
+    lists (none of them cyclic): with it on, each pass walks every object made so far and a
+    fold of 100,000 projects takes several times as long."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def fold(changes: pd.DataFrame, asof: str | None = None) -> dict[str, dict[str, object]]:
     """Each project's values as of `asof` (``YYYY-MM-DD``; None: now) from the change log.
 
@@ -610,91 +1005,90 @@ def fold(changes: pd.DataFrame, asof: str | None = None) -> dict[str, dict[str, 
     those dated on or before `asof`; ``status`` and ``stage_date`` are the stage then in force.
     Retired projects and projects first seeded after `asof` are absent. ``edit_version`` is
     the id of the project's last change of any status (what a planner's save is checked against).
+    Projects come in the order of their first seed change in force. Linear in the log.
     """
-    seed: dict[str, dict[str, object] | None] = {}
-    created: dict[str, dict[str, object]] = {}
-    overlay: dict[str, dict[str, object]] = {}
-    added: dict[str, list[dict[str, str]]] = {}
-    rows = _accepted(changes, None)
-    for row in rows:
-        pid = row["project_id"]
-        new = json.loads(row["new"])
-        if row["source"] != "seed":
-            entry = new.pop("stage_entry", None)
-            if entry:
-                added.setdefault(pid, []).append(entry)
-        if asof is not None and str(row["effective"]) > asof:
-            continue
-        if row["source"] == "seed":
-            if new.get("_retired"):
-                seed[pid] = None
-            else:
-                seed[pid] = {**(seed.get(pid) or {}), **new}
-        elif new.pop("_created", False):  # a project a planner added: its first values
-            created[pid] = new
-        else:
-            overlay.setdefault(pid, {}).update(new)
-    versions: dict[str, int] = {}
-    if changes is not None and len(changes):
-        versions = {str(k): int(v) for k, v in changes.groupby("project_id")["id"].max().items()}
-    out: dict[str, dict[str, object]] = {}
-    bases = {**{pid: v for pid, v in created.items() if pid not in seed}, **seed}
-    for pid, values in bases.items():
-        if values is None or overlay.get(pid, {}).get("_retired"):
-            continue
-        merged = {**values, **overlay.get(pid, {})}
-        merged.pop("_retired", None)
-        stages = [*values.get("stages", []), *added.get(pid, [])]
-        day = asof or "9999-12-31"
-        stages = sorted((s for s in stages if s["date"] <= day), key=lambda s: s["date"])
-        merged["stages"] = stages
-        current = stage_on(stages, asof)
-        merged["status"] = current["stage"] if current else ""
-        merged["stage_date"] = current["date"] if current else ""
-        merged["edit_version"] = versions.get(pid, 0)
-        out[pid] = merged
-    return out
+    living = LivingFold(asof)
+    living.update(changes)
+    return living.values
 
 
-def apply_living(projects: gpd.GeoDataFrame, changes: pd.DataFrame,
-                 asof: str | None = None) -> gpd.GeoDataFrame:
-    """`projects` as the change log says they stand on `asof` (None: now): rows absent that
-    day dropped, tracked fields and :data:`LIVING_COLUMNS` set from :func:`fold`, the site area
-    computed from the geometry. `projects` is not modified.
-    """
-    state = fold(changes, asof)
-    keep = projects["id"].astype(str).isin(state)
+def _column(current: pd.Series, values: list[object]) -> pd.Series:
+    """`values` as a column of the frame, in the dtype of the column it replaces (as writing
+    them cell by cell into it would leave it)."""
+    try:
+        return pd.Series(values, index=current.index, dtype=current.dtype)
+    except (TypeError, ValueError):  # a value the dtype cannot hold: the column holds objects
+        return pd.Series(values, index=current.index, dtype=object)
+
+
+#: Columns every project's fold sets anew (the stage of the day, the living columns).
+_FOLDED = frozenset({"status", *LIVING_COLUMNS})
+
+
+def _living_frame(projects: gpd.GeoDataFrame, state: Mapping[str, Mapping[str, object]],
+                  plain: Mapping[str, frozenset[str]] | None = None) -> gpd.GeoDataFrame:
+    """`projects` as `state` (folded values per project id) has them, a column at a time.
+    `plain` names projects whose cells in `projects` hold their logged values but for the
+    fields given (those of their curated seed, with planners' fields over them): for them only
+    those fields and the folded ones are written."""
+    plain = plain or {}
+    name = projects.geometry.name
+    ids = projects["id"].astype(str).tolist()
+    keep = np.fromiter((pid in state for pid in ids), dtype=bool, count=len(ids))
     out = projects[keep].copy()
-    missing = [pid for pid in state if pid not in set(out["id"].astype(str))]
-    if missing:  # dropped by a newer seed, shown as they stood: rebuilt from their logged values
-        rows = pd.DataFrame([{c: state[pid].get(c) for c in out.columns if c != out.geometry.name}
-                             for pid in missing])
+    present = set(np.asarray(ids, dtype=object)[keep].tolist())
+    missing = [pid for pid in state if pid not in present]
+    if missing:  # dropped by a newer seed, shown as they stood: made from their logged values
+        columns = [c for c in out.columns if c != name]
+        rows = pd.DataFrame({c: [state[pid].get(c) for pid in missing] for c in columns},
+                            columns=columns)
         rows["id"] = missing
         if "search_text" in rows:
             rows["search_text"] = [" ".join(str(state[p].get(k) or "") for k in ("name_zh", "name_en")).lower()
                                    for p in missing]
-        name = out.geometry.name
         rows[name] = gpd.GeoSeries([None] * len(rows), crs="EPSG:4326")
         out = gpd.GeoDataFrame(pd.concat([out, gpd.GeoDataFrame(rows, geometry=name, crs="EPSG:4326")],
                                          ignore_index=True), geometry=name, crs="EPSG:4326")
     for column in LIVING_COLUMNS:
         out[column] = None
-    index = dict(zip(out["id"].astype(str), out.index, strict=True))
-    geometries = list(out.geometry)
-    positions = {i: n for n, i in enumerate(out.index)}
-    for pid, values in state.items():
-        i = index.get(pid)
-        if i is None:
+    order = out["id"].astype(str).tolist()
+    records = [state[pid] for pid in order]
+    # rows whose every logged cell is written; the others only in the fields planners set
+    own = [plain.get(pid) if n < len(present) else None for n, pid in enumerate(order)]
+    every = [n for n, o in enumerate(own) if o is None]
+    some: dict[str, list[int]] = {}
+    for n, fields in enumerate(own):
+        for field_name in fields or ():
+            some.setdefault(field_name, []).append(n)
+    keys: set[str] = set(_FOLDED)
+    for n in every:
+        keys.update(records[n])
+    keys.update(some)
+    for column in [c for c in out.columns if c in keys and c != name]:
+        rows_to_write = range(len(records)) if column in _FOLDED or len(every) == len(records) \
+            else sorted([*every, *some.get(column, ())])
+        if not rows_to_write:
             continue
-        for name, value in values.items():
-            if name == "geometry":
-                geometries[positions[i]] = shapely.from_wkt(value) if value else None
-            elif name in out.columns or name in ("status", "stage_date"):
-                out.at[i, name] = list(value) if isinstance(value, list) else value
-        # a site's area only: an area-precision outline (a zone, a programme) is not a site
-        site = values.get("precision", out.at[i, "precision"]) == "site"
-        out.at[i, "site_area_m2"] = site_area_m2(geometries[positions[i]]) if site else None
-    out = out.set_geometry(gpd.GeoSeries(geometries, index=out.index, crs="EPSG:4326"))
+        cells = [None] * len(records) if column in LIVING_COLUMNS else out[column].tolist()
+        for n in rows_to_write:
+            record = records[n]
+            if column in record:
+                value = record[column]
+                cells[n] = list(value) if type(value) is list else value  # the fold keeps its own
+        out[column] = _column(out[column], cells)
+    geometries = np.array(out.geometry.array, dtype=object)
+    logged = [n for n in sorted([*every, *some.get("geometry", ())]) if "geometry" in records[n]]
+    if logged:
+        geometries[logged] = shapely.from_wkt(
+            np.array([records[n]["geometry"] or None for n in logged], dtype=object))
+    out = out.set_geometry(gpd.GeoSeries(list(geometries), index=out.index, crs="EPSG:4326"))
+    # a site's area only: an area-precision outline (a zone, a programme) is not a site
+    area = np.full(len(out), None, dtype=object)
+    polygonal = ~np.isin(shapely.get_type_id(geometries), (-1, 0, 1, 4, 5)) & ~shapely.is_empty(geometries)
+    sites = np.flatnonzero((out["precision"] == "site").to_numpy(dtype=bool) & polygonal)
+    if len(sites):
+        area[sites] = shapely.area(to_metric(geometries[sites])).tolist()
+    out["site_area_m2"] = area
     for column in ("start_date", "target_date", "lead_agency"):
         out[column] = out[column].fillna("")
     out["links"] = [v if isinstance(v, list) else [] for v in out["links"]]
@@ -707,6 +1101,29 @@ def apply_living(projects: gpd.GeoDataFrame, changes: pd.DataFrame,
     if "target_year" in out.columns:
         out["target_year"] = pd.to_numeric(out["target_year"], errors="coerce").astype("Int64")
     return out.reset_index(drop=True)
+
+
+def apply_living(projects: gpd.GeoDataFrame, changes: pd.DataFrame,
+                 asof: str | None = None) -> gpd.GeoDataFrame:
+    """`projects` as the change log says they stand on `asof` (None: now): rows absent that
+    day dropped, tracked fields and :data:`LIVING_COLUMNS` set from :func:`fold`, the site area
+    computed from the geometry. `projects` is not modified. Linear in the log and the projects,
+    a column at a time; :class:`LivingFold` keeps the result up to date as the log grows.
+
+    >>> from app.data.atlas import load_atlas
+    >>> base = load_atlas().projects
+    >>> pid = base["id"].iloc[0]
+    >>> log = pd.DataFrame([change_row(1, pid, "seed", {}, {"lead_agency": "区建管委", "stages": []},
+    ...                                effective="2025-01-08")])
+    >>> shown = apply_living(base, log)
+    >>> len(shown), shown["lead_agency"].iloc[0], shown["status"].iloc[0]
+    (1, '区建管委', '')
+    >>> len(apply_living(base, log, "2024-12-31"))
+    0
+    """
+    living = LivingFold(asof)
+    living.update(changes)
+    return living.projects(projects)
 
 
 def stage_counts(changes: pd.DataFrame, days: Iterable[str], *, by: pd.Series | None = None) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from app.data.atlas import PROJECT_COLUMNS
@@ -283,13 +284,14 @@ def _file_name(atlas: Atlas, scope: Sequence[tuple[str, str]], fmt: str, crs: st
 
 
 def export_bytes(atlas: Atlas, flt: Filter, fmt: str, crs: str = "wgs84", *,
-                 asof: str | None = None) -> tuple[bytes, str, str]:
+                 asof: str | None = None, extra: pd.DataFrame | None = None) -> tuple[bytes, str, str]:
     """The export of the projects passing `flt`: (file content, suggested file name, MIME type).
 
     The one code path behind the app's download buttons and ``python -m app export``: the same
     filter gives the same features and properties (only ``generated_at`` differs). `asof` is
-    the day `atlas` shows the register as of (None: today), written into the metadata.
-    GeoJSON holds one FeatureCollection for all layers; GeoPackage one table per layer plus
+    the day `atlas` shows the register as of (None: today), written into the metadata. `extra`
+    holds more columns, indexed like ``atlas.projects`` (a reference layer's join), written after
+    the usual ones. GeoJSON holds one FeatureCollection for all layers; GeoPackage one table per layer plus
     ``atlas_export_metadata``; KML one Folder per layer; CSV one table.
 
     >>> export_bytes(None, Filter(), "xls")
@@ -301,8 +303,12 @@ def export_bytes(atlas: Atlas, flt: Filter, fmt: str, crs: str = "wgs84", *,
         raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     crs = output_crs(crs)
     scope = layer_scope(atlas, flt)
-    data = frame_bytes(select_projects(atlas, flt), fmt, export_metadata(atlas, flt, crs, asof=asof),
-                       crs=crs, layers=scope)
+    chosen, columns = select_projects(atlas, flt), None
+    if extra is not None:
+        chosen = chosen.join(extra)
+        columns = [*EXPORTED_COLUMNS, *extra.columns]
+    data = frame_bytes(chosen, fmt, export_metadata(atlas, flt, crs, asof=asof), crs=crs,
+                       layers=scope, columns=columns)
     return data, _file_name(atlas, scope, fmt, crs), FORMATS[fmt].mime
 
 

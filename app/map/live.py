@@ -115,6 +115,12 @@ def live_base(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | None = 
                                     svg_max=svg_max))
     refs = []
     for spec in atlas.reference_layers:
+        if spec.tiles_url:  # a planner's own layer, drawn from its vector tiles (WGS-84 only)
+            tiles = {"id": spec.id, "url": spec.tiles_url, "title": spec.title(lang), "style": spec.style}
+            refs.append(json.dumps({"id": spec.id, "below": False, "visible": spec.visible,
+                                    "tiles": tiles if crs == "wgs84" else None, "config": {},
+                                    "parts": []}, ensure_ascii=False))
+            continue
         below = spec.id == "district_boundary"
         parts, config = reference_parts(atlas, spec, lang, crs, below=below)
         head = json.dumps({"id": spec.id, "below": below, "visible": spec.visible})

@@ -9,9 +9,10 @@ property preparation (:func:`app.io.export.select_projects`,
 so an item equals the exported feature byte for byte in its values. :class:`LayerItems` keeps
 each feature's JSON text, the property columns the filters read and the prepared geometries.
 
-:class:`ShownCache` keeps the shown atlases and their layers per (curated data version, store
-revision, register, day), least recently used dropped beyond a few: one place to swap for a
-process-wide cache of the service when there is one.
+:class:`ShownCache` keeps the layers' items of the shown atlases per (curated data version,
+store revision, register, day), least recently used dropped beyond a few; the shown atlases
+themselves come from the process's one cache (:data:`app.service.atlas_cache.ATLASES`), which
+the app's pages read too.
 
 >>> from app.data.atlas import load_atlas
 >>> items = layer_items(load_atlas(), "renewal")
@@ -35,13 +36,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from app.data.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
+from app.data.atlas import Atlas
 from app.domain.filters import Filter
 from app.domain.viewstate import district_today
 from app.io.export import EXPORTED_COLUMNS, layer_scope, select_projects
 from app.io.geojson import geojson_bytes
 from app.io.prepare import flat_properties, prepare_frame
-from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas
+from app.service.atlas import BUILT_IN, ShownAtlas
+from app.service.atlas_cache import ATLASES
 from app.store import AtlasStore
 
 __all__ = ["GEOJSON_TYPES", "LayerItems", "ShownCache", "geometry_types", "held_types", "layer_items"]
@@ -128,8 +130,11 @@ def _settle() -> None:
     A city-scale atlas is hundreds of thousands of lists and dicts; every full collection would
     walk them all (about 0.15 s for 100,000 projects), and serving pages makes full collections
     happen every dozen pages. Frozen objects are still freed by reference counting when the
-    cache drops them; only reference cycles among them wait for ``gc.unfreeze``.
+    cache drops them. What was frozen before is thawed first, so the collection made here --
+    once per layer of a new atlas, not per request -- also frees any reference cycle that died
+    since the last one: nothing is held for good.
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
@@ -139,9 +144,10 @@ class ShownCache:
     register, day); at most `max_entries` atlases are kept (least recently used dropped).
 
     `store` opens the store once, when first needed (None: no store; the built-in register
-    only); `base` loads the curated atlas (default: ``geodata/`` and ``layers/``), once per
-    data version; `build` makes the shown atlas of (register, day) from the curated one
-    (default: :func:`~app.service.atlas.shown_atlas` with the store; a benchmark passes its
+    only); `base` loads the curated atlas (default: the process's one,
+    :meth:`app.service.atlas_cache.AtlasCache.curated`); `build` makes the shown atlas of
+    (register, day) from the curated one (default: the process's one cache,
+    :meth:`~app.service.atlas_cache.AtlasCache.shown`, with the store; a benchmark passes its
     synthetic register). Thread-safe: the service answers requests on several threads.
     """
 
@@ -170,18 +176,13 @@ class ShownCache:
             return self._store
 
     def base(self) -> Atlas:
-        """The curated atlas, loaded once per data version."""
+        """The curated atlas (loaded once per data version)."""
         if self._load_base is not None:
             with self._lock:
                 if "" not in self._bases:
                     self._bases[""] = self._load_base()
                 return self._bases[""]
-        version = data_version(default_data_dir(), default_layers_dir())
-        with self._lock:
-            if version not in self._bases:
-                self._bases.clear()
-                self._bases[version] = load_atlas(default_data_dir(), default_layers_dir())
-            return self._bases[version]
+        return ATLASES.curated(self.store)
 
     def revision(self) -> int:
         """The store's revision (0 without a store)."""
@@ -204,15 +205,16 @@ class ShownCache:
     def _entry(self, register: str, asof: str | None) -> tuple[ShownAtlas, dict[str, LayerItems]]:
         base = self.base()
         asof = asof if register == BUILT_IN else None
+        revision = self.revision()
         # today's register is measured on today's date (its progress moves with the day alone)
-        key = (base.data_version, self.revision(), register, asof, district_today().isoformat())
+        key = (base.data_version, revision, register, asof, district_today().isoformat())
         with self._lock:
             hit = self._shown.get(key)
             if hit is not None:
                 self._shown.move_to_end(key)
                 return hit
             shown = (self._build(base, register, asof) if self._build is not None
-                     else shown_atlas(register, store=self.store, base=base, asof=asof))
+                     else ATLASES.shown(base, self.store, register, asof, revision=revision))
             entry = (shown, {})
             self._shown[key] = entry
             while len(self._shown) > self._max:

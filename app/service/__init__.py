@@ -3,6 +3,9 @@
 * :mod:`app.service.atlas` -- :func:`~app.service.atlas.shown_atlas`, the one function that
   builds the atlas the app shows and every CLI command reads (the built-in register or a saved
   one, accepted field corrections applied).
+* :mod:`app.service.atlas_cache` -- :data:`~app.service.atlas_cache.ATLASES`, the process's one
+  cache of shown atlases (keyed on curated data, store revision, register and day), with the
+  living fold kept up to date revision by revision; the pages and the OGC API read through it.
 * :mod:`app.service.history` -- the living register's change log out: one row per change
   (:func:`~app.service.history.history_frame`) as CSV or GeoJSON, for the change-log page and
   ``python -m app history``.

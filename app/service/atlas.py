@@ -29,7 +29,7 @@ import geopandas as gpd
 import pandas as pd
 
 from app.data.atlas import PROJECT_COLUMNS, Atlas, load_atlas
-from app.data.living import apply_living, check_date, fold, geometry_decided
+from app.data.living import LivingFold, check_date, curated_seed, fold
 from app.domain.filters import search_text
 from app.domain.viewstate import district_today
 from app.errors import StoreError
@@ -38,7 +38,8 @@ from app.service.living import living_changes
 from app.service.supervision import with_progress
 from app.store import AtlasStore, apply_field_updates, check_register_name
 
-__all__ = ["BUILT_IN", "ShownAtlas", "living_atlas", "register_atlas", "shown_atlas", "version_diff"]
+__all__ = ["BUILT_IN", "ShownAtlas", "living_atlas", "refresh_fold", "register_atlas", "shown_atlas",
+           "version_diff"]
 
 #: The name that stands for the curated register of ``geodata/`` (no saved register).
 BUILT_IN = ""
@@ -110,13 +111,42 @@ def register_atlas(base: Atlas, frame: gpd.GeoDataFrame, name: str) -> ShownAtla
     return ShownAtlas(atlas, name, defaulted)
 
 
+def _position(log: pd.DataFrame) -> int:
+    """The change log's position (its last id; 0 for none or only an in-memory seed)."""
+    last = int(log["id"].max()) if len(log) else 0
+    return last if last > 0 else 0
+
+
+def refresh_fold(living: LivingFold, base: Atlas, store: AtlasStore | None) -> int:
+    """Bring `living` (a fold of the built-in register over `base`) up to the store's change
+    log, reading only the rows of the projects changed since it last read (all of them the
+    first time, or when the store was never seeded); return the log's position.
+
+    >>> base = load_atlas()
+    >>> living = LivingFold(None, curated_seed(base.projects, base.data_version))
+    >>> refresh_fold(living, base, None), len(living.values) == len(base.projects)
+    (0, True)
+    """
+    index = store.change_index(register="") if store is not None else None
+    stale = living.stale(index) if index is not None else None
+    if stale is None:
+        log = living_changes(store, base)
+        living.update(log)
+        return _position(log)
+    if stale:
+        living.update(store.changes(register="", project_ids=sorted(stale)), index)
+    return _position(index)
+
+
 def living_atlas(base: Atlas, store: AtlasStore | None, asof: str | None = None, *,
-                 log: pd.DataFrame | None = None) -> Atlas:
+                 log: pd.DataFrame | None = None, living: LivingFold | None = None) -> Atlas:
     """`base` with its projects as the living register has them (on `asof`, or now).
 
     The data version names the day when one is given, so caches keep the two apart. `log` is
-    the change log when the caller has already read it (the app reads it once per revision);
-    otherwise it is read from `store`.
+    the change log when the caller has already read it; otherwise it is read from `store`.
+    `living` is a fold kept by the caller (:class:`~app.data.living.LivingFold` as of the same
+    day): it is brought up to the store's log reading only what changed since, and its
+    projects are rebuilt only where they changed (see :mod:`app.service.atlas_cache`).
 
     >>> base = load_atlas()
     >>> early = living_atlas(base, None, "2024-12-31")
@@ -127,11 +157,18 @@ def living_atlas(base: Atlas, store: AtlasStore | None, asof: str | None = None,
     """
     if asof is not None:
         asof = check_date(asof, "the as-of date")
-    if log is None:
-        log = living_changes(store, base)
-    projects = apply_living(base.projects, log, asof)
-    projects = gpd.GeoDataFrame(projects, geometry="geometry", crs="EPSG:4326")
-    position = int(log["id"].max()) if len(log) and int(log["id"].max()) > 0 else 0
+    if living is None:
+        living = LivingFold(asof, curated_seed(base.projects, base.data_version))
+        if log is None:
+            log = living_changes(store, base)
+    elif living.asof != asof:
+        raise ValueError(f"the fold is as of {living.asof}, not {asof}")
+    if log is not None:
+        living.update(log)
+        position = _position(log)
+    else:
+        position = refresh_fold(living, base, store)
+    projects = gpd.GeoDataFrame(living.projects(base.projects), geometry="geometry", crs="EPSG:4326")
     version = f"{base.data_version}~{position}" + (f"@{asof}" if asof else "")
     return replace(base, projects=projects, data_version=version)
 
@@ -174,13 +211,16 @@ def version_diff(base: Atlas, store: AtlasStore | None, old_version: str, *,
 def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
                 asof: str | None = None, base: Atlas | None = None,
                 data_dir: Path | None = None, layers_dir: Path | None = None,
-                log: pd.DataFrame | None = None) -> ShownAtlas:
+                log: pd.DataFrame | None = None, living: LivingFold | None = None,
+                revision: int | None = None) -> ShownAtlas:
     """The atlas users see: the built-in (living) register, as of `asof` when given, or the
     saved `register`, with the accepted field corrections of `store` applied.
 
     `base` is the loaded curated atlas when the caller already has it (the app caches it);
     otherwise it is loaded from `data_dir` / `layers_dir`. Without a store nothing is applied
-    and only the built-in register can be shown.
+    and only the built-in register can be shown. `living` is a fold the caller keeps (see
+    :func:`living_atlas`); `revision` the store's revision when the caller has just read it
+    (it is not read again).
 
     >>> shown = shown_atlas()
     >>> shown.register, len(shown.atlas.projects) > 0, shown.defaulted
@@ -193,10 +233,14 @@ def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
         base = load_atlas(data_dir, layers_dir)
     decided = None
     if register == BUILT_IN:
-        if log is None:
-            log = living_changes(store, base)
-        shown = ShownAtlas(living_atlas(base, store, asof, log=log))
-        decided = geometry_decided(log, asof)
+        if living is None:
+            if asof is not None:
+                asof = check_date(asof, "the as-of date")
+            living = LivingFold(asof, curated_seed(base.projects, base.data_version))
+            if log is None:
+                log = living_changes(store, base)
+        shown = ShownAtlas(living_atlas(base, store, asof, log=log, living=living))
+        decided = living.decided
     elif store is None:
         raise StoreError(f"register {register!r} needs a store, and none exists yet "
                          "(run `python -m app store init`)")
@@ -204,12 +248,13 @@ def shown_atlas(register: str = BUILT_IN, *, store: AtlasStore | None = None,
         shown = register_atlas(base, store.load_register(register), register)
     # progress against the report's targets, on the day shown
     day = asof if register == BUILT_IN and asof else district_today().isoformat()
-    shown = replace(shown, atlas=with_progress(shown.atlas, day,
-                                               log=log if register == BUILT_IN else None))
+    # (the day of each project's last planner change: from the log read here, else the fold's)
+    updates = (log if log is not None else living.updated) if register == BUILT_IN else None
+    shown = replace(shown, atlas=with_progress(shown.atlas, day, log=updates))
     if store is None:
         return shown
     # a field correction and a planner's position: the later decision wins (and as of a day,
     # only what was decided by then)
     return replace(shown, atlas=apply_field_updates(shown.atlas, store, register,
                                                     asof=asof if register == BUILT_IN else None,
-                                                    decided=decided))
+                                                    decided=decided, revision=revision))

@@ -40,6 +40,7 @@ from app.data.living import (
     geometry_wkt,
     needs_review,
     seed_changes,
+    seed_reason,
     seed_values,
 )
 from app.domain.messages import keyed
@@ -90,8 +91,7 @@ def seed_register(store: AtlasStore, base: Atlas, *, actor: str = "seed",
         seeds = int((log["source"] == "seed").sum()) if len(log) else 0
         effective = (today or district_day()) if seeds else SEED_DATE
         edits = seed_changes(log, values, effective=effective, actor=actor,
-                             reason="" if seeds else "seeded from the curated register "
-                             f"(data version {base.data_version})")
+                             reason="" if seeds else seed_reason(base.data_version))
         if not edits:
             return 0
         try:
@@ -112,7 +112,8 @@ def living_changes(store: AtlasStore | None, base: Atlas) -> pd.DataFrame:
     if len(log) and (log["source"] == "seed").any():
         return log
     values = seed_values(base.projects)
-    seed = pd.DataFrame([change_row(-len(values) + n, pid, "seed", {}, v, effective=SEED_DATE)
+    why = seed_reason(base.data_version)  # the fold takes these values from `base` itself
+    seed = pd.DataFrame([change_row(-len(values) + n, pid, "seed", {}, v, effective=SEED_DATE, reason=why)
                          for n, (pid, v) in enumerate(values.items())], columns=list(CHANGE_COLUMNS))
     return pd.concat([seed, log], ignore_index=True) if len(log) else seed
 

@@ -176,9 +176,16 @@ def _target_days(projects: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _planner_days(log: pd.DataFrame | None, ids: np.ndarray, day: str) -> np.ndarray:
-    """Per project (`ids`), the day of its last accepted planner change in force on `day`."""
+def _planner_days(log: pd.DataFrame | Mapping[str, str] | None, ids: np.ndarray,
+                  day: str) -> np.ndarray:
+    """Per project (`ids`), the day of its last accepted planner change in force on `day`:
+    from the change `log`, or from a mapping of project id to that day (what a kept fold
+    knows: :attr:`app.data.living.LivingFold.updated`)."""
     out = np.full(len(ids), np.iinfo(np.int64).min, dtype=np.int64)
+    if isinstance(log, Mapping):
+        known = [log.get(pid) for pid in ids.tolist()]
+        days = _days(np.array([d if d is not None and d <= day else None for d in known], dtype=object))
+        return days.astype("datetime64[D]")
     if log is None or not len(log):
         return out.astype("datetime64[D]")
     keep = ((log["status"] == "accepted") & (log["source"] != "seed")).to_numpy(dtype=bool)
@@ -191,7 +198,7 @@ def _planner_days(log: pd.DataFrame | None, ids: np.ndarray, day: str) -> np.nda
 
 
 def progress_frame(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
-                   log: pd.DataFrame | None = None, window: int = DUE_SOON_DAYS,
+                   log: pd.DataFrame | Mapping[str, str] | None = None, window: int = DUE_SOON_DAYS,
                    detail: bool = True) -> pd.DataFrame:
     """Each project's progress on `day` (``YYYY-MM-DD``), with what a supervision report shows
     beside it: :data:`SUPERVISION_COLUMNS` (`detail` False: :data:`PROGRESS_COLUMNS` only),
@@ -199,7 +206,8 @@ def progress_frame(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
 
     `projects` has the folded atlas's columns ``id``, ``action``, ``stages`` (entries dated
     after `day` are ignored), ``target_date``, ``target_year``; `log` is the change log (for
-    the last planner change; None: stages only); `window` the ``due_soon`` window in days.
+    the last planner change), or what a kept fold knows of it (project id -> the day its last
+    planner change holds from; :attr:`app.data.living.LivingFold.updated`); None: stages only; `window` the ``due_soon`` window in days.
     ``days_past_target`` counts the days since the target day of a ``target_passed``
     project; ``goal_date`` is the day the goal was first reached; ``last_stage``,
     ``last_stage_date`` and ``last_stage_source`` are the last stage entry dated on or before
@@ -314,7 +322,7 @@ def progress_frame(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
     )[list(SUPERVISION_COLUMNS)]
 
 
-def with_progress(atlas: Atlas, day: str, *, log: pd.DataFrame | None = None,
+def with_progress(atlas: Atlas, day: str, *, log: pd.DataFrame | Mapping[str, str] | None = None,
                   window: int | None = None) -> Atlas:
     """`atlas` with :data:`PROGRESS_COLUMNS` on its projects, as of `day` (see
     :func:`progress_frame`; `window` None: :func:`due_soon_days`).
@@ -358,7 +366,7 @@ def progress_counts(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
 
 
 def supervision_rows(projects: pd.DataFrame, vocab: Vocabulary, day: str, *,
-                     log: pd.DataFrame | None = None, window: int | None = None) -> pd.DataFrame:
+                     log: pd.DataFrame | Mapping[str, str] | None = None, window: int | None = None) -> pd.DataFrame:
     """The projects as a supervision report lists them: overdue first (most days past target
     first), then due soon (nearest target first), on track, without target, done; the
     register's columns joined with :func:`progress_frame`'s (``progress`` and

@@ -617,6 +617,9 @@ class AtlasStore(Protocol):
         """Accepted corrections, one per project."""
         ...
 
+    #: Writes this store object has made (a page run reads the revision again after one).
+    writes: int
+
     def revision(self) -> int:
         """A number that grows with every committed change (for cache keys)."""
         ...
@@ -656,8 +659,16 @@ class AtlasStore(Protocol):
         ...
 
     def changes(self, *, register: str = "", project_id: str | None = None,
-                since: str | None = None, status: str | None = None) -> pd.DataFrame:
-        """The change log in :data:`CHANGE_COLUMNS`, oldest first."""
+                since: str | None = None, status: str | None = None,
+                project_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """The change log in :data:`CHANGE_COLUMNS`, oldest first (`project_ids`: of those
+        projects only)."""
+        ...
+
+    def change_index(self, *, register: str = "") -> pd.DataFrame:
+        """Every row of the change log in :data:`app.data.living.INDEX_COLUMNS` (id, project,
+        status, version), oldest first: what :class:`app.data.living.LivingFold` reads to
+        know which projects to read again."""
         ...
 
     def restore_history(self, tables: Mapping[str, pd.DataFrame], actor: str, source: str) -> int:
@@ -723,7 +734,8 @@ def _corrections_in_force(store: AtlasStore, register: str, asof: str) -> pd.Dat
 
 def apply_field_updates(atlas, store: AtlasStore, register: str = "", *,
                         asof: str | None = None,
-                        decided: Mapping[str, pd.Timestamp] | None = None):
+                        decided: Mapping[str, pd.Timestamp] | None = None,
+                        revision: int | None = None):
     """The atlas with the accepted field corrections of `register` (``""``: the built-in one)
     applied (geometry, precision, provenance).
 
@@ -733,8 +745,8 @@ def apply_field_updates(atlas, store: AtlasStore, register: str = "", *,
     project has the last correction accepted by the end of that day (in the district, UTC+8):
     :func:`_corrections_in_force`.
 
-    The data version gains the store's revision, so caches keyed on it see the change; the
-    given atlas is not modified. Updates of projects the atlas does not have are skipped.
+    The data version gains the store's revision (`revision` when the caller has just read it),
+    so caches keyed on it see the change; the given atlas is not modified. Updates of projects the atlas does not have are skipped.
 
     >>> import tempfile, pathlib
     >>> from app.data.atlas import load_atlas
@@ -754,8 +766,9 @@ def apply_field_updates(atlas, store: AtlasStore, register: str = "", *,
         accepted = pd.to_datetime(updates["updated_at"], utc=True)
         later = updates["project_id"].map(lambda pid: decided.get(str(pid)))
         updates = updates[later.isna() | (accepted >= pd.to_datetime(later, utc=True))]
+    revision = store.revision() if revision is None else revision
     if updates.empty:
-        return replace(atlas, data_version=f"{atlas.data_version}+{store.revision()}")
+        return replace(atlas, data_version=f"{atlas.data_version}+{revision}")
     projects = atlas.projects.copy()
     index = {pid: i for i, pid in zip(projects.index, projects["id"], strict=True)}
     for row in updates.itertuples(index=False):
@@ -775,4 +788,4 @@ def apply_field_updates(atlas, store: AtlasStore, register: str = "", *,
             projects.at[i, "uncertainty_m"] = field_uncertainty_m(row.accuracy_m)
         projects.at[i, "position_note"] = "Position from an accepted field check (see the audit trail)."
     projects = gpd.GeoDataFrame(projects, geometry="geometry", crs="EPSG:4326")
-    return replace(atlas, projects=projects, data_version=f"{atlas.data_version}+{store.revision()}")
+    return replace(atlas, projects=projects, data_version=f"{atlas.data_version}+{revision}")

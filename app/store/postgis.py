@@ -15,9 +15,13 @@ and the exports cannot tell the two apart. What PostGIS adds:
 * a review locks its submission (``SELECT … FOR UPDATE``) and updates it only while it is
   still pending at the version read: a racing review gets :class:`~app.errors.ConflictError`.
 
-Each method opens its own short connection (about 5 ms on a local socket), so one store object
-can be shared by the threads of a Streamlit process. Database errors reach callers as the
-atlas's named errors: data the database refused as :class:`~app.errors.SubmissionError`, and
+Each method takes a connection from the process's one pool for its URL (:func:`pool_size`
+sizes it from the environment; a connection is checked before it is handed out, so one the
+server dropped is replaced) and gives it back at once, so one store object can be shared by the
+threads of a Streamlit process and a page run costs no new connection. While the database is
+down each call fails quickly with a :class:`~app.errors.StoreError` saying so (one direct
+attempt, for the reason), and the pool reconnects by itself when it is back. Database errors
+reach callers as the atlas's named errors: data the database refused as :class:`~app.errors.SubmissionError`, and
 an unreachable or unusable database as :class:`~app.errors.StoreError`. A password never shows
 in a message: it is written ``***``.
 
@@ -27,7 +31,11 @@ in a message: it is written ``***``.
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
+import os
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -37,6 +45,7 @@ import psycopg
 import shapely
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from app.data.living import Edit, check_date
 from app.errors import ConflictError, StoreError, SubmissionError
@@ -64,7 +73,8 @@ from app.store.base import (
     take_step,
 )
 
-__all__ = ["MIGRATIONS", "PostgisStore", "safe_url"]
+__all__ = ["MIGRATIONS", "POOL_DEFAULT", "POOL_MAX_ENV", "POOL_MIN_ENV", "PostgisStore",
+           "close_pools", "pool_size", "safe_url"]
 
 #: Key of the advisory lock that serialises migrations (any constant unique to the atlas).
 _MIGRATION_LOCK = 0x41544C4153  # "ATLAS"
@@ -253,6 +263,79 @@ def safe_url(conninfo: str) -> str:
     return f"postgresql://{user}{parts.get('host') or 'localhost'}{port}/{parts.get('dbname', '')}"
 
 
+#: The environment variables that size each process's connection pool (one per database URL).
+POOL_MIN_ENV = "ATLAS_DATABASE_POOL_MIN"
+POOL_MAX_ENV = "ATLAS_DATABASE_POOL_MAX"
+#: The pool's size when they are not set: one connection kept open, up to eight at once.
+POOL_DEFAULT = (1, 8)
+
+
+def pool_size(environ: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """(connections kept open, most at once) of a process's pool: ``$ATLAS_DATABASE_POOL_MIN``
+    and ``$ATLAS_DATABASE_POOL_MAX`` (whole numbers, 0-100 and 1-100), else 1 and 8.
+
+    >>> pool_size({}), pool_size({"ATLAS_DATABASE_POOL_MAX": "20"})
+    ((1, 8), (1, 20))
+    >>> pool_size({"ATLAS_DATABASE_POOL_MIN": "9", "ATLAS_DATABASE_POOL_MAX": "4"})
+    Traceback (most recent call last):
+    app.errors.StoreError: ATLAS_DATABASE_POOL_MIN (9) must not exceed ATLAS_DATABASE_POOL_MAX (4)
+    """
+    environ = os.environ if environ is None else environ
+    sizes = []
+    for name, default, low in ((POOL_MIN_ENV, POOL_DEFAULT[0], 0), (POOL_MAX_ENV, POOL_DEFAULT[1], 1)):
+        text = (environ.get(name) or "").strip()
+        if not text:
+            sizes.append(default)
+            continue
+        if not text.isdigit() or not low <= int(text) <= 100:
+            raise StoreError(f"{name} must be a whole number from {low} to 100, got {text[:20]!r}")
+        sizes.append(int(text))
+    if sizes[0] > sizes[1]:
+        raise StoreError(f"{POOL_MIN_ENV} ({sizes[0]}) must not exceed {POOL_MAX_ENV} ({sizes[1]})")
+    return sizes[0], sizes[1]
+
+
+# The pool reports each failed reconnection as a warning; the store's own errors say what a
+# caller needs to know, so the pool's reports go to a log only where the app configures one.
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+
+_pools: dict[tuple, ConnectionPool] = {}
+_pools_lock = threading.Lock()
+#: The pools whose last connection worked (the others are probed first: see PostgisStore._probe).
+_pools_ok: set[tuple] = set()
+
+
+def _pool_key(params: Mapping[str, object]) -> tuple:
+    return (os.getpid(), tuple(sorted((k, str(v)) for k, v in params.items())))
+
+
+def _pool(params: Mapping[str, object], wait_s: float) -> ConnectionPool:
+    """The process's pool for the connection `params` (opened on first use, not waited for)."""
+    key = _pool_key(params)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None or pool.closed:
+            low, high = pool_size()
+            pool = ConnectionPool("", kwargs=dict(params), min_size=low, max_size=high,
+                                  open=False, timeout=wait_s, name="changning-atlas",
+                                  reconnect_timeout=60)
+            pool.open(wait=False)
+            _pools[key] = pool
+        return pool
+
+
+def close_pools() -> None:
+    """Close this process's connection pools (at exit, or in tests between servers)."""
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.close(timeout=5)
+        _pools.clear()
+        _pools_ok.clear()
+
+
+atexit.register(close_pools)
+
+
 class PostgisStore:
     """The PostGIS store at `url` (a libpq URL or conninfo string).
 
@@ -276,7 +359,10 @@ class PostgisStore:
         params.setdefault("application_name", "changning-atlas")
         self.url = safe_url(url)
         self._params = params
+        self._wait_s = float(connect_timeout_s)
         self._password = str(params.get("password") or "")
+        #: Transactions this object has written (a page run re-reads the revision after one).
+        self.writes = 0
         if migrate:
             self.migrate()
 
@@ -286,6 +372,15 @@ class PostgisStore:
 
     # -- connections ----------------------------------------------------------------------
 
+    def _probe(self) -> None:
+        """One direct connection, closed at once: a StoreError naming why it failed."""
+        try:
+            psycopg.connect(**self._params).close()
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"cannot connect to the {self.describe()}: "
+                             f"{self._masked(exc).splitlines()[-1]} (the database is unavailable; "
+                             "the app reconnects by itself when it is back)") from exc
+
     def _masked(self, exc: BaseException) -> str:
         """The text of a driver error with this store's password written ``***``."""
         text = mask_password(str(exc).strip())
@@ -293,20 +388,42 @@ class PostgisStore:
 
     @contextmanager
     def _connect(self) -> Iterator[psycopg.Connection]:
-        """One connection and one transaction: committed on success, rolled back on error.
+        """One connection of the pool and one transaction: committed on success, rolled back
+        on error, the connection given back either way.
 
         psycopg errors leave here as the atlas's named errors (see the module docstring).
         """
-        try:
-            conn = psycopg.connect(**self._params)
-        except psycopg.OperationalError as exc:
-            raise StoreError(f"cannot connect to the {self.describe()}: "
-                             f"{self._masked(exc).splitlines()[-1]}") from exc
+        key = _pool_key(self._params)
+        if key not in _pools_ok:
+            self._probe()  # no connection yet, or the last one failed: say why at once
+            if key in _pools:
+                _pools[key].check()  # the server answers again: dropped connections replaced
+        pool = _pool(self._params, self._wait_s)  # made once a connection has worked
         notices: list[str] = []
-        conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+
+        def collect(diag: psycopg.errors.Diagnostic) -> None:
+            notices.append(diag.message_primary or "")
+
         try:
-            with conn:
-                yield conn
+            with pool.connection() as conn:
+                _pools_ok.add(key)
+                conn.add_notice_handler(collect)
+                try:
+                    yield conn
+                except psycopg.OperationalError as exc:
+                    if not conn.broken:
+                        raise
+                    _pools_ok.discard(key)  # the server went away: probe before the next call
+                    raise StoreError(f"the database is unavailable: the {self.describe()} "
+                                     f"dropped the connection ({self._masked(exc).splitlines()[0]});"
+                                     " try again (the app reconnects by itself)") from exc
+                finally:
+                    conn.remove_notice_handler(collect)
+        except PoolTimeout as exc:
+            _pools_ok.discard(key)
+            raise StoreError(f"the database is unavailable: no connection to the {self.describe()} "
+                             f"within {self._wait_s:.0f} s; try again (the app reconnects by "
+                             "itself when it is back)") from exc
         except psycopg.errors.CheckViolation as exc:
             constraint = exc.diag.constraint_name or ""
             why = f" ({'; '.join(notices)})" if notices else ""
@@ -340,10 +457,10 @@ class PostgisStore:
             (actor, action, project_id, submission_id, _wkb(old_wkt), _wkb(new_wkt), accuracy_m,
              note))
 
-    @staticmethod
-    def _bump(conn: psycopg.Connection) -> None:
+    def _bump(self, conn: psycopg.Connection) -> None:
         """Advance the revision, last thing before commit (its row lock orders the commits)."""
         conn.execute("UPDATE store_state SET revision = revision + 1")
+        self.writes += 1
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -756,20 +873,31 @@ class PostgisStore:
                 conn.execute("DELETE FROM sign_in_failures WHERE last < %s", (before,))
 
     def changes(self, *, register: str = "", project_id: str | None = None,
-                since: str | None = None, status: str | None = None) -> pd.DataFrame:
+                since: str | None = None, status: str | None = None,
+                project_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The living register's change log (:data:`CHANGE_COLUMNS`), oldest first; optionally
-        of one project, recorded on or after the day `since`, or in one status."""
+        of one project (or of `project_ids`), recorded on or after the day `since`, or in one
+        status."""
         check_text(project_id, "the project id")
         if since is not None:
             since = check_date(since, "the first day")
+        chosen = None if project_ids is None else sorted({str(p) for p in project_ids})
         frame = self._frame(
             "SELECT id, register, project_id, source, actor, " + _iso("at") + ", reason,"  # noqa: S608
             " old::text AS old, new::text AS new, status, to_char(effective, 'YYYY-MM-DD') AS effective,"
             " reviewed_by, " + _iso("reviewed_at") + ", review_reason, version FROM register_changes"
             " WHERE register = %s AND (%s::text IS NULL OR project_id = %s)"
             " AND (%s::date IS NULL OR at >= %s::date) AND (%s::text IS NULL OR status = %s)"
-            " ORDER BY id", (register, project_id, project_id, since, since, status, status))
+            " AND (%s::text[] IS NULL OR project_id = ANY(%s::text[]))"
+            " ORDER BY id", (register, project_id, project_id, since, since, status, status,
+                             chosen, chosen))
         return frame[list(CHANGE_COLUMNS)]
+
+    def change_index(self, *, register: str = "") -> pd.DataFrame:
+        """Every change-log row's id, project, status and version, oldest first."""
+        return self._frame("SELECT id, project_id, status, version FROM register_changes"
+                           " WHERE register = %s ORDER BY id", (register,),
+                           columns=("id", "project_id", "status", "version"))
 
     def revision(self) -> int:
         """A number that grows with every committed change (for cache keys)."""

@@ -227,6 +227,8 @@ class Store:
     def __init__(self, path: Path, busy_timeout_s: float = 15.0) -> None:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
+        #: Transactions this object has committed (a page run re-reads the revision after one).
+        self.writes = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -305,6 +307,7 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            self.writes += 1
 
     def _audit(self, conn: sqlite3.Connection, at: str, actor: str, action: str, *,
                project_id: str | None = None, submission_id: int | None = None,
@@ -607,17 +610,26 @@ class Store:
                 conn.execute("DELETE FROM sign_in_failures WHERE last < ?", (before,))
 
     def changes(self, *, register: str = "", project_id: str | None = None,
-                since: str | None = None, status: str | None = None) -> pd.DataFrame:
+                since: str | None = None, status: str | None = None,
+                project_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The living register's change log (:data:`CHANGE_COLUMNS`), oldest first; optionally
-        of one project, recorded on or after the day `since`, or in one status."""
+        of one project (or of `project_ids`), recorded on or after the day `since`, or in one
+        status."""
         check_text(project_id, "the project id")
         if since is not None:
             since = check_date(since, "the first day")
+        chosen = None if project_ids is None else json.dumps(sorted({str(p) for p in project_ids}))
         return self._frame(
             f"SELECT {', '.join(CHANGE_COLUMNS)} FROM register_changes"  # noqa: S608 (fixed names)
             " WHERE register = ? AND (? IS NULL OR project_id = ?) AND (? IS NULL OR at >= ?)"
-            " AND (? IS NULL OR status = ?) ORDER BY id",
-            (register, project_id, project_id, since, since, status, status))
+            " AND (? IS NULL OR status = ?)"
+            " AND (? IS NULL OR project_id IN (SELECT value FROM json_each(?))) ORDER BY id",
+            (register, project_id, project_id, since, since, status, status, chosen, chosen))
+
+    def change_index(self, *, register: str = "") -> pd.DataFrame:
+        """Every change-log row's id, project, status and version, oldest first."""
+        return self._frame("SELECT id, project_id, status, version FROM register_changes"
+                           " WHERE register = ? ORDER BY id", (register,))
 
     def revision(self) -> int:
         """A number that grows with every change (for cache keys).

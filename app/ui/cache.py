@@ -1,43 +1,48 @@
 """Cached access to the atlas for the pages (one load per data version and process).
 
 The atlas a session sees is :func:`app.service.atlas.shown_atlas` for the register chosen in
-the sidebar (:data:`REGISTER_KEY`) and, on the map page, the day it is shown as of, cached per
-(data version, register, store revision, as-of day): the same function the CLI reads, so the
-pages and ``python -m app`` always agree.
+the sidebar (:data:`REGISTER_KEY`) and, on the map page, the day it is shown as of: read
+through the process's one :data:`app.service.atlas_cache.ATLASES`, keyed on exactly what it is
+made of (the curated data with its boundary files, the store's revision, the register, the
+day), so the pages, the OGC API and ``python -m app`` always agree. The store's revision is
+read once per page run (:func:`run_revision`); a page fetches the atlas once and passes it on.
+
+Besides the atlas itself, what is computed from it is cached here, keyed on the atlas's data
+version (which names its revision and day) and given the atlas it was computed from: the
+filter mask, the exports, and the live map's base written to the static folder (the files of
+bases no longer served are removed).
 
 The progress of today's register (:mod:`app.service.supervision`) depends on the day as well:
-the atlas is rebuilt, and the data cached from it dropped, when the district's day changes
-(:func:`progress_day`).
-
-Besides the atlas itself, three things are cached here so that a rerun does only the work its
-change needs: the filter mask (per data version and filter), the map's project layers (per
-data version, layer, language, basemap CRS and the exact rows of the layer that pass the
-filter -- so a filter change rebuilds only the layers whose rows changed), and the exports.
+the shown atlas is keyed on the district's day, and the data cached from it is dropped when
+the day changes (:func:`progress_day`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import shutil
 import threading
+import zlib
 from collections import OrderedDict
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app.data.atlas import Atlas, data_version, default_data_dir, default_layers_dir, load_atlas
+from app.data.atlas import Atlas
 from app.domain.filters import Filter, apply_filter
 from app.domain.viewstate import district_today
 from app.io.atomic import atomic_write
 from app.io.export import export_bytes
+from app.io.reference_layers import layers_stamp, tiles_folder, user_layer_specs
 from app.map.assets import ensure_static_assets
 from app.map.basemaps import BASEMAPS
 from app.map.live import base_key, live_base
-from app.map.project_layers import MapLayer, project_layers
-from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas, version_diff
-from app.service.living import living_changes, seed_register
+from app.map.project_layers import project_layers
+from app.service.atlas import BUILT_IN, ShownAtlas, version_diff
+from app.service.atlas_cache import ATLASES
+from app.service.living import living_changes
 from app.store import Store, open_store
 
 #: Session key of the register chosen in the sidebar (kept across pages without the widget).
@@ -45,26 +50,27 @@ REGISTER_KEY = "_register"
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
-#: Characters of map-layer text kept in the process-wide layer cache (least recently used
-#: layers are dropped beyond it): about 400 MB, a few dozen city-scale layers.
-LAYER_CACHE_CHARS = 400_000_000
+#: Session key of the store revision read in this page run (see :func:`run_revision`).
+_RUN_REVISION = "_run_revision"
 
 
-@st.cache_resource(show_spinner=False)
-def _register(version: str) -> Atlas:
-    """The curated atlas of this data version; the store's living register is seeded from it
-    (first start) or merged with it (a newer register.toml) once per version and process."""
-    atlas = load_atlas(default_data_dir(), default_layers_dir())
-    seed_register(get_store(), atlas, actor="app start")
-    return atlas
+def new_run() -> None:
+    """Start a page run: the store's revision is read again (once) by the next page that asks."""
+    st.session_state.pop(_RUN_REVISION, None)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _shown(version: str, register: str, revision: int, asof: str | None, day: str) -> ShownAtlas:
-    # `day`: the progress of today's register is today's (app/service/supervision.py)
-    base = _register(version)
-    log = _change_log(base.data_version, revision, base) if register == BUILT_IN else None
-    return shown_atlas(register, store=get_store(), base=base, asof=asof, log=log)
+def run_revision() -> int:
+    """The store's revision as read once in this page run (:func:`new_run` starts a run), so
+    every cache a run consults is keyed on the same revision and the store is asked once --
+    again only after this process wrote to it. Outside a page run it is read every time."""
+    base_atlas()  # the store seeded (or merged) with the curated data first
+    store = get_store()
+    if get_script_run_ctx() is None:
+        return store.revision()
+    known = st.session_state.get(_RUN_REVISION)
+    if known is None or known[0] != store.writes:
+        known = st.session_state[_RUN_REVISION] = (store.writes, store.revision())
+    return known[1]
 
 
 @st.cache_resource(show_spinner=False)
@@ -86,10 +92,11 @@ def get_shown(asof: str | None = None) -> ShownAtlas:
 
     Reloaded when a data file changes or the store records a change.
     """
-    version = data_version(default_data_dir(), default_layers_dir())
     register = chosen_register()
-    return _shown(version, register, get_store().revision(),
-                  asof if register == BUILT_IN else None, progress_day())
+    asof = asof if register == BUILT_IN else None
+    if asof is None:
+        progress_day()  # a new day drops what was cached from the day before
+    return ATLASES.shown(base_atlas(), get_store(), register, asof, revision=run_revision())
 
 
 @st.cache_resource(show_spinner=False)
@@ -119,8 +126,10 @@ def changes_since(link_version: str) -> dict[str, int] | None:
 
 
 def base_atlas() -> Atlas:
-    """The curated atlas (``geodata/`` and ``layers/``) as loaded, before the store's changes."""
-    return _register(data_version(default_data_dir(), default_layers_dir()))
+    """The curated atlas (``geodata/``, ``layers/`` and the boundary files) as loaded, before the
+    store's changes (:meth:`app.service.atlas_cache.AtlasCache.curated`: loaded once per data
+    version and boundary files, the store's living register seeded from it the first time)."""
+    return ATLASES.curated(get_store())
 
 
 def get_atlas(asof: str | None = None) -> Atlas:
@@ -138,7 +147,7 @@ def change_log(base: Atlas) -> pd.DataFrame:
     """The built-in register's change log (:func:`app.service.living.living_changes`: every
     status; an in-memory seed when the store was never seeded), once per data version and store
     revision. `base` is the curated atlas (:func:`base_atlas`)."""
-    return _change_log(base.data_version, get_store().revision(), base)
+    return _change_log(base.data_version, run_revision(), base)
 
 
 @st.cache_resource(show_spinner=False)
@@ -147,81 +156,56 @@ def static_assets() -> Path:
     return ensure_static_assets(STATIC_DIR)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _served_tiles(stamp: tuple) -> None:
+    """The vector tiles of the planners' reference layers, copied under STATIC_DIR/tiles (the
+    URL of :data:`app.io.reference_layers.TILES_URL`), once per set of layers; tiles of layers
+    no longer kept are removed."""
+    target = STATIC_DIR / "tiles"
+    wanted = {spec.id for spec in user_layer_specs()}
+    for old in (target.iterdir() if target.is_dir() else ()):
+        if old.name not in wanted:
+            shutil.rmtree(old, ignore_errors=True)
+    for layer_id in wanted:
+        shutil.rmtree(target / layer_id, ignore_errors=True)
+        shutil.copytree(tiles_folder(layer_id), target / layer_id)
+
+
+def serve_tiles() -> None:
+    """Make the reference layers' tiles servable (cheap when nothing changed)."""
+    _served_tiles(layers_stamp())
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
-def filter_mask(version: str, key: tuple, _flt: Filter, asof: str | None = None) -> pd.Series:
+def filter_mask(version: str, key: tuple, _flt: Filter, asof: str | None = None,
+                _atlas: Atlas | None = None) -> pd.Series:
     """Boolean mask of the projects (as of `asof`) passing `_flt`, cached by (data version,
-    filter key, as-of day)."""
-    return apply_filter(get_atlas(asof).projects, _flt)
-
-
-class _LayerCache:
-    """A thread-safe LRU of map layers, bounded by the characters of text they hold."""
-
-    def __init__(self, max_chars: int) -> None:
-        self._items: OrderedDict[tuple, MapLayer] = OrderedDict()
-        self._chars = 0
-        self._max = max_chars
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> MapLayer | None:
-        """The layer under `key` (now the most recently used), or None."""
-        with self._lock:
-            layer = self._items.get(key)
-            if layer is not None:
-                self._items.move_to_end(key)
-            return layer
-
-    def put(self, key: tuple, layer: MapLayer) -> None:
-        """Keep `layer` under `key`, dropping the least recently used beyond the bound."""
-        with self._lock:
-            if key in self._items:
-                self._chars -= self._items.pop(key).size
-            self._items[key] = layer
-            self._chars += layer.size
-            while self._chars > self._max and len(self._items) > 1:
-                _, dropped = self._items.popitem(last=False)
-                self._chars -= dropped.size
-
-
-@st.cache_resource(show_spinner=False)
-def _layer_cache() -> _LayerCache:
-    return _LayerCache(LAYER_CACHE_CHARS)
-
-
-def selection_key(rows: np.ndarray) -> str:
-    """A short digest of row positions (which rows of a layer pass the filter).
-
-    >>> selection_key(np.array([1, 5])) == selection_key(np.array([1, 5])) != selection_key(np.array([1]))
-    True
-    """
-    return hashlib.blake2b(np.ascontiguousarray(rows, dtype=np.int64).tobytes(),
-                           digest_size=16).hexdigest()
-
-
-def map_layers(atlas: Atlas, mask: np.ndarray, lang: str, crs: str) -> dict[str, MapLayer]:
-    """The map's project layers for the projects under `mask`, in the UI language and the
-    basemap's CRS: from the cache for every layer whose rows are unchanged; the others built
-    together. Panning and zooming never get here (the map returns nothing to Python)."""
-    cache = _layer_cache()
-    layer_of = atlas.projects["layer"]
-    keys, out = {}, {}
-    for spec in atlas.project_layers:
-        rows = np.flatnonzero(mask & (layer_of == spec.id).to_numpy(dtype=bool))
-        keys[spec.id] = (atlas.data_version, spec.id, lang, crs, selection_key(rows))
-        hit = cache.get(keys[spec.id])
-        if hit is not None:
-            out[spec.id] = hit
-    missing = [lid for lid in keys if lid not in out]
-    if missing:
-        built = project_layers(atlas, atlas.projects[mask], lang, crs, only=missing)
-        for lid, layer in built.items():
-            cache.put(keys[lid], layer)
-            out[lid] = layer
-    return {spec.id: out[spec.id] for spec in atlas.project_layers}
+    filter key, as-of day); `_atlas` is the atlas of that data version when the caller has it
+    (otherwise the session's is fetched)."""
+    return apply_filter((_atlas or get_atlas(asof)).projects, _flt)
 
 
 #: URL under which Streamlit serves STATIC_DIR (``server.enableStaticServing``).
 STATIC_URL = "/app/static"
+
+
+#: Live base files this process keeps per (language, basemap): the newest few (a browser that
+#: got a URL a moment ago may still fetch it); older ones are removed from the static folder.
+LIVE_FILES_KEPT = 3
+_live_files: dict[tuple[str, str], OrderedDict[str, Path]] = {}
+_live_files_lock = threading.Lock()
+
+
+def _served(lang: str, basemap: str, version: str, path: Path) -> None:
+    """Note `path` as the newest live base of (`lang`, `basemap`); remove those beyond
+    :data:`LIVE_FILES_KEPT`."""
+    with _live_files_lock:
+        files = _live_files.setdefault((lang, basemap), OrderedDict())
+        files[version] = path
+        files.move_to_end(version)
+        while len(files) > LIVE_FILES_KEPT:
+            _, old = files.popitem(last=False)
+            old.unlink(missing_ok=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -230,20 +214,25 @@ def _live_base_file(version: str, lang: str, basemap: str, tianditu_key: str | N
     """Write the live base of `_atlas` (named by `version`) once; its URL."""
     atlas = _atlas
     crs = BASEMAPS[basemap]["crs"]
-    layers = map_layers(atlas, np.ones(len(atlas.projects), dtype=bool), lang, crs)
+    layers = project_layers(atlas, atlas.projects, lang, crs)
     name = f"live/{base_key(version, lang, basemap)}.json"
     (STATIC_DIR / "live").mkdir(parents=True, exist_ok=True)
     atomic_write(STATIC_DIR / name, live_base(atlas, lang, basemap, tianditu_key, layers=layers,
                                               version=version))
+    _served(lang, basemap, version, STATIC_DIR / name)
     return f"{STATIC_URL}/{name}"
 
 
 def live_base_url(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | None
                   ) -> tuple[str, str]:
-    """URL of the live map's base (app/map/live.py) for this data version, language and
-    basemap, and its key: built and written to the static folder once per process, shared by
-    every session (a browser fetches it once per page visit)."""
-    version = f"{atlas.data_version}.{get_store().revision()}"
+    """URL of the live map's base (app/map/live.py) for this data version (which names the
+    store's revision), language and basemap, and its key: built and written to the static
+    folder once per process, shared by every session (a browser fetches it once per page
+    visit)."""
+    tiled = [spec.tiles_url for spec in atlas.reference_layers if spec.tiles_url]
+    version = atlas.data_version + (f".t{zlib.crc32(' '.join(tiled).encode()):08x}" if tiled else "")
+    if tiled:
+        serve_tiles()
     return (_live_base_file(version, lang, basemap, tianditu_key, atlas),
             base_key(version, lang, basemap))
 
@@ -256,19 +245,20 @@ def field_basemap() -> str:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def export_file(version: str, key: tuple, fmt: str, crs: str, _flt: Filter,
-                asof: str | None = None) -> tuple[bytes, str, str]:
-    """export_bytes for the current atlas (as of `asof`), cached by (data version, filter key,
-    format, CRS, as-of day)."""
-    return export_bytes(get_atlas(asof), _flt, fmt, crs, asof=asof)
+                asof: str | None = None, _atlas: Atlas | None = None) -> tuple[bytes, str, str]:
+    """export_bytes for the atlas of data version `version` (`_atlas` when the caller has it;
+    otherwise the session's, as of `asof`), cached by (data version, filter key, format, CRS,
+    as-of day)."""
+    return export_bytes(_atlas or get_atlas(asof), _flt, fmt, crs, asof=asof)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def export_name(version: str, key: tuple, fmt: str, crs: str, _flt: Filter,
-                asof: str | None = None) -> tuple[str, str]:
+                asof: str | None = None, _atlas: Atlas | None = None) -> tuple[str, str]:
     """(file name, MIME type) of :func:`export_file` without making the file: the name
     export_bytes gives for the same filter on no rows (it depends on the layers in scope, the
     data version, the format and the CRS only)."""
-    atlas = get_atlas(asof)
+    atlas = _atlas or get_atlas(asof)
     _, name, mime = export_bytes(dataclasses.replace(atlas, projects=atlas.projects.iloc[0:0]),
                                  _flt, fmt, crs)
     return name, mime

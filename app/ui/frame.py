@@ -21,7 +21,7 @@ from app.io.importer import DEFAULT_LAYER
 from app.service.atlas import BUILT_IN
 from app.store import CURATED_REGISTER, GAZETTEER_REGISTER
 from app.ui import outcome, state
-from app.ui.cache import REGISTER_KEY, get_atlas, get_shown, get_store
+from app.ui.cache import REGISTER_KEY, get_atlas, get_shown, get_store, new_run, run_revision
 from app.ui.pages import (
     about_page,
     field_page,
@@ -80,6 +80,7 @@ def errors_shown(lang: str) -> Iterator[None]:
 
 def run() -> None:
     """Entry point called by streamlit_app.py."""
+    new_run()  # the store's revision is read once per run, by the first page that asks
     st.set_page_config(page_title=t("page_title", "zh"), page_icon="🗺️", layout="wide",
                        initial_sidebar_state="auto")
     lang = state.language()
@@ -121,8 +122,15 @@ def run() -> None:
 def _registers() -> list[str]:
     """The registers a user may pick: the built-in one, then the saved ones (not the curated
     data's own copies in the store)."""
-    saved = get_store().registers()["name"].tolist()
+    saved = _saved_registers(get_store().describe(), run_revision())
     return [BUILT_IN] + [n for n in saved if n not in (CURATED_REGISTER, GAZETTEER_REGISTER)]
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _saved_registers(store: str, revision: int) -> list[str]:
+    """The names of the registers saved in the store, once per store revision (saving,
+    renaming or deleting one is a revision)."""
+    return get_store().registers()["name"].tolist()
 
 
 def _on_register_change() -> None:

@@ -61,6 +61,17 @@
     });
   }
 
+  /* Leaflet.VectorGrid and vector_layer.js, loaded once, when a base has a tiled layer */
+  var vectorLoading = null;
+  function vectorScripts() {
+    if (!vectorLoading) {
+      vectorLoading = load("script", "./vendor/Leaflet.VectorGrid.bundled.min.js").then(function () {
+        return load("script", "./vector_layer.js");
+      });
+    }
+    return vectorLoading;
+  }
+
   /* Leaflet, the plugins and atlas_map.js, in order (CSS alongside). */
   function loadAssets(assets) {
     assets.css.forEach(function (url) { load("link", url); });
@@ -287,6 +298,11 @@
     state.rowLayer = base.row_layers || [];
     state.layerIds = base.layers.map(function (layer) { return layer.id; });
     base.refs.forEach(function (ref) {
+      if (ref.tiles !== undefined) {  // a planner's own layer: vector tiles (none on a GCJ-02 basemap)
+        var holder = state.refs[ref.id] = L.layerGroup();
+        if (ref.tiles) { vectorScripts().then(function () { holder.addLayer(window.atlasVectorLayer(ref.tiles)); }); }
+        return;
+      }
       var made = svgLayer(ref.parts, ref.config, ref.below ? "atlasBelow" : "atlasAbove", null);
       state.refs[ref.id] = made.group;
     });

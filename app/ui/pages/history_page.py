@@ -25,7 +25,7 @@ from app.service.history import (
     history_metadata,
 )
 from app.ui import auth, state
-from app.ui.cache import get_atlas, get_store
+from app.ui.cache import get_atlas, get_store, run_revision
 from app.ui.safe import notice
 
 __all__ = ["render"]
@@ -56,7 +56,7 @@ def _downloads(frame: gpd.GeoDataFrame, label: str, key: str, *, project: str | 
                since: str | None, lang: str) -> None:
     """One CSV and one GeoJSON download button of `frame`, each file written when clicked."""
     st.markdown(f"**{t(label, lang)}**")
-    metadata = history_metadata(project_id=project, since=since, revision=get_store().revision())
+    metadata = history_metadata(project_id=project, since=since, revision=run_revision())
     cols = st.columns(len(HISTORY_FORMATS))
     for col, (fmt, (_suffix, mime)) in zip(cols, HISTORY_FORMATS.items(), strict=True):
         col.download_button(t(f"history.format_{fmt}", lang),

@@ -61,9 +61,9 @@ from app.ui.cache import (
     export_name,
     filter_mask,
     get_atlas,
-    get_store,
     live_base_url,
     progress_day,
+    run_revision,
     static_assets,
 )
 from app.ui.live_map import live_map
@@ -451,7 +451,7 @@ def render() -> None:
         view = view.with_changes(ref_layers=None)
 
     flt = view.to_filter()
-    mask = filter_mask(atlas.data_version, flt.key(), flt, asof).to_numpy()
+    mask = filter_mask(atlas.data_version, flt.key(), flt, asof, atlas).to_numpy()
     frame = _rows(atlas, flt, asof, mask)
     changes = selected_changes(atlas, flt, compare, asof) if compare else None
     st.session_state["_p_dropped"] = None
@@ -503,7 +503,7 @@ def render() -> None:
                            icon=":material/bar_chart:", key="w_progress_open", on_change="rerun")
     if progress.open:
         with progress:
-            render_progress(base_atlas(), get_store().revision(), lang, living=living)
+            render_progress(base_atlas(), run_revision(), lang, living=living)
 
     st.subheader(t("table", lang))
     st.caption(t("table_help", lang))
@@ -538,9 +538,9 @@ def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str,
     columns = st.columns(len(FORMATS))
     for column, (fmt, spec) in zip(columns, FORMATS.items(), strict=True):
         if selected <= EAGER_DOWNLOAD_ROWS:
-            data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt, asof)
+            data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt, asof, atlas)
         else:
-            name, mime = export_name(atlas.data_version, flt.key(), fmt, crs, flt, asof)
+            name, mime = export_name(atlas.data_version, flt.key(), fmt, crs, flt, asof, atlas)
             data = _deferred(atlas, flt, fmt, crs, asof)
         column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
                                width="stretch", on_click="ignore")
