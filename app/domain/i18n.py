@@ -632,3 +632,88 @@ STRINGS.update({
     "history.format_geojson": ("GeoJSON(含新旧几何)", "GeoJSON (old and new geometry)"),
     "sheet.asof": ("截至 {d}", "as of {d}"),
 })
+
+
+# one map for every page (app/ui/live_map.py), in the page's language
+STRINGS.update({
+    "live.legend_layers": ("图例与图层", "Legend & layers"),
+    "live.compare": ("对比", "Comparison"),
+    "live.compare_old": ("现登记的几何", "Recorded geometry"),
+    "live.compare_new": ("新提议的几何", "Proposed geometry"),
+    "live.compare_here": ("现场提交的位置", "Position submitted in the field"),
+    # the planner's map: context, a place to go to, the drawing
+    "planner.goto": ("转到地点(道路、车站、地标、街道或项目)", "Go to a place (road, station, landmark, sub-district or project)"),
+    "planner.goto_hint": ("输入名称查找", "Type a name"),
+    "planner.draw_help": ("地图右下角的工具用于绘制或修改;新的图形会替换上一个。蓝色实线为现登记的几何,红色虚线为新的几何。",
+                          "The tools at the map's bottom right draw or edit; a new shape replaces the last one. "
+                          "Solid blue is the recorded geometry, dashed red the new one."),
+    # plausibility of a new geometry's size (app/data/plausibility.py)
+    "planner.measure_area": ("面积", "area"),
+    "planner.measure_length": ("长度", "length"),
+    "planner.area_value": ("{m2:,.0f} 平方米({ha:,.2f} 公顷)", "{m2:,.0f} m² ({ha:,.2f} ha)"),
+    "planner.length_value": ("{m:,.0f} 米({km:,.2f} 公里)", "{m:,.0f} m ({km:,.2f} km)"),
+    "planner.size_scope_layer": ("本图层", "this layer's"),
+    "planner.size_scope_register": ("全部项目", "the whole register's"),
+    "planner.size_unusual": ("新几何的{measure}为 {value},是{scope} {n} 个几何第95百分位数({usual})的 {ratio} 倍,明显偏大。"
+                             "请核对;如确实如此,请在下方勾选确认,修改将标注并交审核人核查。",
+                             "The new geometry's {measure} is {value}: {ratio} times the 95th percentile of "
+                             "{scope} {n} geometries ({usual}), far larger than usual. Check it; if it is "
+                             "right, confirm below: the change is marked for the reviewer."),
+    "planner.size_confirm": ("我已核对,该尺寸无误(标注后交审核)", "I have checked this size; it is right (marked for review)"),
+    "planner.size_unconfirmed": ("未保存:新几何的{measure}({value})是通常尺寸({usual})的 {ratio} 倍,须先勾选确认。",
+                                 "Not saved: the new geometry's {measure} ({value}) is {ratio} times the usual "
+                                 "({usual}); confirm it first."),
+    "planner.field__size_check": ("尺寸异常(已确认)", "Unusual size (confirmed)"),
+    # a save refused because the project changed since it was opened
+    "planner.conflict_intro": ("未保存:打开此项目(版本 {opened})后,它已被修改。请重新载入项目查看这些修改:",
+                               "Not saved: the project changed since you opened it (version {opened}). "
+                               "Reload it to see the changes:"),
+    "planner.conflict_change": ("修改 #{cid}:{actor} 于 {at} 修改了 {fields}({status})",
+                                "change #{cid} by {actor} at {at} set {fields} ({status})"),
+    "planner.status_pending": ("待审核", "pending"),
+    "planner.status_accepted": ("已生效", "accepted"),
+    "planner.status_rejected": ("已退回", "rejected"),
+    # provenance in words (app/domain/provenance.py): the phrases the code writes
+    "prov.none": ("无", "none"),
+    "prov.field": ("现场核查", "field check"),
+    "prov.how_drawn": ("绘制", "drawn"),
+    "prov.how_uploaded": ("上传", "uploaded"),
+    "prov.by_planner": ("规划师{how}", "{how} by a planner"),
+    "prov.place": ("地名库地点 {refs}", "gazetteer place {refs}"),
+    "prov.line_through": ("经过地名库地点 {refs} 的连线", "line through gazetteer places {refs}"),
+    "prov.hull": ("地名库地点 {refs} 的凸包外扩 {m} 米", "convex hull of gazetteer places {refs} grown by {m} m"),
+    "prov.centre": ("{refs} 的大致中心(代表点)", "approximate centre (representative point) of {refs}"),
+    "prov.explicit": ("给定坐标,{crs}→WGS-84 转换", "explicit coordinates, {crs}→wgs84 conversion"),
+    "prov.linear_all": ("沿 {line} 线性参照:{refs} 全段", "linear reference along {line}: segment {refs}, whole stretch"),
+    "prov.linear_part": ("沿 {line} 线性参照:{refs},{a}–{b} 米", "linear reference along {line}: segment {refs}, {a}–{b} m"),
+    "prov.address": ("门牌地址:{sub}", "address: {sub}"),
+    "prov.address_interpolated": ("门牌地址(插值):{sub}", "address-interpolated: {sub}"),
+    "prov.known_address": ("已知门牌 {key}({names})", "known address {key} ({names})"),
+    "prov.interpolated": ("在 {low} 与 {high} 之间插值({side})", "interpolated between {low} and {high} ({side})"),
+    "prov.derived": ("推导:{sub}", "derived: {sub}"),
+    "prov.field_check": ("现场核查,由 {who} 于 {day} 通过(提交编号 {sid})",
+                         "field check accepted by {who} on {day} (submission {sid})"),
+    "prov.field_check_accuracy": ("现场核查,由 {who} 于 {day} 通过(提交编号 {sid},设备精度 {acc} 米)",
+                                  "field check accepted by {who} on {day} (submission {sid}, device accuracy {acc} m)"),
+    "prov.in_app": ("{who} 于 {day} 在应用中{how}", "{how} in the app by {who} on {day}"),
+    "prov.in_app_repaired": ("{who} 于 {day} 在应用中{how}(修复:{repair})", "{how} in the app by {who} on {day}; {repair}"),
+    "prov.field_note": ("位置来自已通过的现场核查(见审计记录)。", "Position from an accepted field check (see the audit trail)."),
+    "prov.planner_note": ("规划师{how}的位置:{reason}", "Position {how} by a planner: {reason}"),
+    "prov.source_file": ("{file}:{sub}", "{file}: {sub}"),
+    "prov.amap_marker": ("高德地图标注({year})", "AMap marker ({year})"),
+    "prov.amap_pois": ("高德兴趣点(约 {year} 年,发布者已转换为 WGS-84)", "AMap POIs (c. {year}, publisher-converted to WGS-84)"),
+    "prov.baidu_station": ("百度地铁站兴趣点({year})", "Baidu station POI ({year})"),
+    "prov.line2_track": ("2号线线路(百度线路查询,发布者已转换为 WGS-84)", "Line 2 track (Baidu line query, publisher-converted to WGS-84)"),
+    "cite.report_ref": ("二、2025年主要任务 {section}", '2025 work report, part 2 "Main tasks for 2025", section {section}'),
+    "cite.stage_source": ("长宁区2025年政府工作报告 {section}", "Changning District's 2025 government work report, section {section}"),
+    # the review page in words (app/ui/pages/review_page.py)
+    "review.submitted_at": ("**提交位置**:纬度 {lat:.6f},经度 {lon:.6f}({precision},精度约 ±{accuracy:.0f} 米)",
+                            "**Submitted position**: latitude {lat:.6f}, longitude {lon:.6f} ({precision}, "
+                            "accuracy about ±{accuracy:.0f} m)"),
+    "review.size_flag": ("尺寸异常,规划师已确认:新几何的{measure}为 {value},是{scope} {n} 个几何第95百分位数({usual})的 {ratio} 倍。请重点核对。",
+                         "Unusual size, confirmed by the planner: the new geometry's {measure} is {value}, "
+                         "{ratio} times the 95th percentile of {scope} {n} geometries ({usual}). Check it closely."),
+    "review.size_flag_unread": ("该修改标注了尺寸异常,但标注内容无法读取。请重点核对几何。",
+                                "This change is marked as of unusual size, but the note cannot be read. "
+                                "Check the geometry closely."),
+})

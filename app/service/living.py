@@ -39,13 +39,19 @@ from app.data.living import (
     seed_changes,
     seed_values,
 )
-from app.errors import ConflictError, SubmissionError
+from app.data.plausibility import size_check, size_note
+from app.errors import ConflictError, SubmissionError, UnusualSizeError
 from app.geo.gazetteer import DISTRICT_ID
 from app.geo.geocode import to_metric
 from app.store import AtlasStore
 from app.store.base import district_day
 
-__all__ = ["REVIEW_RULE_ENV", "living_changes", "propose_edit", "review_rule", "seed_register"]
+__all__ = ["REVIEW_RULE_ENV", "SIZE_NOTE", "living_changes", "propose_edit", "review_rule",
+           "seed_register"]
+
+#: The key under which a geometry change confirmed as of unusual size carries its note
+#: (app.data.plausibility.size_note); the leading underscore: it is not a project field.
+SIZE_NOTE = "_size_check"
 
 #: The environment variable that sets which planner edits wait for a reviewer.
 REVIEW_RULE_ENV = "ATLAS_PLANNER_REVIEW"
@@ -129,7 +135,8 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
                  geometry: BaseGeometry | None = None, method: str = "drawn",
                  attributes: Mapping[str, object] | None = None,
                  stage: tuple[str, str, str] | None = None, expected_version: int,
-                 rule: str | None = None, today: str | None = None) -> list[tuple[int, str]]:
+                 rule: str | None = None, today: str | None = None,
+                 size_confirmed: bool = False) -> list[tuple[int, str]]:
     """Check and record a planner's edit of `project_id` in the shown `atlas` (with the living
     register applied, so current values and ``edit_version`` are known); return
     ``[(change id, 'accepted' | 'pending')]``.
@@ -139,6 +146,10 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
     :func:`~app.data.living.check_attributes` and only the changed ones recorded; `stage` is
     ``(stage, YYYY-MM-DD, source)``. A ``SubmissionError`` says what is wrong and nothing is
     stored; a ``ConflictError`` says who changed the project since `expected_version`.
+
+    A geometry far larger than its layer's usual size (:mod:`app.data.plausibility`) raises
+    ``UnusualSizeError`` unless `size_confirmed`; confirmed, it is stored with the size's note
+    (:data:`SIZE_NOTE`) and waits for a reviewer whatever the review rule.
     """
     actor = str(actor or "").strip()
     if not actor:
@@ -169,8 +180,17 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
                "pos_confidence": row.get("pos_confidence"),
                "position_note": row.get("position_note")}
         old = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in old.items()}
+        check = size_check(atlas, spec.id, geom)
+        unusual = check is not None and check.unusual
+        if unusual and not size_confirmed:
+            raise UnusualSizeError(
+                f"the new geometry's {check.measure} ({check.value:,.0f}) is {check.ratio:,.1f} "
+                f"times the usual {check.measure} of layer {spec.id} ({check.usual:,.0f}): "
+                "confirm it to save", check)
+        if unusual:
+            new[SIZE_NOTE] = size_note(check)
         edits.append(Edit(project_id, "planner", actor, reason, old, new,
-                          pending=needs_review(rule, new)))
+                          pending=unusual or needs_review(rule, new)))
     values: dict[str, object] = {}
     old_values: dict[str, object] = {}
     if attributes:

@@ -215,12 +215,13 @@ def _live_base_file(version: str, lang: str, basemap: str, tianditu_key: str | N
     return f"{STATIC_URL}/{name}"
 
 
-def live_base_url(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | None
-                  ) -> tuple[str, str]:
+def live_base_url(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | None, *,
+                  version: str | None = None) -> tuple[str, str]:
     """URL of the live map's base (app/map/live.py) for this data version, language and
     basemap, and its key: built and written to the static folder once per process, shared by
-    every session (a browser fetches it once per page visit)."""
-    version = f"{atlas.data_version}.{get_store().revision()}"
+    every session (a browser fetches it once per page visit). `version` names data other than
+    the shown register's (an import's preview: its file and settings)."""
+    version = version or f"{atlas.data_version}.{get_store().revision()}"
     return (_live_base_file(version, lang, basemap, tianditu_key, atlas),
             base_key(version, lang, basemap))
 

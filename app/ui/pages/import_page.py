@@ -20,7 +20,6 @@ import pandas as pd
 import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
-from streamlit_folium import st_folium
 
 from app.data.atlas import Atlas
 from app.domain.i18n import t
@@ -33,12 +32,12 @@ from app.io.limits import UPLOAD_LIMIT_BYTES, UPLOAD_LIMIT_MIB, UPLOADER_LIMIT_M
 from app.io.mapping import MAPPING_FIELDS, infer_mapping
 from app.io.readers import RawTable, read_table
 from app.io.report import ROW_STATUSES
-from app.map.assets import localize
-from app.map.basemaps import basemap_title, keyless_basemaps
-from app.map.builder import build_map
+from app.map.basemaps import BASEMAPS, basemap_title, keyless_basemaps
+from app.map.live import result_bounds
 from app.store import save_register
 from app.ui import auth, outcome, state
-from app.ui.cache import get_atlas, get_store, static_assets
+from app.ui.cache import get_atlas, get_store
+from app.ui.live_map import page_map
 from app.ui.safe import notice
 
 __all__ = ["UPLOAD_TYPES", "render"]
@@ -107,16 +106,18 @@ def _summary(result: ImportResult, lang: str) -> None:
         st.caption(f"{t('import.notes', lang)}: " + " · ".join(escape_markdown(n) for n in notes))
 
 
-def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
+def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str, version: str) -> None:
+    """The imported rows on the atlas's one map (view mode, no selection), fitted to them;
+    `version` names this import (its file and settings), so its base is built once."""
     st.subheader(t("import.map", lang))
     basemap = st.selectbox(t("import.basemap", lang), _BASEMAPS, key=state.relabelled("imp_basemap"),
                            format_func=lambda v: basemap_title(v, lang))
-    static_assets()
-    m = build_map(replace(atlas, projects=frame), frame, lang=lang, basemap=basemap,
-                  visible_refs=("district_boundary",), height=450)
-    localize(m)
-    # Nothing is returned from the map: panning and zooming never rerun the script.
-    st_folium(m, returned_objects=[], key="imp_map", use_container_width=True, height=450)
+    crs = BASEMAPS[basemap]["crs"]
+    bounds = result_bounds(frame, crs)
+    # Nothing comes back from this map: panning and zooming never rerun the script.
+    page_map(replace(atlas, projects=frame), lang, mode="view", key="imp_map", basemap=basemap,
+             height=450, refs=["district_boundary"], version=version,
+             fit={"bounds": bounds, "seq": version} if bounds else None)
 
 
 def _save(result: ImportResult, lang: str) -> None:
@@ -138,7 +139,7 @@ def _save(result: ImportResult, lang: str) -> None:
     st.rerun()
 
 
-def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
+def _show(atlas: Atlas, result: ImportResult, lang: str, version: str) -> None:
     _summary(result, lang)
     for warning in result.report.warnings:  # file-level, e.g. GCJ-02 declared as WGS-84
         st.warning(escape_markdown(warning.message))
@@ -148,7 +149,7 @@ def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
                        file_name="import-report.json", mime="application/json", key="imp_download")
     frame = result.frame.assign(
         category=result.frame["category"].replace(IMPORTED, t("import.imported", lang)))
-    _map(atlas, frame, lang)
+    _map(atlas, frame, lang, version)
     _save(result, lang)
 
 
@@ -208,4 +209,5 @@ def render() -> None:
     if stored is None or stored[0] != params:
         st.info(t("import.press_run", lang))
         return
-    _show(atlas, stored[1], lang)
+    version = "import-" + hashlib.sha256(repr(stored[0]).encode("utf-8")).hexdigest()[:16]
+    _show(atlas, stored[1], lang, version)

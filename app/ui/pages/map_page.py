@@ -62,7 +62,7 @@ from app.ui.cache import (
     live_base_url,
     static_assets,
 )
-from app.ui.live_map import live_map
+from app.ui.live_map import live_map, map_texts
 from app.ui.progress import render_progress
 from app.ui.sheets import field_sheet_button
 from app.ui.units import loaded_kinds, units_table
@@ -274,6 +274,13 @@ def _assets() -> dict:
     return live_assets()
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _selection_bounds(version: str, bits: str, crs: str, _frame: gpd.GeoDataFrame
+                      ) -> list[list[float]] | None:
+    """The box of the rows `bits` in the basemap `crs`, once per (data version, rows, CRS)."""
+    return result_bounds(_frame, crs)
+
+
 def _fit(frame: gpd.GeoDataFrame, query: str, crs: str) -> dict:
     """Zoom to a new search's results: a box and a number that changes with the search."""
     if query != st.session_state.get("_fit_query", ""):
@@ -319,6 +326,7 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
     minx, miny, maxx, maxy = convert_geometry(district, "wgs84", crs).bounds
     bits = mask_bits(mask)
     args = {
+        "mode": "view", "selectable": True,
         "base_url": base_url, "base_key": base_key, "mask": bits, "refs": refs,
         "legend": _legend(atlas.data_version, bits, tuple(refs), lang, atlas, frame),
         # "at": the map's last message this run has seen (the map keeps its own newer choice)
@@ -326,10 +334,11 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
                           "at": (st.session_state.get("live_map") or {}).get("at")},
         "focus": {"id": view.project, "seq": st.session_state.get("_focus_seq", 0)},
         "fit": _fit(frame, view.query, crs), "view": initial, "shift": view_shift(basemap),
+        # where the selection is: a filter change fits the map to it when it left the view
+        "selection": _selection_bounds(atlas.data_version, bits, crs, frame),
         "report_painted": map_first(),
         "district": [[miny, minx], [maxy, maxx]], "height": 560, "assets": _assets(),
-        "texts": {k.removeprefix("live."): t(k, lang) for k in
-                  ("fullscreen", "exit_fullscreen", "live.tile_error", "live.tile_fallback")},
+        "texts": map_texts(lang),
     }
     # One frame per page visit: the same key on every rerun keeps it; the arguments update it.
     live_map(args, key="live_map", on_change=_on_map_message)
