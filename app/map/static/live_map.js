@@ -145,10 +145,11 @@
   /* Card placement: clear of the controls on the left (zoom, full screen, measuring: about
    * 50 px wide) and of the folded legend at the top right, and never taller than the map. */
   function popupOptions() {
-    var size = state.map.getSize();
-    return { maxWidth: Math.min(340, size.x - 80), minWidth: Math.min(220, size.x - 80),
-             maxHeight: Math.max(160, size.y - 90),
-             autoPanPaddingTopLeft: [58, 48], autoPanPaddingBottomRight: [12, 24] };
+    // the popup adds about 48 px around its content; the paddings below keep it off the controls
+    var size = state.map.getSize(), room = size.x - 58 - 12 - 48;
+    return { maxWidth: Math.min(340, room), minWidth: Math.min(220, room),
+             maxHeight: Math.max(160, size.y - 130),
+             autoPanPaddingTopLeft: [58, 48], autoPanPaddingBottomRight: [12, 56] };
   }
 
   function cardId(popup) {
@@ -569,10 +570,19 @@
     openCard(id, move);
   }
 
-  /* [[s, w], [n, e]] inside the map's view (with a margin for the controls)? */
-  function inView(bounds) {
-    var view = state.map.getBounds().pad(-0.05);
-    return view.contains(L.latLngBounds(bounds));
+  /* Is any feature of the selection in the map's view? SVG features are asked one by one;
+   * canvas-drawn ones by the selection's box (`bounds`, [[s, w], [n, e]]). */
+  function selectionInView(bounds) {
+    var view = state.map.getBounds().pad(-0.05), seen = false;
+    state.projects.forEach(function (p) {
+      if (p.strategy !== "svg" || seen) { return; }
+      p.group.eachLayer(function (layer) {
+        if (!seen && (layer.getLatLng ? view.contains(layer.getLatLng()) : view.intersects(layer.getBounds()))) {
+          seen = true;
+        }
+      });
+    });
+    return seen || (state.painter !== null && view.intersects(L.latLngBounds(bounds)));
   }
 
   /* ---------------------------------------------------- position, overlays, drawing */
@@ -704,9 +714,9 @@
     }
     var wanted = args.focus ? args.focus.id + "\u001f" + args.focus.seq : null;
     var focusing = wanted !== state.focusSeq && args.focus && args.focus.id;
-    // a filter that left the view: the map goes to the selection (not when a search, a
-    // selected project or the map's own layer box moves it)
-    if (maskChanged && !fitted && !focusing && !local && args.selection && !inView(args.selection)) {
+    // a filter whose selection is nowhere in the view: the map goes to it (not when a search,
+    // a selected project or the map's own layer box moves it)
+    if (maskChanged && !fitted && !focusing && !local && args.selection && !selectionInView(args.selection)) {
       state.map.fitBounds(args.selection, { maxZoom: 17, padding: [24, 24], animate: false });
       live.fits++;
     }
