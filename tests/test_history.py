@@ -295,15 +295,24 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     return files
 
 
-def test_visitors_see_the_sign_in_not_the_log(monkeypatch, isolated_store, atlas):
+def test_visitors_read_the_log_without_the_names_of_people(monkeypatch, isolated_store, atlas, served):
     edited_store(Store(isolated_store), atlas)
     monkeypatch.setenv("ATLAS_FIELD_SECRET", "field-pass")
     at = history_app().run()
     assert not at.exception
-    assert any("现场核查组" in i.value for i in at.info)  # the sign-in of the chosen role
-    assert not at.dataframe and not at.get("download_button")
+    table = at.dataframe[0].value
+    assert len(table) == len(atlas.projects) + 3
+    names = {"李规划", "王审核", "王工"}
+    assert not names & set(table["修改人"]) and not names & set(table["审核人"].dropna())
+    assert set(table["修改人"]) <= {"整理好的项目库", "一位规划师"}
+    assert any("姓名已隐去" in c.value for c in at.caption)
+    # the downloads hide them too
+    text = served["changning-history.csv"]().decode("utf-8-sig")
+    assert "李规划" not in text and "一位规划师" in text
+    # a wrong passphrase shows nothing more
     at = sign_in(at, "field", "王工", "guess")
-    assert any("口令不正确" in e.value for e in at.error) and not at.dataframe
+    assert any("口令不正确" in e.value for e in at.error)
+    assert "李规划" not in set(at.dataframe[0].value["修改人"])
 
 
 @pytest.mark.parametrize("role,env", [("field", "ATLAS_FIELD_SECRET"),
@@ -318,10 +327,11 @@ def test_every_role_reads_the_log_and_downloads_a_project(role, env, monkeypatch
     at = sign_in(at, role, "王工", "pass-" + role)
     assert not at.exception
     assert len(at.dataframe[0].value) == len(atlas.projects) + 3
+    assert "李规划" in set(at.dataframe[0].value["修改人"])  # signed in: the names
     assert any(f"共 {len(atlas.projects) + 3} 条变更" in c.value for c in at.caption)
     at.selectbox(key="history_project").set_value(unlocated_id(atlas)).run()
     table = at.dataframe[0].value
-    assert table["id"].tolist()[-1] == ids["drawn"] and set(table["project_id"]) == {unlocated_id(atlas)}
+    assert table["编号"].tolist()[-1] == ids["drawn"] and set(table["项目代码"]) == {unlocated_id(atlas)}
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["CSV(Excel)", "GeoJSON(含新旧几何)"] * 2  # the filtered log, the project's
     doc = json.loads(served[f"changning-history-{unlocated_id(atlas)}.geojson"]())
@@ -330,7 +340,7 @@ def test_every_role_reads_the_log_and_downloads_a_project(role, env, monkeypatch
     assert doc["filter"]["project"] == unlocated_id(atlas)
     rows = list(csv.DictReader(io.StringIO(
         served[f"changning-history-{unlocated_id(atlas)}.csv"]().decode("utf-8-sig"))))
-    assert [int(r["id"]) for r in rows] == table["id"].tolist()
+    assert [int(r["id"]) for r in rows] == table["编号"].tolist()
 
 
 def test_the_page_filters_by_day_and_says_when_the_log_is_empty(monkeypatch, isolated_store, atlas):
@@ -349,7 +359,7 @@ def test_the_page_filters_by_day_and_says_when_the_log_is_empty(monkeypatch, iso
     at.run()
     assert len(at.dataframe[0].value) == len(atlas.projects) + 3
     at.date_input(key="history_since").set_value(date.fromisoformat(TODAY)).run()
-    assert at.dataframe[0].value["id"].tolist() == [ids["drawn"], ids["agency"], ids["stage"]]
+    assert at.dataframe[0].value["编号"].tolist() == [ids["drawn"], ids["agency"], ids["stage"]]
     at.selectbox(key="history_project").set_value(located_id(atlas)).run()
-    assert at.dataframe[0].value["id"].tolist() == [ids["agency"], ids["stage"]]
-    assert at.dataframe[0].value["fields"].tolist() == ["lead_agency", "stage_entry"]
+    assert at.dataframe[0].value["编号"].tolist() == [ids["agency"], ids["stage"]]
+    assert at.dataframe[0].value["修改的字段"].tolist() == ["牵头单位", "新阶段"]

@@ -94,7 +94,7 @@ def test_import_gives_summary_report_and_map():
     report = report_table(at)
     assert len(report) == 5
     assert report["结果"].tolist() == ["已定位", "已修正", "已拒绝", "未定位", "已定位"]
-    assert report.loc[3, "方法"] == "road-not-in-gazetteer"
+    assert report.loc[3, "方法"] == "道路不在地名库中"  # road-not-in-gazetteer, in words
     assert "延安西路站" in report.loc[3, "候选地点"]
     assert at.get("download_button")
     # the map: the atlas's one map component, its base drawing the located rows only

@@ -33,10 +33,10 @@ import pandas as pd
 from app.data.atlas import Atlas
 from app.data.layers import LayerSpec
 from app.domain.i18n import field_label, t
-from app.domain.provenance import citation_text, provenance_text
+from app.domain.phrases import citation_text, provenance_text
 
-__all__ = ["CARD_KINDS", "LIVING_FIELDS", "Column", "Source", "card_config", "columns_of", "labelled",
-           "links_of", "place_names", "project_sources", "reference_sources", "site_area_text",
+__all__ = ["CARD_KINDS", "LIVING_FIELDS", "Column", "Source", "card_config", "columns_of",
+           "in_language", "labelled", "links_of", "place_names", "project_sources", "reference_sources", "site_area_text",
            "stages_of", "subdistrict_names", "shipped_fields", "take", "used"]
 
 #: A display field's column and the label function of its values (None: shown as it is).
@@ -64,7 +64,7 @@ def _names(frame: pd.DataFrame, lang: str) -> dict[str, Source]:
 
 def place_names(atlas: Atlas, lang: str) -> Callable[[str], str]:
     """A label function for provenance text (a position method, a source): in words of `lang`
-    (:func:`app.domain.provenance.provenance_text`), each known place id named in `lang`;
+    (:func:`app.domain.phrases.provenance_text`), each known place id named in `lang`;
     "none" becomes the word for it.
 
     >>> from app.data.atlas import load_atlas
@@ -87,10 +87,16 @@ def place_names(atlas: Atlas, lang: str) -> Callable[[str], str]:
     return label
 
 
-def _in_language(frame: pd.DataFrame, name: str, lang: str,
-                 label: Callable[[Any], Any] | None = None) -> Source:
+def in_language(frame: pd.DataFrame, name: str, lang: str,
+                label: Callable[[Any], Any] | None = None) -> Source:
     """A text field stored in English with a Chinese column beside it (``<name>_zh``): the
-    Chinese one on a zh page where it is set, else the English one through `label`."""
+    Chinese one on a zh page where it is set, else the English one through `label`.
+
+    >>> frame = pd.DataFrame({"note": ["An English note", "only English"], "note_zh": ["中文说明", None]})
+    >>> values, pick = in_language(frame, "note", "zh", str.upper)
+    >>> [pick(v) for v in values]
+    ['中文说明', 'ONLY ENGLISH']
+    """
     english = _column(frame, name)
     if lang != "zh" or f"{name}_zh" not in frame.columns:
         return english, label
@@ -224,9 +230,9 @@ def project_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, S
         "pos_confidence": (frame["pos_confidence"], lambda v: vocab.label("confidence", v, lang)),
         "pos_method": (frame["pos_method"], place_names(atlas, lang)),
         "pos_source": (frame["pos_source"], place_names(atlas, lang)),
-        "position_note": _in_language(frame, "position_note", lang, place_names(atlas, lang)),
+        "position_note": in_language(frame, "position_note", lang, place_names(atlas, lang)),
         "report_ref": (frame["report_ref"], cite),
-        "description": _in_language(frame, "description", lang),
+        "description": in_language(frame, "description", lang),
         "stages": (_json_lists(_column(frame, "stages")),
                    lambda v: stages_of(v, lambda s: vocab.status_label(s, lang), cite)),
         "lead_agency": (_text(_column(frame, "lead_agency")), None),
@@ -248,12 +254,14 @@ def reference_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str,
     >>> tuple(reference_sources(atlas, frame, "zh")) == REFERENCE_FIELDS
     True
     """
+    words = place_names(atlas, lang)
     return {
         "id": (frame["id"], None),
         **_names(frame, lang),
-        **{name: (frame[name], None) for name in ("line", "source", "method")},
+        "line": (frame["line"], None),
+        **{name: (frame[name], words) for name in ("source", "method")},
         "confidence": (frame["confidence"], lambda v: atlas.vocab.label("confidence", v, lang)),
-        "note": (frame["note"], None),
+        "note": (frame["note"], words),
     }
 
 

@@ -23,6 +23,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app.data.atlas import Atlas
 from app.domain.i18n import t
+from app.domain.phrases import import_note_text
 from app.domain.roles import PLANNER
 from app.domain.text import escape_markdown
 from app.errors import AtlasError, ImportFileError, SubmissionError
@@ -90,9 +91,18 @@ def _crs_widgets(lang: str, show_encoding: bool) -> tuple[str, str | None]:
     return crs, None if encoding == "auto" else encoding
 
 
-def _report_table(result: ImportResult, lang: str) -> pd.DataFrame:
+def _method_words(method: str, lang: str) -> str:
+    """A report row's method in words of `lang` (the code itself when it has none)."""
+    key = f"import.method_{method}"
+    words = t(key, lang)
+    return method if words == key else words
+
+
+def _report_table(result: ImportResult, atlas: Atlas, lang: str) -> pd.DataFrame:
     table = result.report.to_frame()
     table["status"] = table["status"].map(lambda s: t(f"import.status_{s}", lang))
+    table["method"] = table["method"].map(lambda m: _method_words(str(m), lang))
+    table["precision"] = table["precision"].map(lambda p: atlas.vocab.label("precision", str(p), lang))
     return table.rename(columns=lambda c: t(f"import.col_{c}", lang))
 
 
@@ -103,7 +113,8 @@ def _summary(result: ImportResult, lang: str) -> None:
         col.metric(t(f"import.status_{status}", lang), summary[status])
     notes = result.report.source.get("notes") or ()
     if notes:
-        st.caption(f"{t('import.notes', lang)}: " + " · ".join(escape_markdown(n) for n in notes))
+        st.caption(f"{t('import.notes', lang)}: "
+                   + " · ".join(escape_markdown(import_note_text(n, lang)) for n in notes))
 
 
 def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str, version: str) -> None:
@@ -142,13 +153,15 @@ def _save(result: ImportResult, lang: str) -> None:
 def _show(atlas: Atlas, result: ImportResult, lang: str, version: str) -> None:
     _summary(result, lang)
     for warning in result.report.warnings:  # file-level, e.g. GCJ-02 declared as WGS-84
-        st.warning(escape_markdown(warning.message))
+        st.warning(escape_markdown(import_note_text(warning.message, lang)))
     st.subheader(t("import.report", lang))
-    st.dataframe(_report_table(result, lang), hide_index=True, width="stretch", key="imp_report")
+    st.dataframe(_report_table(result, atlas, lang), hide_index=True, width="stretch", key="imp_report")
     st.download_button(t("import.download_report", lang), result.report.to_json().encode("utf-8"),
                        file_name="import-report.json", mime="application/json", key="imp_download")
-    frame = result.frame.assign(
-        category=result.frame["category"].replace(IMPORTED, t("import.imported", lang)))
+    imported = t("import.imported", lang)  # the word for what the file did not say
+    frame = result.frame.assign(**{name: result.frame[name].replace(IMPORTED, imported)
+                                   for name in ("category", "status", "action")
+                                   if name in result.frame.columns})
     _map(atlas, frame, lang, version)
     _save(result, lang)
 

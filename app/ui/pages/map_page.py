@@ -44,7 +44,7 @@ from app.domain.viewstate import BASEMAP_IDS, EARLIEST_ASOF, ViewState, district
 from app.geo.crs import convert_geometry
 from app.io.export import FORMATS, export_bytes
 from app.map.basemaps import BASEMAPS, basemap_title
-from app.map.fields import subdistrict_names
+from app.map.fields import in_language, labelled, place_names, subdistrict_names, take
 from app.map.legend import legend_spec
 from app.map.live import live_assets, mask_bits, result_bounds, view_shift
 from app.service.atlas import BUILT_IN
@@ -198,7 +198,8 @@ def _make_parts(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> _Parts:
         table=table.drop(columns=["id"]).rename(columns=lambda c: field_label(c, lang)),
         ids=table["id"].tolist(),
         unlocated=pd.DataFrame({field_label("name", lang): rows[name],
-                                field_label("position_note", lang): rows["position_note"]}),
+                                field_label("position_note", lang): take(*labelled(in_language(
+                                    rows, "position_note", lang, place_names(atlas, lang))))}),
         bars=(_bars(_labels(frame["layer"], labels["layer"]).value_counts(), lang),
               _bars(_labels(frame["status"], labels["status"]).value_counts(), lang)))
 

@@ -17,7 +17,7 @@ from app.domain.text import escape_markdown
 from app.geo.geocode import to_metric
 from app.io.csvfile import csv_bytes
 from app.map.basemaps import BASEMAPS
-from app.map.fields import place_names
+from app.map.fields import in_language, place_names
 from app.map.live import geometry_bounds, here_marker, overlay
 from app.service.living import SIZE_NOTE
 from app.store import ConflictError, SubmissionError
@@ -76,6 +76,26 @@ def _review_form(row: pd.Series, who, recorded, lang: str) -> None:
             done=("review.accepted", "review.rejected"), sid=int(row["id"]))
 
 
+def _audit_table(atlas, audit: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A project's audit rows as shown: when, who, what (in words), the note (in words); the
+    CSV download keeps the store's own columns."""
+    words = place_names(atlas, lang)
+
+    def action(code: str) -> str:
+        key = f"review.action_{code}"
+        return code if t(key, lang) == key else t(key, lang)
+
+    def actor(name: str) -> str:
+        return t("review.actor_app_start", lang) if name == "app start" else name
+
+    return pd.DataFrame({
+        t("review.audit_at", lang): audit["at"].astype(str).str[:19].str.replace("T", " "),
+        t("review.audit_actor", lang): audit["actor"].map(actor),
+        t("review.audit_action", lang): audit["action"].map(action),
+        t("review.audit_note", lang): audit["note"].fillna("").map(words),
+    })
+
+
 def _history(atlas, lang: str) -> None:
     st.subheader(t("review.history", lang))
     name = "name_en" if lang == "en" else "name_zh"
@@ -84,7 +104,7 @@ def _history(atlas, lang: str) -> None:
     project = st.selectbox(t("review.project", lang), options, format_func=lambda v: names.get(v, v),
                            key="review_history_project")
     audit = get_store().audit(project)
-    st.dataframe(audit, hide_index=True, width="stretch")
+    st.dataframe(_audit_table(atlas, audit, lang), hide_index=True, width="stretch")
     st.download_button(t("review.download", lang), csv_bytes(audit),
                        file_name=f"audit-{project}.csv", mime="text/csv")
 
@@ -198,9 +218,14 @@ def _value_text(atlas, name: str, value: object, lang: str, site: bool = True) -
     return str(value)
 
 
-def _change_table(atlas, old: dict, new: dict, lang: str) -> pd.DataFrame:
+def _change_table(atlas, old: dict, new: dict, lang: str, project_id: str = "") -> pd.DataFrame:
     """One row per changed field: its name, the value before and the value proposed (notes the
-    change carries for the reviewer, such as an unusual size, are shown apart)."""
+    change carries for the reviewer, such as an unusual size, are shown apart). A recorded
+    position note that is the project's own is shown in the page's language."""
+    rows = atlas.projects[atlas.projects["id"] == project_id]
+    if len(rows) and old.get("position_note") and old["position_note"] == rows["position_note"].iloc[0]:
+        values, pick = in_language(rows, "position_note", lang, place_names(atlas, lang))
+        old = {**old, "position_note": pick(values.iloc[0])}
     return pd.DataFrame([{t("review.change_field", lang): field_name(name, lang),
                           t("review.change_old", lang): _value_text(atlas, name, old.get(name), lang,
                                                                     old.get("precision") == "site"),
@@ -288,7 +313,8 @@ def _planner_changes(atlas, who, lang: str) -> None:
                     actor=change["actor"], at=str(change["at"])[:19].replace("T", " "),
                     reason=change["reason"]))
     _size_flag(new, lang)
-    st.dataframe(_change_table(atlas, old, new, lang), hide_index=True, width="stretch")
+    st.dataframe(_change_table(atlas, old, new, lang, str(change["project_id"])), hide_index=True,
+                 width="stretch")
     if new.get("geometry"):
         _change_map(atlas, change, str(new["geometry"]), lang)
     if str(change["actor"]).strip().casefold() == who.name.strip().casefold():
