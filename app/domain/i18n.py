@@ -863,4 +863,11 @@ STRINGS.update({
     "planner.field_position_note_zh": ("定位说明(中文)", "Position note (Chinese)"),
     "planner.field_parent": ("所属条目", "Parent item"),
     "planner.field_extent": ("范围", "Extent"),
+    # a date a person can type (app/ui/dates.py)
+    "dates.placeholder": ("年-月-日,如 2025-03-01", "YYYY-MM-DD, e.g. 2025-03-01"),
+    "dates.calendar": ("在日历中选择", "Pick on a calendar"),
+    "dates.unreadable": ("“{text}”不是日期:请按 年-月-日 输入,如 2025-03-01。",
+                         "\"{text}\" is not a date: type it YYYY-MM-DD, e.g. 2025-03-01."),
+    "dates.out_of_range": ("日期 {text} 不在可选范围内({low} 至 {high})。",
+                           "The date {text} is outside what can be chosen ({low} to {high})."),
 })

@@ -30,6 +30,7 @@ from app.service.history import (
 from app.ui import auth, state
 from app.ui.cache import get_atlas, get_store
 from app.ui.change_text import field_name
+from app.ui.dates import date_field
 from app.ui.safe import notice
 
 __all__ = ["PEOPLE_COLUMNS", "anonymous", "render"]
@@ -127,8 +128,8 @@ def render() -> None:
     project = left.selectbox(
         t("history.project", lang), ["", *ids], key=state.relabelled("history_project"),
         format_func=lambda p: f"{names[p]} ({p})" if p in names else (p or t("history.all_projects", lang)))
-    day = right.date_input(t("history.since", lang), value=None, key="history_since",
-                           min_value=date(2000, 1, 1), max_value=datetime.now(UTC).date())
+    day = date_field(right, t("history.since", lang), "history_since", lang,
+                     min_value=date(2000, 1, 1), max_value=datetime.now(UTC).date())
     since = day.isoformat() if isinstance(day, date) else None
     frame = history_frame(store, project_id=project or None, since=since)
     if not named:

@@ -62,6 +62,7 @@ from app.ui.cache import (
     live_base_url,
     static_assets,
 )
+from app.ui.dates import date_field
 from app.ui.live_map import live_map, map_texts
 from app.ui.progress import render_progress
 from app.ui.sheets import field_sheet_button
@@ -131,9 +132,8 @@ def _asof_control(lang: str, living: bool) -> None:
     a saved register, which has no history."""
     side = st.sidebar
     today = district_today()
-    side.date_input(t("asof.label", lang), key=state.ASOF_WIDGET, min_value=EARLIEST_ASOF,
-                    max_value=today, format="YYYY-MM-DD", help=t("asof.help", lang),
-                    disabled=not living)
+    date_field(side, t("asof.label", lang), state.ASOF_WIDGET, lang, min_value=EARLIEST_ASOF,
+               max_value=today, help=t("asof.help", lang), disabled=not living)
     if not living:
         side.caption(t("asof.not_living", lang))
     elif state.chosen_asof() is not None:
