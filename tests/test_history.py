@@ -22,6 +22,7 @@ from app.errors import FilterError
 from app.service.history import CHANGE_LOG_COLUMNS, history_bytes, history_frame, history_metadata
 from app.service.living import seed_register
 from app.store import AtlasStore, Store, open_store
+from app.ui.downloads import FILES
 from tests import pg_support
 from tests.apptest import sign_in
 
@@ -278,24 +279,14 @@ def history_app() -> AppTest:
     return AppTest.from_function(page, default_timeout=60)
 
 
-@pytest.fixture()
-def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
-    """The files the page's download buttons would write when clicked, by file name: the
-    callables the page hands Streamlit (AppTest's media store lasts one run only)."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    files: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
-
-    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kw):
-        files[file_name] = data_callable
-        return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
-    return files
+def prepared(at: AppTest, key: str) -> bytes:
+    """Press the prepare button of download `key` and return the file the page made."""
+    at.button(key=f"{key}_make").click().run()
+    assert at.download_button(key=key), f"no download {key}: {[e.value for e in at.error]}"
+    return at.session_state[FILES][key][1]
 
 
-def test_visitors_read_the_log_without_the_names_of_people(monkeypatch, isolated_store, atlas, served):
+def test_visitors_read_the_log_without_the_names_of_people(monkeypatch, isolated_store, atlas):
     edited_store(Store(isolated_store), atlas)
     monkeypatch.setenv("ATLAS_FIELD_SECRET", "field-pass")
     at = history_app().run()
@@ -307,7 +298,7 @@ def test_visitors_read_the_log_without_the_names_of_people(monkeypatch, isolated
     assert set(table["修改人"]) <= {"整理好的项目库", "一位规划师"}
     assert any("姓名已隐去" in c.value for c in at.caption)
     # the downloads hide them too
-    text = served["changning-history.csv"]().decode("utf-8-sig")
+    text = prepared(at, "history_log_csv").decode("utf-8-sig")
     assert "李规划" not in text and "一位规划师" in text
     # a wrong passphrase shows nothing more
     at = sign_in(at, "field", "王工", "guess")
@@ -318,8 +309,7 @@ def test_visitors_read_the_log_without_the_names_of_people(monkeypatch, isolated
 @pytest.mark.parametrize("role,env", [("field", "ATLAS_FIELD_SECRET"),
                                       ("reviewer", "ATLAS_REVIEW_SECRET"),
                                       ("planner", "ATLAS_PLANNER_SECRET")])
-def test_every_role_reads_the_log_and_downloads_a_project(role, env, monkeypatch, isolated_store, atlas,
-                                                          served):
+def test_every_role_reads_the_log_and_downloads_a_project(role, env, monkeypatch, isolated_store, atlas):
     ids = edited_store(Store(isolated_store), atlas)
     monkeypatch.setenv(env, "pass-" + role)
     at = history_app().run()
@@ -332,14 +322,14 @@ def test_every_role_reads_the_log_and_downloads_a_project(role, env, monkeypatch
     at.selectbox(key="history_project").set_value(unlocated_id(atlas)).run()
     table = at.dataframe[0].value
     assert table["编号"].tolist()[-1] == ids["drawn"] and set(table["项目代码"]) == {unlocated_id(atlas)}
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["CSV(Excel)", "GeoJSON(含新旧几何)"] * 2  # the filtered log, the project's
-    doc = json.loads(served[f"changning-history-{unlocated_id(atlas)}.geojson"]())
+    labels = [b.label for b in at.button if b.key and b.key.endswith("_make")]
+    assert labels == ["生成CSV(Excel)", "生成GeoJSON(含新旧几何)"] * 2  # the filtered log, the project's
+    doc = json.loads(prepared(at, "history_project_file_geojson"))
     assert [f["id"] for f in doc["features"]][-1] == ids["drawn"]
     assert doc["features"][-1]["geometry"]["type"] == "Polygon"
     assert doc["filter"]["project"] == unlocated_id(atlas)
     rows = list(csv.DictReader(io.StringIO(
-        served[f"changning-history-{unlocated_id(atlas)}.csv"]().decode("utf-8-sig"))))
+        prepared(at, "history_project_file_csv").decode("utf-8-sig"))))
     assert [int(r["id"]) for r in rows] == table["编号"].tolist()
 
 

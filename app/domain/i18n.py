@@ -870,4 +870,15 @@ STRINGS.update({
                          "\"{text}\" is not a date: type it YYYY-MM-DD, e.g. 2025-03-01."),
     "dates.out_of_range": ("日期 {text} 不在可选范围内({low} 至 {high})。",
                            "The date {text} is outside what can be chosen ({low} to {high})."),
+    # downloads made on request, and why one failed (app/ui/downloads.py)
+    "download.prepare": ("生成{what}", "Prepare {what}"),
+    "download.preparing": ("正在生成 {what}……", "Preparing {what}…"),
+    "download.failed": ("无法生成{what}:{reason}", "Could not make {what}: {reason}"),
+    "download.no_font": ("服务器上没有中文字体(例如 Debian 的 fonts-noto-cjk),无法绘制图幅。请管理员安装后重试。",
+                         "The server has no Chinese font (such as Debian's fonts-noto-cjk), so the sheet cannot be "
+                         "drawn. Ask the administrator to install one, then try again."),
+    "download.no_memory": ("服务器内存不足。请缩小筛选范围后重试。", "The server ran out of memory. Narrow the selection and try again."),
+    "download.os_error": ("服务器无法写出文件({message})。", "The server could not write the file ({message})."),
+    "sheet.what_map": ("地图图幅(PDF)", "the map sheet (PDF)"),
+    "sheet.what_field": ("现场核查单(PDF)", "the field sheet (PDF)"),
 })

@@ -31,6 +31,7 @@ from app.ui import auth, state
 from app.ui.cache import get_atlas, get_store
 from app.ui.change_text import field_name
 from app.ui.dates import date_field
+from app.ui.downloads import prepared_download
 from app.ui.safe import notice
 
 __all__ = ["PEOPLE_COLUMNS", "anonymous", "render"]
@@ -95,16 +96,18 @@ def _table(frame: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
 
 
 def _downloads(frame: gpd.GeoDataFrame, label: str, key: str, *, project: str | None,
-               since: str | None, lang: str) -> None:
-    """One CSV and one GeoJSON download button of `frame`, each file written when clicked."""
+               since: str | None, named: bool, lang: str) -> None:
+    """One CSV and one GeoJSON download of `frame` (with people's names when `named`), each file
+    written when asked for; a failure is said on the page."""
     st.markdown(f"**{t(label, lang)}**")
     metadata = history_metadata(project_id=project, since=since, revision=get_store().revision())
     cols = st.columns(len(HISTORY_FORMATS))
     for col, (fmt, (_suffix, mime)) in zip(cols, HISTORY_FORMATS.items(), strict=True):
-        col.download_button(t(f"history.format_{fmt}", lang),
-                            partial(history_bytes, frame, fmt, metadata),
-                            file_name=history_file_name(fmt, project_id=project, since=since),
-                            mime=mime, key=f"{key}_{fmt}", width="stretch")
+        prepared_download(col, t(f"history.format_{fmt}", lang),
+                          partial(history_bytes, frame, fmt, metadata),
+                          file_name=history_file_name(fmt, project_id=project, since=since),
+                          mime=mime, key=f"{key}_{fmt}", lang=lang,
+                          signature=(project, since, metadata.get("store_revision"), named))
 
 
 def render() -> None:
@@ -137,10 +140,10 @@ def render() -> None:
     notice("caption", "history.count", lang, n=len(frame))
     st.dataframe(_table(frame, lang), hide_index=True, width="stretch")
     _downloads(frame, "history.download_log", "history_log", project=project or None,
-               since=since, lang=lang)
+               since=since, named=named, lang=lang)
     if project:
         whole = frame if since is None else history_frame(store, project_id=project)
         if not named:
             whole = anonymous(whole, lang)
         _downloads(whole, "history.download_project", "history_project_file", project=project,
-                   since=None, lang=lang)
+                   since=None, named=named, lang=lang)

@@ -63,6 +63,7 @@ from app.ui.cache import (
     static_assets,
 )
 from app.ui.dates import date_field
+from app.ui.downloads import prepared_download
 from app.ui.live_map import live_map, map_texts
 from app.ui.progress import render_progress
 from app.ui.sheets import field_sheet_button
@@ -502,7 +503,7 @@ def render() -> None:
 
 def _deferred(atlas: Atlas, flt: Filter, fmt: str, crs: str,
               asof: str | None = None) -> Callable[[], bytes]:
-    """The export, made when its button is clicked (in Streamlit's thread: no st.* calls)."""
+    """The export, made when it is asked for."""
     return lambda: export_bytes(atlas, flt, fmt, crs, asof=asof)[0]
 
 
@@ -520,16 +521,19 @@ def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str,
     for column, (fmt, spec) in zip(columns, FORMATS.items(), strict=True):
         if selected <= EAGER_DOWNLOAD_ROWS:
             data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt, asof)
-        else:
+            column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
+                                   width="stretch", on_click="ignore")
+        else:  # made when asked for; a failure is said on the page
             name, mime = export_name(atlas.data_version, flt.key(), fmt, crs, flt, asof)
-            data = _deferred(atlas, flt, fmt, crs, asof)
-        column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
-                               width="stretch", on_click="ignore")
+            prepared_download(column, spec.label, _deferred(atlas, flt, fmt, crs, asof),
+                              file_name=name, mime=mime, key=f"dl_{fmt}", lang=lang,
+                              signature=(atlas.data_version, flt.key(), crs, asof))
 
 
 def _sheet_download(atlas: Atlas, flt: Filter, refs: tuple[str, ...] | None, lang: str) -> None:
-    """The map sheet (PDF) of the current filter and reference layers, drawn when clicked; its
-    QR permalink points at this server. (Imports kept here: the sheet is this page's add-on.)"""
+    """The map sheet (PDF) of the current filter and reference layers, drawn when asked for (a
+    failure is said on the page); its QR permalink points at this server. (Imports kept here:
+    the sheet is this page's add-on.)"""
     from urllib.parse import urlsplit
 
     from app.sheet import SheetOptions, map_sheet
@@ -540,7 +544,9 @@ def _sheet_download(atlas: Atlas, flt: Filter, refs: tuple[str, ...] | None, lan
     options = SheetOptions(lang=lang, ref_layers=refs, base_url=base,
                            register=st.session_state.get(REGISTER_KEY, ""),
                            asof=state.chosen_asof())
-    st.download_button(t("sheet.download_map", lang),
-                       lambda: map_sheet(atlas, flt, options).to_bytes("pdf"),
-                       file_name=f"changning-sheet-{atlas.data_version}.pdf",
-                       mime="application/pdf", key="dl_sheet", on_click="ignore")
+    prepared_download(st.container(), t("sheet.download_map", lang),
+                      lambda: map_sheet(atlas, flt, options).to_bytes("pdf"),
+                      file_name=f"changning-sheet-{atlas.data_version}.pdf",
+                      mime="application/pdf", key="dl_sheet", lang=lang, width="content",
+                      what=t("sheet.what_map", lang),
+                      signature=(atlas.data_version, flt.key(), refs, lang, options.asof, base))
