@@ -18,6 +18,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ from app.io.atomic import atomic_write
 from app.io.export import export_bytes
 from app.map.assets import ensure_static_assets
 from app.map.basemaps import BASEMAPS
-from app.map.live import base_key, live_base
+from app.map.live import base_key, live_assets, live_base
 from app.map.project_layers import MapLayer, project_layers
 from app.service.atlas import BUILT_IN, ShownAtlas, shown_atlas, version_diff
 from app.service.living import living_changes, seed_register
@@ -86,6 +87,13 @@ def get_shown(asof: str | None = None) -> ShownAtlas:
                   asof if register == BUILT_IN else None)
 
 
+def warm_atlas() -> Atlas:
+    """The built-in register as shown today, made through the same cache as :func:`get_atlas`
+    without a session (the server's start: app/ui/warm.py)."""
+    version = data_version(default_data_dir(), default_layers_dir())
+    return _shown(version, BUILT_IN, get_store().revision(), None).atlas
+
+
 def changes_since(link_version: str) -> dict[str, int] | None:
     """How many projects were added, moved, changed and removed since the data version of a
     link (None when that cannot be told: another register, other curated data)."""
@@ -122,6 +130,12 @@ def change_log(base: Atlas) -> pd.DataFrame:
 def static_assets() -> Path:
     """Copy Leaflet and plugin files from their packages to Streamlit's static folder, once."""
     return ensure_static_assets(STATIC_DIR)
+
+
+@st.cache_resource(show_spinner=False)
+def map_assets(draw: bool = False) -> dict[str, Any]:
+    """The live map's asset URLs (with Leaflet.draw for the planner's map), once per process."""
+    return live_assets(draw=draw)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -6,6 +6,8 @@ directory (``$ATLAS_APP_DIR``, default ``var/app`` under the current directory) 
 the packaged ``.streamlit/config.toml``, which Streamlit reads next to the main script
 (usage statistics off, static serving on). Streamlit serves the ``static`` folder beside the
 entry script at ``/app/static/``, so the script points :data:`app.ui.cache.STATIC_DIR` there;
+like the repository's, the script is an ``st.App`` that makes the atlas and the map's base at
+start (:mod:`app.ui.warm`);
 ``$ATLAS_STORE`` defaults to ``var/atlas.sqlite`` under the current directory. Nothing is
 written into the installed packages.
 """
@@ -23,11 +25,21 @@ ENTRY_SCRIPT = '''"""Changning Urban Renewal Atlas: entry point written by `pyth
 
 from pathlib import Path
 
-from app.ui import cache, frame
+import streamlit as st
+
+from app.ui import cache
 
 # Streamlit serves the static folder next to this script at /app/static/ (not the package's).
 cache.STATIC_DIR = Path(__file__).resolve().parent / "static"
-frame.run()
+
+if __name__ == "__main__":  # a run of the page script (pages are imported by page runs only)
+    from app.ui import frame
+
+    frame.run()
+else:  # the module `streamlit run` serves: the atlas and the map's base made at start
+    from app.ui import warm
+
+    app = st.App(__file__, lifespan=warm.lifespan)
 '''
 
 _PACKAGE = Path(__file__).resolve().parents[1]

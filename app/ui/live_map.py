@@ -23,16 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import streamlit as st
 import streamlit.components.v1 as components
+from streamlit import runtime
 
 from app.data.atlas import Atlas
 from app.domain.i18n import t
 from app.geo.crs import convert_geometry
 from app.map.basemaps import BASEMAPS
 from app.map.legend import legend_spec
-from app.map.live import MODES, OVERLAY_STYLES, live_assets, mask_bits, view_shift
-from app.ui.cache import live_base_url, static_assets
+from app.map.live import MODES, OVERLAY_STYLES, mask_bits, view_shift
+from app.ui.cache import live_base_url, map_assets, static_assets
 
 __all__ = ["MapOut", "live_map", "map_texts", "overlay_legend", "page_map"]
 
@@ -43,16 +43,21 @@ _component = components.declare_component("atlas_live_map", path=str(_STATIC))
 MapOut = dict[str, Any] | None
 
 
+def _registered() -> None:
+    """Make sure the server knows the component's files. Streamlit registers a component only
+    when it is declared during a page run; this module may have been imported outside one
+    (at a server's start), and then the map's frame would get "404 Not Found"."""
+    if runtime.exists():
+        registry = runtime.get_instance().component_registry
+        if registry.get_component(_component.name) is None:
+            registry.register_component(_component)
+
+
 def live_map(args: dict[str, Any], *, key: str, on_change: Callable[[], None] | None = None
              ) -> MapOut:
     """Show the live map with `args` (see live_map.js ``apply``); its last message or None."""
+    _registered()
     return _component(**args, key=key, default=None, on_change=on_change)
-
-
-@st.cache_resource(show_spinner=False)
-def _assets(draw: bool) -> dict[str, Any]:
-    """The live map's asset URLs (with Leaflet.draw for the planner), once per process."""
-    return live_assets(draw=draw)
 
 
 def map_texts(lang: str) -> dict[str, str]:
@@ -127,6 +132,6 @@ def page_map(atlas: Atlas, lang: str, *, mode: str, key: str, basemap: str, heig
         "shift": view_shift(basemap), "report_painted": False, "here": dict(here) if here else None,
         "overlays": [dict(o) for o in overlays], "draw": dict(draw) if draw else None,
         "district": [[miny, minx], [maxy, maxx]], "height": height, "fixed_height": True,
-        "assets": _assets(mode == "draw"), "texts": map_texts(lang), "crs": crs,
+        "assets": map_assets(mode == "draw"), "texts": map_texts(lang), "crs": crs,
     }
     return live_map(args, key=key, on_change=on_change)

@@ -46,7 +46,7 @@ from app.io.export import FORMATS, export_bytes
 from app.map.basemaps import BASEMAPS, basemap_title
 from app.map.fields import in_language, labelled, place_names, subdistrict_names, take
 from app.map.legend import legend_spec
-from app.map.live import live_assets, mask_bits, result_bounds, view_shift
+from app.map.live import mask_bits, result_bounds, view_shift
 from app.service.atlas import BUILT_IN
 from app.ui import state
 from app.ui.cache import (
@@ -60,6 +60,7 @@ from app.ui.cache import (
     get_atlas,
     get_store,
     live_base_url,
+    map_assets,
     static_assets,
 )
 from app.ui.dates import date_field
@@ -270,12 +271,6 @@ def _on_map_message() -> None:
                                       if v in set(st.session_state.get("_all_refs", ()))]
 
 
-@st.cache_resource(show_spinner=False)
-def _assets() -> dict:
-    """The live map's asset URLs, worked out once per process."""
-    return live_assets()
-
-
 @st.cache_data(show_spinner=False, max_entries=256)
 def _selection_bounds(version: str, bits: str, crs: str, _frame: gpd.GeoDataFrame
                       ) -> list[list[float]] | None:
@@ -339,7 +334,7 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
         # where the selection is: a filter change fits the map to it when it left the view
         "selection": _selection_bounds(atlas.data_version, bits, crs, frame),
         "report_painted": map_first(),
-        "district": [[miny, minx], [maxy, maxx]], "height": 560, "assets": _assets(),
+        "district": [[miny, minx], [maxy, maxx]], "height": 560, "assets": map_assets(),
         "texts": map_texts(lang),
     }
     # One frame per page visit: the same key on every rerun keeps it; the arguments update it.
