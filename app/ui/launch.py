@@ -32,7 +32,7 @@ from app.ui import cache
 # Streamlit serves the static folder next to this script at /app/static/ (not the package's).
 cache.STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-if __name__ == "__main__":  # a run of the page script (pages are imported by page runs only)
+if __name__ == "__main__":  # a run of the page script
     from app.ui import frame
 
     frame.run()

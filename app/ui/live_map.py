@@ -34,7 +34,7 @@ from app.map.legend import legend_spec
 from app.map.live import MODES, OVERLAY_STYLES, mask_bits, view_shift
 from app.ui.cache import live_base_url, map_assets, static_assets
 
-__all__ = ["MapOut", "live_map", "map_texts", "overlay_legend", "page_map"]
+__all__ = ["MapOut", "ensure_registered", "live_map", "map_texts", "overlay_legend", "page_map"]
 
 _STATIC = Path(str(resources.files("app.map").joinpath("static")))
 _component = components.declare_component("atlas_live_map", path=str(_STATIC))
@@ -43,20 +43,20 @@ _component = components.declare_component("atlas_live_map", path=str(_STATIC))
 MapOut = dict[str, Any] | None
 
 
-def _registered() -> None:
-    """Make sure the server knows the component's files. Streamlit registers a component only
-    when it is declared during a page run; this module may have been imported outside one
-    (at a server's start), and then the map's frame would get "404 Not Found"."""
+def ensure_registered(component: object) -> None:
+    """Make sure the server knows a component's files. Streamlit registers a component only
+    when it is declared during a page run; the pages are imported at the server's start
+    (app/ui/warm.py), outside one, and then the component's frame would get "404 Not Found"."""
     if runtime.exists():
         registry = runtime.get_instance().component_registry
-        if registry.get_component(_component.name) is None:
-            registry.register_component(_component)
+        if registry.get_component(component.name) is None:
+            registry.register_component(component)
 
 
 def live_map(args: dict[str, Any], *, key: str, on_change: Callable[[], None] | None = None
              ) -> MapOut:
     """Show the live map with `args` (see live_map.js ``apply``); its last message or None."""
-    _registered()
+    ensure_registered(_component)
     return _component(**args, key=key, default=None, on_change=on_change)
 
 

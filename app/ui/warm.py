@@ -15,6 +15,7 @@ means ready. ``python -m app.ui`` serves the same entry script and so warms the 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -36,10 +37,10 @@ def warm(views: Sequence[tuple[str, str]] = DEFAULT_VIEWS) -> dict[str, float]:
     """Fill the caches a new visitor's first run reads: the static files, the shown atlas, the
     live map's base of each of `views` and its assets. Returns the seconds each step took.
 
-    It imports no page and no component: Streamlit registers a component only when a page run
-    declares it, so a page module imported here, outside a page run, would leave its
-    component's files unserved. (Imported here: the entry script imports this module before
-    the server runs.)"""
+    It imports the pages too, so that the first page run does not: Streamlit registers a
+    component only when a page run declares it, and a component of a page imported here is
+    registered by the page before it is drawn (:func:`app.ui.live_map.ensure_registered`).
+    (Imported here: the entry script imports this module before the server runs.)"""
     from app.ui import cache
 
     took: dict[str, float] = {}
@@ -62,6 +63,8 @@ def warm(views: Sequence[tuple[str, str]] = DEFAULT_VIEWS) -> dict[str, float]:
         step(f"map base {lang}/{basemap}")
     cache.map_assets(draw=False)
     step("map assets")
+    importlib.import_module("app.ui.frame")  # every page, for the first run
+    step("pages")
     return took
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import shapely
 import streamlit as st
-from streamlit_geolocation import streamlit_geolocation
+import streamlit_geolocation as geolocation
 
 from app.domain.i18n import t
 from app.domain.model import LOCATED_PRECISIONS
@@ -21,7 +21,7 @@ from app.map.live import geometry_bounds, here_marker
 from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
 from app.ui import auth, outcome, state
 from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store
-from app.ui.live_map import page_map
+from app.ui.live_map import ensure_registered, page_map
 from app.ui.safe import notice
 from app.ui.sheets import field_sheet_button
 
@@ -45,7 +45,9 @@ def _error(exc: AtlasError, lang: str) -> None:
 def _position(atlas, lang: str) -> tuple[float, float, float | None, str] | None:
     st.subheader(t("field.where", lang))
     district = atlas.places["district-changning"].geometry
-    located = streamlit_geolocation()
+    # the locate button is a component of its package, declared when this page was imported
+    ensure_registered(geolocation._streamlit_geolocation)
+    located = geolocation.streamlit_geolocation()
     if located and located.get("latitude") is not None:
         fix = (located["longitude"], located["latitude"], located.get("accuracy"))
         if st.session_state.get("_last_fix") != fix:
