@@ -362,7 +362,7 @@ def test_a_map_that_cannot_load_does_not_hold_the_page_back(live_app: str, brows
     # after MAP_FIRST_WAIT_S without the report: the whole page, with the link's values
     wait_ms = MAP_FIRST_WAIT_S * 1000 + TIMEOUT_MS
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=wait_ms)
-    expect(sidebar.get_by_role("textbox").first).to_have_value("park", timeout=TIMEOUT_MS)
+    expect(sidebar.get_by_role("textbox", name=t("search", "en"))).to_have_value("park", timeout=TIMEOUT_MS)
     expect(sidebar).not_to_contain_text(t("live.controls_follow", "en"))
     context.close()
 
