@@ -10,7 +10,7 @@ are listed in :data:`ALLOWED` with the reason each is there.
 
 Streamlit draws a few words of its own that no page can set (the file uploader's "Browse
 files"/"Upload" and size note, the date picker's month names, the multiselect's "Select all");
-AppTest does not draw them, so they are not checked here (see the README's language note).
+AppTest does not draw them, so they are not checked here (README, "Languages").
 """
 
 from __future__ import annotations

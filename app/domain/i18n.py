@@ -881,4 +881,6 @@ STRINGS.update({
     "download.os_error": ("服务器无法写出文件({message})。", "The server could not write the file ({message})."),
     "sheet.what_map": ("地图图幅(PDF)", "the map sheet (PDF)"),
     "sheet.what_field": ("现场核查单(PDF)", "the field sheet (PDF)"),
+    "planner.drawing_too_big": ("地图传回的图形顶点超过 {n:,} 个,未予处理:请画得简单些。",
+                                "The drawing the map sent has more than {n:,} vertices and was not used: draw it simpler."),
 })

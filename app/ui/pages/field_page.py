@@ -100,7 +100,11 @@ def _on_tap() -> None:
     if not tap:
         return
     crs = message.get("crs") if message.get("crs") in ("wgs84", "gcj02") else "wgs84"
-    lon, lat = float(tap["lng"]), float(tap["lat"])
+    try:
+        lon, lat = float(tap["lng"]), float(tap["lat"])
+    except (TypeError, ValueError, KeyError):  # not what the map sends: a forged message
+        st.session_state[_TAP_ERROR] = "the map sent a position that is not two numbers"
+        return
     if crs != "wgs84":  # the map is drawn in GCJ-02: undo the shift
         lon, lat = convert(lon, lat, crs, "wgs84")
     atlas = get_atlas()

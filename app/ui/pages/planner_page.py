@@ -20,7 +20,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from app.data.atlas import PROJECT_TOLERANCE_M, Atlas
-from app.data.living import STAGE_ORDER
+from app.data.living import MAX_VERTICES, STAGE_ORDER
 from app.data.plausibility import size_check
 from app.domain.i18n import t
 from app.domain.roles import PLANNER, Identity
@@ -31,7 +31,7 @@ from app.geo.crs import convert_geometry
 from app.geo.geocode import to_metric
 from app.io.boundary_file import BOUNDARY_FORMATS, BoundaryFile, read_boundary
 from app.io.limits import UPLOADER_LIMIT_MB
-from app.map.basemaps import BASEMAPS, basemap_title, keyless_basemaps
+from app.map.basemaps import BASEMAP_CRSS, BASEMAPS, basemap_title, keyless_basemaps
 from app.map.drawing import DRAW_TEXT_KEYS, draw_texts, draw_tools, drawn_geometry
 from app.map.live import OVERLAY_STYLES, geometry_bounds, overlay
 from app.service.atlas import BUILT_IN
@@ -184,6 +184,12 @@ def _goto_geometry(atlas: Atlas, place: str | None) -> BaseGeometry | None:
     return found.geometry if found is not None else None
 
 
+def _too_big(drawing: object) -> bool:
+    """Whether a drawing the map sent has more vertices than any geometry may have."""
+    text = str((drawing or {}).get("coordinates", "")) if isinstance(drawing, dict) else ""
+    return text.count(",") > 2 * MAX_VERTICES
+
+
 def _map_message(key: str) -> dict:
     return st.session_state.get(key) or {}
 
@@ -208,7 +214,11 @@ def _geometry_input(atlas: Atlas, row: pd.Series, lang: str) -> tuple[BaseGeomet
     message = _map_message(key)
     drawn = None
     if uploaded is None:
-        drawn = drawn_geometry(message.get("drawn"), message.get("crs") or crs)
+        drawing = message.get("drawn")
+        if _too_big(drawing):  # bounded before any work: a drawing is a site, not a city
+            notice("error", "planner.drawing_too_big", lang, n=MAX_VERTICES)
+        else:
+            drawn = drawn_geometry(drawing, message.get("crs") if message.get("crs") in BASEMAP_CRSS else crs)
     recorded = row.geometry if isinstance(row.geometry, BaseGeometry) else None
     shown = uploaded.geometry if uploaded is not None else drawn
     goto = _goto_geometry(atlas, place)
