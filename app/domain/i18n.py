@@ -883,4 +883,5 @@ STRINGS.update({
     "sheet.what_field": ("现场核查单(PDF)", "the field sheet (PDF)"),
     "planner.drawing_too_big": ("地图传回的图形顶点超过 {n:,} 个,未予处理:请画得简单些。",
                                 "The drawing the map sent has more than {n:,} vertices and was not used: draw it simpler."),
+    "field.tap_unreadable": ("地图传回的位置不是两个数字,未予使用。", "The position the map sent is not two numbers and was not used."),
 })

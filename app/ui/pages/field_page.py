@@ -88,7 +88,8 @@ def _position(atlas, lang: str) -> tuple[float, float, float | None, str] | None
 #: Session key: the worker chose the project themselves (a pill or the picker); from then on
 #: no position -- and a tap never -- changes it.
 _CHOSEN = "_field_chosen"
-#: Session key: why the last tap could not be used (an AtlasError's message), shown once.
+#: Session key: why the last tap could not be used (an AtlasError's message; None: the map's
+#: message was not a position), shown once.
 _TAP_ERROR = "_field_tap_error"
 
 
@@ -103,7 +104,7 @@ def _on_tap() -> None:
     try:
         lon, lat = float(tap["lng"]), float(tap["lat"])
     except (TypeError, ValueError, KeyError):  # not what the map sends: a forged message
-        st.session_state[_TAP_ERROR] = "the map sent a position that is not two numbers"
+        st.session_state[_TAP_ERROR] = None
         return
     if crs != "wgs84":  # the map is drawn in GCJ-02: undo the shift
         lon, lat = convert(lon, lat, crs, "wgs84")
@@ -130,9 +131,12 @@ def _map(atlas, pos, lang: str) -> None:
                "seq": f"{pos[3]}:{pos[0]:.6f}:{pos[1]:.6f}"}
     page_map(atlas, lang, mode="pick", key="field_map", basemap=basemap, height=420, here=here,
              fit=fit, on_change=_on_tap)
-    error = st.session_state.pop(_TAP_ERROR, None)
-    if error:
-        _error(AtlasError(error), lang)
+    if _TAP_ERROR in st.session_state:
+        error = st.session_state.pop(_TAP_ERROR)
+        if error is None:
+            notice("error", "field.tap_unreadable", lang)
+        else:
+            _error(AtlasError(error), lang)
 
 
 def _on_near_select() -> None:
