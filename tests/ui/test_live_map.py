@@ -231,6 +231,7 @@ def test_the_card_stays_open_across_a_language_switch(live_app: str, desktop_pag
     view = frame.evaluate(VIEW_JS)
     page.get_by_test_id("stSidebar").get_by_role("radio", name="English").click()
     frame.wait_for_function("() => window.__atlasLive.baseLoads === 2 && window.__atlasLive.ready")
+    expect(card).to_have_count(1)  # the old card fades out (Leaflet's 200 ms) as the new one opens
     expect(card.locator(".atlas-card-title")).to_have_text(
         load_atlas().projects.set_index("id").loc["tianshan-park", "name_en"])
     assert frame.evaluate(VIEW_JS) == view
