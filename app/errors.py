@@ -27,6 +27,7 @@ __all__ = [
     "PositionError",
     "UnknownCRSError",
     "SubmissionError",
+    "UnusualSizeError",
     "ConflictError",
     "StoreError",
 ]
@@ -90,6 +91,15 @@ class CoordinateError(AtlasError, ValueError):
 
 class SubmissionError(AtlasError, ValueError):
     """A field submission, review or register that cannot be stored as given (nothing was stored)."""
+
+
+class UnusualSizeError(SubmissionError):
+    """A new geometry far outside its layer's usual size, not saved until confirmed; `check`
+    says how far (app.data.plausibility.SizeCheck)."""
+
+    def __init__(self, message: str, check: object) -> None:
+        super().__init__(message)
+        self.check = check
 
 
 class ConflictError(AtlasError, RuntimeError):

@@ -69,6 +69,20 @@ def test_the_date_control_moves_the_map_and_today_comes_back(atlas):
     assert "asof" not in at.query_params
 
 
+def test_a_typed_date_moves_the_map_and_a_bad_one_is_refused_in_words(atlas):
+    at = app(basemap="none", lang="zh")
+    at.text_input(key="w_asof_text").input("2025/1/7").run()
+    assert at.date_input(key="w_asof").value == date(2025, 1, 7)
+    assert param(at, "asof") == "2025-01-07" and len(table(at)) == 0
+    assert at.text_input(key="w_asof_text").value == "2025-01-07"
+    at.text_input(key="w_asof_text").input("下周三").run()
+    assert any("不是日期" in e.value for e in at.error), [e.value for e in at.error]
+    assert param(at, "asof") == "2025-01-07"  # the value stays
+    at.text_input(key="w_asof_text").input("1999-12-31").run()
+    assert any("不在可选范围内" in e.value for e in at.error)
+    assert at.text_input(key="w_asof_text").value == "2025-01-07"
+
+
 @pytest.mark.parametrize("raw,why", [
     ("2025-02-30", "a day written YYYY-MM-DD"),
     ("<img src=x onerror=alert(1)>", "a day written YYYY-MM-DD"),

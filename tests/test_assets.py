@@ -112,7 +112,7 @@ def test_every_local_url_is_a_file_ensure_static_assets_wrote(static_dir: Path) 
         assert path.stat().st_size > 0, url
 
 
-def test_streamlit_folium_gets_the_same_local_links() -> None:
+def test_every_element_gets_local_links() -> None:
     m = localize(full_map())
     for element in _all_elements(m):
         for _, url in [*getattr(element, "default_js", ()), *getattr(element, "default_css", ())]:

@@ -61,15 +61,22 @@ def test_imported_boundaries_reach_the_app_without_a_restart(tmp_path, monkeypat
 
 
 def test_live_base_files_no_longer_served_are_removed(tmp_path: Path, monkeypatch):
+    """Only the most recently used bases keep their files, and a URL handed out always names a
+    file that exists: a base asked for again after its file went is written again."""
+    from app.data.atlas import load_atlas
     from app.ui import cache
 
-    monkeypatch.setattr(cache, "_live_files", {})
-    files = []
-    for n in range(cache.LIVE_FILES_KEPT + 2):
-        path = tmp_path / f"base{n}.json"
-        path.write_text("{}")
-        files.append(path)
-        cache._served("zh", "osm", f"v{n}", path)
-    cache._served("en", "osm", "v0", tmp_path / "other.json")  # another language: its own files
-    kept = [p.exists() for p in files]
-    assert kept == [False, False] + [True] * cache.LIVE_FILES_KEPT
+    monkeypatch.setattr(cache, "STATIC_DIR", tmp_path)
+    monkeypatch.setattr(cache, "LIVE_FILES_KEPT", 2)
+    monkeypatch.setattr(cache, "_live_files", type(cache._live_files)())
+    atlas = load_atlas()
+
+    def file_of(url: str) -> Path:
+        return tmp_path / url.removeprefix(f"{cache.STATIC_URL}/")
+
+    urls = [cache.live_base_url(atlas, "zh", "none", None, version=f"v{n}")[0] for n in range(4)]
+    assert [file_of(u).exists() for u in urls] == [False, False, True, True]
+    again = cache.live_base_url(atlas, "zh", "none", None, version="v0")[0]
+    assert again == urls[0] and file_of(again).exists()
+    assert sorted(p.name for p in (tmp_path / "live").iterdir()) == sorted(
+        file_of(u).name for u in (urls[3], again))

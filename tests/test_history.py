@@ -22,6 +22,7 @@ from app.errors import FilterError
 from app.service.history import CHANGE_LOG_COLUMNS, history_bytes, history_frame, history_metadata
 from app.service.living import seed_register
 from app.store import AtlasStore, Store, open_store
+from app.ui.downloads import FILES
 from tests import pg_support
 from tests.apptest import sign_in
 
@@ -278,39 +279,37 @@ def history_app() -> AppTest:
     return AppTest.from_function(page, default_timeout=60)
 
 
-@pytest.fixture()
-def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
-    """The files the page's download buttons would write when clicked, by file name: the
-    callables the page hands Streamlit (AppTest's media store lasts one run only)."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    files: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
-
-    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kw):
-        files[file_name] = data_callable
-        return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
-    return files
+def prepared(at: AppTest, key: str) -> bytes:
+    """Press the prepare button of download `key` and return the file the page made."""
+    at.button(key=f"{key}_make").click().run()
+    assert at.download_button(key=key), f"no download {key}: {[e.value for e in at.error]}"
+    return at.session_state[FILES][key][1]
 
 
-def test_visitors_see_the_sign_in_not_the_log(monkeypatch, isolated_store, atlas):
+def test_visitors_read_the_log_without_the_names_of_people(monkeypatch, isolated_store, atlas):
     edited_store(Store(isolated_store), atlas)
     monkeypatch.setenv("ATLAS_FIELD_SECRET", "field-pass")
     at = history_app().run()
     assert not at.exception
-    assert any("现场核查组" in i.value for i in at.info)  # the sign-in of the chosen role
-    assert not at.dataframe and not at.get("download_button")
+    table = at.dataframe[0].value
+    assert len(table) == len(atlas.projects) + 3
+    names = {"李规划", "王审核", "王工"}
+    assert not names & set(table["修改人"]) and not names & set(table["审核人"].dropna())
+    assert set(table["修改人"]) <= {"整理好的项目库", "一位规划师"}
+    assert any("姓名已隐去" in c.value for c in at.caption)
+    # the downloads hide them too
+    text = prepared(at, "history_log_csv").decode("utf-8-sig")
+    assert "李规划" not in text and "一位规划师" in text
+    # a wrong passphrase shows nothing more
     at = sign_in(at, "field", "王工", "guess")
-    assert any("口令不正确" in e.value for e in at.error) and not at.dataframe
+    assert any("口令不正确" in e.value for e in at.error)
+    assert "李规划" not in set(at.dataframe[0].value["修改人"])
 
 
 @pytest.mark.parametrize("role,env", [("field", "ATLAS_FIELD_SECRET"),
                                       ("reviewer", "ATLAS_REVIEW_SECRET"),
                                       ("planner", "ATLAS_PLANNER_SECRET")])
-def test_every_role_reads_the_log_and_downloads_a_project(role, env, monkeypatch, isolated_store, atlas,
-                                                          served):
+def test_every_role_reads_the_log_and_downloads_a_project(role, env, monkeypatch, isolated_store, atlas):
     ids = edited_store(Store(isolated_store), atlas)
     monkeypatch.setenv(env, "pass-" + role)
     at = history_app().run()
@@ -318,19 +317,20 @@ def test_every_role_reads_the_log_and_downloads_a_project(role, env, monkeypatch
     at = sign_in(at, role, "王工", "pass-" + role)
     assert not at.exception
     assert len(at.dataframe[0].value) == len(atlas.projects) + 3
+    assert "李规划" in set(at.dataframe[0].value["修改人"])  # signed in: the names
     assert any(f"共 {len(atlas.projects) + 3} 条变更" in c.value for c in at.caption)
     at.selectbox(key="history_project").set_value(unlocated_id(atlas)).run()
     table = at.dataframe[0].value
-    assert table["id"].tolist()[-1] == ids["drawn"] and set(table["project_id"]) == {unlocated_id(atlas)}
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["CSV(Excel)", "GeoJSON(含新旧几何)"] * 2  # the filtered log, the project's
-    doc = json.loads(served[f"changning-history-{unlocated_id(atlas)}.geojson"]())
+    assert table["编号"].tolist()[-1] == ids["drawn"] and set(table["项目代码"]) == {unlocated_id(atlas)}
+    labels = [b.label for b in at.button if b.key and b.key.endswith("_make")]
+    assert labels == ["生成CSV(Excel)", "生成GeoJSON(含新旧几何)"] * 2  # the filtered log, the project's
+    doc = json.loads(prepared(at, "history_project_file_geojson"))
     assert [f["id"] for f in doc["features"]][-1] == ids["drawn"]
     assert doc["features"][-1]["geometry"]["type"] == "Polygon"
     assert doc["filter"]["project"] == unlocated_id(atlas)
     rows = list(csv.DictReader(io.StringIO(
-        served[f"changning-history-{unlocated_id(atlas)}.csv"]().decode("utf-8-sig"))))
-    assert [int(r["id"]) for r in rows] == table["id"].tolist()
+        prepared(at, "history_project_file_csv").decode("utf-8-sig"))))
+    assert [int(r["id"]) for r in rows] == table["编号"].tolist()
 
 
 def test_the_page_filters_by_day_and_says_when_the_log_is_empty(monkeypatch, isolated_store, atlas):
@@ -349,7 +349,7 @@ def test_the_page_filters_by_day_and_says_when_the_log_is_empty(monkeypatch, iso
     at.run()
     assert len(at.dataframe[0].value) == len(atlas.projects) + 3
     at.date_input(key="history_since").set_value(date.fromisoformat(TODAY)).run()
-    assert at.dataframe[0].value["id"].tolist() == [ids["drawn"], ids["agency"], ids["stage"]]
+    assert at.dataframe[0].value["编号"].tolist() == [ids["drawn"], ids["agency"], ids["stage"]]
     at.selectbox(key="history_project").set_value(located_id(atlas)).run()
-    assert at.dataframe[0].value["id"].tolist() == [ids["agency"], ids["stage"]]
-    assert at.dataframe[0].value["fields"].tolist() == ["lead_agency", "stage_entry"]
+    assert at.dataframe[0].value["编号"].tolist() == [ids["agency"], ids["stage"]]
+    assert at.dataframe[0].value["修改的字段"].tolist() == ["牵头单位", "新阶段"]

@@ -8,6 +8,7 @@ upload's do, so the page's own code path is the one a user takes.
 from __future__ import annotations
 
 import doctest
+import json
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from app.domain.i18n import STRINGS
 from app.domain.text import unescape_markdown as plain
 from app.io.limits import UPLOAD_LIMIT_BYTES
 from app.io.mapping import MAPPING_FIELDS
+from app.ui import cache
 from app.ui.pages import import_page
 
 PLANNER_PASS = "plan-pass"  # noqa: S105 (a test passphrase)
@@ -92,14 +94,19 @@ def test_import_gives_summary_report_and_map():
     report = report_table(at)
     assert len(report) == 5
     assert report["结果"].tolist() == ["已定位", "已修正", "已拒绝", "未定位", "已定位"]
-    assert report.loc[3, "方法"] == "road-not-in-gazetteer"
+    assert report.loc[3, "方法"] == "道路不在地名库中"  # road-not-in-gazetteer, in words
     assert "延安西路站" in report.loc[3, "候选地点"]
     assert at.get("download_button")
-    # the map: one streamlit-folium component with the located rows only
+    # the map: the atlas's one map component, its base drawing the located rows only
     assert any(h.value == "导入结果地图" for h in at.subheader)
-    (folium_map,) = at.get("component_instance")
-    assert folium_map.proto.component_name == "streamlit_folium.st_folium"
-    drawn = [n for n in range(1, 6) if f"import-000{n}" in folium_map.proto.json_args]
+    (live,) = at.get("component_instance")
+    assert live.proto.component_name == "app.ui.live_map.atlas_live_map"
+    args = json.loads(live.proto.json_args)
+    assert args["mode"] == "view" and not args["selectable"]
+    base = json.loads((cache.STATIC_DIR / args["base_url"].removeprefix(cache.STATIC_URL + "/"))
+                      .read_text(encoding="utf-8"))
+    layers = json.dumps(base["layers"])
+    drawn = [n for n in range(1, 6) if f"import-000{n}" in layers]
     assert drawn == [1, 2, 5]  # placed and fixed; never the unlocated (4) or rejected (3)
 
 

@@ -230,3 +230,16 @@ def test_a_planner_who_is_also_a_reviewer_does_not_decide_their_own_change(monke
     assert any("须由另一位审核人决定" in i.value for i in at.info)
     assert "通过" not in labels(at)
     assert store.changes(status="pending")["id"].tolist() == [cid]
+
+
+def test_a_forged_drawing_of_too_many_vertices_is_refused_before_any_work(planner):
+    """What the map sends back is bounded before it is read: a drawing is a site, not a city."""
+    from app.data.living import MAX_VERTICES
+
+    planner.selectbox(key="planner_pick").set_value("tianshan-park").run()
+    key = "planner_map_tianshan-park_0_draw"  # the draw map of the project, as opened
+    ring = [[121.40 + i * 1e-7, 31.20] for i in range(MAX_VERTICES + 10)] + [[121.40, 31.20]]
+    planner.session_state[key] = {"drawn": {"type": "Polygon", "coordinates": [ring]}, "crs": "wgs84"}
+    planner.run()
+    assert not planner.exception
+    assert any("顶点超过" in e.value for e in planner.error), [e.value for e in planner.error]

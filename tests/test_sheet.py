@@ -17,11 +17,13 @@ from PIL import Image
 from app.cli.main import main
 from app.data.atlas import load_atlas
 from app.domain.filters import Filter
+from app.domain.text import unescape_markdown as plain
 from app.errors import ExportError, FilterError
 from app.geo.navlinks import amap_link, baidu_link
 from app.sheet import SheetOptions, field_sheet, map_sheet, parse_bbox, permalink
 from app.sheet import fonts as sheet_fonts
 from app.sheet.drawing import PT_PER_PX
+from app.ui.downloads import FILES
 from tests.apptest import map_app
 
 DAY = date(2026, 1, 8)
@@ -208,13 +210,31 @@ def test_bad_options_name_the_value():
 
 
 def test_map_page_offers_the_sheet_of_its_view():
-
-
     at = map_app({"basemap": "none", "layer": "renewal", "lang": "en"})
     at.run()
     assert not at.exception
-    sheet_buttons = [b for b in at.get("download_button") if b.proto.label == "Download map sheet (PDF)"]
-    assert len(sheet_buttons) == 1 and sheet_buttons[0].proto.deferred_file_id  # drawn when clicked
+    assert "dl_sheet" not in [b.key for b in at.get("download_button")]
+    at.button(key="dl_sheet_make").click().run()  # drawn when asked for
+    assert not at.exception and not at.error
+    assert at.download_button(key="dl_sheet").proto.label == "Download map sheet (PDF)"
+    assert at.session_state[FILES]["dl_sheet"][1].startswith(b"%PDF")
+
+
+def test_a_sheet_that_cannot_be_drawn_says_why_on_the_page(monkeypatch):
+    monkeypatch.setattr(sheet_fonts, "CJK_FAMILIES", ("No Such Font CJK",))
+    sheet_fonts.cjk_font_family.cache_clear()
+    try:
+        at = map_app({"basemap": "none", "p": "tianshan-park"}).run()
+        at.button(key="dl_sheet_make").click().run()
+        assert any("无法生成地图图幅(PDF)" in plain(e.value) and "中文字体" in plain(e.value)
+                   for e in at.error), [e.value for e in at.error]
+        assert "dl_sheet" not in [b.key for b in at.get("download_button")]
+        at.button(key="dl_map_field_sheet_make").click().run()  # the field sheet, the same way
+        assert any("无法生成现场核查单(PDF)" in plain(e.value) and "fonts-noto-cjk" in plain(e.value)
+                   for e in at.error)
+    finally:
+        monkeypatch.undo()
+        sheet_fonts.cjk_font_family.cache_clear()
 
 
 def test_missing_cjk_font_says_what_to_install(monkeypatch, atlas):

@@ -44,6 +44,7 @@ import numpy as np
 
 from app.data.atlas import Atlas
 from app.domain.filters import apply_filter
+from app.domain.i18n import t
 from app.map.legend import legend_spec
 from app.map.live import live_assets, live_base, mask_bits
 
@@ -242,6 +243,9 @@ def _drive_app(browser: Any, url: str, changes: int, timeout_s: float, visits: i
         if visit < visits:
             context.close()
     local, rerun, sidebar, to_render = [], [], [], []
+    panel = frame.locator('[data-testid="atlas-panel"]')
+    if "atlas-collapsed" in (panel.get_attribute("class") or ""):  # one folded control (< 1400 px)
+        panel.locator(".atlas-panel-title").click()
     control = frame.locator('[data-testid="atlas-layer-control"]')
     if "atlas-collapsed" in (control.get_attribute("class") or ""):  # folded on a narrow map
         control.locator(".atlas-layers-title").click()
@@ -260,7 +264,7 @@ def _drive_app(browser: Any, url: str, changes: int, timeout_s: float, visits: i
         rerun.append(time.perf_counter() - started)
         to_render.append((frame.evaluate("() => window.__atlasLive.renderAt") - at) / 1000)
     page.evaluate(_ENTER_CLOCK)
-    search = page.get_by_test_id("stSidebar").get_by_role("textbox").first
+    search = page.get_by_test_id("stSidebar").get_by_role("textbox", name=t("search", "zh"))
     for i in range(changes):
         applied = frame.evaluate("() => window.__atlasLive.applied")
         search.fill("" if i % 2 else "park")

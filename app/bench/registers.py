@@ -12,7 +12,7 @@ of `edit_share` of the projects: attributes, or a drawn site outline.
 >>> base = load_atlas().projects
 >>> projects = repeated_projects(base, 100)
 >>> len(projects), projects["id"].is_unique, projects["id"].iloc[50]
-(100, True, 'low-altitude-park-r50')
+(100, True, 'park-24h-opening-r50')
 >>> log = living_log(projects, "v1", edit_share=0.1, stages=5)
 >>> len(log), int((log["source"] == "planner").sum())
 (510, 410)

@@ -613,14 +613,18 @@ def _live_lines(summary: Mapping[str, Any]) -> list[str]:
                      f" {sec(a['change_p95_s'])} (p50 {sec(a['change_p50_s'])}); the page's rerun"
                      f" confirming it: p95 {sec(a.get('rerun_p95_s'))} (p50 {sec(a.get('rerun_p50_s'))},"
                      f" of which until the map gets its arguments {sec(a.get('change_to_render_p50_s'))})")
-        lines.append(f"    sidebar search (Enter) -> map repainted after the page's rerun: p95"
-                     f" {sec(a.get('sidebar_p95_s'))} (p50 {sec(a.get('sidebar_p50_s'))};"
-                     f" target p95 <= {sec(TARGET_CHANGE_S)}: {_met(a.get('sidebar_p95_s'), TARGET_CHANGE_S)})")
-        lines.append(f"    first map (new visitor, median of {a['visits']} visits) {sec(a['first_map_s'])},"
-                     f" max {sec(a['first_map_max_s'])} (target <= {sec(TARGET_FIRST_MAP_S)}:"
-                     f" {_met(a['first_map_s'], TARGET_FIRST_MAP_S)}; first visit after start"
-                     f" {sec(a['first_map_cold_s'])}); then the sidebar's controls"
-                     f" {sec(a['first_controls_s'])}, the table {sec(a['first_table_s'])}")
+        lines.append(f"    sidebar search (from the Enter key's event) -> map repainted after the"
+                     f" page's rerun: p95 {sec(a.get('sidebar_p95_s'))} (p50 {sec(a.get('sidebar_p50_s'))};"
+                     f" target p95 <= {sec(TARGET_CHANGE_S)} on a calm machine:"
+                     f" {_met(a.get('sidebar_p95_s'), TARGET_CHANGE_S)})")
+        lines.append(f"    first map on a cold server (the first visit after the start)"
+                     f" {sec(a['first_map_cold_s'])} (target <= {sec(TARGET_FIRST_MAP_COLD_S)}:"
+                     f" {_met(a['first_map_cold_s'], TARGET_FIRST_MAP_COLD_S)})")
+        lines.append(f"    first map (new visitor, warm server, median of {a['visits']} visits)"
+                     f" {sec(a['first_map_s'])}, max {sec(a['first_map_max_s'])} (target <="
+                     f" {sec(TARGET_FIRST_MAP_S)}: {_met(a['first_map_s'], TARGET_FIRST_MAP_S)});"
+                     f" then the sidebar's controls {sec(a['first_controls_s'])}, the table"
+                     f" {sec(a['first_table_s'])}")
     if "harness" in live:
         h = live["harness"]
         lines.append(f"  {h['features']:,} synthetic, component + map page's Python: change p95"
@@ -635,9 +639,11 @@ def _live_lines(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-#: The live map's targets: a filter change on the shipped register (p95), on
-#: 100,000 features (p95), and a new visitor's first map (median of the visits).
-TARGET_CHANGE_S, TARGET_BIG_CHANGE_S, TARGET_FIRST_MAP_S = 0.3, 1.0, 2.0
+#: The live map's targets: a sidebar filter or search -> painted map on the shipped register
+#: (p95, calm machine), a filter change on 100,000 features (p95), a new visitor's first map on
+#: a warm server (median of the visits) and on a cold one (the first visit after the start).
+TARGET_CHANGE_S, TARGET_BIG_CHANGE_S, TARGET_FIRST_MAP_S = 0.2, 1.0, 0.7
+TARGET_FIRST_MAP_COLD_S = 1.5
 
 
 def _met(value: float | None, target: float) -> str:

@@ -121,6 +121,8 @@ LAYER_SCHEMA: dict[str, Any] = {
             },
         },
         "legend_field": {"type": "string"},
+        "usual_area_m2": {"type": "number", "exclusiveMinimum": 0},
+        "usual_length_m": {"type": "number", "exclusiveMinimum": 0},
         "legend": {
             "type": "array",
             "items": {
@@ -173,6 +175,11 @@ class LayerSpec:
     place_ids: tuple[str, ...] = ()
     place_kinds: tuple[str, ...] = ()
     description: str = ""
+    #: The largest site (m²) and line (m) the layer's projects usually have: what a planner's
+    #: new geometry is measured against while the register holds too few of its own to tell
+    #: (app/data/plausibility.py); 0: not said.
+    usual_area_m2: float = 0.0
+    usual_length_m: float = 0.0
     #: For a planner's own reference layer drawn from vector tiles: the URL template of its
     #: tiles (``…/{z}/{x}/{y}.pbf``, see app/map/vector_tiles.py); empty for every other layer.
     tiles_url: str = ""
@@ -203,6 +210,8 @@ class LayerSpec:
             filterable=tuple(raw.get("filterable", ())), legend_field=raw.get("legend_field"),
             visible=raw.get("visible", True), place_ids=tuple(raw.get("place_ids", ())),
             place_kinds=tuple(raw.get("place_kinds", ())), description=raw.get("description", ""),
+            usual_area_m2=float(raw.get("usual_area_m2", 0)),
+            usual_length_m=float(raw.get("usual_length_m", 0)),
         )
 
     def title(self, lang: str) -> str:

@@ -756,6 +756,8 @@ def _fold_project(rows: list[_Row], asof: str | None, version: int,
         seed, first = created, created_at
     if seed is None or overlay.pop("_retired", False):
         return first, None, when, None, updated
+    for key in [k for k in overlay if k.startswith("_")]:  # notes on a change, not its fields
+        del overlay[key]
     merged = {**seed, **overlay}
     day = asof or _END
     stages = [*seed.get("stages", []), *added]

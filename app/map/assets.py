@@ -69,9 +69,10 @@ __all__ = [
 DEFAULT_BASE_URL = "/app/static/vendor"
 
 #: The atlas's own script, under ``vendor/``, that tells Leaflet where its marker images are.
-#: streamlit-folium links the CSS only after it has run the map script, so Leaflet cannot
-#: read the image folder from leaflet.css and guesses a wrong URL (a 404 for every default
-#: marker icon). localize() links this script right after Leaflet.
+#: The live map loads leaflet.css beside the scripts, not before them, so Leaflet may not read
+#: the image folder from the stylesheet and then guesses a wrong URL (a 404 for every default
+#: marker icon, such as the planner's drawn point). localize() links this script right after
+#: Leaflet.
 IMAGE_PATH_SCRIPT = ("leaflet_image_path", "atlas/leaflet-image-path.js")
 
 
@@ -227,10 +228,9 @@ NEEDS: tuple[Need, ...] = (
          "LocateControl draws its button with Font Awesome classes"),
 )
 
-#: Elements that add CDN links while rendering (outside default_js), or for which
-#: streamlit-folium adds them itself; localize() refuses them.
+#: Elements that add CDN links while rendering (outside default_js); localize() refuses them.
 _RENDER_TIME_CDN: tuple[tuple[type, str], ...] = (
-    (ColorMap, "d3 from cdnjs/d3js.org (branca colormap legend; streamlit-folium adds it too)"),
+    (ColorMap, "d3 from cdnjs/d3js.org (branca colormap legend)"),
     (folium.Vega, "vega from jsDelivr"),
     (folium.VegaLite, "vega / vega-lite / vega-embed from jsDelivr"),
 )
@@ -411,9 +411,9 @@ class _LinkParser(HTMLParser):
 def _image_path_script(images: str) -> str:
     """Text of the script that sets ``L.Icon.Default.imagePath`` to ``images`` (relative to it)."""
     return (
-        "/* Written by app/map/assets.py (Changning Urban Renewal Atlas). streamlit-folium links\n"
-        "   leaflet.css only after it has run the map script, too late for Leaflet to find its\n"
-        "   marker images through the stylesheet, so name their folder here. */\n"
+        "/* Written by app/map/assets.py (Changning Urban Renewal Atlas). leaflet.css may load\n"
+        "   after Leaflet has looked for its marker images through the stylesheet, so name\n"
+        "   their folder here. */\n"
         f"L.Icon.Default.imagePath = new URL({json.dumps(images)}, document.currentScript.src).href;\n"
     )
 

@@ -1,6 +1,9 @@
-"""Map builder: layer specs + (filtered) data -> a folium map. No streamlit here.
+"""A standalone folium map of a selection: the baseline the benchmark measures the live map
+against (``python -m app.bench``: "naive folium") and one self-contained HTML page of a map.
+No page of the app uses it: every page's map is the live component (:mod:`app.map.live`,
+``static/live_map.js``). No streamlit here.
 
-Features reach the browser as *data*; tooltips, cards and the legend are built in the browser
+It draws what the live map draws, from the same pieces, so the comparison is fair. Features reach the browser as *data*; tooltips, cards and the legend are built in the browser
 by ``static/atlas_map.js`` with ``textContent``, so no register text is ever parsed as HTML or
 evaluated as a template, at any size. What a tooltip or card shows is its layer spec's
 ``tooltip`` and ``card`` (:mod:`app.map.fields`); project layers come ready-made from
@@ -34,63 +37,21 @@ from folium.plugins import Fullscreen, MeasureControl, MiniMap
 from xyzservices import TileProvider
 
 from app.data.atlas import Atlas
-from app.data.layers import LayerSpec, geometry_kind
+from app.data.layers import LayerSpec
 from app.domain.i18n import t
 from app.geo.crs import convert, convert_geometry
 from app.map.basemaps import BASEMAPS
 from app.map.elements import MapScript
-from app.map.fields import card_config, columns_of, reference_sources, shipped_fields
-from app.map.geojson import feature_collections, geojson_args
 from app.map.legend import legend_spec
-from app.map.project_layers import SVG_MAX_FEATURES, MapLayer, project_layers, shifted
+from app.map.live import DISTRICT_CENTRE, DISTRICT_ZOOM, map_css
+from app.map.project_layers import SVG_MAX_FEATURES, MapLayer, project_layers
+from app.map.references import reference_parts
 from app.map.scriptjson import script_json
-from app.map.style import path_style
 
-__all__ = ["DISTRICT_CENTRE", "DISTRICT_ZOOM", "MAP_CSS", "build_map", "reference_parts"]
+__all__ = ["build_map"]
 
-DISTRICT_CENTRE = (31.2135, 121.3960)  # lat, lon (WGS-84), roughly the middle of Changning
-DISTRICT_ZOOM = 13
-
-
-MAP_CSS = """
-/* streamlit-folium puts a spacer after #root that makes the frame scroll on the first click */
-body>span{display:none}
-.atlas-tip strong{display:block}
-.atlas-card{font:13px/1.35 system-ui,"Noto Sans CJK SC",sans-serif;max-height:320px;overflow:auto}
-.atlas-card-title{font-weight:600;font-size:15px}
-.atlas-card table{border-collapse:collapse}
-.atlas-card th{text-align:left;vertical-align:top;color:#666;font-weight:500;padding:1px 6px 1px 0;white-space:nowrap}
-.atlas-card td{padding:1px 0;word-break:break-word}
-.atlas-timeline{list-style:none;margin:0;padding:0 0 0 10px;border-left:2px solid #c9d3dd}
-.atlas-stage{position:relative;margin:0 0 3px;color:#555}
-.atlas-stage:before{content:"";position:absolute;left:-15px;top:5px;width:8px;height:8px;border-radius:50%;background:#c9d3dd}
-.atlas-stage-now{color:#111}
-.atlas-stage-now:before{background:#2b6cb0}
-.atlas-stage-date{font-variant-numeric:tabular-nums;margin-right:6px}
-.atlas-stage-label{font-weight:600}
-.atlas-stage-source{display:block;color:#777;font-size:12px}
-.atlas-links{margin:0;padding-left:16px}
-/* a narrow map (a phone): the card fits inside it, the stage history wraps */
-@media (max-width:600px){.atlas-card{max-width:calc(100vw - 72px)}}
-.atlas-legend{background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.4 system-ui,"Noto Sans CJK SC",sans-serif;max-height:45vh;overflow:auto}
-.atlas-legend-title{font-weight:600;cursor:pointer}
-.atlas-legend-title:after{content:" ▾"}
-.atlas-collapsed .atlas-legend-title:after{content:" ▸"}
-.atlas-collapsed > :not(.atlas-legend-title){display:none}
-.atlas-legend-group{margin-top:4px;color:#444;font-weight:500}
-.atlas-legend-row{display:flex;align-items:center;gap:5px}
-.atlas-legend-count{color:#777;margin-left:auto;padding-left:6px}
-.atlas-swatch{display:inline-block;width:12px;height:12px;border:2px solid;box-sizing:border-box}
-.atlas-swatch-point{border-radius:50%}
-.atlas-swatch-line{height:4px;border:0}
-.leaflet-container.atlas-hovering,.atlas-hovering path.atlas-below{cursor:pointer}
-.atlas-hovering .leaflet-tooltip:not(.atlas-canvas-tip){display:none}
-@media (max-width:600px){.atlas-legend{max-height:30vh;font-size:11px}.leaflet-control-minimap{display:none}}
-/* the live map while a card is open: the minimap steps aside; on a narrow map (a phone) the
-   card needs the whole width, so the top controls wait until it is closed */
-.atlas-card-open .leaflet-control-minimap{display:none}
-@media (max-width:600px){.atlas-card-open .leaflet-top .leaflet-control{display:none}}
-"""
+#: The card's popup size in this standalone map (the live map sizes its cards to the map).
+_CARD_CSS = ".leaflet-popup-content .atlas-card{max-height:320px}"
 
 
 def _add_project_layer(m: folium.Map, layer: MapLayer) -> None:
@@ -99,41 +60,6 @@ def _add_project_layer(m: folium.Map, layer: MapLayer) -> None:
             else "window.atlasMap.geojson({map}, ")
     for text in layer.parts:
         m.add_child(MapScript(call, text, f", {layer.config});"))
-
-
-def reference_parts(atlas: Atlas, spec: LayerSpec, lang: str, crs: str, below: bool = False,
-                    interactive: bool = True) -> tuple[list[str], str]:
-    """(per legend value the ``data, style, radius`` argument text, card config JSON) of a
-    reference layer drawn as SVG with its spec's tooltip and card; `below`: under the projects,
-    letting the canvas painter take events; not `interactive`: it never takes a click or tap
-    (the field page's outline must let a tap through to the map)."""
-    frame = atlas.reference_frame(spec)
-    config = script_json(card_config(spec, lang))
-    if frame.empty:
-        return [], config
-    frame = frame.assign(geometry=shifted(frame.geometry, crs))
-    sources = reference_sources(atlas, frame, lang)
-    fields = shipped_fields(spec)
-    key = spec.legend_field if spec.legend_field in frame else None
-    parts = frame.groupby(key) if key else [(None, frame)]
-    out = []
-    for value, part in parts:
-        kind = geometry_kind(part.geometry.iloc[0].geom_type)
-        style = path_style(spec.style, spec.colour_for(value), area_point=False, kind=kind)
-        style.update({k: v for k, v in spec.style.items() if k in ("fillOpacity", "dashArray")})
-        # 'atlas-below': drawn under the projects; the canvas painter takes pointer events on it
-        style["className"] = (f"atlas-feature atlas-reference atlas-layer-{spec.id}"
-                              + (" atlas-below" if below else ""))
-        if not interactive:
-            style["interactive"] = False
-            style["bubblingMouseEvents"] = True
-        if kind == "point":
-            style["color"] = "#333333"
-        rows = {name: (values.loc[part.index], label) for name, (values, label) in sources.items()}
-        data = feature_collections(part.geometry.to_numpy(), columns_of(rows, fields))[0]
-        radius = spec.style.get("radius", 5) if kind == "point" else None
-        out.append(geojson_args(style, data, radius))
-    return out, config
 
 
 def _add_reference_layer(m: folium.Map, atlas: Atlas, spec: LayerSpec, lang: str, crs: str,
@@ -213,7 +139,7 @@ def build_map(atlas: Atlas, frame: gpd.GeoDataFrame, *, lang: str = "zh", basema
             folium.TileLayer(tiles=overlay, overlay=True).add_to(m)
         MiniMap(tile_layer=folium.TileLayer(tiles=provider), toggle_display=False,
                 position="bottomleft").add_to(m)
-    m.get_root().header.add_child(Element(f"<style>{MAP_CSS}</style>"))
+    m.get_root().header.add_child(Element(f"<style>{map_css()}{_CARD_CSS}</style>"))
     m.add_child(MapScript(resources.files("app.map").joinpath("static/atlas_map.js").read_text(encoding="utf-8")))
     for spec in atlas.reference_layers:
         if spec.id in visible_refs and spec.id == "district_boundary":

@@ -1,19 +1,16 @@
-"""Drawing on the map: the planner's Leaflet.draw tools, what they return, and proposed geometries.
+"""Drawing on the map: the planner's Leaflet.draw tools and what they return.
 
-The tools are folium's :class:`folium.plugins.Draw` (Leaflet.draw, served locally by
-:mod:`app.map.assets`), offering only the kinds a project's layer takes: a point layer gets the
+The live map's draw mode (``static/live_map.js``) offers Leaflet.draw (served locally by
+:mod:`app.map.assets`) with only the kinds a project's layer takes: a point layer gets the
 marker, a line layer the polyline, a polygon layer the polygon and rectangle; circles are never
 offered (Leaflet.draw returns a circle as its centre point only). Polygons may not cross
-themselves while drawn. The toolbar sits in the bottom-right corner, clear of the atlas's other
-controls; its texts can be given in the UI language.
+themselves while drawn. The toolbar sits in the bottom-right corner, clear of the map's other
+controls; its texts are given in the UI language.
 
-A drawing comes back from streamlit-folium as a GeoJSON Feature in the basemap's coordinates
-(GCJ-02 on AMap): :func:`drawn_geometry` turns it into a WGS-84 shapely geometry.
+A drawing comes back as a GeoJSON geometry in the basemap's coordinates (GCJ-02 on AMap), with
+the name of that CRS: :func:`drawn_geometry` turns it into a WGS-84 shapely geometry.
 
->>> import folium
->>> m = folium.Map(tiles=None)
->>> draw = add_draw_tools(m, ["point", "polygon"])
->>> sorted(k for k, v in draw.draw_options.items() if v)
+>>> sorted(k for k, v in draw_tools(["point", "polygon"]).items() if v)
 ['marker', 'polygon', 'rectangle']
 """
 
@@ -21,22 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import folium
-import folium.plugins
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from app.errors import SubmissionError
 from app.geo.crs import convert_geometry
-from app.map.elements import MapScript
-from app.map.scriptjson import script_json
 
-__all__ = ["DRAW_TEXT_KEYS", "PROPOSED_STYLE", "add_draw_tools", "add_proposed", "drawn_geometry"]
+__all__ = ["DRAW_TEXT_KEYS", "draw_texts", "draw_tools", "drawn_geometry"]
 
 #: Leaflet.draw's tools per layer-spec geometry kind.
 _TOOLS: dict[str, tuple[str, ...]] = {"point": ("marker",), "line": ("polyline",),
                                       "polygon": ("polygon", "rectangle")}
 _ALL_TOOLS = ("polyline", "polygon", "rectangle", "circle", "marker", "circlemarker")
+_COLOUR = "#c0392b"
 
 #: The toolbar texts that can be translated: key -> path in ``L.drawLocal``.
 DRAW_TEXT_KEYS: dict[str, str] = {
@@ -61,32 +55,13 @@ DRAW_TEXT_KEYS: dict[str, str] = {
     "clear_all": "edit.toolbar.actions.clearAll.text",
 }
 
-#: How a proposed (drawn, uploaded or pending) geometry is drawn: dashed, apart from the layers.
-PROPOSED_STYLE: dict[str, object] = {"color": "#c0392b", "weight": 3, "dashArray": "6 4",
-                                     "fillColor": "#c0392b", "fillOpacity": 0.15}
 
-# Sets L.drawLocal paths from a JSON object, before the control reads them.
-_LOCALISE = """(function () {
-  var texts = %s;
-  Object.keys(texts).forEach(function (path) {
-    var keys = path.split("."), node = L.drawLocal;
-    for (var i = 0; i < keys.length - 1; i++) { node = node && node[keys[i]]; }
-    if (node) { node[keys[keys.length - 1]] = texts[path]; }
-  });
-})();
-"""
+def draw_tools(kinds: Sequence[str]) -> dict[str, object]:
+    """Leaflet.draw's ``draw`` options offering the tools of `kinds` (layer-spec kinds) only.
 
-
-def add_draw_tools(m: folium.Map, kinds: Sequence[str],
-                   texts: Mapping[str, str] | None = None) -> folium.plugins.Draw:
-    """Add drawing tools for `kinds` (layer-spec kinds) to `m`; return the Draw control.
-
-    `texts` (keys of :data:`DRAW_TEXT_KEYS`) replace Leaflet.draw's English texts. Call
-    :func:`app.map.assets.localize` after it, like for every element.
-
-    >>> add_draw_tools(folium.Map(tiles=None), ["line"]).draw_options["polyline"]
-    {'shapeOptions': {'color': '#c0392b'}}
-    >>> add_draw_tools(folium.Map(tiles=None), ["volume"])
+    >>> draw_tools(["line"])["polyline"], draw_tools(["line"])["circle"]
+    ({'shapeOptions': {'color': '#c0392b'}}, False)
+    >>> draw_tools(["volume"])
     Traceback (most recent call last):
     ValueError: unknown geometry kind(s) ['volume']; known: point, line, polygon
     """
@@ -94,26 +69,26 @@ def add_draw_tools(m: folium.Map, kinds: Sequence[str],
     if unknown or not kinds:
         raise ValueError(f"unknown geometry kind(s) {unknown}; known: {', '.join(_TOOLS)}")
     offered = {tool for kind in kinds for tool in _TOOLS[kind]}
-    shape_style = {"color": PROPOSED_STYLE["color"]}
+    shape_style = {"color": _COLOUR}
     options: dict[str, object] = {tool: False for tool in _ALL_TOOLS}
     for tool in offered:
         options[tool] = {"shapeOptions": shape_style} if tool != "marker" else {"repeatMode": False}
     if "polygon" in offered:
         options["polygon"] = {"allowIntersection": False, "shapeOptions": shape_style}
-    if texts:
-        paths = {DRAW_TEXT_KEYS[k]: str(v) for k, v in texts.items() if k in DRAW_TEXT_KEYS}
-        m.add_child(MapScript(_LOCALISE % script_json(paths)))
-    # bottom right: the only corner no other control of the atlas's maps uses (the left holds
-    # zoom, full screen, measuring and the overview map; the top right the legend)
-    draw = folium.plugins.Draw(position="bottomright", draw_options=options,
-                               edit_options={"poly": {"allowIntersection": False}},
-                               show_geometry_on_click=False)
-    draw.add_to(m)
-    return draw
+    return options
+
+
+def draw_texts(texts: Mapping[str, str]) -> dict[str, str]:
+    """`texts` (keys of :data:`DRAW_TEXT_KEYS`) as ``L.drawLocal`` paths; other keys are left out.
+
+    >>> draw_texts({"finish": "完成", "nonsense": "x"})
+    {'draw.toolbar.finish.text': '完成'}
+    """
+    return {DRAW_TEXT_KEYS[k]: str(v) for k, v in texts.items() if k in DRAW_TEXT_KEYS}
 
 
 def drawn_geometry(drawing: Mapping[str, object] | None, crs: str = "wgs84") -> BaseGeometry | None:
-    """The geometry of a Leaflet.draw feature (as streamlit-folium returns it) in WGS-84.
+    """The geometry of a drawing (a GeoJSON geometry or Feature) in WGS-84.
 
     `crs` is the basemap's CRS the map was drawn in ('wgs84', 'gcj02'). None for no drawing;
     SubmissionError for something that is not a GeoJSON geometry.
@@ -137,27 +112,3 @@ def drawn_geometry(drawing: Mapping[str, object] | None, crs: str = "wgs84") -> 
     if geometry.is_empty:
         return None
     return convert_geometry(geometry, crs, "wgs84") if crs != "wgs84" else geometry
-
-
-def add_proposed(m: folium.Map, geometry: BaseGeometry, crs: str = "wgs84",
-                 style: Mapping[str, object] = PROPOSED_STYLE) -> folium.GeoJson:
-    """Draw the WGS-84 `geometry` on `m` (a map in `crs`) in the proposed style, without
-    tooltip or popup (nothing of it reaches HTML but coordinates); fit the map to it.
-
-    >>> from shapely import box
-    >>> m = folium.Map(tiles=None)
-    >>> layer = add_proposed(m, box(121.40, 31.21, 121.401, 31.211))
-    >>> layer.data["features"][0]["geometry"]["type"]
-    'Polygon'
-    """
-    shown = convert_geometry(geometry, "wgs84", crs) if crs != "wgs84" else geometry
-    data = {"type": "FeatureCollection",
-            "features": [{"type": "Feature", "properties": {}, "geometry": mapping(shown)}]}
-    fixed = dict(style)
-    layer = folium.GeoJson(data, style_function=lambda _feature: fixed,
-                           marker=folium.CircleMarker(radius=7, **fixed))
-    layer.add_to(m)
-    minx, miny, maxx, maxy = shown.bounds
-    pad = 0.0008
-    m.fit_bounds([(miny - pad, minx - pad), (maxy + pad, maxx + pad)], max_zoom=17)
-    return layer

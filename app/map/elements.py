@@ -1,11 +1,10 @@
-"""The one way the atlas's code and data reach a folium map: :class:`MapScript`.
+"""The one way the atlas's code and data reach the bench's folium map (app/map/builder.py):
+:class:`MapScript`.
 
-streamlit-folium drops ``<script>`` elements of the page header, so everything the map needs
-runs from the map's own script. branca compiles the output of every element's script macro as a
-Jinja template when the figure renders, so register text such as ``{{ 7*7 }}`` would be
-evaluated on the server and ``{% raw %}`` would break the page: :class:`MapScript` adds its
-code to the figure as plain text instead (streamlit-folium reads it through the macro, which
-does not compile it either).
+Everything the map needs runs from the map's own script. branca compiles the output of every
+element's script macro as a Jinja template when the figure renders, so register text such as
+``{{ 7*7 }}`` would be evaluated on the server and ``{% raw %}`` would break the page:
+:class:`MapScript` adds its code to the figure as plain text instead.
 
 >>> import folium
 >>> m = folium.Map(tiles=None)

@@ -33,10 +33,11 @@ import pandas as pd
 from app.data.atlas import Atlas
 from app.data.layers import LayerSpec
 from app.domain.i18n import field_label, t
+from app.domain.phrases import citation_text, provenance_text
 
-__all__ = ["CARD_KINDS", "LIVING_FIELDS", "Column", "Source", "card_config", "columns_of", "labelled",
-           "links_of", "place_names", "project_sources", "reference_sources", "site_area_text",
-           "uncertainty_text",
+__all__ = ["CARD_KINDS", "LIVING_FIELDS", "Column", "Source", "card_config", "columns_of",
+           "in_language", "labelled", "links_of", "place_names", "project_sources",
+           "reference_sources", "site_area_text", "uncertainty_text",
            "stages_of", "subdistrict_names", "shipped_fields", "take", "used"]
 
 #: A display field's column and the label function of its values (None: shown as it is).
@@ -62,12 +63,10 @@ def _names(frame: pd.DataFrame, lang: str) -> dict[str, Source]:
             "name_zh": (frame["name_zh"], None), "name_en": (frame["name_en"], None)}
 
 
-_PLACE_ID = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")
-
-
 def place_names(atlas: Atlas, lang: str) -> Callable[[str], str]:
-    """A label function for text that names gazetteer places by id (a position method): each
-    known id becomes the place's name in `lang`; "none" becomes the word for it.
+    """A label function for provenance text (a position method, a source): in words of `lang`
+    (:func:`app.domain.phrases.provenance_text`), each known place id named in `lang`;
+    "none" becomes the word for it.
 
     >>> from app.data.atlas import load_atlas
     >>> label = place_names(load_atlas(), "en")
@@ -75,16 +74,42 @@ def place_names(atlas: Atlas, lang: str) -> Callable[[str], str]:
     "gazetteer place West Yan'an Road (Line 3)"
     >>> label("none"), label("")
     ('none', '')
+    >>> place_names(load_atlas(), "zh")("gazetteer place metro-l3-yananxilu")
+    '地名库地点 延安西路站'
     """
-    def name(match: re.Match[str]) -> str:
-        place = atlas.places.get(match.group(0))
-        return match.group(0) if place is None else (place.name_en if lang == "en" else place.name_zh)
+    def name(place_id: str) -> str:
+        place = atlas.places.get(place_id)
+        return place_id if place is None else (place.name_en if lang == "en" else place.name_zh)
 
     def label(text: str) -> str:
         if text == "none":
             return t("method_none", lang)
-        return _PLACE_ID.sub(name, text)
+        return provenance_text(text, lang, name)
     return label
+
+
+def in_language(frame: pd.DataFrame, name: str, lang: str,
+                label: Callable[[Any], Any] | None = None) -> Source:
+    """A text field stored in English with a Chinese column beside it (``<name>_zh``): the
+    Chinese one on a zh page where it is set, else the English one through `label`.
+
+    >>> frame = pd.DataFrame({"note": ["An English note", "only English"], "note_zh": ["中文说明", None]})
+    >>> values, pick = in_language(frame, "note", "zh", str.upper)
+    >>> [pick(v) for v in values]
+    ['中文说明', 'ONLY ENGLISH']
+    """
+    english = _column(frame, name)
+    if lang != "zh" or f"{name}_zh" not in frame.columns:
+        return english, label
+    chinese = _text(frame[f"{name}_zh"])
+    both = chinese.astype(object).where(chinese.notna(), _SEP + english.astype(object).fillna(""))
+
+    def pick(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(_SEP):
+            value = value[1:] or None
+            return label(value) if label is not None and value is not None else value
+        return value
+    return both.where(english.notna() | chinese.notna(), None), pick
 
 
 def subdistrict_names(atlas: Atlas, lang: str) -> Callable[[str], str]:
@@ -123,9 +148,11 @@ def _json_lists(values: pd.Series) -> pd.Series:
                      index=values.index, dtype=object)
 
 
-def stages_of(text: str, label: Callable[[str], str]) -> list[dict[str, str]]:
+def stages_of(text: str, label: Callable[[str], str],
+              source: Callable[[str], str] = str) -> list[dict[str, str]]:
     """A stage history (JSON text of ``{"stage", "date", "source"}`` entries) as the card's
-    timeline: oldest first, each stage with its `label`; malformed entries are left out.
+    timeline: oldest first, each stage with its `label` and its `source` in the page's words;
+    malformed entries are left out.
 
     >>> stages_of('[{"stage": "construction", "date": "2025-03-01", "source": "notice"},'
     ...           ' {"stage": "planning", "date": "2025-01-08", "source": "report"}, 7]', str.upper)
@@ -136,7 +163,7 @@ def stages_of(text: str, label: Callable[[str], str]) -> list[dict[str, str]]:
     """
     entries = [e for e in json.loads(text) if isinstance(e, dict) and e.get("stage")]
     out = [{"date": str(e.get("date") or ""), "stage": str(e["stage"]),
-            "label": label(str(e["stage"])), "source": str(e.get("source") or "")}
+            "label": label(str(e["stage"])), "source": source(str(e.get("source") or ""))}
            for e in entries]
     return sorted(out, key=lambda e: e["date"])
 
@@ -196,6 +223,9 @@ def project_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, S
         value, _, english = key.partition(_SEP)
         return f"{value} ({english})" if english else value
 
+    def cite(text: str) -> str:
+        return citation_text(text, lang, lambda sec: vocab.label("section", sec, lang))
+
     en = lang == "en"
     return {
         "id": (frame["id"], None),
@@ -211,12 +241,12 @@ def project_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str, S
         "precision": (frame["precision"], lambda v: vocab.label("precision", v, lang)),
         "pos_confidence": (frame["pos_confidence"], lambda v: vocab.label("confidence", v, lang)),
         "pos_method": (frame["pos_method"], place_names(atlas, lang)),
-        "pos_source": (frame["pos_source"], None),
-        "position_note": (frame["position_note"], None),
-        "report_ref": (frame["report_ref"], None),
-        "description": (frame["description"], None),
+        "pos_source": (frame["pos_source"], place_names(atlas, lang)),
+        "position_note": in_language(frame, "position_note", lang, place_names(atlas, lang)),
+        "report_ref": (frame["report_ref"], cite),
+        "description": in_language(frame, "description", lang),
         "stages": (_json_lists(_column(frame, "stages")),
-                   lambda v: stages_of(v, lambda s: vocab.status_label(s, lang))),
+                   lambda v: stages_of(v, lambda s: vocab.status_label(s, lang), cite)),
         "lead_agency": (_text(_column(frame, "lead_agency")), None),
         "start_date": (_text(_column(frame, "start_date")), None),
         "target_date": (_text(_column(frame, "target_date")), None),
@@ -238,12 +268,14 @@ def reference_sources(atlas: Atlas, frame: pd.DataFrame, lang: str) -> dict[str,
     >>> tuple(reference_sources(atlas, frame, "zh")) == REFERENCE_FIELDS
     True
     """
+    words = place_names(atlas, lang)
     return {
         "id": (frame["id"], None),
         **_names(frame, lang),
-        **{name: (frame[name], None) for name in ("line", "source", "method")},
+        "line": (frame["line"], None),
+        **{name: (frame[name], words) for name in ("source", "method")},
         "confidence": (frame["confidence"], lambda v: atlas.vocab.label("confidence", v, lang)),
-        "note": (frame["note"], None),
+        "note": (frame["note"], words),
     }
 
 

@@ -1,8 +1,11 @@
 """The live map's data: one base per (data version, language, basemap), a visibility mask per
-filter. No streamlit here (the component that shows them is :mod:`app.ui.live_map`).
+filter, and what a page's mode adds (a position, overlays, a shape to edit). No streamlit here
+(the component that shows them is :mod:`app.ui.live_map`).
 
-The map page keeps one Leaflet map per visit and updates it in place
-(``static/live_map.js``). What it needs splits in two:
+Every page's map is this one component (``static/live_map.js``), in a mode: ``view`` (the map
+page, the import preview), ``pick`` (the field page: a tap sets a position and nothing else),
+``draw`` (the planner page) and ``review`` (recorded and proposed geometry side by side). A
+page keeps one Leaflet map per visit and updates it in place. What it needs splits in two:
 
 ``base``
     every located project of the atlas, drawn as the builder draws it (SVG paths for small
@@ -31,23 +34,42 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from folium.plugins import Fullscreen, MeasureControl, MiniMap
+from folium.plugins import Draw, Fullscreen, MeasureControl, MiniMap
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from app.data.atlas import Atlas
 from app.geo.crs import convert, convert_geometry
 from app.map.assets import localize
 from app.map.basemaps import BASEMAPS
-from app.map.builder import DISTRICT_CENTRE, MAP_CSS, reference_parts
 from app.map.halos import halo_rows
 from app.map.project_layers import SVG_MAX_FEATURES, MapLayer, project_layers
+from app.map.references import reference_parts
 
-__all__ = ["base_key", "live_assets", "live_base", "mask_bits", "result_bounds", "view_shift"]
+__all__ = ["DISTRICT_CENTRE", "DISTRICT_ZOOM", "MODES", "OVERLAY_STYLES", "base_key",
+           "geometry_bounds", "here_marker", "live_assets", "live_base", "map_css", "mask_bits",
+           "overlay", "result_bounds", "view_shift"]
+
+DISTRICT_CENTRE = (31.2135, 121.3960)  # lat, lon (WGS-84), roughly the middle of Changning
+DISTRICT_ZOOM = 13
+
+#: The map's modes (module doc).
+MODES: tuple[str, ...] = ("view", "pick", "draw", "review")
+
+#: How overlays are drawn: the recorded geometry solid, a proposed one dashed in red.
+OVERLAY_STYLES: dict[str, dict[str, object]] = {
+    "old": {"color": "#1f4e79", "weight": 4, "opacity": 0.95, "fillColor": "#1f4e79",
+            "fillOpacity": 0.12},
+    "new": {"color": "#c0392b", "weight": 3, "opacity": 1, "dashArray": "6 4",
+            "fillColor": "#c0392b", "fillOpacity": 0.15},
+}
 
 
 def base_key(data_version: str, lang: str, basemap: str) -> str:
@@ -187,24 +209,89 @@ def visible_refs(refs: Sequence[str] | None, atlas: Atlas) -> list[str]:
     return list(refs)
 
 
-def live_assets() -> dict[str, Any]:
-    """The local URLs of Leaflet and the plugins the live map uses (in load order), and its CSS.
+def map_css() -> str:
+    """The atlas map's own style sheet (``static/atlas_map.css``): cards, legend, layer box.
+
+    >>> ".atlas-card{" in map_css()
+    True
+    """
+    return resources.files("app.map").joinpath("static/atlas_map.css").read_text(encoding="utf-8")
+
+
+def live_assets(draw: bool = False) -> dict[str, Any]:
+    """The local URLs of Leaflet and the plugins the live map uses (in load order); with `draw`
+    also Leaflet.draw (the planner's map). folium keeps this one job: it knows each plugin's
+    files, and :func:`app.map.assets.localize` points them at the copies this server serves.
 
     >>> assets = live_assets()
     >>> assets["js"][0], any("//" in url for url in assets["js"] + assets["css"])
     ('/app/static/vendor/xstatic-leaflet-1.9.3.0/leaflet.js', False)
+    >>> [url.rsplit("/", 1)[1] for url in live_assets(draw=True)["js"] if "draw" in url]
+    ['leaflet.draw.js']
     """
     m = folium.Map(tiles=None)
     Fullscreen().add_to(m)
     MeasureControl().add_to(m)
     MiniMap().add_to(m)
+    if draw:
+        Draw().add_to(m)
     localize(m)
     js: list[str] = []
     css: list[str] = []
     for element in (m, *m._children.values()):
         js += [url for _, url in getattr(element, "default_js", [])]
         css += [url for _, url in getattr(element, "default_css", [])]
-    return {"js": list(dict.fromkeys(js)), "css": list(dict.fromkeys(css)), "style": MAP_CSS}
+    return {"js": list(dict.fromkeys(js)), "css": list(dict.fromkeys(css)), "style": ""}
+
+
+def geometry_bounds(geometry: BaseGeometry | None, crs: str, pad_m: float = 60.0
+                    ) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of a WGS-84 `geometry` in the basemap `crs`, widened by
+    about `pad_m` metres (a point gets a box to fit); None for no geometry.
+
+    >>> geometry_bounds(shapely.Point(121.4, 31.2), "wgs84", pad_m=0)
+    [[31.2, 121.4], [31.2, 121.4]]
+    >>> geometry_bounds(None, "gcj02") is None
+    True
+    """
+    if geometry is None or geometry.is_empty:
+        return None
+    shown = convert_geometry(geometry, "wgs84", crs) if crs != "wgs84" else geometry
+    minx, miny, maxx, maxy = shown.bounds
+    pad = pad_m / 111_000
+    return [[miny - pad, minx - pad], [maxy + pad, maxx + pad]]
+
+
+def overlay(geometry: BaseGeometry, role: str, crs: str) -> dict[str, Any]:
+    """One overlay of the live map: a WGS-84 `geometry` shown in the basemap `crs` in the style
+    of its `role` (:data:`OVERLAY_STYLES`: ``old``, the recorded geometry; ``new``, a proposed
+    one). Overlays take no click; only coordinates reach the browser.
+
+    >>> overlay(shapely.Point(121.4, 31.2), "new", "wgs84")["geometry"]
+    {'type': 'Point', 'coordinates': (121.4, 31.2)}
+    >>> overlay(shapely.Point(121.4, 31.2), "other", "wgs84")
+    Traceback (most recent call last):
+    ...
+    KeyError: "unknown overlay role 'other'; use one of old, new"
+    """
+    if role not in OVERLAY_STYLES:
+        raise KeyError(f"unknown overlay role {role!r}; use one of {', '.join(OVERLAY_STYLES)}")
+    shown = convert_geometry(geometry, "wgs84", crs) if crs != "wgs84" else geometry
+    return {"geometry": mapping(shown), "role": role, "style": dict(OVERLAY_STYLES[role])}
+
+
+def here_marker(lon: float, lat: float, accuracy: float | None, crs: str) -> dict[str, Any]:
+    """The field worker's position (WGS-84) for the live map, in the basemap `crs`, with its
+    accuracy circle's radius in metres (None: no circle).
+
+    >>> here_marker(121.4, 31.2, 15, "wgs84")
+    {'lat': 31.2, 'lon': 121.4, 'accuracy': 15.0}
+    >>> here_marker(121.4, 31.2, None, "gcj02")["accuracy"] is None
+    True
+    """
+    x, y = (lon, lat) if crs == "wgs84" else convert(lon, lat, "wgs84", crs)
+    return {"lat": float(y), "lon": float(x),
+            "accuracy": float(accuracy) if accuracy else None}
 
 
 def view_shift(basemap: str) -> list[float]:

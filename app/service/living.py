@@ -43,17 +43,22 @@ from app.data.living import (
     seed_reason,
     seed_values,
 )
+from app.data.plausibility import size_check, size_note
 from app.domain.messages import keyed
 from app.domain.text import check_text
-from app.errors import ConflictError, SubmissionError
+from app.errors import ConflictError, SubmissionError, UnusualSizeError
 from app.geo.gazetteer import DISTRICT_ID
 from app.geo.geocode import to_metric
 from app.geo.uncertainty import DRAWN_M
 from app.store import AtlasStore
 from app.store.base import district_day
 
-__all__ = ["REVIEW_RULE_ENV", "living_changes", "propose_edit", "propose_project",
+__all__ = ["REVIEW_RULE_ENV", "SIZE_NOTE", "living_changes", "propose_edit", "propose_project",
            "propose_retirement", "review_rule", "seed_register"]
+
+#: The key under which a geometry change confirmed as of unusual size carries its note
+#: (app.data.plausibility.size_note); the leading underscore: it is not a project field.
+SIZE_NOTE = "_size_check"
 
 #: The environment variable that sets which planner edits wait for a reviewer.
 REVIEW_RULE_ENV = "ATLAS_PLANNER_REVIEW"
@@ -155,7 +160,7 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
                  attributes: Mapping[str, object] | None = None,
                  stage: tuple[str, str, str] | None = None, expected_version: int,
                  rule: str | None = None, today: str | None = None,
-                 channel: str = "") -> list[tuple[int, str]]:
+                 channel: str = "", size_confirmed: bool = False) -> list[tuple[int, str]]:
     """Check and record a planner's edit of `project_id` in the shown `atlas` (with the living
     register applied, so current values and ``edit_version`` are known); return
     ``[(change id, 'accepted' | 'pending')]``.
@@ -166,6 +171,10 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
     ``(stage, YYYY-MM-DD, source)``. A ``SubmissionError`` says what is wrong and nothing is
     stored; a ``ConflictError`` says who changed the project since `expected_version`.
     `channel` names where the edit came from when not the app's pages (the audit row says it).
+
+    A geometry far larger than its layer's usual size (:mod:`app.data.plausibility`) raises
+    ``UnusualSizeError`` unless `size_confirmed`; confirmed, it is stored with the size's note
+    (:data:`SIZE_NOTE`) and waits for a reviewer whatever the review rule.
     """
     actor, reason = _who_and_why(actor, reason)
     rule = rule or review_rule()
@@ -173,7 +182,8 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
     row = _current(atlas, project_id)
     edits: list[Edit] = []
     if geometry is not None:
-        geom, repair = _checked_geometry(atlas, str(row["layer"]), geometry)
+        spec = atlas.spec(str(row["layer"]))
+        geom, repair = _checked_geometry(atlas, spec.id, geometry)
         if method not in ("drawn", "uploaded", "sent"):
             raise SubmissionError(f"a geometry is drawn, uploaded or sent, not {method!r}")
         old_geom = row.geometry if isinstance(row.geometry, BaseGeometry) else None
@@ -190,8 +200,17 @@ def propose_edit(store: AtlasStore, atlas: Atlas, project_id: str, *, actor: str
                "uncertainty_m": row.get("uncertainty_m"),
                "position_note": row.get("position_note")}
         old = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in old.items()}
+        check = size_check(atlas, spec.id, geom)
+        unusual = check is not None and check.unusual
+        if unusual and not size_confirmed:
+            raise UnusualSizeError(
+                f"the new geometry's {check.measure} ({check.value:,.0f}) is {check.ratio:,.1f} "
+                f"times the usual {check.measure} of layer {spec.id} ({check.usual:,.0f}): "
+                "confirm it to save", check)
+        if unusual:
+            new[SIZE_NOTE] = size_note(check)
         edits.append(Edit(project_id, "planner", actor, reason, old, new,
-                          pending=needs_review(rule, new), channel=channel))
+                          pending=unusual or needs_review(rule, new), channel=channel))
     values: dict[str, object] = {}
     old_values: dict[str, object] = {}
     if attributes:

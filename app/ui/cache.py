@@ -25,6 +25,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -38,7 +39,7 @@ from app.io.export import export_bytes
 from app.io.reference_layers import layers_stamp, tiles_folder, user_layer_specs
 from app.map.assets import ensure_static_assets
 from app.map.basemaps import BASEMAPS
-from app.map.live import base_key, live_base
+from app.map.live import base_key, live_assets, live_base
 from app.map.project_layers import project_layers
 from app.service.atlas import BUILT_IN, ShownAtlas, version_diff
 from app.service.atlas_cache import ATLASES
@@ -116,6 +117,12 @@ def progress_day() -> str:
     return today
 
 
+def warm_atlas() -> Atlas:
+    """The built-in register as shown today, made through the same cache as :func:`get_atlas`
+    without a session (the server's start: app/ui/warm.py)."""
+    return ATLASES.shown(base_atlas(), get_store(), BUILT_IN, None, revision=run_revision()).atlas
+
+
 def changes_since(link_version: str) -> dict[str, int] | None:
     """How many projects were added, moved, changed and removed since the data version of a
     link (None when that cannot be told: another register, other curated data)."""
@@ -176,6 +183,12 @@ def serve_tiles() -> None:
     _served_tiles(layers_stamp())
 
 
+@st.cache_resource(show_spinner=False)
+def map_assets(draw: bool = False) -> dict[str, Any]:
+    """The live map's asset URLs (with Leaflet.draw for the planner's map), once per process."""
+    return live_assets(draw=draw)
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def filter_mask(version: str, key: tuple, _flt: Filter, asof: str | None = None,
                 _atlas: Atlas | None = None) -> pd.Series:
@@ -189,48 +202,52 @@ def filter_mask(version: str, key: tuple, _flt: Filter, asof: str | None = None,
 STATIC_URL = "/app/static"
 
 
-#: Live base files this process keeps per (language, basemap): the newest few (a browser that
-#: got a URL a moment ago may still fetch it); older ones are removed from the static folder.
-LIVE_FILES_KEPT = 3
-_live_files: dict[tuple[str, str], OrderedDict[str, Path]] = {}
+#: Live base files this process keeps: the least recently used beyond this many are removed
+#: from the static folder together with their entry, so a URL handed out is always one whose
+#: file exists (a few languages, basemaps, as-of days, revisions and import previews).
+LIVE_FILES_KEPT = 12
+_live_files: OrderedDict[tuple, str] = OrderedDict()
 _live_files_lock = threading.Lock()
+_live_build_lock = threading.Lock()
 
 
-def _served(lang: str, basemap: str, version: str, path: Path) -> None:
-    """Note `path` as the newest live base of (`lang`, `basemap`); remove those beyond
-    :data:`LIVE_FILES_KEPT`."""
-    with _live_files_lock:
-        files = _live_files.setdefault((lang, basemap), OrderedDict())
-        files[version] = path
-        files.move_to_end(version)
-        while len(files) > LIVE_FILES_KEPT:
-            _, old = files.popitem(last=False)
-            old.unlink(missing_ok=True)
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
 def _live_base_file(version: str, lang: str, basemap: str, tianditu_key: str | None,
-                    _atlas: Atlas) -> str:
-    """Write the live base of `_atlas` (named by `version`) once; its URL."""
-    atlas = _atlas
-    crs = BASEMAPS[basemap]["crs"]
-    layers = project_layers(atlas, atlas.projects, lang, crs)
-    name = f"live/{base_key(version, lang, basemap)}.json"
-    (STATIC_DIR / "live").mkdir(parents=True, exist_ok=True)
-    atomic_write(STATIC_DIR / name, live_base(atlas, lang, basemap, tianditu_key, layers=layers,
-                                              version=version))
-    _served(lang, basemap, version, STATIC_DIR / name)
-    return f"{STATIC_URL}/{name}"
+                    atlas: Atlas) -> str:
+    """The URL of the live base of `atlas` (named by `version`) in `lang` on `basemap`: written
+    once, kept while among the :data:`LIVE_FILES_KEPT` most recently used."""
+    key = (version, lang, basemap, tianditu_key)
+    with _live_build_lock:  # one build at a time: a base is built once, whoever asks first
+        with _live_files_lock:
+            url = _live_files.get(key)
+            if url is not None:
+                _live_files.move_to_end(key)
+                return url
+        crs = BASEMAPS[basemap]["crs"]
+        layers = project_layers(atlas, atlas.projects, lang, crs)
+        name = f"live/{base_key(version, lang, basemap)}.json"
+        (STATIC_DIR / "live").mkdir(parents=True, exist_ok=True)
+        atomic_write(STATIC_DIR / name, live_base(atlas, lang, basemap, tianditu_key,
+                                                  layers=layers, version=version))
+        url = f"{STATIC_URL}/{name}"
+        with _live_files_lock:
+            _live_files[key] = url
+            while len(_live_files) > LIVE_FILES_KEPT:
+                _, old = _live_files.popitem(last=False)
+                if old not in _live_files.values():  # another key may name the same file
+                    (STATIC_DIR / old.removeprefix(f"{STATIC_URL}/")).unlink(missing_ok=True)
+        return url
 
 
-def live_base_url(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | None
-                  ) -> tuple[str, str]:
+def live_base_url(atlas: Atlas, lang: str, basemap: str, tianditu_key: str | None, *,
+                  version: str | None = None) -> tuple[str, str]:
     """URL of the live map's base (app/map/live.py) for this data version (which names the
     store's revision), language and basemap, and its key: built and written to the static
     folder once per process, shared by every session (a browser fetches it once per page
-    visit)."""
+    visit). `version` names data other than the shown register's (an import's preview: its
+    file and settings)."""
     tiled = [spec.tiles_url for spec in atlas.reference_layers if spec.tiles_url]
-    version = atlas.data_version + (f".t{zlib.crc32(' '.join(tiled).encode()):08x}" if tiled else "")
+    version = (version or atlas.data_version) + (
+        f".t{zlib.crc32(' '.join(tiled).encode()):08x}" if tiled else "")
     if tiled:
         serve_tiles()
     return (_live_base_file(version, lang, basemap, tianditu_key, atlas),

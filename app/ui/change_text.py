@@ -11,9 +11,10 @@ from shapely.geometry.base import BaseGeometry
 
 from app.data.layers import geometry_kind
 from app.data.living import site_area_m2
+from app.data.plausibility import SizeCheck
 from app.domain.i18n import field_label, t
 
-__all__ = ["PROVENANCE", "field_name", "geometry_text", "short_wkt"]
+__all__ = ["PROVENANCE", "field_name", "geometry_text", "size_text"]
 
 #: The position fields a geometry change sets beside the geometry (where it came from).
 PROVENANCE = frozenset({"precision", "pos_method", "pos_source", "pos_source_crs",
@@ -61,13 +62,20 @@ def geometry_text(geometry: BaseGeometry | None, lang: str, *, site: bool = True
     return text
 
 
-def short_wkt(wkt: str, limit: int = 160) -> str:
-    """`wkt` with coordinates to 7 decimals (about 1 cm), cut to `limit` characters.
+def size_text(check: SizeCheck, lang: str) -> dict[str, str]:
+    """The numbers of an unusual size in words of `lang`: the measure, the new and the usual
+    size (m² and ha, or m and km), and how many times the usual it is.
 
-    >>> short_wkt("POINT (121.40119999999999 31.209999999999997)")
-    'POINT (121.4012 31.21)'
-    >>> short_wkt("LINESTRING (121.4 31.2, 121.5 31.3)", limit=20)
-    'LINESTRING (121.4 31 …'
+    >>> size_text(SizeCheck("area", 720_000.0, 12_298.0, 1, "layer"), "en")["value"]
+    '720,000 m² (72.00 ha)'
+    >>> size_text(SizeCheck("length", 950.0, 300.0, 4, "register"), "en")["usual"]
+    '300 m (0.30 km)'
     """
-    text = shapely.to_wkt(shapely.from_wkt(wkt), rounding_precision=7, trim=True)
-    return text if len(text) <= limit else text[:limit] + " …"
+    def amount(value: float) -> str:
+        if check.measure == "area":
+            return t("planner.area_value", lang).format(m2=value, ha=value / 10_000)
+        return t("planner.length_value", lang).format(m=value, km=value / 1000)
+
+    return {"measure": t(f"planner.measure_{check.measure}", lang), "value": amount(check.value),
+            "usual": amount(check.usual), "ratio": f"{check.ratio:,.1f}",
+            "scope": t(f"planner.size_scope_{check.scope}", lang), "n": str(check.sample)}

@@ -6,6 +6,8 @@ directory (``$ATLAS_APP_DIR``, default ``var/app`` under the current directory) 
 the packaged ``.streamlit/config.toml``, which Streamlit reads next to the main script
 (usage statistics off, static serving on). Streamlit serves the ``static`` folder beside the
 entry script at ``/app/static/``, so the script points :data:`app.ui.cache.STATIC_DIR` there;
+like the repository's, the script is an ``st.App`` that makes the atlas and the map's base at
+start (:mod:`app.ui.warm`);
 ``$ATLAS_STORE`` defaults to ``var/atlas.sqlite`` under the current directory. Nothing is
 written into the installed packages.
 """
@@ -19,14 +21,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 #: The Streamlit entry script written into the run directory (as streamlit_app.py in the repo):
-#: the pages of PAGE_SCRIPT at / and the OGC API service at /ogc.
+#: the pages of PAGE_SCRIPT at / and the OGC API service at /ogc; the atlas and the map's base
+#: made at start.
 ENTRY_SCRIPT = '''"""Changning Urban Renewal Atlas: entry point written by `python -m app.ui`."""
+
+from pathlib import Path
 
 import streamlit as st
 
 from app.ogc.routes import ogc_routes
+from app.ui import cache, warm
 
-app = st.App("streamlit_page.py", routes=ogc_routes())
+# Streamlit serves the static folder next to this script at /app/static/ (not the package's).
+cache.STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+app = st.App("streamlit_page.py", routes=ogc_routes(), lifespan=warm.lifespan)
 '''
 
 #: The pages' script written beside it (as streamlit_page.py in the repo).

@@ -9,8 +9,9 @@ URL carries the remembered view (:func:`share_on_other_page`).
 The map's pan and zoom are not Python state: the live map writes ``lat``/``lon``/``z`` to the
 address bar itself; a Python rewrite of the URL keeps whatever the address bar has there.
 
-The day the map shows (``asof``) is a view parameter like the others (widget ``w_asof``, a
-date; today means the live register and is left out of the URL). It applies to the map page's
+The day the map shows (``asof``) is a view parameter like the others (``w_asof``, a date:
+the calendar's key of a typed date field, :mod:`app.ui.dates`; today means the live register
+and is left out of the URL). It applies to the map page's
 atlas only: the field, review and planner pages always work on the live register.
 """
 

@@ -7,9 +7,9 @@ Chromium comes from ``.ci/install-browser`` (Debian packages ``chromium`` and
 Waiting follows Streamlit's own end-to-end tests (``e2e_playwright/conftest.py``,
 ``wait_for_app_run``): ``stApp`` is CONNECTED, its script state is ``notRunning`` and no
 ``stSkeleton`` is left. The attribute names were checked against the installed frontend
-(streamlit/static: ``data-test-connection-state``, ``data-test-script-state``). A
-streamlit-folium map is a v1 custom component: an iframe with
-``data-testid="stCustomComponentV1"`` titled ``streamlit_folium.st_folium``.
+(streamlit/static: ``data-test-connection-state``, ``data-test-script-state``). Every page's
+map is the atlas's live map, a v1 custom component: an iframe with
+``data-testid="stCustomComponentV1"`` titled ``app.ui.live_map.atlas_live_map``.
 """
 
 from __future__ import annotations
@@ -50,9 +50,8 @@ START_TIMEOUT_S = 60.0
 APP_TIMEOUT_MS = 30_000
 #: The live-map component's iframe on the map page.
 LIVE = 'iframe[title="app.ui.live_map.atlas_live_map"]'
-#: the map iframe: streamlit-folium's (field and review pages) or the map page's live map
-MAP_FRAME = ('iframe[data-testid="stCustomComponentV1"][title="streamlit_folium.st_folium"], '
-             'iframe[data-testid="stCustomComponentV1"][title="app.ui.live_map.atlas_live_map"]')
+#: the map iframe of any page (the live map, in the page's mode)
+MAP_FRAME = 'iframe[data-testid="stCustomComponentV1"][title="app.ui.live_map.atlas_live_map"]'
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
@@ -224,7 +223,7 @@ def open_map(page: Page, url: str) -> Frame:
 
 
 def map_frame(page: Page) -> FrameLocator:
-    """The iframe of the (first) streamlit-folium map on the page."""
+    """The iframe of the (first) map on the page."""
     return page.frame_locator(MAP_FRAME).first
 
 

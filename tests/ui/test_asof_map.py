@@ -165,3 +165,15 @@ def test_the_card_timeline_on_a_phone(asof_app: str, browser: Browser,
     expect(chart).to_be_visible()
     screenshot(page, "asof-progress-phone")
     context.close()
+
+
+def test_a_typed_date_is_taken_with_enter(asof_app: str, atlas: Atlas, desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{asof_app}/?basemap=none")
+    applied = frame.evaluate("() => window.__atlasLive.applied")
+    box = page.get_by_test_id("stSidebar").get_by_role("textbox", name=t("asof.label", "zh"))
+    box.fill("2025-01-07")
+    box.press("Enter")
+    page.wait_for_url(lambda url: "asof=2025-01-07" in url, timeout=TIMEOUT_MS)
+    frame.wait_for_function(f"() => window.__atlasLive.applied > {applied} && window.__atlasLive.ready")
+    expect(frame.locator(PROJECT_PATHS)).to_have_count(0)  # before the report: nothing yet

@@ -82,6 +82,14 @@ def pick(page: Page, label: str, option: str) -> None:
     page.keyboard.press("Escape")
 
 
+def open_panel(frame) -> None:
+    """Unfold the map's legend-and-layers control where it starts folded (windows < 1400 px)."""
+    panel = frame.get_by_test_id("atlas-panel")
+    if "atlas-collapsed" in (panel.get_attribute("class") or ""):
+        panel.locator(".atlas-panel-title").click()
+    expect(panel).not_to_have_class(re.compile(r"\batlas-collapsed\b"))
+
+
 def test_a_filter_updates_the_map_in_place(live_app: str, atlas: Atlas, desktop_page: Page) -> None:
     page = desktop_page
     frame = open_map(page, f"{live_app}/?basemap=none")
@@ -109,6 +117,7 @@ def test_the_map_layer_control_hides_a_layer_at_once_and_the_page_follows(
     expect(frame.locator(PROJECT_PATHS)).to_have_count(len(located))
     # a mark on the layer box: a box rebuilt by the rerun would lose it (and unfold over a card)
     frame.evaluate("() => { document.querySelector('.atlas-layers').dataset.kept = 'yes'; }")
+    open_panel(frame)
     legend = frame.locator(".atlas-legend")
     if "atlas-collapsed" not in (legend.get_attribute("class") or ""):
         legend.locator(".atlas-legend-title").click()  # folded by the user: stays folded
@@ -164,7 +173,69 @@ def test_an_open_card_is_never_under_a_control(live_app: str, browser: Browser,
     left, top, right, bottom = boxes["card"]
     for name, (x0, y0, x1, y1) in boxes["controls"]:
         assert x1 <= left or x0 >= right or y1 <= top or y0 >= bottom, f"{name} covers the card"
+    # the whole card is on the screen: inside the map and inside the window
+    width, height = frame.evaluate("() => [window.innerWidth, window.innerHeight]")
+    assert left >= 0 and top >= 0 and right <= width and bottom <= height, boxes["card"]
+    map_top = page.locator(LIVE).bounding_box()["y"]
+    assert map_top + bottom <= options["viewport"]["height"], (map_top, bottom)
     context.close()
+
+
+def test_on_a_laptop_legend_and_layers_are_one_folded_control(live_app: str, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    frame = open_map(page, f"{live_app}/?basemap=none")
+    panel = frame.get_by_test_id("atlas-panel")
+    expect(panel).to_have_class(re.compile(r"\batlas-collapsed\b"))
+    expect(frame.locator(".leaflet-control.atlas-legend")).to_have_count(0)  # not a second box
+    expect(panel.locator(".atlas-legend")).to_be_hidden()
+    expect(panel.get_by_test_id("atlas-layer-control")).to_be_hidden()
+    box = panel.bounding_box()
+    assert box["width"] < 160 and box["height"] < 40, box  # one small title, not the legend
+    panel.locator(".atlas-panel-title").click()
+    expect(panel.locator(".atlas-legend")).to_be_visible()
+    expect(panel.get_by_test_id("atlas-layer-control")).to_be_visible()
+    context.close()
+
+
+def test_a_filter_that_leaves_the_view_fits_the_map_to_the_selection(
+        live_app: str, atlas: Atlas, desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{live_app}/?basemap=none")
+    # the west of the district, far from 汇川路
+    frame.evaluate("() => window.map_div.setView([31.205, 121.36], 15, {animate: false})")
+    applied, fits = frame.evaluate("() => [window.__atlasLive.applied, window.__atlasLive.fits]")
+    office = atlas.projects.set_index("id").loc["huichuan-road-office"]
+    label = atlas.spec("major_projects").legend_label(office["category"], "zh")
+    pick(page, "类别", label)
+    frame.wait_for_function(f"() => window.__atlasLive.applied > {applied} && window.__atlasLive.ready")
+    assert frame.evaluate("() => window.__atlasLive.fits") == fits + 1
+    minx, miny, maxx, maxy = office.geometry.bounds
+    assert frame.evaluate("""([s, w, n, e]) => window.map_div.getBounds().contains([[s, w], [n, e]])""",
+                          [miny, minx, maxy, maxx])
+
+
+def test_a_link_with_a_project_and_a_view_keeps_the_view(live_app: str, desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{live_app}/?basemap=none&p=tianshan-park&lat=31.21000&lon=121.40000&z=14")
+    expect(frame.locator('.atlas-card[data-project-id="tianshan-park"]')).to_be_visible()
+    lat, lon, zoom = frame.evaluate(VIEW_JS)
+    assert (round(float(lat), 4), round(float(lon), 4), zoom) == (31.21, 121.4, 14)
+
+
+def test_the_card_stays_open_across_a_language_switch(live_app: str, desktop_page: Page) -> None:
+    page = desktop_page
+    frame = open_map(page, f"{live_app}/?basemap=none&p=tianshan-park")
+    card = frame.locator('.atlas-card[data-project-id="tianshan-park"]')
+    expect(card).to_be_visible()
+    expect(card.locator(".atlas-card-title")).to_have_text("天山公园整体提升开放")
+    view = frame.evaluate(VIEW_JS)
+    page.get_by_test_id("stSidebar").get_by_role("radio", name="English").click()
+    frame.wait_for_function("() => window.__atlasLive.baseLoads === 2 && window.__atlasLive.ready")
+    expect(card).to_have_count(1)  # the old card fades out (Leaflet's 200 ms) as the new one opens
+    expect(card.locator(".atlas-card-title")).to_have_text(
+        load_atlas().projects.set_index("id").loc["tianshan-park", "name_en"])
+    assert frame.evaluate(VIEW_JS) == view
 
 
 def test_a_click_on_a_feature_selects_its_row_and_writes_p(live_app: str, atlas: Atlas,
@@ -293,7 +364,7 @@ def test_a_map_that_cannot_load_does_not_hold_the_page_back(live_app: str, brows
     # after MAP_FIRST_WAIT_S without the report: the whole page, with the link's values
     wait_ms = MAP_FIRST_WAIT_S * 1000 + TIMEOUT_MS
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=wait_ms)
-    expect(sidebar.get_by_role("textbox").first).to_have_value("park", timeout=TIMEOUT_MS)
+    expect(sidebar.get_by_role("textbox", name=t("search", "en"))).to_have_value("park", timeout=TIMEOUT_MS)
     expect(sidebar).not_to_contain_text(t("live.controls_follow", "en"))
     context.close()
 
@@ -333,16 +404,18 @@ def test_a_tap_inside_the_district_sets_the_position(live_app: str, atlas: Atlas
     page = context.new_page()
     page.goto(f"{live_app}/field?basemap={basemap}")
     wait_for_app(page)
-    frame_el = page.locator('iframe[title="streamlit_folium.st_folium"]')
+    frame_el = page.locator(LIVE)
     frame_el.wait_for(state="visible", timeout=TIMEOUT_MS)
     frame = frame_el.element_handle().content_frame()
-    frame.wait_for_function("() => window.map_div instanceof L.Map", timeout=TIMEOUT_MS)
+    frame.wait_for_function("() => window.__atlasLive && window.__atlasLive.ready"
+                            " && window.__atlasLive.mode === 'pick'", timeout=TIMEOUT_MS)
     # tap on Tianshan Park: inside the district, on the outline's fill, on the basemap's grid
     park = atlas.projects.set_index("id").loc["tianshan-park"].geometry
     lon, lat = convert(park.x, park.y, "wgs84", "gcj02" if basemap == "amap" else "wgs84")
     x, y = frame.evaluate("""([lat, lon]) => { const m = window.map_div;
         m.setView([lat, lon], 15, {animate: false});
         const p = m.latLngToContainerPoint([lat, lon]); return [p.x, p.y + 40]; }""", [lat, lon])
+    frame_el.evaluate("(e) => e.scrollIntoView({block: 'center'})")
     box = frame_el.bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
     shown = page.get_by_test_id("stAlert").filter(has_text=t("field.src_tap", "zh"))

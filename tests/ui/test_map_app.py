@@ -76,7 +76,7 @@ report = {{ section = "四", paragraph = "打造高品质公共空间" }}
 
 # Finds the project's Leaflet layer in the map iframe and opens its tooltip or card through
 # Leaflet itself: on the full map its marker lies exactly on Tianshan Park's, so a click is
-# ambiguous. streamlit-folium keeps the map as window.map_div.
+# ambiguous. The live map keeps its Leaflet map as window.map_div.
 OPEN_FEATURE_JS = """(_mapDiv, [id, what]) => {
   if (!(window.map_div instanceof L.Map)) { return "window.map_div is not a Leaflet map"; }
   let found = null;
@@ -201,6 +201,10 @@ def test_map_draws_every_located_project(
     for spec in visible:
         expect(frame.locator(f"{REFERENCE_PATHS}.atlas-layer-{spec.id}"),
                spec.id).to_have_count(_drawn(atlas.reference_frame(spec)))
+    # the legend and the layer box: one folded control on a laptop's window, unfolded on a click
+    panel = frame.get_by_test_id("atlas-panel")
+    expect(panel).to_be_visible()
+    panel.locator(".atlas-panel-title").click()
     expect(frame.locator(".atlas-legend")).to_be_visible()
     expect(page.get_by_text(_count_line(projects, "zh"), exact=True)).to_be_visible()
     expect(frame.locator(CLIPPED_PATHS)).to_have_count(0)
@@ -305,7 +309,7 @@ def test_injected_script_does_not_run(xss_app: str, xss_data: Path, desktop_page
 
     # Filtered to the hostile project alone: a real hover and click reach it. The map is focused
     # first: the first mousedown on the map focuses Leaflet's container, which scrolls the
-    # iframe's document (streamlit-folium leaves a 19 px <span> below the map) or the page
+    # iframe's document (a stray element below the map) or the page
     # between mousedown and mouseup, and the click then lands beside the marker.
     frame = _open(page, f"{xss_app}/?basemap=none&ref=none&q=xss")
     path = frame.locator(PROJECT_PATHS)
@@ -353,4 +357,4 @@ def test_bad_url_value_gives_a_notice(atlas_app: str, atlas: Atlas, desktop_page
     expect(notice).to_contain_text("z='99'")
     # The bad values are dropped: the whole register is drawn.
     expect(frame.locator(PROJECT_PATHS)).to_have_count(_drawn(atlas.projects), timeout=TIMEOUT_MS)
-    expect(frame.locator(".atlas-legend")).to_be_visible()
+    expect(frame.get_by_test_id("atlas-panel")).to_be_visible()

@@ -20,6 +20,7 @@ from app.data.atlas import load_atlas
 from app.domain.viewstate import district_today
 from app.store import Store
 from tests.ui.conftest import (
+    LIVE,
     PHONE,
     assert_only_local_requests,
     record_requests,
@@ -100,18 +101,35 @@ def test_planner_draws_a_boundary_reviewer_accepts_and_the_map_and_export_show_i
     project_id = atlas.projects.set_index("name_zh").loc[name, "id"]
     expect(page.get_by_text(f"其中 {before} 个尚未定位")).to_be_visible()
 
+    # the drawing map has the district around it offline: projects, metro, roads
+    frame = wait_for_map(page)
+    located = int(atlas.projects.geometry.notna().sum())
+    expect(frame.locator("path.atlas-project")).to_have_count(located)
+    expect(frame.locator("path.atlas-layer-metro_stations")).to_have_count(
+        len(atlas.reference_frame(atlas.spec("metro_stations"))))
+    expect(frame.locator("path.atlas-layer-road_sketches").first).to_be_attached()
+
+    # drawn at the district's scale: a square of about a hundred hectares, for a civic centre
     draw_square(page)
     wait_for_app(page)
     expect(page.get_by_text(re.compile(r"新的几何:\s*多边形,4 个顶点 · 用地面积 [\d,]+ 平方米"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"明显偏大"))).to_be_visible()  # said before the save
     screenshot(page, "planner-desktop-drawn")
     page.get_by_label("修改原因(必填)").fill("设计院提供的红线图")
+    page.get_by_role("button", name="保存修改").click()
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile(r"未保存:新几何的面积.*须先勾选确认"))).to_be_visible()
+    assert Store(store).changes(project_id=project_id).query("source == 'planner'").empty
+    page.get_by_text("我已核对,该尺寸无误", exact=False).click()
     page.get_by_role("button", name="保存修改").click()
     wait_for_app(page)
     expect(page.get_by_text("等待审核人通过后生效")).to_be_visible()
     pending = Store(store).changes(project_id=project_id, status="pending")
     assert pending["actor"].tolist() == ["李规划"]
-    drawn = shapely.from_wkt(json.loads(pending["new"].iloc[0])["geometry"])
+    new = json.loads(pending["new"].iloc[0])
+    drawn = shapely.from_wkt(new["geometry"])
     assert drawn.geom_type == "Polygon" and len(drawn.exterior.coords) == 5
+    assert new["_size_check"]["measure"] == "area" and new["_size_check"]["ratio"] > 3
     assert_only_local_requests(log)  # Leaflet.draw came from this server too
 
     # a reviewer (another person, another browser) accepts it
@@ -121,7 +139,12 @@ def test_planner_draws_a_boundary_reviewer_accepts_and_the_map_and_export_show_i
     sign_in(reviewer, "赵审核", "review-pass")
     expect(reviewer.get_by_text("规划师的修改")).to_be_visible()
     expect(reviewer.get_by_text("设计院提供的红线图").first).to_be_visible()
-    wait_for_map(reviewer)
+    # marked for the reviewer; words and a map (recorded and proposed), never WKT
+    expect(reviewer.get_by_text(re.compile(r"尺寸异常,规划师已确认"))).to_be_visible()
+    review_map = wait_for_map(reviewer)
+    expect(review_map.locator("path.atlas-overlay-new")).to_have_count(1)
+    expect(reviewer.get_by_text(re.compile(r"POLYGON|WKT"))).to_have_count(0)
+    expect(reviewer.get_by_text(re.compile(r"drawn in the app|gazetteer place"))).to_have_count(0)
     reviewer.get_by_label("审核意见(必填)").last.fill("与规划图一致")
     reviewer.get_by_role("button", name="通过").last.click()
     wait_for_app(reviewer)
@@ -199,5 +222,15 @@ def test_planner_page_on_a_phone(browser: Browser, atlas_app, screenshot):
     container = frame.locator(".leaflet-container").first
     assert container.bounding_box()["width"] >= 300
     expect(page.get_by_role("button", name="保存修改")).to_be_visible()
+    # a place to go to: the map goes there
+    park = load_atlas().places["poi-tianshangongyuan"].geometry
+    live = page.locator(LIVE).element_handle().content_frame()
+    live.wait_for_function("() => window.__atlasLive && window.__atlasLive.ready")
+    page.get_by_role("combobox", name=re.compile("转到地点")).click()
+    page.keyboard.type("天山公园")
+    page.get_by_role("option", name="天山公园", exact=True).click()
+    wait_for_app(page)
+    live.wait_for_function("([lat, lon]) => window.map_div.getZoom() >= 15 && "
+                           "window.map_div.getBounds().contains([lat, lon])", arg=[park.y, park.x])
     screenshot(page, "planner-phone")
     context.close()

@@ -112,12 +112,19 @@ window.atlasMap = (function () {
 
   var POPUP = { maxWidth: 340, minWidth: 220, autoPanPadding: [20, 20] };
 
-  function bind(cfg) {
+  /* the card's popup options: `options` (an object, or a function of none giving one: the
+   * live map sizes its cards to the map) or the defaults */
+  function popupOptions(options) {
+    if (typeof options === "function") { return options(); }
+    return options || POPUP;
+  }
+
+  function bind(cfg, options) {
     return function (feature, layer) {
       function get(key) { return layer.feature.properties[key]; }
       layer.bindTooltip(function () { return tooltipNode(cfg, get); },
                         { sticky: true, direction: "top" });
-      layer.bindPopup(function () { return cardNode(cfg, get); }, POPUP);
+      layer.bindPopup(function () { return cardNode(cfg, get); }, popupOptions(options));
     };
   }
 
@@ -133,30 +140,36 @@ window.atlasMap = (function () {
     return layer;
   }
 
+  /* the legend `spec` (app/map/legend.py) into `box`: a title that folds it, then the groups */
+  function legendInto(box, spec) {
+    var title = el("div", "atlas-legend-title", spec.title);
+    title.setAttribute("role", "button");
+    title.addEventListener("click", function () { box.classList.toggle("atlas-collapsed"); });
+    box.appendChild(title);
+    spec.groups.forEach(function (group) {
+      box.appendChild(el("div", "atlas-legend-group", group.title));
+      group.entries.forEach(function (entry) {
+        var row = el("div", "atlas-legend-row");
+        var swatch = el("span", "atlas-swatch atlas-swatch-" + entry.shape);
+        swatch.style.borderColor = entry.color;
+        swatch.style.background = entry.shape === "line" ? entry.color : entry.fill;
+        if (entry.dashed) { swatch.style.borderStyle = "dashed"; }
+        row.appendChild(swatch);
+        row.appendChild(el("span", null, entry.label));
+        if (entry.count !== null && entry.count !== undefined) {
+          row.appendChild(el("span", "atlas-legend-count", entry.count));
+        }
+        box.appendChild(row);
+      });
+    });
+  }
+
   function legend(map, spec) {
     var control = L.control({ position: "topright" });
     control.onAdd = function () {
       var box = L.DomUtil.create("div", "atlas-legend leaflet-bar");
-      var title = el("div", "atlas-legend-title", spec.title);
-      title.setAttribute("role", "button");
-      title.addEventListener("click", function () { box.classList.toggle("atlas-collapsed"); });
-      box.appendChild(title);
+      legendInto(box, spec);
       if (map.getSize().x < 600) { box.classList.add("atlas-collapsed"); }
-      spec.groups.forEach(function (group) {
-        box.appendChild(el("div", "atlas-legend-group", group.title));
-        group.entries.forEach(function (entry) {
-          var row = el("div", "atlas-legend-row");
-          var swatch = el("span", "atlas-swatch atlas-swatch-" + entry.shape);
-          swatch.style.borderColor = entry.color;
-          swatch.style.background = entry.shape === "line" ? entry.color : entry.fill;
-          row.appendChild(swatch);
-          row.appendChild(el("span", null, entry.label));
-          if (entry.count !== null && entry.count !== undefined) {
-            row.appendChild(el("span", "atlas-legend-count", entry.count));
-          }
-          box.appendChild(row);
-        });
-      });
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
       return box;
@@ -726,7 +739,7 @@ window.atlasMap = (function () {
     },
 
     _onClick: function (e) {
-      if (!this._map || !this._ours(e.target) || this._map._draggableMoved(this._map)) { return; }
+      if (this.passive || !this._map || !this._ours(e.target) || this._map._draggableMoved(this._map)) { return; }
       var at = this._event(e), found = this.hit(at.point.x, at.point.y);
       if (!found) { return; }
       e.stopImmediatePropagation();
@@ -736,13 +749,16 @@ window.atlasMap = (function () {
       columns(found[0]).then(function (set) { map.fire("atlasselect", { id: set.cols.id(found[1]) }); });
     },
 
-    /* open the card of feature i of `set` at `latlng` (default: the point, or the box centre) */
-    open: function (set, i, latlng) {
+    /* open the card of feature i of `set` at `latlng` (default: the point, or the box centre);
+     * `autoPan` false: the view stays where it is */
+    open: function (set, i, latlng, autoPan) {
       var self = this;
       this._unhover();
       return columns(set).then(function () {
         if (!self._map) { return; }
-        L.popup(POPUP).setLatLng(latlng || self.anchor(set, i))
+        var options = Object.assign({}, popupOptions(self.popupOptions),
+                                    autoPan === false ? { autoPan: false } : {});
+        L.popup(options).setLatLng(latlng || self.anchor(set, i))
           .setContent(cardNode(set.cfg, getter(set, i))).openOn(self._map);
       });
     },
@@ -861,7 +877,8 @@ window.atlasMap = (function () {
     return last;
   }
 
-  return { bind: bind, geojson: geojson, legend: legend, openPopup: openPopup, canvas: canvas,
+  return { bind: bind, geojson: geojson, legend: legend, legendInto: legendInto,
+           openPopup: openPopup, canvas: canvas,
            locate: locate, stats: stats, drawnAt: drawnAt, whenDrawn: whenDrawn,
            whenReady: whenReady };
 })();

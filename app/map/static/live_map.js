@@ -1,5 +1,16 @@
-/* The live map: a Streamlit component (app/ui/live_map.py) that keeps one Leaflet map for the
- * whole page visit and updates it in place.
+/* The atlas's one map: a Streamlit component (app/ui/live_map.py) that keeps one Leaflet map for
+ * the whole page visit and updates it in place. Every page that shows a map uses it, in one of
+ * four modes (args.mode):
+ *
+ *   view    the map page (and the import page's preview): a click on a feature opens its card
+ *           and, where the page asks for it (args.selectable), selects it; the map's own layer
+ *           control acts at once and tells the page;
+ *   pick    the field page: a tap anywhere sets a position and does nothing else -- features
+ *           take no click, so a tap on a project's outline never selects that project;
+ *   draw    the planner page: Leaflet.draw with the tools of the project's layer only, one
+ *           drawing at a time (a new one replaces it), the project's recorded shape ready to
+ *           edit; every project, the reference layers and the basemap stay around it;
+ *   review  the review page: the recorded and the proposed geometry side by side.
  *
  * Why a component of our own rather than st_folium: st_folium's feature_group_to_add re-sends
  * and re-evaluates the whole group's script on every change (at 100,000 features: megabytes
@@ -8,9 +19,9 @@
  * script. Here the map's base (app/map/live.py: every located project, reference layers,
  * tiles) is fetched once per visit from the app's static files; a rerun sends only the row
  * mask of the filter (a bitset), the legend, the visible reference layers and, when they
- * change, a focus or a box to fit. Features are shown or hidden, never rebuilt. Pan and zoom
- * go to the address bar (lat/lon/z, debounced) without a rerun; a click on a feature sends
- * its id back (the page selects its row and writes p=).
+ * change, a focus, a box to fit, a position, overlays or a shape to edit. Features are shown or
+ * hidden, never rebuilt. In view mode pan and zoom go to the address bar (lat/lon/z,
+ * debounced) without a rerun.
  *
  * The Streamlit component protocol (componentReady / render / setComponentValue /
  * setFrameHeight) is spoken directly: there is no build step and no library to fetch. */
@@ -19,23 +30,31 @@
 
   var state = {
     args: null, map: null, loading: null, base: null, baseKey: null, tiles: [], tileErrors: 0,
-    projects: [], refs: {}, legend: null, layerBox: null, idRow: null, painter: null,
-    focusSeq: null, fitSeq: null, clicked: null, maskText: null, notice: null, shift: [0, 0],
+    projects: [], refs: {}, panel: null, legendBox: null, layerBox: null, idRow: null,
+    painter: null, focusSeq: null, fitSeq: null, clicked: null, maskText: null, notice: null,
+    shift: [0, 0], mode: "view",
     // the map's own layer control acts at once: which project layers it hides (by index in
     // the base), which reference layers it shows, and when it last changed them (Date.now(),
     // echoed back by the page once its rerun has seen the change)
     rowLayer: [], layerIds: [], hidden: {}, refsShown: null, localAt: null,
     legendText: null, boxText: null, fetching: null, minimap: null, reported: false,
     // supervision: the colours by progress and the changes between two days shown (their keys)
-    toneKey: null, compareKey: null, compareLayer: null
+    toneKey: null, compareKey: null, compareLayer: null,
+    // the card open now (a project id; reopened where it was after a new base: a language
+    // switch), the mask of the last render (a filter change fits the map when the selection
+    // left the view), the position marker, overlays and the drawing
+    openId: null, rebuilding: false, lastMask: null, here: null, hereText: null,
+    overlays: null, overlayText: null, drawn: null, drawControl: null, shapeKey: null
   };
   // for tests and the bench: counts of renders and of mask applications, and when the last
   // mask was fully painted (performance.now())
   // (changedAt: when the map's layer control was last used, on the same clock as paintedAt;
   // localPaintedAt: when the map had painted that change itself, before the page's rerun)
   // (complete: the page has drawn everything around the map, not the map first)
+  // (fits: how often a filter change fitted the map to a selection that had left the view)
   window.__atlasLive = { renders: 0, applied: 0, paintedAt: null, baseLoads: 0, ready: false,
-                         marks: {}, changedAt: null, localPaintedAt: null, complete: false };
+                         marks: {}, changedAt: null, localPaintedAt: null, complete: false,
+                         fits: 0, picks: 0, drawings: 0, mode: null };
   function mark(name) {
     var live = window.__atlasLive;
     if (!(name in live.marks)) { live.marks[name] = Math.round(performance.timeOrigin + performance.now()); }
@@ -96,10 +115,11 @@
              z: String(state.map.getZoom()) };
   }
 
-  /* lat/lon/z of the map into the parent's address bar (replaceState: no rerun, no history) */
+  /* lat/lon/z of the map into the parent's address bar (replaceState: no rerun, no history);
+   * only the map page's map (view mode) owns the address bar's view */
   function writeView() {
     var url = parentUrl();
-    if (!url || !state.map) { return; }
+    if (!url || !state.map || !state.args || !state.args.selectable) { return; }
     var view = viewParams(), changed = false;
     Object.keys(view).forEach(function (k) {
       if (url.searchParams.get(k) !== view[k]) { url.searchParams.set(k, view[k]); changed = true; }
@@ -116,11 +136,18 @@
 
   /* ------------------------------------------------------------- the map */
 
+  function parentSize() {
+    try { return [window.parent.innerWidth, window.parent.innerHeight]; } catch (e) { return [window.innerWidth, window.innerHeight]; }
+  }
+
   function frameHeight(args) {
     var height = args.height;
     try {
       var frame = window.frameElement, top = frame.getBoundingClientRect().top + window.parent.scrollY;
       var inner = window.parent.innerHeight;
+      if (args.fixed_height) {  // a page's working map: its own height, never taller than a phone's screen allows
+        return inner < 700 ? Math.min(height, Math.max(300, Math.round(inner * 0.6))) : height;
+      }
       height = inner < 700 || window.parent.innerWidth < 700
         ? Math.max(300, Math.round(inner * 0.6))
         : Math.max(args.height, Math.min(inner - top - 16, 1400));
@@ -128,7 +155,26 @@
     return height;
   }
 
+  /* Card placement: clear of the controls on the left (zoom, full screen, measuring: about
+   * 50 px wide) and of the folded legend at the top right, and never taller than the map. */
+  function popupOptions() {
+    // the popup adds about 48 px around its content; the paddings below keep it off the controls
+    var size = state.map.getSize(), room = size.x - 58 - 12 - 48;
+    return { maxWidth: Math.min(340, room), minWidth: Math.min(220, room),
+             maxHeight: Math.max(160, size.y - 130),
+             autoPanPaddingTopLeft: [58, 48], autoPanPaddingBottomRight: [12, 56] };
+  }
+
+  function cardId(popup) {
+    var node = popup.getElement && popup.getElement();
+    var card = node && node.querySelector(".atlas-card");
+    return card ? card.getAttribute("data-project-id") : null;
+  }
+
   function createMap(args) {
+    state.mode = args.mode || "view";
+    window.__atlasLive.mode = state.mode;
+    document.body.classList.add("atlas-mode-" + state.mode);
     // the frame's final height first: the first view is fitted to it
     var height = frameHeight(args);
     send("streamlit:setFrameHeight", { height: height });
@@ -140,36 +186,39 @@
     below.style.zIndex = 395;
     var above = map.createPane("atlasAbove");
     above.style.zIndex = 410;
+    var compare = map.createPane("atlasCompare");
+    compare.style.zIndex = 420;
     L.control.scale().addTo(map);
     if (L.Control.FullScreen) {
       new L.Control.FullScreen({ position: "topleft", title: args.texts.fullscreen,
                                  titleCancel: args.texts.exit_fullscreen }).addTo(map);
     }
-    if (L.Control.Measure) {
+    if (L.Control.Measure && state.mode !== "draw") {
       new L.Control.Measure({ position: "topleft", primaryLengthUnit: "meters",
                               secondaryLengthUnit: "kilometers", primaryAreaUnit: "sqmeters",
                               secondaryAreaUnit: "hectares" }).addTo(map);
     }
     map.on("moveend", viewMoved);
     // an open card never sits under the legend or the layer control: they fold while it is open
-    map.on("popupopen", function () {
+    map.on("popupopen", function (e) {
+      var id = cardId(e.popup);
+      if (id) { state.openId = id; }
       document.body.classList.add("atlas-card-open");  // and the minimap steps aside (CSS)
-      document.querySelectorAll(".atlas-legend, .atlas-layers").forEach(function (box) {
-        box.setAttribute("data-open", box.classList.contains("atlas-collapsed") ? "0" : "1");
-        box.classList.add("atlas-collapsed");
-      });
+      foldForCard(true);
     });
     map.on("popupclose", function () {
+      if (!state.rebuilding) { state.openId = null; }
       document.body.classList.remove("atlas-card-open");
-      document.querySelectorAll(".atlas-legend, .atlas-layers").forEach(function (box) {
-        if (box.getAttribute("data-open") === "1") { box.classList.remove("atlas-collapsed"); }
-      });
+      foldForCard(false);
     });
     map.on("atlasselect", function (e) { select(e.id); });
+    if (state.mode === "pick") { map.on("click", picked); }
     map.invalidateSize();
     state.shift = args.shift || [0, 0];
     var remembered = null;
-    try { remembered = JSON.parse(window.parent.sessionStorage.getItem("atlas-live-view")); } catch (e) { remembered = null; }
+    if (args.selectable) {
+      try { remembered = JSON.parse(window.parent.sessionStorage.getItem("atlas-live-view")); } catch (e) { remembered = null; }
+    }
     var view = args.view || remembered;
     if (view && view.lat !== undefined) {
       map.setView([Number(view.lat) + state.shift[0], Number(view.lon) + state.shift[1]], Number(view.z) || 13);
@@ -181,7 +230,16 @@
 
   function select(id) {
     state.clicked = id;
-    setValue({ select: id, at: Date.now() });
+    if (state.args && state.args.selectable) { setValue({ select: id, at: Date.now() }); }
+  }
+
+  /* pick mode: a tap is a position, in the basemap's coordinates (the page turns it back to
+   * WGS-84), and nothing else */
+  function picked(e) {
+    if (!state.base) { return; }
+    window.__atlasLive.picks++;
+    showHere({ lat: e.latlng.lat, lon: e.latlng.lng, accuracy: null });
+    setValue({ pick: { lat: e.latlng.lat, lng: e.latlng.lng }, crs: state.base.crs, at: Date.now() });
   }
 
   function tileNotice(texts) {
@@ -190,16 +248,18 @@
     box.className = "atlas-live-notice";
     box.setAttribute("data-testid", "atlas-tile-error");
     box.appendChild(document.createTextNode(texts.tile_error));
-    var link = document.createElement("a");
-    var url = parentUrl();
-    if (url) { url.searchParams.set("basemap", "none"); link.href = url.toString(); }
-    link.textContent = texts.tile_fallback;
-    // the frame may not navigate the page: the page switches the basemap itself (same frame)
-    link.addEventListener("click", function (event) {
-      event.preventDefault();
-      setValue({ basemap: "none", at: Date.now() });
-    });
-    box.appendChild(link);
+    if (state.args && state.args.selectable) {
+      var link = document.createElement("a");
+      var url = parentUrl();
+      if (url) { url.searchParams.set("basemap", "none"); link.href = url.toString(); }
+      link.textContent = texts.tile_fallback;
+      // the frame may not navigate the page: the page switches the basemap itself (same frame)
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        setValue({ basemap: "none", at: Date.now() });
+      });
+      box.appendChild(link);
+    }
     document.body.appendChild(box);
     state.notice = box;
   }
@@ -223,7 +283,7 @@
     state.map.setMaxZoom(base.maxZoom);
     // the minimap shows the basemap's own tiles (none without a basemap)
     if (state.minimap) { state.map.removeControl(state.minimap); state.minimap = null; }
-    if (base.tiles.length && L.Control.MiniMap) {
+    if (base.tiles.length && L.Control.MiniMap && state.mode === "view") {
       state.minimap = new L.Control.MiniMap(L.tileLayer(base.tiles[0].url, base.tiles[0].options),
                                             { position: "bottomleft", toggleDisplay: false });
       state.minimap.addTo(state.map);
@@ -269,19 +329,25 @@
     window.__atlasLive.halos = shown;
   }
 
+  /* Features of one layer as SVG paths; in pick mode they take no pointer event at all (a tap
+   * on them is a tap on the map). */
   function svgLayer(parts, cfg, pane, onClick) {
-    var group = L.featureGroup(), members = [];
+    var group = L.featureGroup(), members = [], interactive = state.mode !== "pick";
     parts.forEach(function (part) {
       var style = part[1], radius = part[2];
       if (pane) { style = Object.assign({}, style, { pane: pane }); }
+      if (!interactive) { style = Object.assign({}, style, { interactive: false }); }
       L.geoJSON(part[0], {
+        interactive: interactive,
         style: function () { return style; },
         pointToLayer: function (feature, latlng) {
           return L.circleMarker(latlng, Object.assign({}, style, { radius: radius }));
         },
         onEachFeature: function (feature, layer) {
-          window.atlasMap.bind(cfg)(feature, layer);
-          if (onClick) { layer.on("click", function () { onClick(feature.properties.id); }); }
+          if (interactive) {
+            window.atlasMap.bind(cfg, popupOptions)(feature, layer);
+            if (onClick) { layer.on("click", function () { onClick(feature.properties.id); }); }
+          }
           members.push(layer);
           group.addLayer(layer);
         }
@@ -291,6 +357,8 @@
   }
 
   function buildBase(base, args) {
+    state.rebuilding = true;
+    state.map.closePopup();
     clearOverlays();
     setTiles(base, args.texts);
     state.idRow = new Map();
@@ -314,14 +382,19 @@
                               shown: made.members.slice() });
       } else {
         state.painter = window.atlasMap.canvas(state.map);
+        // pick and draw: a tap or a vertex over a canvas feature belongs to the map
+        state.painter.passive = state.mode === "pick" || state.mode === "draw";
+        state.painter.popupOptions = popupOptions;
         layer.parts.forEach(function (part) { state.painter.add(part, layer.config); });
         state.projects.push({ id: layer.id, strategy: "canvas", group: L.layerGroup() });
       }
     });
     buildHalos(base);
+    state.base = base;
     state.baseKey = base.key;
     state.maskText = null;
     state.toneKey = null;  // new features: colour them again
+    state.rebuilding = false;
     window.__atlasLive.baseLoads++;
     // decode the canvas sets' properties now, in the background, not on the first filter change
     if (state.painter) {
@@ -332,19 +405,24 @@
 
   /* ------------------------------------------------------------- per render */
 
-  /* keep(id): the row passes the page's filter (the mask) and its layer is not hidden here */
+  /* keep(id): the row passes the page's filter (the mask; "" or none: every row) and its
+   * layer is not hidden here */
   function decodeMask(text) {
-    var raw = atob(text), bits = new Uint8Array(raw.length), hidden = state.hidden;
-    for (var i = 0; i < raw.length; i++) { bits[i] = raw.charCodeAt(i); }
+    var hidden = state.hidden, bits = null;
+    if (text) {
+      var raw = atob(text);
+      bits = new Uint8Array(raw.length);
+      for (var i = 0; i < raw.length; i++) { bits[i] = raw.charCodeAt(i); }
+    }
     return function (id) {
       var row = state.idRow.get(id);
-      return row !== undefined && (bits[row >> 3] >> (row & 7) & 1) === 1 &&
+      return row !== undefined && (bits === null || (bits[row >> 3] >> (row & 7) & 1) === 1) &&
         !hidden[state.rowLayer[row]];
     };
   }
 
   function applyMask(text) {
-    var key = text + "|" + Object.keys(state.hidden).join(",");
+    var key = (text || "*") + "|" + Object.keys(state.hidden).join(",");
     if (key === state.maskText) { return Promise.resolve(); }
     state.maskText = key;
     window.__atlasLive.ready = false;
@@ -373,27 +451,74 @@
     });
   }
 
-  /* the legend, rebuilt only when it changed (a rebuilt box would unfold, over an open card) */
-  function applyLegend(spec) {
+  /* ---------------------------------------------------- legend and layers: one control */
+
+  /* Whether the legend and the layer box share one folded control: on windows narrower than
+   * 1400 px (a laptop: open, they would cover the densest part of the district) and on narrow
+   * maps. */
+  function compact() {
+    return parentSize()[0] < 1400 || state.map.getSize().x < 600;
+  }
+
+  function panel(texts) {
+    if (state.panel) { return state.panel; }
+    var control = L.control({ position: "topright" }), folded = compact();
+    control.onAdd = function () {
+      var div = L.DomUtil.create("div", "atlas-panel leaflet-bar");
+      div.setAttribute("data-testid", "atlas-panel");
+      var head = document.createElement("div");
+      head.className = "atlas-panel-title atlas-legend-title";
+      head.setAttribute("role", "button");
+      head.textContent = texts.legend_layers || "";
+      head.addEventListener("click", function () { div.classList.toggle("atlas-collapsed"); });
+      div.appendChild(head);
+      if (folded) { div.classList.add("atlas-compact", "atlas-collapsed"); }
+      state.legendBox = L.DomUtil.create("div", "atlas-legend", div);
+      state.layerBox = L.DomUtil.create("div", "atlas-layers", div);
+      state.layerBox.setAttribute("data-testid", "atlas-layer-control");
+      // folded unless the map is wide: the same toggles are in the sidebar
+      if (state.map.getSize().x < 900) { state.layerBox.classList.add("atlas-collapsed"); }
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    control.addTo(state.map);
+    state.panel = control;
+    return control;
+  }
+
+  /* while a card is open the boxes fold (and unfold as they were when it closes) */
+  function foldForCard(open) {
+    if (!state.panel) { return; }
+    var boxes = [state.panel.getContainer(), state.legendBox, state.layerBox];
+    boxes.forEach(function (box) {
+      if (open) {
+        box.setAttribute("data-open", box.classList.contains("atlas-collapsed") ? "0" : "1");
+        if (box === state.panel.getContainer() ? box.classList.contains("atlas-compact") : true) {
+          box.classList.add("atlas-collapsed");
+        }
+      } else if (box.getAttribute("data-open") === "1") {
+        box.classList.remove("atlas-collapsed");
+      }
+    });
+  }
+
+  /* the legend, refilled only when it changed (its fold stays as the user left it) */
+  function applyLegend(spec, texts) {
     var text = JSON.stringify(spec);
     if (text === state.legendText) { return; }
     state.legendText = text;
-    var old = state.legend && state.legend.getContainer(), folded = null, open = null;
-    if (old) {
-      folded = old.classList.contains("atlas-collapsed");
-      open = old.getAttribute("data-open");
-      state.map.removeControl(state.legend);
-    }
-    state.legend = window.atlasMap.legend(state.map, spec);
-    var box = state.legend.getContainer();
-    if (folded !== null) {  // a new legend keeps the old one's fold (and its state under a card)
-      box.classList.toggle("atlas-collapsed", folded);
-      if (open !== null) { box.setAttribute("data-open", open); }
-    }
+    panel(texts);
+    var box = state.legendBox, folded = box.classList.contains("atlas-collapsed");
+    box.textContent = "";
+    window.atlasMap.legendInto(box, spec);
+    if (!state.legendFilled && state.map.getSize().x < 600) { folded = true; }
+    state.legendFilled = true;
+    box.classList.toggle("atlas-collapsed", folded);
   }
 
   /* the layer control was used: hide or show at once, then tell the page (which reruns and
-   * sends the same choice back as a mask) */
+   * sends the same choice back as a mask); a page that does not listen keeps it here */
   function layerChanged(div, event) {
     var chosen = { layer: [], ref: [] }, hidden = {};
     div.querySelectorAll("input").forEach(function (box) {
@@ -415,54 +540,47 @@
         live.localPaintedAt = live.paintedAt;  // this change's own paint (a rerun's comes later)
       });
     }
-    setValue({ layers: chosen.layer, refs: chosen.ref, at: at });
+    if (state.args && state.args.selectable) { setValue({ layers: chosen.layer, refs: chosen.ref, at: at }); }
   }
 
-  /* the layer control under the legend: project layers and reference layers, as in the sidebar */
-  function applyLayerBox(control) {
+  /* the layer box under the legend: project layers and reference layers, as in the sidebar */
+  function applyLayerBox(control, texts) {
     var text = JSON.stringify([control.title, control.items.map(function (item) {
       return [item.id, item.kind, item.title];
     })]);
-    if (text === state.boxText && state.layerBox) {  // the same box: only its ticks may move
+    panel(texts);
+    var div = state.layerBox;
+    if (text === state.boxText) {  // the same box: only its ticks may move
       var on = {};
       control.items.forEach(function (item) { on[item.kind + "\u001f" + item.id] = item.on; });
-      state.layerBox.getContainer().querySelectorAll("input").forEach(function (box) {
+      div.querySelectorAll("input").forEach(function (box) {
         box.checked = on[box.getAttribute("data-kind") + "\u001f" + box.getAttribute("data-layer")];
       });
       return;
     }
     state.boxText = text;
-    if (state.layerBox) { state.map.removeControl(state.layerBox); }
-    var box = L.control({ position: "topright" });
-    box.onAdd = function () {
-      var div = L.DomUtil.create("div", "atlas-layers leaflet-bar");
-      div.setAttribute("data-testid", "atlas-layer-control");
-      var title = document.createElement("div");
-      title.className = "atlas-legend-title atlas-layers-title";
-      title.textContent = control.title;
-      title.addEventListener("click", function () { div.classList.toggle("atlas-collapsed"); });
-      div.appendChild(title);
-      // folded unless the map is wide: open under the legend it would cover a third of a
-      // laptop's map (the same toggles are in the sidebar); a click on its title unfolds it
-      if (state.map.getSize().x < 900) { div.classList.add("atlas-collapsed"); }
-      control.items.forEach(function (item) {
-        var label = document.createElement("label"), input = document.createElement("input");
-        input.type = "checkbox";
-        input.checked = item.on;
-        input.setAttribute("data-layer", item.id);
-        input.addEventListener("change", function (event) { layerChanged(div, event); });
-        input.setAttribute("data-kind", item.kind);
-        label.appendChild(input);
-        label.appendChild(document.createTextNode(item.title));
-        div.appendChild(label);
-      });
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.disableScrollPropagation(div);
-      return div;
-    };
-    box.addTo(state.map);
-    state.layerBox = box;
+    var folded = div.classList.contains("atlas-collapsed");
+    div.textContent = "";
+    var title = document.createElement("div");
+    title.className = "atlas-legend-title atlas-layers-title";
+    title.textContent = control.title;
+    title.addEventListener("click", function () { div.classList.toggle("atlas-collapsed"); });
+    div.appendChild(title);
+    div.classList.toggle("atlas-collapsed", folded);
+    control.items.forEach(function (item) {
+      var label = document.createElement("label"), input = document.createElement("input");
+      input.type = "checkbox";
+      input.checked = item.on;
+      input.setAttribute("data-layer", item.id);
+      input.addEventListener("change", function (event) { layerChanged(div, event); });
+      input.setAttribute("data-kind", item.kind);
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(item.title));
+      div.appendChild(label);
+    });
   }
+
+  /* ---------------------------------------------------- cards, focus, fitting */
 
   function featureLayer(id) {
     var found = null;
@@ -473,24 +591,147 @@
     return found;
   }
 
-  function focus(id) {
-    if (id === state.clicked) { return; }   // clicked on the map: its card is open already
+  /* open the card of project `id`; `move`: bring it into view first (a selection from the
+   * table), else open it where it is and leave the view alone (a shared link's own view, the
+   * same card after a language switch) */
+  function openCard(id, move) {
     var layer = featureLayer(id), map = state.map;
     if (layer) {
-      if (layer.getLatLng) { map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16), { animate: false }); } else {
-        map.fitBounds(layer.getBounds(), { maxZoom: 17, animate: false });
+      if (move) {
+        if (layer.getLatLng) { map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16), { animate: false }); } else {
+          map.fitBounds(layer.getBounds(), { maxZoom: 17, animate: false });
+        }
       }
+      var popup = layer.getPopup();
+      if (popup) { popup.options.autoPan = move; }
       layer.openPopup();
+      if (popup) { popup.options.autoPan = true; }
     } else if (state.painter) {
       state.painter.find(id).then(function (found) {
         if (!found) { return; }
-        map.setView(state.painter.anchor(found[0], found[1]), Math.max(map.getZoom(), 16), { animate: false });
-        state.painter.open(found[0], found[1]);
+        if (move) {
+          map.setView(state.painter.anchor(found[0], found[1]), Math.max(map.getZoom(), 16), { animate: false });
+        }
+        state.painter.open(found[0], found[1], null, move);
       });
     }
   }
 
-  function apply(args) {
+  function focus(id, move) {
+    if (id === state.clicked) { return; }   // clicked on the map: its card is open already
+    openCard(id, move);
+  }
+
+  /* Is any feature of the selection in the map's view? SVG features are asked one by one;
+   * canvas-drawn ones by the selection's box (`bounds`, [[s, w], [n, e]]). */
+  function selectionInView(bounds) {
+    var view = state.map.getBounds().pad(-0.05), seen = false;
+    state.projects.forEach(function (p) {
+      if (p.strategy !== "svg" || seen) { return; }
+      p.group.eachLayer(function (layer) {
+        if (!seen && (layer.getLatLng ? view.contains(layer.getLatLng()) : view.intersects(layer.getBounds()))) {
+          seen = true;
+        }
+      });
+    });
+    return seen || (state.painter !== null && view.intersects(L.latLngBounds(bounds)));
+  }
+
+  /* ---------------------------------------------------- position, overlays, drawing */
+
+  function showHere(here) {
+    if (state.here) { state.here.forEach(function (layer) { state.map.removeLayer(layer); }); }
+    state.here = [];
+    if (!here) { return; }
+    var at = [here.lat, here.lon];
+    if (here.accuracy) {
+      state.here.push(L.circle(at, { radius: here.accuracy, color: "#1565c0", weight: 1, fill: true,
+                                     fillOpacity: 0.1, interactive: false, pane: "atlasCompare",
+                                     className: "atlas-here-accuracy" }).addTo(state.map));
+    }
+    state.here.push(L.circleMarker(at, { radius: 8, color: "#ffffff", weight: 3, fill: true,
+                                         fillColor: "#1565c0", fillOpacity: 1, interactive: false,
+                                         pane: "atlasCompare", className: "atlas-here" }).addTo(state.map));
+  }
+
+  function applyHere(here) {
+    var text = JSON.stringify(here || null);
+    if (text === state.hereText) { return; }
+    state.hereText = text;
+    showHere(here);
+  }
+
+  /* Geometries drawn over everything, never clickable: the recorded one and the proposed one
+   * (review), an uploaded boundary (planner). Each {geometry, role, style}. */
+  function applyOverlays(list) {
+    var text = JSON.stringify(list || []);
+    if (text === state.overlayText) { return; }
+    state.overlayText = text;
+    if (state.overlays) { state.map.removeLayer(state.overlays); }
+    state.overlays = L.featureGroup();
+    (list || []).forEach(function (item) {
+      var style = Object.assign({ interactive: false, pane: "atlasCompare",
+                                  className: "atlas-overlay atlas-overlay-" + item.role }, item.style);
+      L.geoJSON(item.geometry, {
+        interactive: false,
+        style: function () { return style; },
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, Object.assign({}, style, { radius: 8 }));
+        }
+      }).eachLayer(function (layer) { state.overlays.addLayer(layer); });
+    });
+    state.overlays.addTo(state.map);
+  }
+
+  /* Leaflet.draw's English texts replaced by the page's (paths in L.drawLocal) */
+  function drawTexts(texts) {
+    Object.keys(texts || {}).forEach(function (path) {
+      var keys = path.split("."), node = L.drawLocal;
+      for (var i = 0; i < keys.length - 1; i++) { node = node && node[keys[i]]; }
+      if (node) { node[keys[keys.length - 1]] = texts[path]; }
+    });
+  }
+
+  function sendDrawing() {
+    var layers = state.drawn.getLayers(), last = layers[layers.length - 1];
+    window.__atlasLive.drawings++;
+    setValue({ drawn: last ? last.toGeoJSON().geometry : null, crs: state.base.crs, at: Date.now() });
+  }
+
+  function setupDraw(draw) {
+    if (state.drawControl || !L.Control.Draw) { return; }
+    drawTexts(draw.texts);
+    state.drawn = new L.FeatureGroup();
+    state.drawn.addTo(state.map);
+    state.drawControl = new L.Control.Draw({
+      position: "bottomright", draw: draw.tools,
+      edit: { featureGroup: state.drawn, poly: { allowIntersection: false } }
+    });
+    state.map.addControl(state.drawControl);
+    state.map.on(L.Draw.Event.CREATED, function (e) {
+      state.drawn.clearLayers();  // one drawing at a time: the new one replaces the last
+      state.drawn.addLayer(e.layer);
+      sendDrawing();
+    });
+    state.map.on(L.Draw.Event.EDITED, sendDrawing);
+    state.map.on(L.Draw.Event.DELETED, sendDrawing);
+  }
+
+  /* the shape to edit (the recorded geometry, or what the page holds as drawn), when it changed */
+  function applyShape(draw) {
+    if (draw.shape_key === state.shapeKey) { return; }
+    state.shapeKey = draw.shape_key;
+    state.drawn.clearLayers();
+    if (!draw.shape) { return; }
+    L.geoJSON(draw.shape, {
+      style: function () { return draw.style; },
+      pointToLayer: function (feature, latlng) { return L.marker(latlng); }
+    }).eachLayer(function (layer) { state.drawn.addLayer(layer); });
+  }
+
+  /* ---------------------------------------------------- one render */
+
+  function apply(args, first) {
     var live = window.__atlasLive;
     var control = args.layer_control, local = state.localAt !== null &&
       !(control.at && control.at >= state.localAt);
@@ -503,22 +744,42 @@
       });
       state.refsShown = null;
     }
+    var maskChanged = state.lastMask !== null && args.mask !== state.lastMask;
+    state.lastMask = args.mask;
     var painted = applyMask(args.mask);
     applyTone(args.tone || null);
     applyCompare(args.compare || null);
     applyRefs(local ? state.refsShown : args.refs);
-    applyLegend(args.legend);
-    if (!local) { applyLayerBox(control); }
+    applyLegend(args.legend, args.texts);
+    if (!local) { applyLayerBox(control, args.texts); }
+    applyHere(args.here);
+    applyOverlays(args.overlays);
+    if (args.draw && state.mode === "draw") {
+      setupDraw(args.draw);
+      applyShape(args.draw);
+    }
+    var fitted = false;
     if (args.fit && args.fit.seq !== state.fitSeq) {
       state.fitSeq = args.fit.seq;
-      if (args.fit.bounds && state.fitSeq > 0) {
-        state.map.fitBounds(args.fit.bounds, { maxZoom: 17, padding: [24, 24], animate: false });
+      if (args.fit.bounds && (typeof state.fitSeq !== "number" || state.fitSeq > 0)) {
+        state.map.fitBounds(args.fit.bounds, { maxZoom: args.fit.max_zoom || 17, padding: [24, 24], animate: false });
+        fitted = true;
       }
     }
     var wanted = args.focus ? args.focus.id + "\u001f" + args.focus.seq : null;
+    var focusing = wanted !== state.focusSeq && args.focus && args.focus.id;
+    // a filter whose selection is nowhere in the view: the map goes to it (not when a search,
+    // a selected project or the map's own layer box moves it)
+    if (maskChanged && !fitted && !focusing && !local && args.selection && !selectionInView(args.selection)) {
+      state.map.fitBounds(args.selection, { maxZoom: 17, padding: [24, 24], animate: false });
+      live.fits++;
+    }
     if (wanted !== state.focusSeq) {
       state.focusSeq = wanted;
-      if (args.focus && args.focus.id) { focus(args.focus.id); }
+      // a shared link with its own view: the card opens where the project is, the view stays
+      if (focusing) { focus(args.focus.id, !(first && args.view)); }
+    } else if (first && state.openId && (!args.focus || args.focus.id === state.openId)) {
+      openCard(state.openId, false);  // a new base (a language switch): the same card again
     }
     if (!args.focus || !args.focus.id) { state.clicked = null; }
     writeView();
@@ -639,11 +900,12 @@
     }
     state.loading = state.loading.then(function () {
       var latest = state.args;
-      if (latest.base_key === state.baseKey) { apply(latest); return null; }
+      if (latest.base_key === state.baseKey) { apply(latest, false); return null; }
       var fetching = state.fetching && state.fetching.key === latest.base_key ? state.fetching.base
         : fetchBase(latest.base_url);
       return fetching.then(function (base) {
         mark("base");
+        var first = false;
         if (state.args.base_key === base.key && base.key !== state.baseKey) {
           // another basemap CRS: keep the same ground under the view
           var shift = state.args.shift || [0, 0], c = state.map.getCenter();
@@ -652,9 +914,11 @@
                               state.map.getZoom(), { animate: false });
             state.shift = shift;
           }
+          first = state.baseKey === null;
           buildBase(base, state.args);
+          first = true;
         }
-        apply(state.args);
+        apply(state.args, first);
       });
     });
     // a map that cannot be drawn must not hold the rest of the page back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -11,6 +12,7 @@ from app.data.atlas import Atlas, default_data_dir, report_items
 from app.data.register import load_sources
 from app.domain.i18n import t
 from app.domain.model import PRECISIONS
+from app.domain.phrases import provenance_text
 from app.domain.text import escape_markdown
 from app.ui.cache import get_atlas
 from app.ui.units import loaded_kinds, units_table
@@ -22,6 +24,12 @@ def _codes(codes: Sequence[str], label: Callable[[str], str], lang: str) -> pd.D
                          t("about.label", lang): [label(k) for k in codes]})
 
 
+def _vintage(text: str, lang: str) -> str:
+    """A source's year in words of `lang` ("c. 2020": about 2020)."""
+    circa = re.fullmatch(r"c\. (\d{4})", text)
+    return t("about.vintage_circa", lang).format(year=circa.group(1)) if circa else text
+
+
 def _sources(lang: str) -> pd.DataFrame:
     """The third-party sources (geodata/sources.toml) as a table in `lang`."""
     suffix = "en" if lang == "en" else "zh"
@@ -29,8 +37,8 @@ def _sources(lang: str) -> pd.DataFrame:
     return pd.DataFrame({
         t("about.src_file", lang): [r["file"] for r in rows],
         t("about.src_what", lang): [r[f"what_{suffix}"] for r in rows],
-        t("about.src_vintage", lang): [r["vintage"] for r in rows],
-        t("about.src_crs", lang): [r["crs"] for r in rows],
+        t("about.src_vintage", lang): [_vintage(r["vintage"], lang) for r in rows],
+        t("about.src_crs", lang): [provenance_text(r["crs"], lang) for r in rows],
         t("about.src_terms", lang): [r[f"terms_{suffix}"] for r in rows],
         t("about.src_places", lang): [r[f"places_{suffix}"] for r in rows],
     })

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import shapely
 import streamlit as st
-from streamlit_folium import st_folium
-from streamlit_geolocation import streamlit_geolocation
+import streamlit_geolocation as geolocation
 
 from app.domain.i18n import t
 from app.domain.model import LOCATED_PRECISIONS
@@ -16,12 +16,12 @@ from app.geo.geocode import to_metric
 from app.geo.navlinks import amap_link, baidu_link, coordinates_for
 from app.geo.nearest import nearest
 from app.geo.position import FIELD_TOLERANCE_M, check_position
-from app.map.assets import localize
 from app.map.basemaps import BASEMAPS
-from app.map.builder import build_map
+from app.map.live import geometry_bounds, here_marker
 from app.store import MAX_PHOTO_BYTES, Submission, SubmissionError
 from app.ui import auth, outcome, state
-from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
+from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store
+from app.ui.live_map import ensure_registered, page_map
 from app.ui.safe import error_message, notice
 from app.ui.sheets import field_sheet_button
 
@@ -45,7 +45,9 @@ def _error(exc: AtlasError, lang: str) -> None:
 def _position(atlas, lang: str) -> tuple[float, float, float | None, str] | None:
     st.subheader(t("field.where", lang))
     district = atlas.places["district-changning"].geometry
-    located = streamlit_geolocation()
+    # the locate button is a component of its package, declared when this page was imported
+    ensure_registered(geolocation._streamlit_geolocation)
+    located = geolocation.streamlit_geolocation()
     if located and located.get("latitude") is not None:
         fix = (located["longitude"], located["latitude"], located.get("accuracy"))
         if st.session_state.get("_last_fix") != fix:
@@ -83,32 +85,58 @@ def _position(atlas, lang: str) -> tuple[float, float, float | None, str] | None
     return pos
 
 
-def _map(atlas, frame: pd.DataFrame, pos, lang: str) -> None:
-    static_assets()
+#: Session key: the worker chose the project themselves (a pill or the picker); from then on
+#: no position -- and a tap never -- changes it.
+_CHOSEN = "_field_chosen"
+#: Session key: why the last tap could not be used (an AtlasError's message; None: the map's
+#: message was not a position), shown once.
+_TAP_ERROR = "_field_tap_error"
+
+
+def _on_tap() -> None:
+    """The map said something: a tap (pick mode) sets the worker's position and nothing else --
+    never the project (it runs before the page, so the map and the list show the new position)."""
+    message = st.session_state.get("field_map") or {}
+    tap = message.get("pick")
+    if not tap:
+        return
+    crs = message.get("crs") if message.get("crs") in ("wgs84", "gcj02") else "wgs84"
+    try:
+        lon, lat = float(tap["lng"]), float(tap["lat"])
+    except (TypeError, ValueError, KeyError):  # not what the map sends: a forged message
+        st.session_state[_TAP_ERROR] = None
+        return
+    if crs != "wgs84":  # the map is drawn in GCJ-02: undo the shift
+        lon, lat = convert(lon, lat, crs, "wgs84")
+    atlas = get_atlas()
+    try:
+        district_m = to_metric(atlas.places["district-changning"].geometry)
+        lon, lat = check_position((lon, lat), "wgs84", district_m, fix_swaps=False,
+                                  tolerance_m=FIELD_TOLERANCE_M).lonlat()
+    except AtlasError as exc:
+        st.session_state[_TAP_ERROR] = str(exc)
+    else:
+        _set_position(lon, lat, None, "tap")
+
+
+def _map(atlas, pos, lang: str) -> None:
+    """The field map (pick mode): every project, the worker's position; a tap sets it."""
     basemap = field_basemap()
-    here = (pos[0], pos[1], pos[2]) if pos else None
-    m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=("district_boundary",),
-                  centre=(pos[1], pos[0]) if pos else None, zoom=16 if pos else None, here=here,
-                  height=420, clickable_refs=False)
-    localize(m)
-    # Only a tap is returned (deliberately): it sets the worker's position.
-    out = st_folium(m, key="field_map", height=420, use_container_width=True,
-                    returned_objects=["last_clicked"])
-    clicked = (out or {}).get("last_clicked")
-    if clicked and st.session_state.get("_last_tap") != clicked:
-        st.session_state["_last_tap"] = clicked
-        lon, lat = clicked["lng"], clicked["lat"]
-        if BASEMAPS[basemap]["crs"] != "wgs84":  # the map is drawn in GCJ-02: undo the shift
-            lon, lat = convert(lon, lat, BASEMAPS[basemap]["crs"], "wgs84")
-        try:
-            district_m = to_metric(atlas.places["district-changning"].geometry)
-            lon, lat = check_position((lon, lat), "wgs84", district_m, fix_swaps=False,
-                                      tolerance_m=FIELD_TOLERANCE_M).lonlat()
-        except AtlasError as exc:
-            _error(exc, lang)
+    crs = BASEMAPS[basemap]["crs"] if basemap in BASEMAPS else "wgs84"
+    here = here_marker(pos[0], pos[1], pos[2], crs) if pos else None
+    # a located or typed position brings the map to it; a tap leaves the view where it is
+    fit = None
+    if pos and pos[3] != "tap":
+        fit = {"bounds": geometry_bounds(shapely.Point(pos[0], pos[1]), crs, pad_m=250),
+               "seq": f"{pos[3]}:{pos[0]:.6f}:{pos[1]:.6f}"}
+    page_map(atlas, lang, mode="pick", key="field_map", basemap=basemap, height=420, here=here,
+             fit=fit, on_change=_on_tap)
+    if _TAP_ERROR in st.session_state:
+        error = st.session_state.pop(_TAP_ERROR)
+        if error is None:
+            notice("error", "field.tap_unreadable", lang)
         else:
-            _set_position(lon, lat, None, "tap")
-            st.rerun()
+            _error(AtlasError(error), lang)
 
 
 def _on_near_select() -> None:
@@ -116,6 +144,12 @@ def _on_near_select() -> None:
     chosen = st.session_state.get("field_near")
     if chosen:
         st.session_state["field_pick"] = chosen
+        st.session_state[_CHOSEN] = True
+
+
+def _on_pick() -> None:
+    """The worker chose a project in the picker."""
+    st.session_state[_CHOSEN] = True
 
 
 def _nearby(atlas, pos, lang: str) -> str | None:
@@ -137,15 +171,18 @@ def _nearby(atlas, pos, lang: str) -> str | None:
         # the same projects as buttons a thumb can hit: a tap selects the project (below)
         st.pills(t("field.nearby_tap", lang), near_ids, key=state.relabelled("field_near"), on_change=_on_near_select,
                  format_func=lambda v: names.get(v, v), selection_mode="single")
-        # a new position: the picker starts on the nearest located project
-        if near_ids and st.session_state.get("_near_for") != pos[:2]:
+        # a located or typed position puts the picker on the nearest project, until the
+        # worker chooses one; a tap on the map never moves it
+        if (near_ids and pos[3] != "tap" and not st.session_state.get(_CHOSEN)
+                and st.session_state.get("_near_for") != pos[:2]):
             st.session_state["_near_for"] = pos[:2]
             st.session_state["field_pick"] = near_ids[0]
     else:
         st.caption(t("field.none_yet", lang))
     options = near_ids + [pid for pid in atlas.projects["id"] if pid not in set(near_ids)]
     return st.selectbox(t("field.pick", lang), options, format_func=lambda v: names.get(v, v),
-                        key=state.relabelled("field_pick"), placeholder=t("picker.one", lang))
+                        key=state.relabelled("field_pick"), on_change=_on_pick,
+                        placeholder=t("picker.one", lang))
 
 
 def _navigate(atlas, project_id: str, lang: str) -> None:
@@ -213,7 +250,7 @@ def render() -> None:
     outcome.show_kept(lang, "field")
     atlas = get_atlas()
     pos = _position(atlas, lang)
-    _map(atlas, atlas.projects, pos, lang)
+    _map(atlas, pos, lang)
     chosen = _nearby(atlas, pos, lang)
     if chosen:
         _navigate(atlas, chosen, lang)

@@ -20,10 +20,10 @@ import pandas as pd
 import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
-from streamlit_folium import st_folium
 
 from app.data.atlas import Atlas
 from app.domain.i18n import t
+from app.domain.phrases import import_note_text
 from app.domain.roles import PLANNER
 from app.domain.text import escape_markdown
 from app.errors import AtlasError, ImportFileError, SubmissionError
@@ -40,12 +40,12 @@ from app.io.limits import (
 from app.io.mapping import MAPPING_FIELDS, infer_mapping
 from app.io.readers import RawTable, read_table
 from app.io.report import ROW_STATUSES
-from app.map.assets import localize
-from app.map.basemaps import basemap_title, keyless_basemaps
-from app.map.builder import build_map
+from app.map.basemaps import BASEMAPS, basemap_title, keyless_basemaps
+from app.map.live import result_bounds
 from app.store import save_register
 from app.ui import auth, outcome, state
-from app.ui.cache import get_atlas, get_store, static_assets
+from app.ui.cache import get_atlas, get_store
+from app.ui.live_map import page_map
 from app.ui.safe import error_message, notice
 
 __all__ = ["UPLOAD_TYPES", "render"]
@@ -98,9 +98,18 @@ def _crs_widgets(lang: str, show_encoding: bool) -> tuple[str, str | None]:
     return crs, None if encoding == "auto" else encoding
 
 
-def _report_table(result: ImportResult, lang: str) -> pd.DataFrame:
+def _method_words(method: str, lang: str) -> str:
+    """A report row's method in words of `lang` (the code itself when it has none)."""
+    key = f"import.method_{method}"
+    words = t(key, lang)
+    return method if words == key else words
+
+
+def _report_table(result: ImportResult, atlas: Atlas, lang: str) -> pd.DataFrame:
     table = result.report.to_frame()
     table["status"] = table["status"].map(lambda s: t(f"import.status_{s}", lang))
+    table["method"] = table["method"].map(lambda m: _method_words(str(m), lang))
+    table["precision"] = table["precision"].map(lambda p: atlas.vocab.label("precision", str(p), lang))
     return table.rename(columns=lambda c: t(f"import.col_{c}", lang))
 
 
@@ -111,19 +120,22 @@ def _summary(result: ImportResult, lang: str) -> None:
         col.metric(t(f"import.status_{status}", lang), summary[status])
     notes = result.report.source.get("notes") or ()
     if notes:
-        st.caption(f"{t('import.notes', lang)}: " + " · ".join(escape_markdown(n) for n in notes))
+        st.caption(f"{t('import.notes', lang)}: "
+                   + " · ".join(escape_markdown(import_note_text(n, lang)) for n in notes))
 
 
-def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> None:
+def _map(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str, version: str) -> None:
+    """The imported rows on the atlas's one map (view mode, no selection), fitted to them;
+    `version` names this import (its file and settings), so its base is built once."""
     st.subheader(t("import.map", lang))
     basemap = st.selectbox(t("import.basemap", lang), _BASEMAPS, key=state.relabelled("imp_basemap"),
                            format_func=lambda v: basemap_title(v, lang), placeholder=t("picker.one", lang))
-    static_assets()
-    m = build_map(replace(atlas, projects=frame), frame, lang=lang, basemap=basemap,
-                  visible_refs=("district_boundary",), height=450)
-    localize(m)
-    # Nothing is returned from the map: panning and zooming never rerun the script.
-    st_folium(m, returned_objects=[], key="imp_map", use_container_width=True, height=450)
+    crs = BASEMAPS[basemap]["crs"]
+    bounds = result_bounds(frame, crs)
+    # Nothing comes back from this map: panning and zooming never rerun the script.
+    page_map(replace(atlas, projects=frame), lang, mode="view", key="imp_map", basemap=basemap,
+             height=450, refs=["district_boundary"], version=version,
+             fit={"bounds": bounds, "seq": version} if bounds else None)
 
 
 def _save(result: ImportResult, lang: str) -> None:
@@ -145,17 +157,19 @@ def _save(result: ImportResult, lang: str) -> None:
     st.rerun()
 
 
-def _show(atlas: Atlas, result: ImportResult, lang: str) -> None:
+def _show(atlas: Atlas, result: ImportResult, lang: str, version: str) -> None:
     _summary(result, lang)
     for warning in result.report.warnings:  # file-level, e.g. GCJ-02 declared as WGS-84
-        st.warning(escape_markdown(warning.message))
+        st.warning(escape_markdown(import_note_text(warning.message, lang)))
     st.subheader(t("import.report", lang))
-    st.dataframe(_report_table(result, lang), hide_index=True, width="stretch", key="imp_report")
+    st.dataframe(_report_table(result, atlas, lang), hide_index=True, width="stretch", key="imp_report")
     st.download_button(t("import.download_report", lang), result.report.to_json().encode("utf-8"),
                        file_name="import-report.json", mime="application/json", key="imp_download")
-    frame = result.frame.assign(
-        category=result.frame["category"].replace(IMPORTED, t("import.imported", lang)))
-    _map(atlas, frame, lang)
+    imported = t("import.imported", lang)  # the word for what the file did not say
+    frame = result.frame.assign(**{name: result.frame[name].replace(IMPORTED, imported)
+                                   for name in ("category", "status", "action")
+                                   if name in result.frame.columns})
+    _map(atlas, frame, lang, version)
     _save(result, lang)
 
 
@@ -230,4 +244,5 @@ def render() -> None:
     if stored is None or stored[0] != params:
         st.info(t("import.press_run", lang))
         return
-    _show(atlas, stored[1], lang)
+    version = "import-" + hashlib.sha256(repr(stored[0]).encode("utf-8")).hexdigest()[:16]
+    _show(atlas, stored[1], lang, version)

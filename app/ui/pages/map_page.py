@@ -47,9 +47,9 @@ from app.domain.viewstate import BASEMAP_IDS, EARLIEST_ASOF, Notice, ViewState, 
 from app.geo.crs import convert_geometry
 from app.io.export import FORMATS, export_bytes
 from app.map.basemaps import BASEMAPS, basemap_title
-from app.map.fields import subdistrict_names
+from app.map.fields import in_language, labelled, place_names, subdistrict_names, take
 from app.map.legend import legend_spec
-from app.map.live import live_assets, mask_bits, result_bounds, view_shift
+from app.map.live import mask_bits, result_bounds, view_shift
 from app.service.atlas import BUILT_IN
 from app.ui import state
 from app.ui.cache import (
@@ -62,11 +62,14 @@ from app.ui.cache import (
     filter_mask,
     get_atlas,
     live_base_url,
+    map_assets,
     progress_day,
     run_revision,
     static_assets,
 )
-from app.ui.live_map import live_map
+from app.ui.dates import date_field
+from app.ui.downloads import prepared_download
+from app.ui.live_map import live_map, map_texts
 from app.ui.progress import render_progress
 from app.ui.safe import say
 from app.ui.sheets import field_sheet_button
@@ -148,9 +151,8 @@ def _asof_control(lang: str, living: bool) -> None:
     a saved register, which has no history."""
     side = st.sidebar
     today = district_today()
-    side.date_input(t("asof.label", lang), key=state.ASOF_WIDGET, min_value=EARLIEST_ASOF,
-                    max_value=today, format="YYYY-MM-DD", help=t("asof.help", lang),
-                    disabled=not living)
+    date_field(side, t("asof.label", lang), state.ASOF_WIDGET, lang, min_value=EARLIEST_ASOF,
+               max_value=today, help=t("asof.help", lang), disabled=not living)
     if not living:
         side.caption(t("asof.not_living", lang))
     elif state.chosen_asof() is not None:
@@ -218,7 +220,8 @@ def _make_parts(atlas: Atlas, frame: gpd.GeoDataFrame, lang: str) -> _Parts:
         table=table.drop(columns=["id"]).rename(columns=lambda c: field_label(c, lang)),
         ids=table["id"].tolist(),
         unlocated=pd.DataFrame({field_label("name", lang): rows[name],
-                                field_label("position_note", lang): rows["position_note"]}),
+                                field_label("position_note", lang): take(*labelled(in_language(
+                                    rows, "position_note", lang, place_names(atlas, lang))))}),
         bars=(_bars(_labels(frame["layer"], labels["layer"]).value_counts(), lang),
               _bars(_labels(frame["status"], labels["status"]).value_counts(), lang)))
 
@@ -288,10 +291,11 @@ def _on_map_message() -> None:
                                       if v in set(st.session_state.get("_all_refs", ()))]
 
 
-@st.cache_resource(show_spinner=False)
-def _assets() -> dict:
-    """The live map's asset URLs, worked out once per process."""
-    return live_assets()
+@st.cache_data(show_spinner=False, max_entries=256)
+def _selection_bounds(version: str, bits: str, crs: str, _frame: gpd.GeoDataFrame
+                      ) -> list[list[float]] | None:
+    """The box of the rows `bits` in the basemap `crs`, once per (data version, rows, CRS)."""
+    return result_bounds(_frame, crs)
 
 
 def _fit(frame: gpd.GeoDataFrame, query: str, crs: str) -> dict:
@@ -339,6 +343,7 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
     minx, miny, maxx, maxy = convert_geometry(district, "wgs84", crs).bounds
     bits = mask_bits(mask)
     args = {
+        "mode": "view", "selectable": True,
         "base_url": base_url, "base_key": base_key, "mask": bits, "refs": refs,
         "legend": _legend(atlas.data_version, bits, tuple(refs), lang, atlas, frame),
         # "at": the map's last message this run has seen (the map keeps its own newer choice)
@@ -346,10 +351,11 @@ def _map(atlas: Atlas, frame: gpd.GeoDataFrame, mask: np.ndarray, lang: str, vie
                           "at": (st.session_state.get("live_map") or {}).get("at")},
         "focus": {"id": view.project, "seq": st.session_state.get("_focus_seq", 0)},
         "fit": _fit(frame, view.query, crs), "view": initial, "shift": view_shift(basemap),
+        # where the selection is: a filter change fits the map to it when it left the view
+        "selection": _selection_bounds(atlas.data_version, bits, crs, frame),
         "report_painted": map_first(),
-        "district": [[miny, minx], [maxy, maxx]], "height": 560, "assets": _assets(),
-        "texts": {k.removeprefix("live."): t(k, lang) for k in
-                  ("fullscreen", "exit_fullscreen", "live.tile_error", "live.tile_fallback")},
+        "district": [[miny, minx], [maxy, maxx]], "height": 560, "assets": map_assets(),
+        "texts": map_texts(lang),
     }
     args.update(map_args(atlas, frame, view, lang, crs, args["legend"], changes))  # supervision
     # One frame per page visit: the same key on every rerun keeps it; the arguments update it.
@@ -521,7 +527,7 @@ def render() -> None:
 
 def _deferred(atlas: Atlas, flt: Filter, fmt: str, crs: str,
               asof: str | None = None) -> Callable[[], bytes]:
-    """The export, made when its button is clicked (in Streamlit's thread: no st.* calls)."""
+    """The export, made when it is asked for."""
     return lambda: export_bytes(atlas, flt, fmt, crs, asof=asof)[0]
 
 
@@ -539,16 +545,19 @@ def _downloads(atlas: Atlas, flt: Filter, selected: int, lang: str,
     for column, (fmt, spec) in zip(columns, FORMATS.items(), strict=True):
         if selected <= EAGER_DOWNLOAD_ROWS:
             data, name, mime = export_file(atlas.data_version, flt.key(), fmt, crs, flt, asof, atlas)
-        else:
+            column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
+                                   width="stretch", on_click="ignore")
+        else:  # made when asked for; a failure is said on the page
             name, mime = export_name(atlas.data_version, flt.key(), fmt, crs, flt, asof, atlas)
-            data = _deferred(atlas, flt, fmt, crs, asof)
-        column.download_button(spec.label, data, file_name=name, mime=mime, key=f"dl_{fmt}",
-                               width="stretch", on_click="ignore")
+            prepared_download(column, spec.label, _deferred(atlas, flt, fmt, crs, asof),
+                              file_name=name, mime=mime, key=f"dl_{fmt}", lang=lang,
+                              signature=(atlas.data_version, flt.key(), crs, asof))
 
 
 def _sheet_download(atlas: Atlas, flt: Filter, refs: tuple[str, ...] | None, lang: str) -> None:
-    """The map sheet (PDF) of the current filter and reference layers, drawn when clicked; its
-    QR permalink points at this server. (Imports kept here: the sheet is this page's add-on.)"""
+    """The map sheet (PDF) of the current filter and reference layers, drawn when asked for (a
+    failure is said on the page); its QR permalink points at this server. (Imports kept here:
+    the sheet is this page's add-on.)"""
     from urllib.parse import urlsplit
 
     from app.sheet import SheetOptions, map_sheet
@@ -559,7 +568,9 @@ def _sheet_download(atlas: Atlas, flt: Filter, refs: tuple[str, ...] | None, lan
     options = SheetOptions(lang=lang, ref_layers=refs, base_url=base,
                            register=st.session_state.get(REGISTER_KEY, ""),
                            asof=state.chosen_asof())
-    st.download_button(t("sheet.download_map", lang),
-                       lambda: map_sheet(atlas, flt, options).to_bytes("pdf"),
-                       file_name=f"changning-sheet-{atlas.data_version}.pdf",
-                       mime="application/pdf", key="dl_sheet", on_click="ignore")
+    prepared_download(st.container(), t("sheet.download_map", lang),
+                      lambda: map_sheet(atlas, flt, options).to_bytes("pdf"),
+                      file_name=f"changning-sheet-{atlas.data_version}.pdf",
+                      mime="application/pdf", key="dl_sheet", lang=lang, width="content",
+                      what=t("sheet.what_map", lang),
+                      signature=(atlas.data_version, flt.key(), refs, lang, options.asof, base))

@@ -16,36 +16,31 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from streamlit_folium import st_folium
 
 from app.data.atlas import PROJECT_TOLERANCE_M, Atlas
-from app.data.living import STAGE_ORDER
+from app.data.living import MAX_VERTICES, STAGE_ORDER
+from app.data.plausibility import size_check
 from app.domain.i18n import t
 from app.domain.roles import PLANNER, Identity
 from app.domain.text import escape_markdown
 from app.domain.viewstate import district_today
-from app.errors import AtlasError, ConflictError, SubmissionError
+from app.errors import AtlasError, ConflictError, SubmissionError, UnusualSizeError
+from app.geo.crs import convert_geometry
 from app.geo.geocode import to_metric
 from app.io import sandbox
 from app.io.boundary_file import BOUNDARY_FORMATS, BoundaryFile, read_boundary
 from app.io.limits import UPLOADER_LIMIT_MB
-from app.map.assets import localize
-from app.map.basemaps import BASEMAPS
-from app.map.builder import build_map
-from app.map.drawing import DRAW_TEXT_KEYS, add_draw_tools, add_proposed, drawn_geometry
+from app.map.basemaps import BASEMAP_CRSS, BASEMAPS, basemap_title, keyless_basemaps
+from app.map.drawing import DRAW_TEXT_KEYS, draw_texts, draw_tools, drawn_geometry
+from app.map.live import OVERLAY_STYLES, geometry_bounds, overlay
 from app.service.atlas import BUILT_IN
 from app.service.living import propose_edit, review_rule
 from app.ui import auth, outcome, state
-from app.ui.cache import (
-    REGISTER_KEY,
-    chosen_register,
-    field_basemap,
-    get_atlas,
-    get_store,
-    static_assets,
-)
-from app.ui.change_text import PROVENANCE, field_name, geometry_text
+from app.ui.cache import REGISTER_KEY, chosen_register, field_basemap, get_atlas, get_store
+from app.ui.change_text import PROVENANCE, field_name, geometry_text, size_text
+from app.ui.live_map import overlay_legend, page_map
 from app.ui.safe import error_message, notice, say
 
 #: Session keys: the version of each project as the planner opened it, and a counter that
@@ -162,52 +157,101 @@ def _upload(atlas: Atlas, lang: str) -> BoundaryFile | None:
     return got
 
 
-def _view_of(geometry: BaseGeometry | None) -> tuple[tuple[float, float] | None, int | None]:
-    """(centre as lat/lon, zoom) showing `geometry`; (None, None): the whole district."""
-    if geometry is None or geometry.is_empty:
-        return None, None
-    minx, miny, maxx, maxy = geometry.bounds
-    return ((miny + maxy) / 2, (minx + maxx) / 2), 17 if geometry.geom_type == "Point" else 16
+def _editable(geometry: BaseGeometry | None) -> bool:
+    """Whether Leaflet.draw can edit `geometry` as one shape (a point, a line or a polygon)."""
+    return geometry is not None and not geometry.is_empty and geometry.geom_type in (
+        "Point", "LineString", "Polygon")
 
 
-def _drawing(out: dict | None) -> dict | None:
-    """The drawing to use: the last one touched if it is still on the map, else the last one."""
-    drawings = (out or {}).get("all_drawings") or []
-    if not drawings:
+def _place_picker(atlas: Atlas, lang: str) -> str | None:
+    """Go to a place: a road, a station, a landmark, a sub-district or another project."""
+    en = lang == "en"
+    names = {p.id: (p.name_en if en else p.name_zh) for p in atlas.places.values()
+             if p.geometry is not None and p.kind != "district"}
+    located = atlas.projects[atlas.projects.geometry.notna()]
+    names |= {f"project:{pid}": name for pid, name in
+              zip(located["id"], located["name_en" if en else "name_zh"], strict=True)}
+    return st.selectbox(t("planner.goto", lang), sorted(names, key=names.get), index=None,
+                        format_func=names.get, placeholder=t("planner.goto_hint", lang),
+                        key=state.relabelled("planner_goto"))
+
+
+def _goto_geometry(atlas: Atlas, place: str | None) -> BaseGeometry | None:
+    if not place:
         return None
-    last = (out or {}).get("last_active_drawing")
-    return last if last in drawings else drawings[-1]
+    if place.startswith("project:"):
+        rows = atlas.projects[atlas.projects["id"] == place.removeprefix("project:")]
+        return rows.geometry.iloc[0] if len(rows) else None
+    found = atlas.places.get(place)
+    return found.geometry if found is not None else None
+
+
+def _too_big(drawing: object) -> bool:
+    """Whether a drawing the map sent has more vertices than any geometry may have."""
+    text = str((drawing or {}).get("coordinates", "")) if isinstance(drawing, dict) else ""
+    return text.count(",") > 2 * MAX_VERTICES
+
+
+def _map_message(key: str) -> dict:
+    return st.session_state.get(key) or {}
 
 
 def _geometry_input(atlas: Atlas, row: pd.Series, lang: str) -> tuple[BaseGeometry | None, str]:
-    """The map with the recorded geometry and the drawing tools (or the uploaded boundary);
-    the new geometry in WGS-84 (None when there is none) and how it came: drawn or uploaded."""
+    """The map (draw mode: every project, the reference layers with the roads, the basemap, a
+    place to go to; the recorded shape ready to edit, or the uploaded boundary); the new
+    geometry in WGS-84 (None when there is none) and how it came: drawn or uploaded."""
     mode = st.segmented_control(f"**{t('planner.how', lang)}**", ["draw", "upload"], default="draw",
                                 format_func=lambda v: t(f"planner.how_{v}", lang),
                                 key="planner_mode") or "draw"
     uploaded = _upload(atlas, lang) if mode == "upload" else None
-    static_assets()
-    basemap = field_basemap()
+    left, right = st.columns([3, 2])
+    with left:
+        place = _place_picker(atlas, lang)
+    if st.session_state.get("planner_basemap") not in keyless_basemaps():
+        st.session_state["planner_basemap"] = field_basemap()  # the map page's, to begin with
+    basemap = right.selectbox(t("basemap", lang), keyless_basemaps(), key=state.relabelled("planner_basemap"),
+                              format_func=lambda v: basemap_title(v, lang))
     crs = BASEMAPS[basemap]["crs"]
-    frame = atlas.projects[atlas.projects["id"] == row["id"]]
-    # centred on the recorded geometry, the card left closed: it would cover where one draws
-    centre, zoom = _view_of(row.geometry)
-    m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=("district_boundary",),
-                  centre=centre, zoom=zoom, height=_MAP_HEIGHT, clickable_refs=False)
+    key = f"planner_map_{row['id']}_{_seq()}_{mode}"
+    message = _map_message(key)
+    drawn = None
+    if uploaded is None:
+        drawing = message.get("drawn")
+        if _too_big(drawing):  # bounded before any work: a drawing is a site, not a city
+            notice("error", "planner.drawing_too_big", lang, n=MAX_VERTICES)
+        else:
+            drawn = drawn_geometry(drawing, message.get("crs") if message.get("crs") in BASEMAP_CRSS else crs)
+    recorded = row.geometry if isinstance(row.geometry, BaseGeometry) else None
+    shown = uploaded.geometry if uploaded is not None else drawn
+    goto = _goto_geometry(atlas, place)
+    # the map goes to the place asked for, else to the new or recorded shape, else the district
+    target, seq = (goto, f"place:{place}") if goto is not None else (
+        (shown, f"new:{mode}:{_seq()}") if uploaded is not None else (recorded, f"row:{row['id']}"))
+    fit = {"bounds": geometry_bounds(target, crs, pad_m=120), "seq": seq} if target is not None else None
+    overlays, extra = [], []
+    draw = None
     if uploaded is not None:
-        add_proposed(m, uploaded.geometry, crs)
+        overlays.append(overlay(uploaded.geometry, "new", crs))
+        extra.append(overlay_legend("new", lang))
     else:
-        add_draw_tools(m, atlas.spec(row["layer"]).geometry,
-                       texts={k: t(f"planner.draw_{k}", lang) for k in DRAW_TEXT_KEYS})
-    localize(m)
-    returned = [] if uploaded is not None else ["all_drawings", "last_active_drawing"]
-    out = st_folium(m, key=f"planner_map_{row['id']}_{_seq()}_{mode}", height=_MAP_HEIGHT,
-                    use_container_width=True, returned_objects=returned)
+        editing = drawn if drawn is not None else (recorded if _editable(recorded) else None)
+        role = "new" if drawn is not None else "old"
+        shape = None if editing is None else mapping(
+            convert_geometry(editing, "wgs84", crs) if crs != "wgs84" else editing)
+        draw = {"tools": draw_tools(atlas.spec(row["layer"]).geometry),
+                "texts": draw_texts({k: t(f"planner.draw_{k}", lang) for k in DRAW_TEXT_KEYS}),
+                "shape": shape, "style": OVERLAY_STYLES[role],
+                "shape_key": f"{role}:{crs}:{editing.wkt if editing is not None else ''}"}
+        if recorded is not None and drawn is not None:
+            overlays.append(overlay(recorded, "old", crs))
+        extra.append(overlay_legend(role, lang))
+    refs = [s.id for s in atlas.reference_layers if s.visible or s.id == "road_sketches"]
+    page_map(atlas, lang, mode="draw", key=key, basemap=basemap, height=_MAP_HEIGHT, refs=refs,
+             overlays=overlays, legend_extra=extra, fit=fit, draw=draw)
     if uploaded is not None:
         return uploaded.geometry, "uploaded"
-    if mode == "draw" and len((out or {}).get("all_drawings") or []) > 1:
-        notice("warning", "planner.several", lang, n=len(out["all_drawings"]))
-    return drawn_geometry(_drawing(out), crs), "drawn"
+    st.caption(t("planner.draw_help", lang))
+    return drawn, "drawn"
 
 
 def _day(value: object) -> date | None:
@@ -288,9 +332,25 @@ def _stage_inputs(atlas: Atlas, row: pd.Series, lang: str) -> tuple[str, str, st
     return stage, day.isoformat() if day else "", source.strip()
 
 
+def _conflict(project_id: str, opened: int, lang: str) -> None:
+    """Why a save was refused, in the page's language: the changes made since `opened`."""
+    log = get_store().changes(project_id=project_id)
+    since = log[log["id"] > opened] if len(log) else log
+    lines = []
+    for _, change in since.iterrows():
+        fields = ", ".join(field_name(k, lang) for k in json.loads(change["new"] or "{}")
+                           if not k.startswith("_")) or "—"
+        lines.append(say("planner.conflict_change", lang, cid=int(change["id"]), actor=change["actor"],
+                         at=str(change["at"])[:16].replace("T", " "), fields=fields,
+                         status=t(f"planner.status_{change['status']}", lang)))
+    st.error(say("planner.conflict_intro", lang, opened=opened) + "\n\n"
+             + "\n".join(f"- {line}" for line in lines))
+
+
 def _save(atlas: Atlas, row: pd.Series, who: Identity, version: int,
           geometry: tuple[BaseGeometry | None, str], attributes: dict[str, object],
-          stage: tuple[str, str, str] | None, reason: str, lang: str) -> None:
+          stage: tuple[str, str, str] | None, reason: str, lang: str,
+          size_confirmed: bool = False) -> None:
     """Propose the edit; keep its outcome and start afresh, or say why nothing was saved."""
     shape, method = geometry
     if shape is None and not attributes and stage is None:
@@ -300,11 +360,14 @@ def _save(atlas: Atlas, row: pd.Series, who: Identity, version: int,
         results = propose_edit(get_store(), atlas, str(row["id"]), actor=who.actor, reason=reason,
                                geometry=shape, method=method, attributes=attributes or None,
                                stage=stage, expected_version=version,
-                               rule=review_rule(auth.settings()))
-    except ConflictError as exc:
-        notice("error", "planner.conflict", lang, message=error_message(exc, lang))
+                               rule=review_rule(auth.settings()), size_confirmed=size_confirmed)
+    except ConflictError:
+        _conflict(str(row["id"]), version, lang)
         st.button(t("planner.reload", lang), on_click=_renew, args=(str(row["id"]),),
                   key="planner_reload_conflict")
+        return
+    except UnusualSizeError as exc:
+        notice("error", "planner.size_unconfirmed", lang, **size_text(exc.check, lang))
         return
     except SubmissionError as exc:
         notice("error", "error_atlas", lang, message=error_message(exc, lang))
@@ -327,17 +390,26 @@ def _edit_form(atlas: Atlas, row: pd.Series, geometry: tuple[BaseGeometry | None
                who: Identity, version: int, lang: str) -> None:
     """Attributes, a stage entry and the reason, saved together with the new geometry."""
     st.subheader(t("planner.attributes", lang))
+    check = None
     if geometry[0] is not None:
         shape = escape_markdown(geometry_text(geometry[0], lang))
         st.info(f"{t('planner.new_geometry', lang)} {shape}")
+        check = size_check(atlas, str(row["layer"]), geometry[0])
+        if check is not None and check.unusual:  # a plausibility check before the save
+            notice("warning", "planner.size_unusual_spec" if check.scope == "spec" else "planner.size_unusual",
+                   lang, **size_text(check, lang))
     with st.form(f"planner_form_{row['id']}_{_seq()}"):
         values = _attribute_inputs(atlas, row, lang)
         stage = _stage_inputs(atlas, row, lang)
         reason = st.text_area(t("planner.reason", lang), max_chars=500, height=80,
                               placeholder=t("planner.reason_hint", lang), key=_key(row, "reason"))
+        confirmed = False
+        if check is not None and check.unusual:
+            confirmed = st.checkbox(t("planner.size_confirm", lang), key=_key(row, "size_ok"))
         saved = st.form_submit_button(t("planner.save", lang), type="primary", width="stretch")
     if saved:
-        _save(atlas, row, who, version, geometry, _changed(row, values), stage, reason, lang)
+        _save(atlas, row, who, version, geometry, _changed(row, values), stage, reason, lang,
+              size_confirmed=confirmed)
 
 
 def _pending(project_id: str, lang: str) -> None:

@@ -9,22 +9,22 @@ from collections.abc import Callable
 import pandas as pd
 import shapely
 import streamlit as st
-from streamlit_folium import st_folium
 
+from app.data.plausibility import SizeCheck
 from app.domain.i18n import t
 from app.domain.roles import REVIEWER
 from app.domain.text import escape_markdown
-from app.geo.crs import convert_geometry
 from app.geo.geocode import to_metric
 from app.io.csvfile import csv_bytes
-from app.map.assets import localize
 from app.map.basemaps import BASEMAPS
-from app.map.builder import build_map
-from app.map.drawing import add_proposed
+from app.map.fields import in_language, place_names
+from app.map.live import geometry_bounds, here_marker, overlay
+from app.service.living import SIZE_NOTE
 from app.store import ConflictError, SubmissionError
 from app.ui import auth, outcome, state
-from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store, static_assets
-from app.ui.change_text import field_name, geometry_text, short_wkt
+from app.ui.cache import chosen_register, field_basemap, get_atlas, get_store
+from app.ui.change_text import field_name, geometry_text, size_text
+from app.ui.live_map import overlay_legend, page_map
 from app.ui.safe import error_message, notice, say
 
 
@@ -80,6 +80,26 @@ def _review_form(row: pd.Series, who, recorded, lang: str) -> None:
             done=("review.accepted", "review.rejected"), sid=int(row["id"]))
 
 
+def _audit_table(atlas, audit: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A project's audit rows as shown: when, who, what (in words), the note (in words); the
+    CSV download keeps the store's own columns."""
+    words = place_names(atlas, lang)
+
+    def action(code: str) -> str:
+        key = f"review.action_{code}"
+        return code if t(key, lang) == key else t(key, lang)
+
+    def actor(name: str) -> str:
+        return t("review.actor_app_start", lang) if name == "app start" else name
+
+    return pd.DataFrame({
+        t("review.audit_at", lang): audit["at"].astype(str).str[:19].str.replace("T", " "),
+        t("review.audit_actor", lang): audit["actor"].map(actor),
+        t("review.audit_action", lang): audit["action"].map(action),
+        t("review.audit_note", lang): audit["note"].fillna("").map(words),
+    })
+
+
 def _history(atlas, lang: str) -> None:
     st.subheader(t("review.history", lang))
     name = "name_en" if lang == "en" else "name_zh"
@@ -88,9 +108,40 @@ def _history(atlas, lang: str) -> None:
     project = st.selectbox(t("review.project", lang), options, format_func=lambda v: names.get(v, v),
                            key="review_history_project", placeholder=t("picker.one", lang))
     audit = get_store().audit(project)
-    st.dataframe(audit, hide_index=True, width="stretch")
+    st.dataframe(_audit_table(atlas, audit, lang), hide_index=True, width="stretch")
     st.download_button(t("review.download", lang), csv_bytes(audit),
                        file_name=f"audit-{project}.csv", mime="text/csv")
+
+
+def _recorded_words(atlas, project: pd.Series, lang: str) -> str:
+    """The recorded position in words: its precision and where it came from (place names, not
+    ids; plain text)."""
+    precision = atlas.vocab.label("precision", project["precision"], lang)
+    method = place_names(atlas, lang)(str(project["pos_method"] or "none"))
+    return f"{precision} · {method}"
+
+
+def _submission_map(atlas, row: pd.Series, recorded, lang: str) -> None:
+    """The recorded geometry (solid) and the submitted position (the worker's mark) on one small
+    map, framed on both."""
+    basemap = field_basemap()
+    crs = BASEMAPS[basemap]["crs"]
+    overlays, extra = [], []
+    if recorded is not None:
+        overlays.append(overlay(recorded, "old", crs))
+        extra.append(overlay_legend("old", lang))
+    here = None
+    shown = recorded
+    if row["kind"] == "correct":
+        here = here_marker(row["lon"], row["lat"], row["accuracy_m"], crs)
+        extra.append({"label": t("live.compare_here", lang), "color": "#1565c0", "fill": "#1565c0",
+                      "shape": "point", "count": None})
+        point = shapely.Point(row["lon"], row["lat"])
+        shown = point if recorded is None else shapely.union(recorded, point)
+    fit = {"bounds": geometry_bounds(shown, crs, pad_m=80), "seq": f"sub:{row['id']}"} if shown is not None else None
+    page_map(atlas, lang, mode="review", key=f"review_map_{row['id']}", basemap=basemap, height=360,
+             refs=[s.id for s in atlas.reference_layers if s.visible], here=here,
+             overlays=overlays, legend_extra=extra, fit=fit)
 
 
 def render() -> None:
@@ -115,42 +166,28 @@ def render() -> None:
         project = atlas.projects.set_index("id").loc[row["project_id"]]
         recorded = project.geometry
         cols = st.columns(2)
-        cols[0].markdown(f"**{t('review.recorded', lang)}**: {escape_markdown(project['precision'])}"
-                         f" · {escape_markdown(project['pos_method'])}")
+        cols[0].markdown(f"**{t('review.recorded', lang)}**: "
+                         f"{escape_markdown(_recorded_words(atlas, project, lang))}")
         if recorded is None:
             cols[0].caption(t("review.unlocated", lang))
         if row["kind"] == "correct":
-            cols[1].markdown(f"**{t('review.submitted', lang)}**: {row['lon']:.6f}, {row['lat']:.6f} "
-                             f"({escape_markdown(row['precision'])}, ±{row['accuracy_m'] or 0:.0f} m)")
+            precision = atlas.vocab.label("precision", row["precision"], lang)
+            cols[1].markdown(say("review.submitted_at", lang, lat=float(row["lat"]), lon=float(row["lon"]),
+                                 precision=precision, accuracy=float(row["accuracy_m"] or 0)))
             offset = _offset_m(recorded, row["lon"], row["lat"])
             if offset is not None:
                 cols[1].caption(t("review.offset", lang).format(d=offset))
+        else:
+            cols[1].markdown(f"**{t('review.submitted', lang)}**: {t('review.confirm', lang)}")
         if row["note"]:
             st.markdown(f"**{t('review.note', lang)}**: {escape_markdown(row['note'])}")
-        static_assets()
-        frame = atlas.projects[atlas.projects["id"] == row["project_id"]]
-        here = (row["lon"], row["lat"], row["accuracy_m"]) if row["kind"] == "correct" else None
-        basemap = field_basemap()
-        m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=("district_boundary",),
-                      focus=row["project_id"], here=here, height=360)
-        if here is not None and recorded is not None:
-            m.fit_bounds(_bounds(recorded, row["lon"], row["lat"], BASEMAPS[basemap]["crs"]), max_zoom=18)
-        localize(m)
-        st_folium(m, key=f"review_map_{sid}", height=360, use_container_width=True,
-                  returned_objects=[])
+        _submission_map(atlas, row, recorded, lang)
         photo = get_store().photo(sid)
         if photo:
             st.image(photo[0], caption=t("review.photo", lang), width=320)
         _review_form(row, who, recorded, lang)
     _planner_changes(atlas, who, lang)
     _history(atlas, lang)
-
-
-def _bounds(recorded, lon: float, lat: float, crs: str) -> list[tuple[float, float]]:
-    both = convert_geometry(shapely.union(recorded, shapely.Point(lon, lat)), "wgs84", crs)
-    minx, miny, maxx, maxy = both.bounds
-    pad = 0.0005
-    return [(miny - pad, minx - pad), (maxy + pad, maxx + pad)]
 
 
 
@@ -160,42 +197,80 @@ def _bounds(recorded, lon: float, lat: float, crs: str) -> list[tuple[float, flo
 _MINE = "_review_changes_mine"
 
 
-def _value_text(name: str, value: object, lang: str, site: bool = True) -> str:
-    """A changed value as plain text for the table: a geometry by its shape (and area, for a
-    site)."""
+def _value_text(atlas, name: str, value: object, lang: str, site: bool = True) -> str:
+    """A changed value as plain text for the table, in words of `lang`: a geometry by its shape
+    (and area, for a site), codes by their labels, provenance in words."""
     if value is None or value == "" or value == []:
         return "—"
     if name == "geometry":
         return geometry_text(shapely.from_wkt(str(value)), lang, site=site)
     if name == "stage_entry" and isinstance(value, dict):
-        return " · ".join(str(value.get(k, "")) for k in ("stage", "date", "source"))
+        stage = atlas.vocab.status_label(str(value.get("stage", "")), lang)
+        return " · ".join(v for v in (stage, str(value.get("date", "")), str(value.get("source", ""))) if v)
+    if name == "precision":
+        return atlas.vocab.label("precision", str(value), lang)
+    if name == "pos_confidence":
+        return atlas.vocab.label("confidence", str(value), lang)
+    if name in ("pos_method", "pos_source", "position_note"):
+        return place_names(atlas, lang)(str(value))
+    if name == "pos_source_crs":
+        return t(f"crs_label_{value}", lang) if value in ("wgs84", "gcj02", "bd09") else str(value)
+    if name == "status":
+        return atlas.vocab.status_label(str(value), lang)
     if isinstance(value, list):
         return "\n".join(str(v) for v in value)
     return str(value)
 
 
-def _change_table(old: dict, new: dict, lang: str) -> pd.DataFrame:
-    """One row per changed field: its name, the value before and the value proposed."""
+def _change_table(atlas, old: dict, new: dict, lang: str, project_id: str = "") -> pd.DataFrame:
+    """One row per changed field: its name, the value before and the value proposed (notes the
+    change carries for the reviewer, such as an unusual size, are shown apart). A recorded
+    position note that is the project's own is shown in the page's language."""
+    rows = atlas.projects[atlas.projects["id"] == project_id]
+    if len(rows) and old.get("position_note") and old["position_note"] == rows["position_note"].iloc[0]:
+        values, pick = in_language(rows, "position_note", lang, place_names(atlas, lang))
+        old = {**old, "position_note": pick(values.iloc[0])}
     return pd.DataFrame([{t("review.change_field", lang): field_name(name, lang),
-                          t("review.change_old", lang): _value_text(name, old.get(name), lang,
+                          t("review.change_old", lang): _value_text(atlas, name, old.get(name), lang,
                                                                     old.get("precision") == "site"),
-                          t("review.change_new", lang): _value_text(name, value, lang,
+                          t("review.change_new", lang): _value_text(atlas, name, value, lang,
                                                                     new.get("precision", "site") == "site")}
-                         for name, value in new.items()])
+                         for name, value in new.items() if not name.startswith("_")])
 
 
 def _change_map(atlas, change: pd.Series, new_wkt: str, lang: str) -> None:
-    """The recorded geometry and the proposed one (dashed) with the district outline."""
-    static_assets()
+    """The recorded geometry (solid) and the proposed one (dashed) side by side on one small map
+    (review mode), framed on both."""
     basemap = field_basemap()
-    frame = atlas.projects[atlas.projects["id"] == change["project_id"]]
-    m = build_map(atlas, frame, lang=lang, basemap=basemap, visible_refs=("district_boundary",),
-                  height=320, clickable_refs=False)  # framed on the proposed geometry below
-    add_proposed(m, shapely.from_wkt(new_wkt), BASEMAPS[basemap]["crs"])
-    localize(m)
-    st_folium(m, key=f"review_change_map_{change['id']}", height=320, use_container_width=True,
-              returned_objects=[])
-    st.caption(f"WKT: {escape_markdown(short_wkt(new_wkt))}")
+    crs = BASEMAPS[basemap]["crs"]
+    rows = atlas.projects[atlas.projects["id"] == change["project_id"]]
+    recorded = rows.geometry.iloc[0] if len(rows) else None
+    proposed = shapely.from_wkt(new_wkt)
+    overlays = [overlay(proposed, "new", crs)]
+    extra = [overlay_legend("new", lang)]
+    if recorded is not None:
+        overlays.insert(0, overlay(recorded, "old", crs))
+        extra.insert(0, overlay_legend("old", lang))
+    both = proposed if recorded is None else shapely.union(recorded, proposed)
+    page_map(atlas, lang, mode="review", key=f"review_change_map_{change['id']}", basemap=basemap,
+             height=320, refs=[s.id for s in atlas.reference_layers if s.visible], overlays=overlays,
+             legend_extra=extra,
+             fit={"bounds": geometry_bounds(both, crs, pad_m=80), "seq": f"change:{change['id']}"})
+
+
+def _size_flag(new: dict, lang: str) -> None:
+    """A geometry the planner confirmed as far larger than usual: said before the decision."""
+    note = new.get(SIZE_NOTE)
+    if not isinstance(note, dict):
+        return
+    try:
+        check = SizeCheck(str(note["measure"]), float(note["value"]), float(note["usual"]),
+                          int(note["sample"]), str(note["scope"]))
+    except (KeyError, TypeError, ValueError):
+        notice("warning", "review.size_flag_unread", lang)
+        return
+    notice("warning", "review.size_flag_spec" if check.scope == "spec" else "review.size_flag", lang,
+           **size_text(check, lang))
 
 
 def _change_form(change: pd.Series, who, lang: str) -> None:
@@ -242,7 +317,9 @@ def _planner_changes(atlas, who, lang: str) -> None:
     st.markdown(say("review.change_meta", lang, project=names.get(change["project_id"], change["project_id"]),
                     actor=change["actor"], at=str(change["at"])[:19].replace("T", " "),
                     reason=change["reason"]))
-    st.dataframe(_change_table(old, new, lang), hide_index=True, width="stretch")
+    _size_flag(new, lang)
+    st.dataframe(_change_table(atlas, old, new, lang, str(change["project_id"])), hide_index=True,
+                 width="stretch")
     if new.get("geometry"):
         _change_map(atlas, change, str(new["geometry"]), lang)
     if auth.own_work("change", int(change["id"]), change["actor"], who):
