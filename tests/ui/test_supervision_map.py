@@ -10,6 +10,7 @@ target date. Waits are explicit: the app's run state, elements, the live map's f
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
@@ -152,9 +153,12 @@ def test_two_days_compared_on_the_map_and_in_the_table(supervision_app: str, bro
     heading.scroll_into_view_if_needed()
     screenshot(page, "supervision-compare-desktop")
 
-    # a symbol's click selects its project, as a feature's does (the legend folded first: at
-    # this size it covers part of the district)
-    frame.locator(".atlas-legend .atlas-legend-title").click()
+    # a symbol's click selects its project, as a feature's does (the legend-and-layers control
+    # folded first -- it starts so on a window this size -- as unfolded it covers the district)
+    panel = frame.get_by_test_id("atlas-panel")
+    if "atlas-collapsed" not in (panel.get_attribute("class") or ""):
+        panel.locator(".atlas-panel-title").click()
+    expect(panel).to_have_class(re.compile(r"\batlas-collapsed\b"))
     frame.evaluate("""(id) => window.map_div.eachLayer((l) => { if (l.feature && l.getLatLng
         && l.feature.properties.role === 'marker' && l.feature.properties.id === id) {
         window.map_div.setView(l.getLatLng(), 15, {animate: false}); } })""", MOVED)
