@@ -51,10 +51,22 @@ def _pair(first: float, second: float, sep: str) -> str:
     return f"{first:.{_DECIMALS}f}{sep}{second:.{_DECIMALS}f}"
 
 
+#: Longest label a navigation link carries (an app shows a line of it; a longer name is cut).
+MAX_NAME_CHARS = 100
+
+
 def _name(name: str) -> str:
+    """The link's label: `name` stripped, cut to :data:`MAX_NAME_CHARS` with an ellipsis.
+
+    >>> _name("  天山公园 "), len(_name("长" * 5000)), _name("")
+    ('天山公园', 100, '位置')
+    """
     if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__} {name!r}")
-    return name.strip() or _UNNAMED
+        raise TypeError(f"name must be a string, got {type(name).__name__} {str(name)[:80]!r}")
+    label = name[:MAX_NAME_CHARS * 4].strip()
+    if len(label) > MAX_NAME_CHARS:
+        label = label[:MAX_NAME_CHARS - 1] + "…"
+    return label or _UNNAMED
 
 
 def _query(params: list[tuple[str, str]]) -> str:
